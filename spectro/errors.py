@@ -1,0 +1,154 @@
+"""Errors and warnings raised by spectro.
+
+Every error is a :class:`SpectroError`. Each subclass also derives from the
+builtin exception a Python user would expect (``ValueError``,
+``LookupError``, ...), so ``except ValueError`` keeps working.
+
+Messages name the file, the scan and the problem, in that order::
+
+    larch_NiO.prj: scan 'NiO scan 3': energy array has 2 points, need >= 5
+
+Warnings are :class:`SpectroWarning` subclasses, issued when spectro fixed
+something safely (duplicate energies merged, keV converted) or produced a
+value the user should look at (valence outside the reference range).
+
+Examples
+--------
+>>> from spectro.errors import FormatError
+>>> err = FormatError("no numeric data", file="a.dat", scan="1")
+>>> str(err)
+"a.dat: scan '1': no numeric data"
+>>> isinstance(err, ValueError)
+True
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = [
+    "SpectroError",
+    "FormatError",
+    "MissingFileError",
+    "ColumnError",
+    "DataError",
+    "ValidationError",
+    "ReferenceNotFoundError",
+    "FitError",
+    "SpectroWarning",
+    "FormatWarning",
+    "UnitConversionWarning",
+    "GridWarning",
+    "MissingRegionWarning",
+    "ExtrapolationWarning",
+    "FitWarning",
+]
+
+
+def _where(file: str | os.PathLike | None, scan: object | None) -> str:
+    parts = []
+    if file is not None:
+        parts.append(os.fspath(file))
+    if scan is not None:
+        parts.append(f"scan {str(scan)!r}")
+    return ": ".join(parts)
+
+
+class SpectroError(Exception):
+    """Base class of every error spectro raises.
+
+    Parameters
+    ----------
+    problem : str
+        What is wrong, and where possible what to do about it.
+    file : str or path-like, optional
+        The file the problem was found in.
+    scan : object, optional
+        The scan (label or number) the problem was found in.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        file: str | os.PathLike | None = None,
+        scan: object | None = None,
+    ) -> None:
+        self.problem = problem
+        self.file = None if file is None else os.fspath(file)
+        self.scan = scan
+        where = _where(file, scan)
+        super().__init__(f"{where}: {problem}" if where else problem)
+
+    def with_context(
+        self, *, file: str | os.PathLike | None = None, scan: object | None = None
+    ) -> "SpectroError":
+        """Return a copy of this error with file and scan filled in where unset."""
+        return type(self)(
+            self.problem,
+            file=self.file if self.file is not None else file,
+            scan=self.scan if self.scan is not None else scan,
+        )
+
+    def __reduce__(self):
+        return (_rebuild, (type(self), self.problem, self.file, self.scan))
+
+
+def _rebuild(cls, problem, file, scan):
+    return cls(problem, file=file, scan=scan)
+
+
+class FormatError(SpectroError, ValueError):
+    """A file cannot be parsed: unknown layout, malformed header or table."""
+
+
+class MissingFileError(SpectroError, FileNotFoundError):
+    """A file that was asked for does not exist."""
+
+
+class ColumnError(SpectroError, LookupError):
+    """A requested or required column (energy, i0, itrans, ...) is missing."""
+
+
+class DataError(SpectroError, ValueError):
+    """The numbers are unusable: too few points, no finite values, no edge."""
+
+
+class ValidationError(SpectroError, ValueError):
+    """A Dataset does not follow spectro's data model."""
+
+
+class ReferenceNotFoundError(SpectroError, LookupError):
+    """A reference spectrum is unknown, or its file cannot be found or fetched."""
+
+
+class FitError(SpectroError, RuntimeError):
+    """A fit did not converge or its result is not usable."""
+
+
+class SpectroWarning(UserWarning):
+    """Base class of every warning spectro issues."""
+
+
+class FormatWarning(SpectroWarning):
+    """A file deviates from its format's specification but could be read."""
+
+
+class UnitConversionWarning(SpectroWarning):
+    """Energies were converted (keV to eV, monochromator angle to eV)."""
+
+
+class GridWarning(SpectroWarning):
+    """The energy grid was repaired: sorted, or duplicate points merged."""
+
+
+class MissingRegionWarning(SpectroWarning):
+    """A spectrum does not cover the region a metric needs; the metric is NaN."""
+
+
+class ExtrapolationWarning(SpectroWarning):
+    """A value lies outside the range spanned by its references or calibration."""
+
+
+class FitWarning(SpectroWarning):
+    """A fit converged poorly; its uncertainties may be unreliable."""

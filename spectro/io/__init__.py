@@ -1,0 +1,102 @@
+"""Readers: any supported XAS/XES file into one model Dataset.
+
+:func:`read` looks at the first bytes of a file and hands it to the first
+format module whose ``sniff`` accepts it, in the order of :data:`FORMATS`
+(the generic column reader comes last and takes anything textual). Each
+format module has two functions::
+
+    sniff(path: pathlib.Path, head: bytes) -> bool
+    read(path: pathlib.Path, **options) -> xarray.Dataset
+
+and builds its Dataset with :func:`spectro.model.build`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from ..errors import FormatError, MissingFileError, SpectroError
+from ..model import validate
+
+__all__ = ["read", "FORMATS", "sniff_format"]
+
+#: Format names, in the order they are tried; each is a module of this package.
+FORMATS: tuple[str, ...] = ("nexus", "athena", "xdi", "spec", "i20", "columns")
+
+_HEAD_BYTES = 4096
+
+
+def _module(name: str):
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+def sniff_format(path: str | os.PathLike) -> str:
+    """Name of the format module that will read ``path``.
+
+    Examples
+    --------
+    >>> import spectro.simulate, tempfile, pathlib
+    >>> sniff_format(pathlib.Path(spectro.__file__))  # any text file
+    'columns'
+    """
+    path = Path(path)
+    with path.open("rb") as fh:
+        head = fh.read(_HEAD_BYTES)
+    for name in FORMATS:
+        if _module(name).sniff(path, head):
+            return name
+    raise FormatError("not a recognised XAS/XES file (binary, and not HDF5)", file=path)
+
+
+def read(path: str | os.PathLike, *, format: str | None = None, **options: Any) -> xr.Dataset:
+    """Read a XANES or XES file into a model Dataset.
+
+    Parameters
+    ----------
+    path : str or path-like
+        XDI, SPEC, Athena project (.prj), NeXus/HDF5 NXxas, Diamond I20 XES
+        or a generic column file.
+    format : str, optional
+        Skip detection and use this format module (one of :data:`FORMATS`).
+    **options
+        Passed to the format reader: e.g. ``energy="ZapEnergy"``,
+        ``mode="fluorescence"``, ``d_spacing=3.13551`` (Angstrom). See each
+        reader's documentation.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``mu(scan, energy)`` or ``intensity(scan, emission_energy)`` in eV,
+        validated by :func:`spectro.validate`.
+
+    Raises
+    ------
+    SpectroError
+        A subclass naming the file, the scan and the problem; nothing else.
+
+    Examples
+    --------
+    >>> import spectro
+    >>> ds = spectro.read(spectro.simulate.example_file())  # doctest: +SKIP
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFileError("no such file", file=path)
+    try:
+        name = format or sniff_format(path)
+        if name not in FORMATS:
+            raise FormatError(f"unknown format {name!r}; choose from {list(FORMATS)}", file=path)
+        ds = _module(name).read(path, **options)
+        ds.attrs.setdefault("source_format", name)
+        return validate(ds)
+    except SpectroError as err:
+        raise err.with_context(file=path) from err
+    except UnicodeDecodeError as err:
+        raise FormatError(f"not valid text ({err.reason} at byte {err.start})", file=path) from err
+    except OSError as err:
+        raise FormatError(f"cannot be read: {err}", file=path) from err

@@ -1,0 +1,1 @@
+"""Pressure series: edge shift against Ni-O contraction, equations of state, gauges."""

@@ -1,0 +1,1 @@
+"""Ni K-edge XANES analysis: normalization, edge position, pre-edge, calibration."""
