@@ -12,6 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "spectro", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=60
+)
+settings.load_profile("spectro")
 
 
 def _data_dir() -> Path | None:
@@ -54,3 +60,17 @@ def data_file(data_dir):
 def rng() -> np.random.Generator:
     """A seeded random generator, new for every test."""
     return np.random.default_rng(20241212)
+
+
+@pytest.fixture(scope="session")
+def larch():
+    """The xraylarch package, for cross-checks; required under CI=true."""
+    try:
+        import larch as _larch
+        import larch.io  # noqa: F401
+        import larch.xafs  # noqa: F401
+    except ImportError as err:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"xraylarch is needed for cross-checks under CI: {err}")
+        pytest.skip("xraylarch is not installed")
+    return _larch
