@@ -1,0 +1,252 @@
+"""Safe reader for the Perl ``Data::Dumper`` text of old Athena projects.
+
+Old Athena project files (Demeter before the JSON variant) are Perl source
+written by ``Data::Dumper``: one statement per group field, such as
+``$old_group = 'naqow';`` and ``@x = ('8133.0','8143.0',...);``, separated by
+``[record]`` marker lines. Athena itself ``eval``s that text; this module
+parses it instead, accepting only literal data:
+
+- single-quoted strings (``\\\\`` and ``\\'`` are the only escapes, as in Perl),
+  double-quoted strings (``\\n``, ``\\t``, ``\\\\``, ``\\"``, ``\\$``, ``\\@`` and
+  ``\\x{hex}``), numbers, ``undef``;
+- lists ``( ... )`` and array references ``[ ... ]``, hash references
+  ``{ key => value, ... }``, and ``bless( value, 'Class' )`` (the class is
+  dropped);
+- statements ``$name = value;`` and ``@name = value;``, ``#`` comments, the
+  ``[record]`` separator and the closing ``1;``.
+
+Anything else (function calls, interpolation, arithmetic) is a
+:class:`~spectro.errors.FormatError` giving the line number. Nothing is
+ever evaluated.
+
+Examples
+--------
+>>> records = parse_records("$old_group = 'ab';\\n@x = ('1.5',2);\\n[record]\\n1;\\n")
+>>> records.records
+[{'old_group': 'ab', 'x': ['1.5', 2]}]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import FormatError
+
+__all__ = ["PerlRecords", "parse_records", "parse_value"]
+
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+|\#[^\n]*)
+  | (?P<single>'(?:[^'\\]|\\.)*')
+  | (?P<double>"(?:[^"\\]|\\.)*")
+  | (?P<number>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w.]))
+  | (?P<arrow>=>)
+  | (?P<punct>[\[\](){},;=])
+  | (?P<variable>[$@%][A-Za-z_]\w*)
+  | (?P<word>[A-Za-z_][\w:]*)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_DOUBLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "e": "\x1b", "a": "\a"}
+_DOUBLE_ESCAPE = re.compile(r"\\(x\{[0-9a-fA-F]+\}|x[0-9a-fA-F]{1,2}|.)", re.DOTALL)
+_CLOSING = {"(": ")", "[": "]", "{": "}"}
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str
+    text: str
+    pos: int
+
+
+@dataclass
+class PerlRecords:
+    """Statements of a Data::Dumper text, grouped by ``[record]`` lines.
+
+    Attributes
+    ----------
+    records : list of dict
+        One dict per ``[record]`` block: variable name (without sigil) to value.
+    trailing : dict
+        Statements after the last ``[record]`` (e.g. ``journal``).
+    """
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    trailing: dict[str, Any] = field(default_factory=dict)
+
+
+def _unquote_single(text: str) -> str:
+    return re.sub(r"\\([\\'])", r"\1", text[1:-1])
+
+
+def _unquote_double(text: str) -> str:
+    def replace(match: re.Match) -> str:
+        esc = match.group(1)
+        if esc.startswith("x"):
+            return chr(int(esc[1:].strip("{}"), 16))
+        return _DOUBLE_ESCAPES.get(esc, esc)
+
+    return _DOUBLE_ESCAPE.sub(replace, text[1:-1])
+
+
+class _Parser:
+    def __init__(self, text: str, file: object | None) -> None:
+        self.text = text
+        self.file = file
+        self.tokens = self._tokenize()
+        self.i = 0
+
+    def _line(self, pos: int) -> int:
+        return self.text.count("\n", 0, pos) + 1
+
+    def error(self, problem: str, pos: int | None = None) -> FormatError:
+        if pos is None:
+            pos = self.tokens[self.i].pos if self.i < len(self.tokens) else len(self.text)
+        return FormatError(f"Athena project text, line {self._line(pos)}: {problem}", file=self.file)
+
+    def _tokenize(self) -> list[_Token]:
+        tokens = []
+        pos = 0
+        n = len(self.text)
+        while pos < n:
+            match = _TOKEN.match(self.text, pos)
+            if match is None:
+                snippet = self.text[pos : pos + 20].split("\n")[0]
+                quote = self.text[pos]
+                if quote in "'\"":
+                    raise self.error("unterminated string (is the file truncated?)", pos)
+                raise self.error(f"unexpected text {snippet!r}", pos)
+            kind = match.lastgroup
+            if kind != "space":
+                tokens.append(_Token(kind, match.group(), pos))
+            pos = match.end()
+        return tokens
+
+    def peek(self) -> _Token | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self, text: str | None = None) -> _Token:
+        tok = self.peek()
+        if tok is None:
+            raise self.error("unexpected end of text (is the file truncated?)")
+        if text is not None and tok.text != text:
+            raise self.error(f"expected {text!r}, found {tok.text[:20]!r}")
+        self.i += 1
+        return tok
+
+    def value(self) -> Any:
+        tok = self.take()
+        if tok.kind == "single":
+            return _unquote_single(tok.text)
+        if tok.kind == "double":
+            return _unquote_double(tok.text)
+        if tok.kind == "number":
+            return float(tok.text) if any(c in tok.text for c in ".eE") else int(tok.text)
+        if tok.kind == "word" and tok.text == "undef":
+            return None
+        if tok.kind == "word" and tok.text == "bless":
+            self.take("(")
+            obj = self.value()
+            self.take(",")
+            self.value()
+            self.take(")")
+            return obj
+        if tok.text in _CLOSING:
+            items = self.sequence(_CLOSING[tok.text])
+            if tok.text == "{":
+                if len(items) % 2:
+                    raise self.error("hash with an odd number of elements", tok.pos)
+                return {str(k): v for k, v in zip(items[::2], items[1::2])}
+            return items
+        raise self.error(f"unexpected {tok.text[:20]!r} where a value was expected", tok.pos)
+
+    def sequence(self, closing: str) -> list[Any]:
+        items: list[Any] = []
+        while True:
+            tok = self.peek()
+            if tok is None:
+                raise self.error(f"missing {closing!r} (is the file truncated?)")
+            if tok.text == closing:
+                self.i += 1
+                return items
+            items.append(self.value())
+            tok = self.peek()
+            if tok is not None and tok.text in (",", "=>"):
+                self.i += 1
+            elif tok is None or tok.text != closing:
+                raise self.error(f"expected ',' or {closing!r}")
+
+    def records(self) -> PerlRecords:
+        out = PerlRecords()
+        current: dict[str, Any] = {}
+        while (tok := self.peek()) is not None:
+            if tok.text == "[":
+                self.take("[")
+                word = self.take()
+                self.take("]")
+                if word.text != "record":
+                    raise self.error(f"unknown marker [{word.text}]", tok.pos)
+                out.records.append(current)
+                current = {}
+            elif tok.kind == "variable":
+                self.i += 1
+                self.take("=")
+                current[tok.text[1:]] = self.value()
+                self.take(";")
+            elif tok.kind == "number":
+                self.i += 1
+                self.take(";")
+            else:
+                raise self.error(f"unexpected {tok.text[:20]!r} at the start of a statement", tok.pos)
+        out.trailing = current
+        return out
+
+
+def parse_records(text: str, *, file: object | None = None) -> PerlRecords:
+    """Parse Data::Dumper statements separated by ``[record]`` lines.
+
+    Parameters
+    ----------
+    text : str
+        The decompressed project text.
+    file : str or path-like, optional
+        Named in errors.
+
+    Returns
+    -------
+    PerlRecords
+
+    Raises
+    ------
+    FormatError
+        On anything that is not literal data, naming the line.
+
+    Examples
+    --------
+    >>> parse_records("@args = ('label','  Ref a','n',3);\\n[record]\\n").records
+    [{'args': ['label', '  Ref a', 'n', 3]}]
+    >>> parse_records("system('rm');")
+    Traceback (most recent call last):
+    ...
+    spectro.errors.FormatError: Athena project text, line 1: unexpected 'system' at the start of a statement
+    """
+    return _Parser(text, file).records()
+
+
+def parse_value(text: str, *, file: object | None = None) -> Any:
+    """Parse one Perl literal (string, number, list, hash, ``bless``).
+
+    Examples
+    --------
+    >>> parse_value("{'a' => [1, 'x\\\\'y'], 'b' => undef}")
+    {'a': [1, "x'y"], 'b': None}
+    >>> parse_value('"caf\\\\x{e9}"')
+    'café'
+    """
+    parser = _Parser(text, file)
+    value = parser.value()
+    if parser.peek() is not None:
+        raise parser.error("text after the value")
+    return value
