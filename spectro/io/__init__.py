@@ -48,7 +48,13 @@ def sniff_format(path: str | os.PathLike) -> str:
     with path.open("rb") as fh:
         head = fh.read(_HEAD_BYTES)
     for name in FORMATS:
-        if _module(name).sniff(path, head):
+        try:
+            module = _module(name)
+        except ModuleNotFoundError as err:
+            if err.name == f"{__name__}.{name}":
+                continue
+            raise
+        if module.sniff(path, head):
             return name
     raise FormatError("not a recognised XAS/XES file (binary, and not HDF5)", file=path)
 

@@ -1,0 +1,214 @@
+"""``spectro read FILE... [--json]``: what spectro makes of each file.
+
+For every scan of every file: the number of points, the energy range in eV,
+the columns used, the mode and the warnings raised while reading. A file
+that cannot be read gives one line ``error: ...`` on stderr; the other files
+are still reported and the exit status is 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import warnings
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import SpectroError
+
+__all__ = ["register", "run", "summarize"]
+
+_CHANNEL_ARGS = (
+    "energy",
+    "mode",
+    "i0",
+    "itrans",
+    "ifluor",
+    "irefer",
+    "mu",
+    "murefer",
+    "energy_units",
+)
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``read`` subcommand."""
+    parser = subparsers.add_parser(
+        "read",
+        help="read spectra files and summarise each scan",
+        description=__doc__.split("\n\n")[1],
+    )
+    parser.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="XDI, SPEC, column, Athena, NeXus or I20 file",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--format", help="skip format detection (xdi, spec, columns, ...)"
+    )
+    parser.add_argument("--energy", help="energy column label or 0-based index")
+    parser.add_argument(
+        "--mode",
+        choices=("transmission", "fluorescence", "mu"),
+        help="how mu is obtained",
+    )
+    for name in ("i0", "itrans", "ifluor", "irefer", "mu", "murefer"):
+        parser.add_argument(f"--{name}", help=f"{name} column label or 0-based index")
+    parser.add_argument(
+        "--energy-units",
+        choices=("eV", "keV", "deg"),
+        help="units of the energy column",
+    )
+    parser.add_argument(
+        "--d-spacing",
+        type=float,
+        help="monochromator d-spacing in Angstrom (angle columns)",
+    )
+    parser.add_argument(
+        "--no-reference", action="store_true", help="do not compute mu_ref"
+    )
+    return parser
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, (np.floating, float)):
+        return None if not math.isfinite(float(value)) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.ndarray):
+        return [_clean(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _scan_attr(ds: Any, i: int, key: str) -> Any:
+    """A reader attr of scan ``i``: a ``scan_<key>`` coordinate when scans differ."""
+    coord = f"scan_{key}"
+    if coord in ds.coords:
+        return _clean(ds[coord].values[i])
+    return _clean(ds.attrs.get(key))
+
+
+def summarize(ds: Any) -> list[dict[str, Any]]:
+    """One summary dict per scan of a model Dataset.
+
+    Examples
+    --------
+    >>> import spectro
+    >>> from spectro.cli.read import summarize
+    >>> s = summarize(spectro.simulate.xanes(seed=0))[0]
+    >>> s["points"] > 100, s["energy_min"] < s["energy_max"]
+    (True, True)
+    """
+    from ..model import energy_dim
+
+    dim = energy_dim(ds)
+    signal = "mu" if "mu" in ds else "intensity"
+    energy = ds[dim].values
+    out = []
+    for i, label in enumerate(ds.scan.values.tolist()):
+        row = ds[signal].isel(scan=i).values
+        ok = np.isfinite(row)
+        e = energy[ok]
+        attr = partial(_scan_attr, ds, i)
+        out.append(
+            {
+                "scan": str(label),
+                "points": int(ok.sum()),
+                "energy_min": _clean(e.min()) if e.size else None,
+                "energy_max": _clean(e.max()) if e.size else None,
+                "mode": attr("mode"),
+                "energy_column": attr("energy_column"),
+                "energy_units_in": attr("energy_units_in"),
+                "mu": attr("mu_expression"),
+                "mu_ref": attr("mu_ref_expression"),
+                "pressure": _clean(ds.pressure.values[i]),
+                "temperature": _clean(ds.temperature.values[i]),
+            }
+        )
+    return out
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    options = {
+        k: getattr(args, k) for k in _CHANNEL_ARGS if getattr(args, k) is not None
+    }
+    if args.d_spacing is not None:
+        options["d_spacing"] = args.d_spacing
+    if args.no_reference:
+        options["reference"] = False
+    if args.format:
+        options["format"] = args.format
+    return options
+
+
+def _ev(value: float | None) -> str:
+    return "?" if value is None else f"{value:.2f}"
+
+
+def _text(report: dict[str, Any]) -> str:
+    lines = [f"{report['file']} ({report['format']}, {report['kind']})"]
+    for s in report["scans"]:
+        parts = [
+            f"{s['points']} points",
+            f"{_ev(s['energy_min'])}-{_ev(s['energy_max'])} eV",
+        ]
+        if s["mode"]:
+            parts.append(f"mode {s['mode']}")
+        if s["energy_column"]:
+            units = f" ({s['energy_units_in']})" if s["energy_units_in"] else ""
+            parts.append(f"energy {s['energy_column']!r}{units}")
+        if s["mu"]:
+            parts.append(f"mu = {s['mu']}")
+        if s["mu_ref"]:
+            parts.append(f"mu_ref = {s['mu_ref']}")
+        lines.append(f"  scan {s['scan']!r}: " + ", ".join(parts))
+    lines += [f"  warning: {w}" for w in report["warnings"]]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read every file, print the summaries; 2 if any file failed."""
+    from ..io import read
+
+    options = _options(args)
+    reports = []
+    failed = False
+    for name in args.files:
+        report: dict[str, Any] = {
+            "file": name,
+            "error": None,
+            "warnings": [],
+            "scans": [],
+        }
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                ds = read(Path(name), **options)
+            except SpectroError as err:
+                ds = None
+                report["error"] = str(err)
+        report["warnings"] = [f"{w.category.__name__}: {w.message}" for w in caught]
+        if ds is None:
+            failed = True
+            print(f"error: {report['error']}", file=sys.stderr)
+        else:
+            report.update(
+                format=ds.attrs.get("source_format"),
+                kind=ds.attrs.get("kind"),
+                scans=summarize(ds),
+            )
+            if not args.json:
+                print(_text(report))
+        reports.append(report)
+    if args.json:
+        print(json.dumps({"files": reports}, indent=1))
+    return 2 if failed else 0

@@ -1,0 +1,517 @@
+"""Generic column files: a header of any kind, then a numeric table.
+
+This reader takes any text file with a table of numbers. It finds the table,
+its column labels and the energy column, and computes mu with
+:func:`spectro.io.channels.select_channels`.
+
+Table
+    The longest run of lines that hold only numbers (separated by spaces,
+    tabs, commas or semicolons; trailing delimiters allowed; blank lines
+    inside the run ignored) with the same number of fields. Numeric tables in
+    the header (KEK-PF ``Block`` tables, SSRL ``Weights:``/``Offsets:``
+    lines) are shorter and are ignored. Numeric lines after the table with a
+    different number of fields are dropped with a
+    :class:`~spectro.errors.FormatWarning`.
+Line endings
+    LF, CRLF and CR (classic Mac) are all accepted.
+Labels, in order of preference
+    1. ``labels=`` option (a list, one per column);
+    2. ``Column.N: label`` or ``column N: label`` header lines;
+    3. one label per line after a ``Data:`` line (SSRL);
+    4. the last non-numeric header line before the table (comment characters
+       ``# ; % ! *`` stripped, also doubled ones like ``# #``), skipping
+       separator lines and short numeric rows such as KEK-PF ``Mode`` and
+       ``Offset`` lines. It is split on tabs, on runs of two or more spaces,
+       on single spaces (a bracketed unit joins the label before it), on
+       commas, or into fixed-width fields, whichever gives one label per
+       column. Aliases defined in the header as ``D1 = {I0}`` replace the
+       short names.
+
+    Fewer labels than columns: the rest are named ``col<N>`` (N counted
+    from 1) with a :class:`~spectro.errors.FormatWarning`. No labels: all
+    columns are ``col<N>``.
+Energy, units and mu
+    See :mod:`spectro.io.channels` and :mod:`spectro.io.units`. A file with
+    only an energy column and one other column that matches no channel name
+    takes the other column as mu, with a FormatWarning.
+Degenerate files
+    No numeric table, or fewer than :data:`spectro.io.channels.MIN_POINTS`
+    points with finite energy and mu: :class:`~spectro.errors.DataError` or
+    :class:`~spectro.errors.FormatError` saying which.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ..errors import ColumnError, FormatError, FormatWarning
+from ..model import Scan, build
+from .channels import select_channels
+from .units import find_d_spacing
+
+__all__ = [
+    "CHANNEL_OPTIONS",
+    "Table",
+    "fast_parse",
+    "parse_numeric_lines",
+    "parse_table",
+    "read",
+    "read_text",
+    "scan_coords",
+    "sniff",
+    "split_labels",
+]
+
+#: Options passed on to :func:`spectro.io.channels.select_channels`.
+CHANNEL_OPTIONS = (
+    "energy",
+    "mode",
+    "i0",
+    "itrans",
+    "ifluor",
+    "irefer",
+    "mu",
+    "murefer",
+    "reference",
+    "energy_units",
+    "d_spacing",
+)
+_COORD_OPTIONS = ("pressure", "pressure_err", "temperature", "run", "sample")
+
+_NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eEdD][-+]?\d+)?|[-+]?(?:nan|inf(?:inity)?)"
+NUMERIC_LINE = re.compile(
+    rf"[ \t]*(?:{_NUM})(?:[ \t,;]+(?:{_NUM}))*[ \t,;]*", re.IGNORECASE
+)
+_NUMBER_START = frozenset("0123456789+-.")
+_NUMBER = re.compile(rf"(?:{_NUM})", re.IGNORECASE)
+_COMMENT = re.compile(r"^[ \t]*[#;%!*]+[ \t#;%!*]*")
+_SEPARATOR = re.compile(r"[-=_*~+ \t]*")
+_COLUMN_FIELD = re.compile(r"^\s*column[ .]?(\d+)\s*:\s*(.*?)\s*$", re.IGNORECASE)
+_ALIAS = re.compile(r"^\s*(\w+)\s*=\s*\{([^}]*)\}")
+_DATA_LINE = re.compile(r"^\s*data\s*:\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A numeric table and the header text found before it.
+
+    Attributes
+    ----------
+    data : ndarray, shape (n_rows, n_columns)
+    labels : list of str
+        One per column.
+    header : list of str
+        The lines before the table.
+    notes : list of str
+        Deviations found while parsing (also issued as warnings).
+    """
+
+    data: np.ndarray
+    labels: list[str]
+    header: list[str]
+    notes: list[str] = field(default_factory=list)
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    """Any text file (no NUL bytes in the first bytes) can be tried.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> sniff(Path("a.dat"), b"# energy mu\\n8300 0.1\\n"), sniff(Path("a.h5"), b"\\x89HDF\\x00")
+    (True, False)
+    """
+    return b"\x00" not in head
+
+
+def read_text(path: Path) -> str:
+    """File contents as text with LF line endings (UTF-8, else Latin-1).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "cr.dat"
+    >>> _ = p.write_bytes(b"a\\rb\\r\\nc\\n")
+    >>> read_text(p).split("\\n")
+    ['a', 'b', 'c', '']
+    """
+    raw = Path(path).read_bytes()
+    if b"\x00" in raw[:4096]:
+        raise FormatError("binary file: not a text table")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def fast_parse(text: str) -> np.ndarray | None:
+    """Whitespace-separated numbers by NumPy's C parser; None when it stops early.
+
+    Examples
+    --------
+    >>> fast_parse("1 2.5\\n3e2").tolist(), fast_parse("1 x 2") is None
+    ([1.0, 2.5, 300.0], True)
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        try:
+            return np.fromstring(text, sep=" ")
+        except (ValueError, DeprecationWarning):
+            return None
+
+
+def parse_numeric_lines(lines: list[str], n_columns: int | None = None) -> np.ndarray:
+    """Parse lines that each hold ``n_columns`` numbers into a 2-D array.
+
+    Fields may be separated by spaces, tabs, commas or semicolons; Fortran
+    ``D`` exponents are accepted.
+
+    Examples
+    --------
+    >>> parse_numeric_lines(["1, 2,", "3 4"]).tolist()
+    [[1.0, 2.0], [3.0, 4.0]]
+    """
+    text = "\n".join(lines)
+    if "," in text or ";" in text:
+        text = text.replace(",", " ").replace(";", " ")
+    values = fast_parse(text) if "d" not in text and "D" not in text else None
+    if n_columns is None:
+        n_columns = (
+            len(lines[0].replace(",", " ").replace(";", " ").split()) if lines else 0
+        )
+    expected = len(lines) * n_columns
+    if values is None or values.size != expected:
+        tokens = re.sub(r"[dD]", "e", text).split()
+        if len(tokens) != expected:
+            raise FormatError(
+                f"table is not rectangular: {len(tokens)} numbers for {len(lines)} rows"
+            )
+        values = np.array(tokens, dtype=float)
+    return values.reshape(len(lines), n_columns)
+
+
+def _field_count(line: str) -> int:
+    return len(line.replace(",", " ").replace(";", " ").split())
+
+
+def _blocks(lines: list[str], *, exact: bool) -> list[tuple[int, int, int, list[int]]]:
+    """Runs of numeric lines with equal field counts: (start, stop, n_fields, rows).
+
+    With ``exact=False`` a line counts as numeric when it starts with a digit,
+    sign or point (fast); the caller checks the chosen block by parsing it
+    and falls back to ``exact=True`` (every field matched as a number).
+    """
+    blocks = []
+    current: list[int] = []
+    count = 0
+    for i, line in enumerate(lines):
+        text = line.lstrip()
+        if not text:
+            continue
+        if NUMERIC_LINE.fullmatch(line) if exact else text[0] in _NUMBER_START:
+            n = _field_count(line)
+            if current and n == count:
+                current.append(i)
+                continue
+            if current:
+                blocks.append((current[0], current[-1] + 1, count, current))
+            current, count = [i], n
+        elif current:
+            blocks.append((current[0], current[-1] + 1, count, current))
+            current = []
+    if current:
+        blocks.append((current[0], current[-1] + 1, count, current))
+    return blocks
+
+
+def _largest(
+    blocks: list[tuple[int, int, int, list[int]]],
+) -> tuple[int, int, int, list[int]]:
+    return max(blocks, key=lambda b: (len(b[3]), b[0]))
+
+
+def _parse_block(
+    lines: list[str],
+) -> tuple[tuple[int, int, int, list[int]], np.ndarray, int]:
+    """The data block, its numbers and the count of numeric lines after it."""
+    blocks = _blocks(lines, exact=False)
+    if blocks:
+        block = _largest(blocks)
+        rows = [lines[i] for i in block[3]]
+        text = "\n".join(rows)
+        values = (
+            None
+            if "d" in text or "D" in text
+            else fast_parse(text.replace(",", " ").replace(";", " "))
+        )
+        if values is not None and values.size == len(rows) * block[2]:
+            after = [lines[i] for b in blocks if b[0] >= block[1] for i in b[3]]
+            trailing = sum(NUMERIC_LINE.fullmatch(ln) is not None for ln in after)
+            return block, values.reshape(len(rows), block[2]), trailing
+    blocks = _blocks(lines, exact=True)
+    if not blocks:
+        raise FormatError("no numeric table found")
+    block = _largest(blocks)
+    data = parse_numeric_lines([lines[i] for i in block[3]], block[2])
+    trailing = sum(len(b[3]) for b in blocks if b[0] >= block[1])
+    return block, data, trailing
+
+
+def _strip_comment(line: str) -> str:
+    return _COMMENT.sub("", line).strip()
+
+
+def _strip_comment_keep_width(line: str) -> str:
+    return re.sub(r"^[ \t]*[#;%!*]", "", line).rstrip()
+
+
+def split_labels(text: str, n_columns: int) -> list[str]:
+    """Split a label line into labels, trying several conventions.
+
+    Tabs, runs of two or more spaces, single spaces (a bracketed unit such
+    as ``(keV)`` joins the label before it), commas, then fixed-width
+    fields. The first split with ``n_columns`` labels wins; otherwise the
+    single-space split (possibly shorter or longer).
+
+    Examples
+    --------
+    >>> split_labels("1_Energy (keV) 2_sec 3_i0", 3)
+    ['1_Energy (keV)', '2_sec', '3_i0']
+    >>> split_labels("Mono Energy *        Scaler preset time * I0   ", 3)
+    ['Mono Energy *', 'Scaler preset time *', 'I0']
+    >>> split_labels("energy,i0,it,", 3)
+    ['energy', 'i0', 'it']
+    """
+    text = text.rstrip()
+    candidates = []
+    if "\t" in text:
+        candidates.append([t.strip() for t in text.split("\t") if t.strip()])
+    candidates.append(
+        [t.strip() for t in re.split(r" {2,}|\t", text.strip()) if t.strip()]
+    )
+    words: list[str] = []
+    for tok in text.split():
+        if words and (tok[0] in "([" or words[-1].endswith(("(", "["))):
+            words[-1] += " " + tok
+        else:
+            words.append(tok)
+    candidates.append(words)
+    if "," in text:
+        candidates.append([t.strip() for t in text.split(",") if t.strip()])
+    for cand in candidates:
+        if len(cand) == n_columns:
+            return cand
+    if n_columns > 1:
+        fixed = _fixed_width(text, n_columns)
+        if fixed:
+            return fixed
+    return words
+
+
+def _fixed_width(text: str, n_columns: int) -> list[str] | None:
+    """Split into ``n_columns`` fields of equal width, best aligned first."""
+    best, best_score = None, -1
+    for w in range(4, len(text) // (n_columns - 1) + 1 if n_columns > 1 else 5):
+        if text[n_columns * w :].strip() or len(text) <= (n_columns - 1) * w:
+            continue
+        chunks = [text[k * w : (k + 1) * w] for k in range(n_columns)]
+        if not all(c.strip() for c in chunks):
+            continue
+        score = sum(c[0] != " " for c in chunks) * 2 + sum(c[-1] == " " for c in chunks)
+        if score > best_score:
+            best, best_score = [c.strip() for c in chunks], score
+    return best
+
+
+def _label_line(
+    header: list[str], n_columns: int
+) -> tuple[list[str] | None, int | None]:
+    skipped_numeric = 0
+    for idx in range(len(header) - 1, -1, -1):
+        text = _strip_comment(header[idx])
+        if not text or _SEPARATOR.fullmatch(text):
+            continue
+        tokens = text.split()
+        numeric = sum(bool(_NUMBER.fullmatch(t)) for t in tokens)
+        if numeric * 2 > len(tokens) and skipped_numeric < 3:
+            skipped_numeric += 1
+            continue
+        if (
+            ":" in text
+            and _COLUMN_FIELD.match(text) is None
+            and re.match(r"^[\w .]+:\s", text)
+        ):
+            return None, None
+        labels = split_labels(text, n_columns)
+        if len(labels) != n_columns:
+            fixed = _fixed_width(_strip_comment_keep_width(header[idx]), n_columns)
+            labels = fixed or labels
+        return labels, idx
+    return None, None
+
+
+def _labels_from_header(
+    header: list[str], n_columns: int
+) -> tuple[list[str], list[str]]:
+    notes: list[str] = []
+    fields: dict[int, str] = {}
+    aliases: dict[str, str] = {}
+    data_line = None
+    for i, line in enumerate(header):
+        text = _strip_comment(line)
+        m = _COLUMN_FIELD.match(text)
+        if m:
+            fields[int(m.group(1))] = m.group(2)
+            continue
+        m = _ALIAS.match(text)
+        if m:
+            aliases[m.group(1)] = m.group(2).strip()
+        if _DATA_LINE.match(text):
+            data_line = i
+    labels: list[str] | None = None
+    if fields:
+        labels = [fields.get(k + 1, "") for k in range(n_columns)]
+        if all(labels):
+            return labels, notes
+    if data_line is not None:
+        labels = [ln.strip() for ln in header[data_line + 1 :] if ln.strip()]
+    if labels is None or not any(labels):
+        labels, _ = _label_line(header, n_columns)
+    if not labels:
+        return [f"col{k + 1}" for k in range(n_columns)], notes
+    labels = [aliases.get(lb, lb) for lb in labels]
+    if len(labels) < n_columns:
+        notes.append(
+            f"{len(labels)} column labels for {n_columns} columns; "
+            f"named the others col{len(labels) + 1}..col{n_columns}"
+        )
+    elif len(labels) > n_columns:
+        notes.append(
+            f"{len(labels)} column labels for {n_columns} columns; ignored the extra labels"
+        )
+    labels = [lb or f"col{k + 1}" for k, lb in enumerate(labels[:n_columns])]
+    labels += [f"col{k + 1}" for k in range(len(labels), n_columns)]
+    return labels, notes
+
+
+def parse_table(text: str, *, labels: list[str] | None = None) -> Table:
+    """Find the numeric table and its labels in the text of a column file.
+
+    Parameters
+    ----------
+    text : str
+        File contents with LF line endings (:func:`read_text`).
+    labels : list of str, optional
+        Column labels to use instead of those in the header.
+
+    Returns
+    -------
+    Table
+
+    Raises
+    ------
+    FormatError
+        No numeric table, or ``labels`` of the wrong length.
+
+    Examples
+    --------
+    >>> t = parse_table("# scan 1\\n# energy  i0  it\\n8300 10 5\\n8301 10 4\\n")
+    >>> t.labels, t.data.shape
+    (['energy', 'i0', 'it'], (2, 3))
+    """
+    lines = text.split("\n")
+    (start, _, n_columns, _), data, trailing = _parse_block(lines)
+    notes = []
+    if trailing:
+        notes.append(
+            f"ignored {trailing} numeric line(s) after the table with a different number of fields"
+        )
+    header = lines[:start]
+    if labels is not None:
+        if len(labels) != n_columns:
+            raise FormatError(
+                f"labels= has {len(labels)} names but the table has {n_columns} columns"
+            )
+        found = list(labels)
+    else:
+        found, label_notes = _labels_from_header(header, n_columns)
+        notes += label_notes
+    return Table(data, found, header, notes)
+
+
+def scan_coords(options: dict[str, Any]) -> dict[str, Any]:
+    """Per-scan coordinates given as reader options (pressure=, sample=, ...)."""
+    return {k: options[k] for k in _COORD_OPTIONS if options.get(k) is not None}
+
+
+def _channel_options(options: dict[str, Any], header_text: str) -> dict[str, Any]:
+    known = set(CHANNEL_OPTIONS) | set(_COORD_OPTIONS) | {"labels", "label"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ColumnError(f"unknown option(s) {unknown}; known: {sorted(known)}")
+    chosen = {k: options[k] for k in CHANNEL_OPTIONS if options.get(k) is not None}
+    if "d_spacing" not in chosen:
+        d = find_d_spacing(header_text)
+        if d is not None:
+            chosen["d_spacing"] = d
+    return chosen
+
+
+def read(path: Path, **options: Any) -> xr.Dataset:
+    """Read a generic column file into a XANES Dataset (one scan).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+    **options
+        ``labels=`` (list of column names), ``label=`` (scan label, default
+        the file name stem), the channel options of
+        :func:`spectro.io.channels.select_channels` (``energy=``,
+        ``mode=``, ``i0=``, ``itrans=``, ``ifluor=``, ``irefer=``, ``mu=``,
+        ``murefer=``, ``reference=``, ``energy_units=``, ``d_spacing=``)
+        and per-scan coordinates (``pressure=`` GPa, ``pressure_err=`` GPa,
+        ``temperature=`` K, ``run=``, ``sample=``).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``mu(scan, energy)`` and ``mu_ref`` when a reference channel exists;
+        attrs record the columns, mode and header.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "scan.dat"
+    >>> e = np.arange(8300.0, 8310.0)
+    >>> rows = "\\n".join(f"{x} 1000 {500 + i}" for i, x in enumerate(e))
+    >>> _ = p.write_text("# Energy I0 It\\n" + rows + "\\n")
+    >>> ds = read(p)
+    >>> ds.attrs["mode"], ds.sizes["energy"]
+    ('transmission', 10)
+    """
+    path = Path(path)
+    table = parse_table(read_text(path), labels=options.get("labels"))
+    for note in table.notes:
+        warnings.warn(f"{path.name}: {note}", FormatWarning, stacklevel=2)
+    header_text = "\n".join(table.header)
+    chosen = _channel_options(options, header_text)
+    ch = select_channels(table.labels, table.data, **chosen)
+    scan = Scan(
+        ch.energy,
+        ch.signals,
+        str(options.get("label", path.stem)),
+        coords=scan_coords(options),
+        attrs=ch.attrs,
+    )
+    attrs = {"columns": list(table.labels), "header": header_text}
+    return build([scan], kind="xanes", file=path, attrs=attrs)

@@ -1,0 +1,485 @@
+"""XDI 1.0/1.1 files (XAS Data Interchange, https://github.com/XraySpectroscopy/XAS-Data-Interchange).
+
+Layout::
+
+    # XDI/1.0 Application/1.0          <- version line (required)
+    # Column.1: energy eV              <- fields "Family.key: value"
+    # Element.symbol: Ni
+    # ///                              <- user comments follow
+    # free text
+    #----                              <- end of header
+    # energy i0 itrans                 <- optional label line
+    8333.0  1.0e5  4.0e4               <- data table
+
+What is checked, and how deviations are handled (the behaviour of the
+reference C library for the files of the specification's ``baddata``
+suite):
+
+Errors (:class:`~spectro.errors.FormatError`)
+    no ``# XDI/1.x`` version line; a header field without a value, without
+    ``:``, without ``Family.key`` or whose family starts with a digit; rows
+    with different numbers of fields; ``NaN``, text or malformed numbers in
+    the data table.
+Read with a :class:`~spectro.errors.FormatWarning`
+    missing or invalid ``Element.symbol`` / ``Element.edge``; no ``#---``
+    line; missing, too few, too many or non-consecutive ``Column.N`` fields
+    (extra ones ignored, unnamed columns from the label line when it has one
+    label per column, else ``col<N>``); header lines with another comment
+    character (ignored); an angle column without ``Mono.d_spacing`` (the
+    d-spacing of the crystal named in ``Mono.name`` is used: Si and Ge
+    reflections from their lattice constants); an invalid
+    ``Mono.d_spacing``; date-times that are not ISO 8601; values of
+    ``Sample.temperature``, ``Facility.energy``, ``Facility.current`` that
+    are not a number with a unit.
+
+Metadata
+    Every field goes into the Dataset attrs under its own name
+    (``"Element.symbol"``), the user comments under ``"comments"``.
+    ``Sample.temperature`` (K, C or F) becomes the ``temperature``
+    coordinate in K, ``Sample.pressure`` (GPa, MPa, kbar, bar, Pa) the
+    ``pressure`` coordinate in GPa, ``Sample.name`` the ``sample``
+    coordinate. Options of the same names override them.
+
+Energy units come from the ``Column.N`` unit (``eV``, ``keV``,
+``degrees``) or, when absent, as for any column
+(:mod:`spectro.io.units`); channels as in :mod:`spectro.io.channels`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ..errors import FormatError, FormatWarning
+from ..model import Scan, build
+from .channels import select_channels
+from .columns import (
+    CHANNEL_OPTIONS,
+    fast_parse,
+    parse_numeric_lines,
+    read_text,
+    scan_coords,
+    split_labels,
+)
+
+__all__ = ["EDGES", "crystal_d_spacing", "parse_header", "read", "sniff"]
+
+#: Absorption edges allowed in ``Element.edge``.
+EDGES = frozenset(
+    ["K", "L", "L1", "L2", "L3", "M", "M1", "M2", "M3", "M4", "M5", "N"]
+    + [f"N{i}" for i in range(1, 8)]
+    + ["O"]
+    + [f"O{i}" for i in range(1, 8)]
+    + ["P", "P1", "P2", "P3"]
+)
+
+#: Cubic lattice constants in Angstrom (CODATA 2018 for Si; Ge at 298 K).
+_LATTICE = {"si": 5.431020511, "ge": 5.6579060}
+
+_VERSION = re.compile(r"^#\s*XDI/(\d+\.\d+)\s*(.*)$", re.IGNORECASE)
+_FIELD = re.compile(r"^#\s*([A-Za-z_][\w]*)\.([\w]+)\s*:\s*(.*?)\s*$")
+_FIELD_LIKE = re.compile(r"^#\s*[^\s:]+\s*:")
+_NUMBER_UNIT = re.compile(
+    r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([^\d\s].*)?$"
+)
+_STRICT_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_TEMPERATURE_UNITS = {
+    "k": 0.0,
+    "kelvin": 0.0,
+    "c": 273.15,
+    "°c": 273.15,
+    "celsius": 273.15,
+    "degc": 273.15,
+}
+_PRESSURE_UNITS = {
+    "gpa": 1.0,
+    "mpa": 1e-3,
+    "kbar": 0.1,
+    "bar": 1e-4,
+    "pa": 1e-9,
+    "kpa": 1e-6,
+}
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    """An XDI file starts with ``# XDI/<version>``.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> sniff(Path("a"), b"# XDI/1.0 GSE/1.0\\n"), sniff(Path("a"), b"# energy mu\\n")
+    (True, False)
+    """
+    return (
+        head.lstrip(b"\xef\xbb\xbf").lstrip()[:6].upper() == b"# XDI/"
+        or head.lstrip()[:5].upper() == b"#XDI/"
+    )
+
+
+def crystal_d_spacing(name: str) -> float | None:
+    """d-spacing in Angstrom of a Si or Ge reflection named like ``Si(111)`` or ``Si 311``.
+
+    Examples
+    --------
+    >>> round(crystal_d_spacing("Si(111)"), 5)
+    3.1356
+    >>> crystal_d_spacing("multilayer") is None
+    True
+    """
+    m = re.search(
+        r"\b(si|ge)\s*\(?\s*(\d)\s*,?\s*(\d)\s*,?\s*(\d)\s*\)?", name, re.IGNORECASE
+    )
+    if not m:
+        return None
+    h, k, l = (int(g) for g in m.groups()[1:])
+    return _LATTICE[m.group(1).lower()] / math.sqrt(h * h + k * k + l * l)
+
+
+def parse_header(lines: list[str]) -> tuple[dict[str, Any], int, list[str]]:
+    """Parse the header of an XDI file.
+
+    Parameters
+    ----------
+    lines : list of str
+        The file's lines (LF endings removed).
+
+    Returns
+    -------
+    header : dict
+        ``version``, ``applications``, ``fields`` (dict ``"Family.key"`` ->
+        value), ``comments`` (list), ``label_line`` (str or None),
+        ``columns`` (dict N -> text).
+    data_start : int
+        Index of the first data line.
+    notes : list of str
+        Deviations to report as warnings.
+
+    Raises
+    ------
+    FormatError
+        Missing version line, or a malformed field line.
+    """
+    notes: list[str] = []
+    first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
+    m = _VERSION.match(lines[first].strip()) if first is not None else None
+    if m is None:
+        raise FormatError(
+            "no XDI version line: the first line must be '# XDI/1.0' (or 1.1)"
+        )
+    header: dict[str, Any] = {
+        "version": m.group(1),
+        "applications": m.group(2).strip(),
+        "fields": {},
+        "comments": [],
+        "label_line": None,
+        "columns": {},
+    }
+    state = "fields"
+    ignored = 0
+    i = first + 1
+    while i < len(lines):
+        raw = lines[i]
+        line = raw.strip()
+        i += 1
+        if not line:
+            continue
+        if not line.startswith("#"):
+            if _STRICT_NUMBER.match(line.split()[0]) or line.split()[0].lower() in (
+                "nan",
+                "inf",
+            ):
+                i -= 1
+                break
+            ignored += 1
+            continue
+        body = line[1:].strip()
+        if state == "fields":
+            if body.startswith("///"):
+                state = "comments"
+                continue
+            if re.fullmatch(r"-{2,}.*", body):
+                state = "labels"
+                continue
+            if not body:
+                continue
+            _parse_field(line, header)
+        elif state == "comments":
+            if re.fullmatch(r"-{2,}.*", body):
+                state = "labels"
+                continue
+            header["comments"].append(body)
+        else:
+            header["label_line"] = body
+    else:
+        i = len(lines)
+    if ignored:
+        notes.append(f"ignored {ignored} header line(s) that do not start with '#'")
+    if state != "labels":
+        notes.append("no '#----' line ends the header")
+        if state == "comments" and header["comments"]:
+            header["label_line"] = header["comments"][-1]
+    return header, i, notes
+
+
+def _parse_field(line: str, header: dict[str, Any]) -> None:
+    m = _FIELD.match(line)
+    if m is None:
+        if not _FIELD_LIKE.match(line) and ":" not in line:
+            raise FormatError(
+                f"header line {line!r} is not 'Family.key: value' (no ':')"
+            )
+        name = line[1:].split(":", 1)[0].strip()
+        if "." not in name:
+            raise FormatError(f"header field {name!r} is not 'Family.key' (no '.')")
+        if name.count(".") > 1:
+            raise FormatError(f"header field {name!r} has more than one '.'")
+        if name[:1].isdigit():
+            raise FormatError(
+                f"header field {name!r}: the family name starts with a digit"
+            )
+        raise FormatError(f"malformed header line {line!r}")
+    family, key, value = m.groups()
+    if not value:
+        raise FormatError(f"header field '{family}.{key}' has no value")
+    if family.lower() == "column" and key.isdigit():
+        header["columns"][int(key)] = value
+    header["fields"][f"{family}.{key}"] = value
+
+
+def _field(fields: dict[str, str], name: str) -> str | None:
+    lower = name.lower()
+    for k, v in fields.items():
+        if k.lower() == lower:
+            return v
+    return None
+
+
+@lru_cache(maxsize=1)
+def _element_symbols() -> frozenset[str]:
+    import xraydb
+
+    return frozenset(xraydb.atomic_symbol(z) for z in range(1, 99))
+
+
+def _check_metadata(fields: dict[str, str], notes: list[str]) -> None:
+    symbol = _field(fields, "Element.symbol")
+    if symbol is None:
+        notes.append("required field Element.symbol is missing")
+    elif symbol not in _element_symbols():
+        notes.append(f"Element.symbol {symbol!r} is not a chemical element")
+    edge = _field(fields, "Element.edge")
+    if edge is None:
+        notes.append("required field Element.edge is missing")
+    elif edge not in EDGES:
+        notes.append(
+            f"Element.edge {edge!r} is not an absorption edge ({', '.join(sorted(EDGES))})"
+        )
+    for name in ("Scan.start_time", "Scan.end_time"):
+        value = _field(fields, name)
+        if value is not None:
+            try:
+                datetime.fromisoformat(value)
+            except ValueError:
+                notes.append(f"{name} {value!r} is not an ISO 8601 date-time")
+    for name in ("Facility.energy", "Facility.current", "Sample.temperature"):
+        value = _field(fields, name)
+        if value is not None and _NUMBER_UNIT.match(value) is None:
+            notes.append(f"{name} {value!r} is not a number with a unit")
+    d = _field(fields, "Mono.d_spacing")
+    if d is not None and _d_spacing(fields) is None:
+        notes.append(f"Mono.d_spacing {d!r} is not a positive number (Angstrom)")
+
+
+def _d_spacing(fields: dict[str, str]) -> float | None:
+    m = _NUMBER_UNIT.match(_field(fields, "Mono.d_spacing") or "")
+    if m is None or not float(m.group(1)) > 0:
+        return None
+    return float(m.group(1))
+
+
+def _quantity(
+    value: str | None, units: dict[str, float], default: str, *, offset: bool
+) -> float:
+    if value is None:
+        return math.nan
+    m = _NUMBER_UNIT.match(value)
+    if m is None:
+        return math.nan
+    number = float(m.group(1))
+    unit = (m.group(2) or default).strip().lower().replace(" ", "")
+    if unit not in units:
+        return math.nan
+    return number + units[unit] if offset else number * units[unit]
+
+
+def _column_labels(
+    header: dict[str, Any], n_columns: int, notes: list[str]
+) -> tuple[list[str], list[str]]:
+    columns: dict[int, str] = header["columns"]
+    line_labels = (
+        split_labels(header["label_line"], n_columns) if header["label_line"] else []
+    )
+    if len(line_labels) != n_columns:
+        line_labels = []
+    if not columns:
+        notes.append(
+            "no Column.N fields"
+            + ("; used the label line" if line_labels else "; columns named col<N>")
+        )
+        names = line_labels or [f"col{k + 1}" for k in range(n_columns)]
+        return names, [""] * n_columns
+    if sorted(columns) != list(range(1, len(columns) + 1)):
+        notes.append(f"Column.N indices {sorted(columns)} are not consecutive from 1")
+    extra = sorted(k for k in columns if k > n_columns or k < 1)
+    if extra:
+        notes.append(
+            f"Column.N fields {extra} beyond the {n_columns} data columns ignored"
+        )
+    present = sorted(k for k in columns if 1 <= k <= n_columns)
+    if len(present) < n_columns:
+        notes.append(
+            f"{len(present)} Column.N fields for {n_columns} data columns; the others named col<N>"
+        )
+    labels, units = [], []
+    for k in range(1, n_columns + 1):
+        text = columns.get(k)
+        if text is None:
+            labels.append(f"col{k}")
+            units.append("")
+            continue
+        parts = text.split("||", 1)[0].split()
+        labels.append(parts[0] if parts else f"col{k}")
+        units.append(" ".join(parts[1:2]))
+    return labels, units
+
+
+def _data_table(lines: list[str]) -> np.ndarray:
+    rows = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    if not rows:
+        raise FormatError("no data table after the header")
+    counts = [len(r.split()) for r in rows]
+    n = max(set(counts), key=counts.count)
+    bad = [i for i, c in enumerate(counts) if c != n]
+    if bad:
+        raise FormatError(
+            f"data row {bad[0] + 1} has {counts[bad[0]]} fields, the table has {n} columns "
+            f"({len(bad)} inconsistent row(s))"
+        )
+    values = fast_parse(" ".join(rows))
+    if (
+        values is not None
+        and values.size == n * len(rows)
+        and np.isfinite(values).all()
+    ):
+        return values.reshape(len(rows), n)
+    for tok in " ".join(rows).split():
+        if _STRICT_NUMBER.fullmatch(tok) is None:
+            if tok.lower() in ("nan", "+nan", "-nan", "inf", "-inf", "+inf"):
+                raise FormatError(
+                    f"data table holds {tok!r}: XDI data must be finite numbers"
+                )
+            raise FormatError(f"data table holds {tok!r}, which is not a number")
+    return parse_numeric_lines(rows, n)
+
+
+def read(path: Path, **options: Any) -> xr.Dataset:
+    """Read an XDI file into a XANES Dataset (one scan).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+    **options
+        As for :func:`spectro.io.columns.read`: channel options
+        (``energy=``, ``mode=``, ``i0=``, ``itrans=``, ``ifluor=``,
+        ``irefer=``, ``mu=``, ``murefer=``, ``reference=``,
+        ``energy_units=``, ``d_spacing=``), ``label=`` and per-scan
+        coordinates (``pressure=``, ``pressure_err=``, ``temperature=``,
+        ``run=``, ``sample=``).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``mu`` (and ``mu_ref``) with the XDI fields in attrs.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "ni.xdi"
+    >>> rows = "\\n".join(f"{8300 + i} 1000 {400 - i}" for i in range(10))
+    >>> _ = p.write_text(
+    ...     "# XDI/1.0\\n# Column.1: energy eV\\n# Column.2: i0\\n# Column.3: itrans\\n"
+    ...     "# Element.symbol: Ni\\n# Element.edge: K\\n# Sample.temperature: 80 K\\n"
+    ...     "#----\\n" + rows + "\\n")
+    >>> ds = read(p)
+    >>> ds.attrs["Element.symbol"], float(ds.temperature[0]), ds.attrs["mode"]
+    ('Ni', 80.0, 'transmission')
+    """
+    path = Path(path)
+    lines = read_text(path).split("\n")
+    header, start, notes = parse_header(lines)
+    data = _data_table(lines[start:])
+    fields = header["fields"]
+    _check_metadata(fields, notes)
+    labels, units = _column_labels(header, data.shape[1], notes)
+    chosen = {k: options[k] for k in CHANNEL_OPTIONS if options.get(k) is not None}
+    if "d_spacing" not in chosen:
+        d = _d_spacing(fields)
+        if d is not None:
+            chosen["d_spacing"] = d
+        else:
+            angle = any(
+                u.lower().startswith("deg") or lb.lower() in ("angle", "theta")
+                for lb, u in zip(labels, units)
+            )
+            d = crystal_d_spacing(_field(fields, "Mono.name") or "")
+            if angle:
+                if d is not None:
+                    chosen["d_spacing"] = d
+                    notes.append(
+                        f"angle column without Mono.d_spacing: used d = {d:.5f} Angstrom of "
+                        f"Mono.name {_field(fields, 'Mono.name')!r}"
+                    )
+                else:
+                    notes.append("angle column without Mono.d_spacing")
+    for note in notes:
+        warnings.warn(f"{path.name}: {note}", FormatWarning, stacklevel=2)
+    unit_texts = ["deg" if u.lower().startswith("deg") else u for u in units]
+    ch = select_channels(labels, data, unit_texts=unit_texts, **chosen)
+    coords = {
+        "temperature": _quantity(
+            _field(fields, "Sample.temperature"), _TEMPERATURE_UNITS, "K", offset=True
+        ),
+        "pressure": _quantity(
+            _field(fields, "Sample.pressure"), _PRESSURE_UNITS, "GPa", offset=False
+        ),
+        "sample": _field(fields, "Sample.name") or "",
+    }
+    coords = {
+        k: v
+        for k, v in coords.items()
+        if not (isinstance(v, float) and math.isnan(v)) and v != ""
+    }
+    coords.update(scan_coords(options))
+    scan = Scan(
+        ch.energy,
+        ch.signals,
+        str(options.get("label", path.stem)),
+        coords=coords,
+        attrs=ch.attrs,
+    )
+    attrs = dict(fields)
+    attrs.update(
+        xdi_version=header["version"],
+        xdi_applications=header["applications"],
+        comments="\n".join(header["comments"]),
+        columns=labels,
+    )
+    return build([scan], kind="xanes", file=path, attrs=attrs)

@@ -1,0 +1,160 @@
+"""Energy-grid hygiene: sorting, merging duplicates, stacking without extrapolation."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import spectro
+from spectro.errors import DataError, GridWarning
+from spectro.grid import MERGE_TOL_EV, clean_grid, default_grid, merge_tolerance, stack
+from spectro.model import Scan, build
+
+
+def clean(energy, values):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = clean_grid(
+            np.asarray(energy, float),
+            {k: np.asarray(v, float) for k, v in values.items()},
+        )
+    return out, [str(w.message) for w in caught if issubclass(w.category, GridWarning)]
+
+
+def test_sorting_keeps_values_with_their_energies(rng):
+    e = np.arange(8300.0, 8320.0, 0.5)
+    mu = np.sin(e)
+    order = rng.permutation(e.size)
+    (e2, v2), msgs = clean(e[order], {"mu": mu[order]})
+    np.testing.assert_array_equal(e2, e)
+    np.testing.assert_array_equal(v2["mu"], mu)
+    assert len(msgs) == 1 and "backward energy step" in msgs[0]
+
+
+def test_exact_duplicates_averaged_and_counted():
+    e = np.array([1.0, 2.0, 2.0, 2.0, 3.0, 4.0, 4.0])
+    mu = np.array([1.0, 2.0, 4.0, 6.0, 3.0, 5.0, 7.0])
+    (e2, v2), msgs = clean(e, {"mu": mu})
+    np.testing.assert_array_equal(e2, [1.0, 2.0, 3.0, 4.0])
+    np.testing.assert_array_equal(v2["mu"], [1.0, 4.0, 3.0, 6.0])
+    assert re.search(r"merged 3 duplicate", msgs[0])
+
+
+def test_tolerance_is_absolute_or_half_median_step():
+    assert merge_tolerance(np.arange(8300.0, 8400.0, 0.5)) == MERGE_TOL_EV
+    assert merge_tolerance(np.arange(8300.0, 8301.0, 0.04)) == pytest.approx(0.02)
+
+
+def test_near_duplicates_just_inside_and_outside_tolerance():
+    e = np.array(
+        [8300.0, 8301.0, 8301.0 + 0.049, 8302.0, 8303.0, 8303.0 + 0.051, 8304.0]
+    )
+    (e2, _), msgs = clean(e, {"mu": np.zeros(e.size)})
+    assert e2.size == e.size - 1
+    assert 8301.0245 in np.round(e2, 4)
+    assert "merged 1 duplicate" in msgs[0]
+
+
+def test_clean_grid_does_not_mutate_inputs():
+    e = np.array([3.0, 1.0, 2.0, 2.0])
+    mu = np.array([1.0, 2.0, 3.0, 4.0])
+    e0, mu0 = e.copy(), mu.copy()
+    clean(e, {"mu": mu})
+    np.testing.assert_array_equal(e, e0)
+    np.testing.assert_array_equal(mu, mu0)
+
+
+def test_non_finite_energies_dropped_and_too_few_points():
+    (e2, _), msgs = clean([1.0, np.nan, 2.0, 3.0], {"mu": [1.0, 2.0, 3.0, 4.0]})
+    assert e2.tolist() == [1.0, 2.0, 3.0] and "dropped 1 points" in msgs[0]
+    with pytest.raises(DataError, match="only 1 point"):
+        clean([1.0, np.nan], {"mu": [1.0, 2.0]})
+
+
+@given(arrays(float, st.integers(2, 60), elements=st.floats(8000.0, 8100.0)))
+def test_clean_grid_properties(energy):
+    tol = merge_tolerance(np.sort(energy))
+    if np.ptp(energy) == 0:
+        return
+    (e2, v2), _ = clean(energy, {"one": np.ones(energy.size), "e": energy})
+    slack = 1e-9  # the mean of equal energies may differ from them in the last bit
+    assert np.all(np.diff(e2) >= tol - slack)
+    assert energy.min() - slack <= e2.min() and e2.max() <= energy.max() + slack
+    np.testing.assert_allclose(v2["one"], 1.0)
+    np.testing.assert_allclose(
+        v2["e"], e2
+    )  # a signal equal to energy stays equal after merging
+
+
+def test_ceric_ni_foil_near_duplicate_pairs(data_file):
+    import xraydb
+
+    path = data_file("xanes/ceric_Ni_foil_111.xdi")
+    raw = np.loadtxt(path)
+    e = np.sort(raw[:, 0])
+    close = np.diff(e) < MERGE_TOL_EV
+    assert 0.003 < np.diff(e)[close].min() and np.diff(e)[close].max() < 0.035
+    with pytest.warns(GridWarning, match=f"merged {int(close.sum())} duplicate"):
+        ds = spectro.read(path)
+    assert ds.sizes["energy"] == raw.shape[0] - int(close.sum())
+    # merged: the derivative peaks at the Ni K edge, not at a noise spike 12 eV above it
+    energy, mu = ds.energy.values, ds.mu.values[0]
+    window = (energy > 8320) & (energy < 8360)
+    peak = energy[window][np.argmax(np.gradient(mu, energy)[window])]
+    assert peak == pytest.approx(xraydb.xray_edge("Ni", "K").energy, abs=2.0)
+
+
+def _ds(energy, mu, label):
+    return build(
+        [Scan(np.asarray(energy, float), {"mu": np.asarray(mu, float)}, label)],
+        kind="xanes",
+    )
+
+
+def test_stack_interpolates_and_never_extrapolates():
+    a = _ds([8300.0, 8302.0, 8304.0, 8306.0], [0.0, 2.0, 4.0, 6.0], "a")
+    b = _ds([8301.0, 8303.0, 8305.0, 8307.0, 8309.0], [1.0, 1.0, 1.0, 1.0, 1.0], "b")
+    grid = np.arange(8299.0, 8311.0, 1.0)
+    out = stack([a, b], grid=grid)
+    mu_a = out.mu.sel(scan="a").values
+    inside = (grid >= 8300) & (grid <= 8306)
+    np.testing.assert_allclose(mu_a[inside], grid[inside] - 8300.0)
+    assert np.isnan(mu_a[~inside]).all()
+    mu_b = out.mu.sel(scan="b").values
+    assert np.isnan(mu_b[grid < 8301]).all() and np.isnan(mu_b[grid > 8309]).all()
+    assert out.attrs["grid_method"].startswith("linear interpolation")
+
+
+def test_stack_default_grid_is_the_shared_range():
+    a = _ds(np.arange(8300.0, 8320.1, 0.5), np.zeros(41), "a")
+    b = _ds(np.arange(8305.0, 8330.1, 0.5), np.zeros(51), "b")
+    g = default_grid([a.energy.values, b.energy.values])
+    assert g[0] == 8305.0 and g[-1] == 8320.0 and g[1] - g[0] == 0.5
+    out = stack([a, b])
+    assert np.isfinite(out.mu).all()
+
+
+def test_stack_without_shared_range_refused():
+    a = _ds([8300.0, 8301.0, 8302.0], [0.0, 0.0, 0.0], "a")
+    b = _ds([8400.0, 8401.0, 8402.0], [0.0, 0.0, 0.0], "b")
+    with pytest.raises(DataError, match="share no energy range"):
+        stack([a, b])
+
+
+def test_stack_nan_padded_rows_use_their_own_points():
+    e1, e2 = np.array([8300.0, 8302.0, 8304.0]), np.array([8301.0, 8303.0, 8305.0])
+    ds = build(
+        [Scan(e1, {"mu": e1 - 8300}, "1"), Scan(e2, {"mu": e2 - 8300}, "2")],
+        kind="xanes",
+    )
+    assert np.isnan(ds.mu.values).sum() == 6
+    out = stack([ds], grid=np.array([8301.0, 8302.0, 8303.0, 8304.0]))
+    np.testing.assert_allclose(
+        out.mu.values, [[1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0]]
+    )
