@@ -1,0 +1,92 @@
+"""``spectro pressure``: manifest in, table, verdicts and figures out."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from spectro.cli import main
+from spectro.pressure import ruby_wavelength
+from spectro.simulate import pressure_series
+from spectro.simulate.series import MODEL_SAMPLE_BOND
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def campaign(tmp_path_factory):
+    """The simulated campaign written as one column file per scan, and a manifest."""
+    root = tmp_path_factory.mktemp("campaign")
+    ds = pressure_series(seed=1)
+    lines = ["file,pressure,ruby_wavelength,pressure_err,temperature,run,sample,compound"]
+    for i, label in enumerate(ds.scan.values.tolist()):
+        name = f"{label}.dat"
+        table = np.column_stack([ds.energy.values, ds.mu.values[i], ds.mu_ref.values[i]])
+        np.savetxt(root / name, table, header="energy mu murefer", fmt="%.6f")
+        p = float(ds.pressure.values[i])
+        sample = str(ds.sample.values[i])
+        # Half of the sample scans give the ruby wavelength instead of the pressure.
+        if sample != "NiO" and i % 2:
+            t = float(ds.temperature.values[i])
+            lam = float(ruby_wavelength(p, temperature=t))
+            lines.append(f"{name},,{lam:.5f},0.1,{t:g},{ds.run.values[i]},{sample},")
+        else:
+            compound = "NiO" if sample == "NiO" else ""
+            lines.append(f"{name},{p:.4f},,0.1,{float(ds.temperature.values[i]):g},"
+                         f"{ds.run.values[i]},{sample},{compound}")
+    manifest = root / "manifest.csv"
+    manifest.write_text("\n".join(lines) + "\n")
+    bonds = root / "bonds.csv"
+    rows = ["pressure,in_plane"] + [f"{p:g},{d:.6f}" for p, d in
+                                    zip(MODEL_SAMPLE_BOND.pressure, MODEL_SAMPLE_BOND.value)]
+    bonds.write_text("\n".join(rows) + "\n")
+    return manifest, bonds, ds
+
+
+def test_cli_json_report_and_figures(campaign, tmp_path, capsys):
+    manifest, bonds, ds = campaign
+    out = tmp_path / "out"
+    status = main(["pressure", str(manifest), "--json", "--out", str(out),
+                   "--sample-bonds", str(bonds), "--distance", "in_plane"])
+    assert status == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert len(doc["scans"]) == ds.sizes["scan"]
+    rec = doc["scans"][0]
+    assert set(rec) >= {"pressure", "e0", "delta_e0", "delta_e0_err", "path", "path_kind"}
+    pressures = np.array([r["pressure"] for r in doc["scans"]])
+    np.testing.assert_allclose(pressures, ds.pressure.values, atol=1e-3)
+    c = doc["contraction"]
+    assert abs(c["sample"]["slope"] + 15.0) < 3 * c["sample"]["slope_err"]
+    assert abs(c["reference"]["slope"] + 15.0) < 3 * c["reference"]["slope_err"]
+    assert c["consistent"] is True and c["verdict"].startswith("consistent")
+    assert abs(doc["anomaly"]["breakpoint"] - 14.0) < 1.0 and doc["anomaly"]["real"] is True
+    assert doc["preedge_stability"]["tolerance"] == 0.1
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["series.csv", "shift_vs_contraction.png", "shift_vs_pressure.png"]
+    assert (out / "shift_vs_pressure.png").read_bytes()[:4] == b"\x89PNG"
+    assert len((out / "series.csv").read_text().splitlines()) == ds.sizes["scan"] + 1
+
+
+def test_cli_text_without_bond_table(campaign, capsys):
+    manifest, _, _ = campaign
+    assert main(["pressure", str(manifest)]) == 0
+    text = capsys.readouterr().out
+    assert "breakpoint:" in text
+    assert "contraction: no --sample-bonds table" in text
+
+
+def test_cli_errors(campaign, tmp_path, capsys):
+    manifest, bonds, _ = campaign
+    assert main(["pressure", str(manifest), "--sample-bonds", str(bonds)]) == 2
+    assert "--distance" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("file,pressure,colour\nx.dat,1,red\n")
+    assert main(["pressure", str(bad)]) == 2
+    assert "colour" in capsys.readouterr().err
+    missing = tmp_path / "missing.csv"
+    missing.write_text("file,pressure\nnothere.dat,1\n")
+    assert main(["pressure", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "nothere.dat" in err
