@@ -9,7 +9,6 @@ import spectro
 from spectro.errors import ExtrapolationWarning, MissingRegionWarning, ValidationError
 from spectro.simulate import xes
 from spectro.xes.iad import _interp_rows, iad
-from spectro.xes.spin import spin_fraction
 
 FRACTIONS = np.linspace(0.0, 1.0, 11)
 
@@ -73,7 +72,7 @@ def test_iad_error_matches_scatter(high, low):
 def test_spin_estimate_by_iad_recovers_fraction(series, high, low):
     r = spectro.xes.spin(series, high=high, low=low, metric="iad")
     np.testing.assert_allclose(r.high_spin_fraction, FRACTIONS, atol=0.05)
-    assert r.high_spin_fraction.attrs["metric"] == "iad"
+    assert r.high_spin_fraction.attrs["observable"] == "iad"
 
 
 @pytest.mark.parametrize("metric", ["kb_prime_ratio", "kb13_m1"])
@@ -84,12 +83,14 @@ def test_spin_estimate_other_metrics_are_monotonic_and_anchored(series, high, lo
     assert np.all(np.diff(f) > 0)
 
 
-def test_spin_fraction_error_propagation_and_extrapolation_flag():
-    r = spin_fraction(np.array([0.2]), np.array([0.01]), high=0.4, low=0.0, high_err=0.02)
-    # var = (0.01^2 + (0.5 * 0.02)^2) / 0.4^2
-    assert r.fraction_err[0] == pytest.approx(np.sqrt(0.01**2 + 0.01**2) / 0.4)
+def test_spin_estimate_flags_extrapolation_and_rejects_unknown_metric(series):
+    partly_high, partly_low = xes(high_spin_fraction=0.7), xes(high_spin_fraction=0.3)
     with pytest.warns(ExtrapolationWarning):
-        spin_fraction(np.array([0.6]), np.array([0.01]), high=0.4, low=0.0)
+        r = spectro.xes.spin(series, high=partly_high, low=partly_low, metric="kb_prime_ratio")
+    truth = series.true_high_spin_fraction.values
+    flagged = r.high_spin_fraction_flags.values == "extrapolated"
+    assert flagged[(truth < 0.25) | (truth > 0.75)].all()
+    assert not flagged[(truth > 0.35) & (truth < 0.65)].any()
     with pytest.raises(ValidationError):
         spectro.xes.spin(xes(), high=xes(), low=xes(spin="low"), metric="fwhm")
 

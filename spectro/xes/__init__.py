@@ -5,7 +5,7 @@ Dataset functions (results along ``scan``, per-scan coordinates kept):
 :func:`vtc`, :func:`iad`, :func:`spin`; the same as ``ds.xes.<name>()``.
 NumPy kernels over ``(..., emission_energy)`` live in the submodules
 (:mod:`~spectro.xes.background`, :mod:`~spectro.xes.kbeta`,
-:mod:`~spectro.xes.vtc`, :mod:`~spectro.xes.iad`, :mod:`~spectro.xes.spin`,
+:mod:`~spectro.xes.vtc`, :mod:`~spectro.xes.iad`, :mod:`spectro.spin`,
 :mod:`~spectro.xes.fit`); windows in :mod:`~spectro.xes.windows`; von Hamos
 detector frames in :mod:`~spectro.xes.vonhamos`.
 

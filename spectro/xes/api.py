@@ -21,7 +21,6 @@ from . import background as _bg
 from . import fit as _fit
 from . import iad as _iad
 from . import kbeta as _kb
-from . import spin as _spin
 from . import vtc as _vtc
 from .windows import Windows
 from .windows import windows as make_windows
@@ -427,7 +426,9 @@ def spin(
     -------
     xarray.Dataset
         ``high_spin_fraction`` and ``high_spin_fraction_err`` along ``scan``
-        plus the metric itself; method in :mod:`spectro.xes.spin`.
+        (with its sample, reference and calibration terms and flags) plus
+        the metric itself; method in :mod:`spectro.spin`. With ``"iad"`` the
+        low-spin reference's own IAD against itself anchors the low end.
 
     Examples
     --------
@@ -437,32 +438,23 @@ def spin(
     >>> [round(v, 1) for v in r.high_spin_fraction.values.tolist()]
     [0.2, 0.7]
     """
+    from .. import spin as spin_state
+
     opts = {"element": element, "background": background, "windows": windows}
     if metric == "iad":
-        m = iad(ds, low, **opts)
-        h = iad(high, low, **opts)
-        value, err = m["iad"], m["iad_err"]
-        hv, he, lv, le = float(h["iad"][0]), float(h["iad_err"][0]), 0.0, 0.0
+        sample = iad(ds, low, **opts)
+        refs = [iad(high, low, **opts), iad(low, low, **opts)]
     elif metric in ("kb_prime_ratio", "kb13_m1"):
-        m = kbeta(ds, **opts)
-        h, lo = kbeta(high, **opts), kbeta(low, **opts)
-        value, err = m[metric], m[f"{metric}_err"]
-        hv, he = float(h[metric][0]), float(h[f"{metric}_err"][0])
-        lv, le = float(lo[metric][0]), float(lo[f"{metric}_err"][0])
+        sample = kbeta(ds, **opts)
+        refs = [kbeta(high, **opts), kbeta(low, **opts)]
     else:
         raise ValidationError(f"metric must be 'iad', 'kb_prime_ratio' or 'kb13_m1', not {metric!r}")
-    r = _spin.spin_fraction(value.values, err.values, high=hv, low=lv, high_err=he, low_err=le)
-    attrs = {"method": "linear interpolation between references", "metric": metric,
-             "metric_high": hv, "metric_high_err": he, "metric_low": lv, "metric_low_err": le}
-    out = xr.Dataset({
-        "high_spin_fraction": value.copy(data=r.fraction).assign_attrs(
-            units="1", long_name="high-spin fraction", **attrs),
-        "high_spin_fraction_err": value.copy(data=r.fraction_err).assign_attrs(
-            units="1", long_name="high-spin fraction uncertainty (1 sigma)", **attrs),
-    })
-    out[metric] = value
-    out[err.name] = err
-    return out
+    names = [metric, f"{metric}_err"]
+    refs = xr.concat([r[names].isel(scan=[0]) for r in refs], dim="scan", coords="minimal")
+    refs = refs.assign_coords(scan=["high", "low"])
+    cal = spin_state.spin_calibration(refs, ["high", "low"], metric=metric)
+    out = spin_state.high_spin_fraction(sample[names], cal)
+    return out.assign({n: sample[n] for n in names})
 
 
 def analyze(
