@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import lmfit
 import numpy as np
 
 from ..errors import DataError, FitError, ValidationError
@@ -355,12 +354,14 @@ def fit_eos(
     if weighted and np.any(sp**2 + sv**2 <= 0):
         raise DataError("every point needs a positive p_err or v_err when errors are given")
 
+    import lmfit  # imported here: lmfit pulls in matplotlib
+
     params = lmfit.Parameters()
     params.add("v0", value=float(np.max(v)) if v0 is None else v0, min=0.0, vary="v0" not in fix)
     params.add("k0", value=k0, min=0.0, vary="k0" not in fix)
     params.add("k0p", value=k0p, min=-10.0, max=30.0, vary="k0p" not in fix)
 
-    def residual(pars: lmfit.Parameters) -> np.ndarray:
+    def residual(pars) -> np.ndarray:
         kw = {"v0": pars["v0"].value, "k0": pars["k0"].value, "k0p": pars["k0p"].value}
         model = pressure(v, form=form, **kw)
         if not weighted:

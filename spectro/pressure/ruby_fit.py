@@ -15,7 +15,8 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
-import lmfit
+from typing import Any
+
 import numpy as np
 
 from ..errors import DataError, FitError, FitWarning
@@ -53,7 +54,7 @@ class RubyFit:
     r1_fwhm: float
     reading: GaugeReading
     reduced_chi2: float
-    result: lmfit.model.ModelResult
+    result: Any
 
     @property
     def pressure(self) -> float:
@@ -138,9 +139,11 @@ def fit_ruby(
     peak = y - base
     c1 = x[np.argmax(peak)]
     height = float(peak.max())
-    model = (lmfit.models.PseudoVoigtModel(prefix="r1_")
-             + lmfit.models.PseudoVoigtModel(prefix="r2_")
-             + lmfit.models.LinearModel(prefix="bg_"))
+    from lmfit.models import LinearModel, PseudoVoigtModel  # lmfit imports matplotlib
+
+    model = (PseudoVoigtModel(prefix="r1_")
+             + PseudoVoigtModel(prefix="r2_")
+             + LinearModel(prefix="bg_"))
     params = model.make_params()
     step = float(np.median(np.diff(x)))
     params["r1_center"].set(value=c1, min=x[0], max=x[-1])

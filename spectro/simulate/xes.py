@@ -38,7 +38,6 @@ import math
 
 import numpy as np
 import xarray as xr
-from lmfit.lineshapes import pvoigt
 
 from ..errors import ValidationError
 from ..model import Scan, build
@@ -58,6 +57,8 @@ _ETA_MAIN, _ETA_PRIME, _ETA_VTC = 0.6, 0.3, 0.5
 
 
 def _pv(x, center, fwhm, eta, area=1.0):
+    from lmfit.lineshapes import pvoigt  # lmfit imports matplotlib: keep it off `import spectro`
+
     return pvoigt(x, amplitude=area, center=center, sigma=fwhm / 2.0, fraction=eta)
 
 
