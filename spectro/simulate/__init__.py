@@ -5,3 +5,7 @@ Every generator takes a ``seed`` and returns a model Dataset whose
 tests, the demo and the benchmarks can compare what spectro recovers with
 what went in.
 """
+from .xanes import xanes
+from .series import pressure_series
+from .xes import xes
+from .beamtime import beamtime

@@ -1,1 +1,71 @@
-"""Ni K-edge XANES analysis: normalization, edge position, pre-edge, calibration."""
+"""Ni K-edge XANES analysis: normalization, edge position, pre-edge, calibration.
+
+Kernels (``*_arrays``) work on NumPy arrays shaped ``(..., energy)`` with
+NaN meaning "no point"; the Dataset functions wrap them with
+``xarray.apply_ufunc`` (dask-ready); ``ds.xanes.<function>()`` is the
+accessor. See ``docs/xanes.md`` for every definition.
+"""
+
+from . import accessor
+from .analyze import RESULTS, analyze, analyze_arrays
+from .calibrate import (
+    Calibration,
+    align,
+    align_arrays,
+    calibrate,
+    calibration_arrays,
+    shift_energy,
+    tabulated_edge,
+)
+from .derivative import Derivatives, derivative, derivative_arrays
+from .edge import E0_LEVEL, EdgePosition, e0_crossing_arrays, e0_derivative_arrays
+from .features import FEATURE_C_ENERGY, FeatureIntensity, feature_intensity_arrays
+from .glitch import Glitches, find_glitches, find_glitches_arrays, remove_glitches
+from .merge import merge, merge_arrays
+from .normalize import DEFAULT_WINDOWS, Normalization, normalize, normalize_arrays
+from .preedge import (
+    PreedgeCentroid,
+    PreedgeFit,
+    preedge,
+    preedge_centroid_arrays,
+    preedge_fit_arrays,
+)
+
+__all__ = [
+    "DEFAULT_WINDOWS",
+    "E0_LEVEL",
+    "FEATURE_C_ENERGY",
+    "RESULTS",
+    "Calibration",
+    "Derivatives",
+    "EdgePosition",
+    "FeatureIntensity",
+    "Glitches",
+    "Normalization",
+    "PreedgeCentroid",
+    "PreedgeFit",
+    "accessor",
+    "align",
+    "align_arrays",
+    "analyze",
+    "analyze_arrays",
+    "calibrate",
+    "calibration_arrays",
+    "derivative",
+    "derivative_arrays",
+    "e0_crossing_arrays",
+    "e0_derivative_arrays",
+    "feature_intensity_arrays",
+    "find_glitches",
+    "find_glitches_arrays",
+    "merge",
+    "merge_arrays",
+    "normalize",
+    "normalize_arrays",
+    "preedge",
+    "preedge_centroid_arrays",
+    "preedge_fit_arrays",
+    "remove_glitches",
+    "shift_energy",
+    "tabulated_edge",
+]

@@ -1,0 +1,149 @@
+"""Benchmark: spectro's batched XANES kernels against an xraylarch loop.
+
+Inputs: ``n`` simulated Ni K-edge spectra (:func:`spectro.simulate.xanes`,
+valence 2-3, noise 0.005 of the step, 8200-8700 eV in 0.25 eV steps).
+
+* xraylarch: for each spectrum, ``find_e0`` and ``pre_edge`` with the
+  windows below (a Python loop, as larch works one group at a time);
+* spectro: one call each of :func:`spectro.xanes.normalize_arrays` (E0 from
+  the derivative maximum, same windows), :func:`spectro.xanes.e0_crossing_arrays`
+  (E0 at 0.8 with its uncertainty) and
+  :func:`spectro.xanes.preedge_centroid_arrays` (model-free pre-edge
+  centroid) on the whole (n, energy) array.
+
+Timings are the best of ``--repeat`` runs (default 3) of each side, in
+one process, on whatever else the machine is doing.
+
+Agreement: ``max_abs_norm_diff`` is the largest difference of the
+normalized spectra inside the windows; ``max_abs_e0_diff_ev`` the largest
+difference between the anchoring E0 (derivative maximum) and larch's
+``find_e0``; ``max_abs_e08_diff_ev`` the largest difference between
+spectro's 0.8 crossing and the same crossing taken on larch's normalized
+spectrum (a check of the normalization where it matters for E0).
+
+Usage::
+
+    python benchmarks/xanes_kernels.py [--quick] [--json] [--n N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import warnings
+
+import numpy as np
+
+WINDOWS = {
+    "pre1": -150.0,
+    "pre2": -30.0,
+    "norm1": 50.0,
+    "norm2": 400.0,
+    "nnorm": 2,
+    "nvict": 0,
+}
+N_FULL = 2000
+N_QUICK = 200
+
+
+def spectra(n: int, seed: int = 0):
+    """Simulated spectra: (energy, mu)."""
+    import spectro
+
+    ds = spectro.simulate.xanes(
+        valence=np.linspace(2.0, 3.0, n), n_scans=n, noise=0.005, seed=seed
+    )
+    return ds.energy.values, ds.mu.values
+
+
+def run_spectro(e: np.ndarray, mu: np.ndarray):
+    """Seconds and results of the batched kernels."""
+    from spectro.xanes import (
+        e0_crossing_arrays,
+        normalize_arrays,
+        preedge_centroid_arrays,
+    )
+
+    start = time.perf_counter()
+    n = normalize_arrays(e, mu, **WINDOWS)
+    search = (float(np.nanmin(n.e0)) - 30.0, float(np.nanmax(n.e0)) + 40.0)
+    e0 = e0_crossing_arrays(
+        e, n.norm, sigma=n.sigma, level_err=n.level_err, search=search
+    )
+    pre = preedge_centroid_arrays(e, n.norm, sigma=n.sigma)
+    return time.perf_counter() - start, n, e0, pre
+
+
+def run_larch(e: np.ndarray, mu: np.ndarray):
+    """Seconds, E0 and normalized spectra of the xraylarch loop."""
+    from larch import Group
+    from larch.xafs import find_e0, pre_edge
+
+    e0 = np.empty(mu.shape[0])
+    norm = np.empty_like(mu)
+    start = time.perf_counter()
+    for i in range(mu.shape[0]):
+        group = Group()
+        e0[i] = find_e0(e, mu[i])
+        pre_edge(e, mu[i], group=group, e0=e0[i], **WINDOWS)
+        norm[i] = group.norm
+    return time.perf_counter() - start, e0, norm
+
+
+def main(argv=None) -> dict:
+    """Run the benchmark; print and return the numbers."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{N_QUICK} spectra instead of {N_FULL}"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--n", type=int, help="number of spectra")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="timings are the best of this many runs"
+    )
+    args = parser.parse_args(argv)
+    n = args.n or (N_QUICK if args.quick else N_FULL)
+    from spectro.xanes import e0_crossing_arrays
+
+    e, mu = spectra(n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        runs = [run_spectro(e, mu) for _ in range(args.repeat)]
+        t_spectro = min(r[0] for r in runs)
+        _, norm, e0, pre = runs[-1]
+        larch_runs = [run_larch(e, mu) for _ in range(args.repeat)]
+        t_larch = min(r[0] for r in larch_runs)
+        _, larch_e0, larch_norm = larch_runs[-1]
+    inside = (e[None, :] >= (norm.e0 + norm.pre1)[:, None]) & (
+        e[None, :] <= (norm.e0 + norm.norm2)[:, None]
+    )
+    larch_e08 = e0_crossing_arrays(e, larch_norm).e0
+    out = {
+        "n_spectra": n,
+        "n_points": int(e.size),
+        "spectro_seconds": t_spectro,
+        "larch_seconds": t_larch,
+        "kernel_speedup_vs_larch": t_larch / t_spectro,
+        "max_abs_norm_diff": float(
+            np.max(np.abs(np.where(inside, norm.norm - larch_norm, 0.0)))
+        ),
+        "max_abs_e0_diff_ev": float(np.max(np.abs(norm.e0 - larch_e0))),
+        "max_abs_e08_diff_ev": float(np.max(np.abs(e0.e0 - larch_e08))),
+        "median_e0_err_ev": float(np.median(e0.e0_err)),
+        "median_preedge_centroid_ev": float(np.median(pre.centroid)),
+    }
+    if args.json:
+        print(json.dumps(out, indent=1))
+    else:
+        for key, value in out.items():
+            print(
+                f"{key:28s} {value:.6g}"
+                if isinstance(value, float)
+                else f"{key:28s} {value}"
+            )
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,260 @@
+"""Array helpers shared by the XANES kernels (NaN means "no point here").
+
+Every kernel works on arrays shaped ``(..., n)`` whose last axis is energy.
+A spectrum on a shared (union) grid is NaN where it has no point, so some
+rows have gaps. :func:`compact` moves each row's valid points to the front
+(keeping their order) so that neighbouring points are true neighbours; the
+tail is NaN. :func:`scatter` puts per-point results back.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from math import factorial
+
+import numpy as np
+from scipy.signal import savgol_filter
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Silence floating-point and all-NaN warnings (NaN results are the answer)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def as_rows(energy, mu) -> tuple[np.ndarray, np.ndarray]:
+    """Broadcast energy (n,) or (..., n) against mu (..., n); NaN where either is NaN."""
+    mu = np.asarray(mu, dtype=float)
+    energy = np.broadcast_to(np.asarray(energy, dtype=float), mu.shape)
+    bad = ~(np.isfinite(mu) & np.isfinite(energy))
+    if bad.any():
+        energy = np.where(bad, np.nan, energy)
+        mu = np.where(bad, np.nan, mu)
+    return energy, mu
+
+
+def compact(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Move valid points to the front of each row; return (x, y, order)."""
+    valid = np.isfinite(x) & np.isfinite(y)
+    if valid.all():
+        return x, y, np.broadcast_to(np.arange(x.shape[-1]), x.shape)
+    order = np.argsort(~valid, axis=-1, kind="stable")
+    xs = np.take_along_axis(np.where(valid, x, np.nan), order, axis=-1)
+    ys = np.take_along_axis(np.where(valid, y, np.nan), order, axis=-1)
+    return xs, ys, order
+
+
+def scatter(values: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`compact` for a per-point array."""
+    out = np.empty_like(values)
+    np.put_along_axis(out, order, values, axis=-1)
+    return out
+
+
+def shifted(a: np.ndarray, j: int) -> np.ndarray:
+    """``a[..., i + j]`` with NaN beyond the ends."""
+    if j == 0:
+        return a
+    out = np.full_like(a, np.nan)
+    if j > 0:
+        out[..., :-j] = a[..., j:]
+    else:
+        out[..., -j:] = a[..., :j]
+    return out
+
+
+def median_step(x: np.ndarray) -> np.ndarray:
+    """Median energy step of each (compacted) row, eV."""
+    with quiet():
+        return np.nanmedian(np.diff(x, axis=-1), axis=-1)
+
+
+def _one_row(x: np.ndarray) -> np.ndarray:
+    """The single row of an array that is one row broadcast to all, else the array."""
+    if x.ndim > 1 and not any(x.strides[:-1]):
+        return x[(0,) * (x.ndim - 1)]
+    return x
+
+
+def uniform_step(x: np.ndarray, y: np.ndarray) -> float | None:
+    """The step if every row has the same uniform grid and no missing point, else None."""
+    x = _one_row(x)
+    if x.shape[-1] < 7 or not (np.isfinite(y).all() and np.isfinite(x).all()):
+        return None
+    d = np.diff(x, axis=-1)
+    h = float(d.flat[0])
+    if h > 0 and np.all(np.abs(d - h) <= 1e-6 * h) and np.all(x[..., :1] == x.flat[0]):
+        return h
+    return None
+
+
+def max_offset(x: np.ndarray, width: float, limit: int = 64) -> int:
+    """Largest neighbour offset (points) that can lie within ``width`` eV."""
+    with quiet():
+        d = np.diff(_one_row(x), axis=-1)
+        d = d[np.isfinite(d) & (d > 0)]
+    if d.size == 0:
+        return 1
+    step = float(np.percentile(d, 5))
+    return int(min(limit, max(1, np.ceil(width / step))))
+
+
+def local_poly(
+    x: np.ndarray,
+    y: np.ndarray,
+    width: float,
+    degree: int,
+    orders: tuple[int, ...] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Local polynomial regression (Savitzky-Golay on any grid).
+
+    At every point a polynomial of ``degree`` in ``(E - E_i)`` is fitted by
+    least squares to the neighbours within ``width / 2`` eV, always
+    including at least ``degree // 2 + 1`` points on each side when
+    available (fewer at the ends and next to gaps). On a uniform grid this
+    is the Savitzky-Golay filter of ``2 m + 1`` points with
+    ``m = max(floor(width / 2 / step), degree // 2 + 1)``, and when all rows
+    share one uniform grid without missing points ``scipy.signal.savgol_filter``
+    computes it (the first and last ``m`` points, where the window is cut
+    by the end of the data, come from the general path; their ``inv_diag``
+    is that of the full window, a slight underestimate). Rows must be
+    compacted.
+
+    Returns
+    -------
+    coef : ndarray, shape (..., n, degree + 1)
+        Coefficients: value, first derivative, half the second derivative...
+    inv_diag : ndarray, shape (..., n, degree + 1)
+        Diagonal of ``(X^T X)^-1``: the variance of each coefficient per
+        unit noise variance.
+
+    ``orders`` limits the coefficients computed on the uniform-grid path
+    (the others are NaN).
+    """
+    half = 0.5 * width
+    always = degree // 2 + 1
+    scale = max(half, 1e-6)
+    idx = np.arange(degree + 1)
+    powers = scale ** -idx.astype(float)
+    h = uniform_step(x, y)
+    if h is not None and 2 * max(int(half / h * (1 + 1e-9)), always) + 1 <= x.shape[-1]:
+        m = max(int(half / h * (1 + 1e-9)), always)
+        wanted = range(degree + 1) if orders is None else orders
+        coef = np.full(y.shape + (degree + 1,), np.nan)
+        for k in wanted:
+            coef[..., k] = savgol_filter(
+                y, 2 * m + 1, degree, deriv=k, delta=h, axis=-1, mode="mirror"
+            ) / factorial(k)
+        design = (np.arange(-m, m + 1) * h / scale)[:, None] ** idx
+        inv_diag = np.diagonal(np.linalg.inv(design.T @ design)) * powers**2
+        for ends, part in (
+            (slice(None, m), slice(None, 2 * m + 1)),
+            (slice(-m, None), slice(-2 * m - 1, None)),
+        ):
+            c_end, _ = _local_poly_general(x[..., part], y[..., part], width, degree)
+            coef[..., ends, :] = c_end[..., ends, :]
+        return coef, np.broadcast_to(inv_diag, coef.shape)
+    return _local_poly_general(x, y, width, degree)
+
+
+def _local_poly_general(x: np.ndarray, y: np.ndarray, width: float, degree: int):
+    """:func:`local_poly` on any grid, with gaps (one loop over neighbour offsets)."""
+    half = 0.5 * width
+    always = degree // 2 + 1
+    scale = max(half, 1e-6)
+    idx = np.arange(degree + 1)
+    powers = scale ** -idx.astype(float)
+    m = max(max_offset(x, half), always)
+    npow = 2 * degree + 1
+    s = np.zeros(x.shape + (npow,))
+    t = np.zeros(x.shape + (degree + 1,))
+    for j in range(-m, m + 1):
+        xj, yj = shifted(x, j), shifted(y, j)
+        with np.errstate(invalid="ignore"):
+            near = (np.abs(xj - x) <= half * (1 + 1e-9)) | (abs(j) <= always)
+        ok = np.isfinite(xj) & np.isfinite(yj) & near
+        dx = np.where(ok, (xj - x) / scale, 0.0)
+        yv = np.where(ok, yj, 0.0)
+        p = np.where(ok, 1.0, 0.0)
+        for k in range(npow):
+            s[..., k] += p
+            if k <= degree:
+                t[..., k] += p * yv
+            p = p * dx
+    a = s[..., idx[:, None] + idx[None, :]]
+    enough = s[..., 0] > degree
+    a = np.where(enough[..., None, None], a, np.eye(degree + 1))
+    inv = np.linalg.inv(a)
+    coef = np.einsum("...ij,...j->...i", inv, t)
+    coef = coef * powers
+    inv_diag = np.diagonal(inv, axis1=-2, axis2=-1) * powers**2
+    bad = ~enough | ~np.isfinite(y)
+    coef = np.where(bad[..., None], np.nan, coef)
+    inv_diag = np.where(bad[..., None], np.nan, inv_diag)
+    return coef, inv_diag
+
+
+def noise_sigma(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Robust noise standard deviation of each row from its high-frequency residual.
+
+    Each point is predicted by the cubic through its four nearest
+    neighbours (two on each side); the residual ``r_i = y_i - p_i`` has
+    variance ``sigma**2 * (1 + sum w_k**2)`` for white noise, with ``w_k``
+    the interpolation weights. ``sigma`` is 1.4826 times the median of
+    ``|r_i| / sqrt(1 + sum w_k**2)`` (median absolute deviation), which
+    ignores the few points where the spectrum's own curvature dominates.
+    Rows must be compacted.
+    """
+    if uniform_step(x, y) is not None:
+        pred = (4.0 * (y[..., 1:-3] + y[..., 3:-1]) - y[..., :-4] - y[..., 4:]) / 6.0
+        r = np.abs(y[..., 2:-2] - pred) / np.sqrt(1.0 + 2.0 * (1 / 36 + 4 / 9))
+        return 1.4826 * np.median(r, axis=-1)
+    offsets = (-2, -1, 1, 2)
+    xs = [shifted(x, j) for j in offsets]
+    ys = [shifted(y, j) for j in offsets]
+    pred = np.zeros_like(y)
+    wsum = np.zeros_like(y)
+    with quiet():
+        for a in range(4):
+            w = np.ones_like(y)
+            for b in range(4):
+                if a != b:
+                    w = w * (x - xs[b]) / (xs[a] - xs[b])
+            pred = pred + w * ys[a]
+            wsum = wsum + w * w
+        r = np.abs(y - pred) / np.sqrt(1.0 + wsum)
+        return 1.4826 * np.nanmedian(r, axis=-1)
+
+
+def interp_rows(xq: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Linear interpolation of each compacted row at ``xq`` (..., q); NaN outside."""
+    x, y = np.broadcast_arrays(x, y)
+    lead = x.shape[:-1]
+    xq = np.broadcast_to(np.asarray(xq, dtype=float), lead + np.shape(xq)[-1:])
+    n = x.shape[-1]
+    xf = x.reshape(-1, n)
+    yf = y.reshape(-1, n)
+    qf = xq.reshape(xf.shape[0], -1)
+    finite = np.isfinite(xf)
+    lo = np.nanmin(xf) if finite.any() else 0.0
+    span = (np.nanmax(xf) - lo if finite.any() else 0.0) + 1.0
+    base = 3.0 * span * np.arange(xf.shape[0])[:, None]
+    key = np.where(finite, xf - lo, 2.0 * span) + base
+    qk = np.clip(np.nan_to_num(qf - lo, nan=-1.0), -1.0, 1.5 * span) + base
+    pos = np.searchsorted(key.ravel(), qk.ravel(), side="right").reshape(qf.shape)
+    pos = pos - n * np.arange(xf.shape[0])[:, None]
+    i0 = np.clip(pos - 1, 0, n - 1)
+    i1 = np.clip(pos, 0, n - 1)
+    x0 = np.take_along_axis(xf, i0, -1)
+    x1 = np.take_along_axis(xf, i1, -1)
+    y0 = np.take_along_axis(yf, i0, -1)
+    y1 = np.take_along_axis(yf, i1, -1)
+    with np.errstate(all="ignore"):
+        out = y0 + (qf - x0) / (x1 - x0) * (y1 - y0)
+    out = np.where((pos >= 1) & (qf > x0) & (qf < x1), out, np.nan)
+    out = np.where((pos >= 1) & (qf == x0), y0, out)
+    return out.reshape(lead + qf.shape[-1:])

@@ -1,0 +1,78 @@
+"""Running a XANES kernel over a Dataset with ``xarray.apply_ufunc``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ..errors import DataError
+from ..model import energy_dim
+
+
+def signal(ds: xr.Dataset, name: str = "mu") -> xr.DataArray:
+    """The signal variable ``name`` of a XANES Dataset, or a DataError."""
+    if name not in ds.data_vars:
+        raise DataError(
+            f"no variable {name!r} in the Dataset", file=ds.attrs.get("source_file")
+        )
+    return ds[name]
+
+
+def run(
+    func: Callable[..., tuple],
+    da: xr.DataArray,
+    *,
+    outputs: Mapping[str, tuple[Sequence[str], str, str]],
+    args: Sequence[xr.DataArray | float] = (),
+    kwargs: Mapping[str, Any] | None = None,
+) -> xr.Dataset:
+    """Apply ``func(mu, *args, energy=..., **kwargs) -> tuple`` along energy.
+
+    ``outputs`` maps each output name, in order, to (core dims, units,
+    long_name); a core dim ``"energy"`` means the same energy axis.
+    """
+    dim = da.dims[-1] if "energy" not in da.dims else "energy"
+    energy = np.asarray(da[dim].values, dtype=float)
+    names = list(outputs)
+    core_out = [["__e" if d == "energy" else d for d in outputs[n][0]] for n in names]
+    extra = [a for a in args if isinstance(a, xr.DataArray)]
+    scalars = [a for a in args if not isinstance(a, xr.DataArray)]
+    if scalars:
+        raise TypeError("extra positional arguments must be DataArrays")
+
+    def call(mu, *rest):
+        out = tuple(
+            np.asarray(o, dtype=float)
+            for o in func(mu, *rest, energy=energy, **(kwargs or {}))
+        )
+        return out if len(out) > 1 else out[0]
+
+    res = xr.apply_ufunc(
+        call,
+        da.rename({dim: "__e"}),
+        *[a.rename({dim: "__e"}) if dim in a.dims else a for a in extra],
+        input_core_dims=[["__e"]] + [["__e"] if dim in a.dims else [] for a in extra],
+        output_core_dims=core_out,
+        dask="parallelized",
+        output_dtypes=[float] * len(names),
+        dask_gufunc_kwargs={"allow_rechunk": True},
+        keep_attrs=False,
+    )
+    if len(names) == 1:
+        res = (res,)
+    data = {}
+    for n, r in zip(names, res):
+        _, units, long_name = outputs[n]
+        r = r.rename({"__e": dim}) if "__e" in r.dims else r
+        r.attrs = {"units": units, "long_name": long_name}
+        data[n] = r
+    return xr.Dataset(data)
+
+
+def scan_coords(ds: xr.Dataset) -> dict[str, xr.DataArray]:
+    """Per-scan coordinates of ``ds`` (to carry over to results)."""
+    dim = energy_dim(ds)
+    return {k: v for k, v in ds.coords.items() if k != dim and dim not in v.dims}

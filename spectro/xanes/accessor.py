@@ -1,0 +1,67 @@
+"""The ``ds.xanes`` accessor: one-line shells over the XANES functions.
+
+Examples
+--------
+>>> import spectro
+>>> ds = spectro.simulate.xanes(seed=0)
+>>> ds.xanes.analyze().e0.dims
+('scan',)
+"""
+
+from __future__ import annotations
+
+import xarray as xr
+
+from .analyze import analyze
+from .calibrate import align, calibrate
+from .derivative import derivative
+from .glitch import find_glitches, remove_glitches
+from .merge import merge
+from .normalize import normalize
+from .preedge import preedge
+
+__all__ = ["XanesAccessor"]
+
+
+@xr.register_dataset_accessor("xanes")
+class XanesAccessor:
+    """XANES analysis of a Dataset (``ds.xanes.<function>(**options)``)."""
+
+    def __init__(self, ds: xr.Dataset) -> None:
+        self._ds = ds
+
+    def analyze(self, **options) -> xr.Dataset:
+        """:func:`spectro.xanes.analyze`."""
+        return analyze(self._ds, **options)
+
+    def normalize(self, **options) -> xr.Dataset:
+        """:func:`spectro.xanes.normalize`."""
+        return normalize(self._ds, **options)
+
+    def derivative(self, **options) -> xr.Dataset:
+        """:func:`spectro.xanes.derivative`."""
+        return derivative(self._ds, **options)
+
+    def preedge(self, **options) -> xr.Dataset:
+        """:func:`spectro.xanes.preedge` (on ``norm``: call on a normalized Dataset)."""
+        return preedge(self._ds, **options)
+
+    def calibrate(self, **options) -> xr.Dataset:
+        """:func:`spectro.xanes.calibrate`."""
+        return calibrate(self._ds, **options)
+
+    def align(self, **options) -> xr.Dataset:
+        """:func:`spectro.xanes.align`."""
+        return align(self._ds, **options)
+
+    def merge(self, **options) -> xr.Dataset:
+        """:func:`spectro.xanes.merge`."""
+        return merge(self._ds, **options)
+
+    def find_glitches(self, **options) -> xr.DataArray:
+        """:func:`spectro.xanes.find_glitches`."""
+        return find_glitches(self._ds, **options)
+
+    def remove_glitches(self, **options) -> xr.Dataset:
+        """:func:`spectro.xanes.remove_glitches`."""
+        return remove_glitches(self._ds, **options)

@@ -1,0 +1,373 @@
+"""One-call XANES analysis: calibrate, normalize, edge positions, pre-edge, feature C.
+
+Order of operations for every scan (all scans at once except the lmfit
+pre-edge fits):
+
+1. if a reference channel ``mu_ref`` is present (and ``reference_channel``
+   is true), the calibration shift that puts the foil's derivative maximum
+   at the tabulated edge (:mod:`spectro.xanes.calibrate`); otherwise NaN;
+2. normalization on the measured energies (:mod:`spectro.xanes.normalize`,
+   windows relative to the anchoring E0, default the derivative maximum of
+   ``mu``);
+3. E0 at ``level`` (0.8) of the jump and the half-height crossing,
+   searched from 30 eV below to 40 eV above the anchoring E0
+   (:data:`EDGE_REGION`), and the derivative maximum of the normalized
+   spectrum (:mod:`spectro.xanes.edge`);
+4. pre-edge fit and model-free centroid (:mod:`spectro.xanes.preedge`)
+   and the feature-C intensity (:mod:`spectro.xanes.features`), with their
+   windows on the calibrated scale.
+
+Every reported energy is on the calibrated scale (measured energy +
+``calibration_shift``) when the shift is known, else on the measured scale;
+``attrs["calibrated"]`` of each energy variable says which applies to the
+Dataset as a whole.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import xarray as xr
+
+from ..errors import SpectroWarning
+from . import _xr
+from .calibrate import calibration_arrays, tabulated_edge
+from .edge import E0_LEVEL, e0_crossing_arrays, e0_derivative_arrays
+from .features import FEATURE_C_ENERGY, feature_intensity_arrays
+from .normalize import DEFAULT_WINDOWS, normalize_arrays
+from .preedge import FIT_RANGE, PEAK_RANGE, preedge_centroid_arrays, preedge_fit_arrays
+
+__all__ = ["RESULTS", "analyze", "analyze_arrays"]
+
+#: Per-scan results: name -> (units, long_name).
+RESULTS: dict[str, tuple[str, str]] = {
+    "e0": ("eV", "edge energy (first crossing of the level of the normalized jump)"),
+    "e0_err": ("eV", "edge energy uncertainty (1 sigma)"),
+    "e0_derivative": ("eV", "edge energy (maximum of the smoothed derivative)"),
+    "e0_derivative_err": ("eV", "derivative-maximum uncertainty (1 sigma)"),
+    "e0_half": ("eV", "edge energy at half height (0.5 crossing)"),
+    "e0_half_err": ("eV", "half-height edge energy uncertainty (1 sigma)"),
+    "e0_anchor": ("eV", "E0 anchoring the normalization windows (measured scale)"),
+    "edge_step": ("1", "edge step at E0 (units of mu)"),
+    "edge_step_err": ("1", "edge step uncertainty (1 sigma)"),
+    "preedge_centroid": ("eV", "pre-edge centroid (fit)"),
+    "preedge_centroid_err": ("eV", "pre-edge centroid uncertainty (1 sigma)"),
+    "preedge_area": ("eV", "pre-edge area (normalized units x eV)"),
+    "preedge_area_err": ("eV", "pre-edge area uncertainty (1 sigma)"),
+    "preedge_height": ("1", "pre-edge peak height (normalized)"),
+    "preedge_centroid_free": ("eV", "pre-edge centroid (model-free)"),
+    "preedge_centroid_free_err": ("eV", "model-free centroid uncertainty (1 sigma)"),
+    "calibration_shift": (
+        "eV",
+        "energy calibration shift (added to measured energies)",
+    ),
+    "calibration_shift_err": ("eV", "calibration shift uncertainty (1 sigma)"),
+    "feature_c": ("1", "normalized absorption at feature C"),
+    "feature_c_err": ("1", "feature C uncertainty (1 sigma)"),
+    "pre1": ("eV", "pre-edge window start used, relative to E0 anchor"),
+    "pre2": ("eV", "pre-edge window end used, relative to E0 anchor"),
+    "norm1": ("eV", "post-edge window start used, relative to E0 anchor"),
+    "norm2": ("eV", "post-edge window end used, relative to E0 anchor"),
+}
+
+
+#: The crossings are searched from this far below to this far above the anchoring E0, eV.
+EDGE_REGION: tuple[float, float] = (-30.0, 40.0)
+
+
+def _edge_region(anchor: np.ndarray) -> tuple[float, float] | None:
+    if not np.isfinite(anchor).any():
+        return None
+    return float(np.nanmin(anchor)) + EDGE_REGION[0], float(
+        np.nanmax(anchor)
+    ) + EDGE_REGION[1]
+
+
+def analyze_arrays(
+    energy: np.ndarray,
+    mu: np.ndarray,
+    mu_ref: np.ndarray | None = None,
+    *,
+    e0: np.ndarray | float | None = None,
+    pre1: float = DEFAULT_WINDOWS["pre1"],
+    pre2: float = DEFAULT_WINDOWS["pre2"],
+    norm1: float = DEFAULT_WINDOWS["norm1"],
+    norm2: float = DEFAULT_WINDOWS["norm2"],
+    nnorm: int | None = None,
+    nvict: float = 0.0,
+    level: float = E0_LEVEL,
+    edge_energy: float | None = None,
+    fit_range: tuple[float, float] = FIT_RANGE,
+    peak_range: tuple[float, float] = PEAK_RANGE,
+    baseline: str = "arctan",
+    peak: str = "pseudovoigt",
+    npeaks: int = 1,
+    feature_energy: float = FEATURE_C_ENERGY,
+) -> dict[str, np.ndarray]:
+    """Analyze spectra over the last axis; return a dict of arrays (see :data:`RESULTS`).
+
+    Parameters are those of :func:`analyze`; ``mu_ref`` (same shape as
+    ``mu``) enables calibration. Also returns ``norm`` and ``flat``.
+
+    Examples
+    --------
+    >>> import spectro
+    >>> ds = spectro.simulate.xanes(seed=0)
+    >>> r = analyze_arrays(ds.energy.values, ds.mu.values)
+    >>> abs(float(r["e0"][0] - ds.true_e0[0])) < 0.02
+    True
+    """
+    n = normalize_arrays(
+        energy,
+        mu,
+        e0=e0,
+        pre1=pre1,
+        pre2=pre2,
+        norm1=norm1,
+        norm2=norm2,
+        nnorm=nnorm,
+        nvict=nvict,
+    )
+    lead = n.edge_step.shape
+    if mu_ref is not None:
+        cal = calibration_arrays(energy, mu_ref, edge_energy=edge_energy)
+        shift, shift_err = cal.shift, cal.shift_err
+    else:
+        shift = np.full(lead, np.nan)
+        shift_err = np.full(lead, np.nan)
+    s = np.where(np.isfinite(shift), shift, 0.0)
+    search = _edge_region(n.e0)
+    cross = e0_crossing_arrays(
+        energy, n.norm, level=level, sigma=n.sigma, level_err=n.level_err, search=search
+    )
+    half = e0_crossing_arrays(
+        energy, n.norm, level=0.5, sigma=n.sigma, level_err=n.level_err, search=search
+    )
+    deriv = e0_derivative_arrays(energy, n.norm, sigma=n.sigma)
+    ecal = np.asarray(energy, dtype=float) + s[..., None]
+    fit = preedge_fit_arrays(
+        ecal,
+        n.norm,
+        fit_range=fit_range,
+        peak_range=peak_range,
+        baseline=baseline,
+        peak=peak,
+        npeaks=npeaks,
+    )
+    free = preedge_centroid_arrays(
+        ecal, n.norm, fit_range=fit_range, peak_range=peak_range, sigma=n.sigma
+    )
+    feat = feature_intensity_arrays(ecal, n.norm, at=feature_energy, sigma=n.sigma)
+    return {
+        "e0": cross.e0 + s,
+        "e0_err": cross.e0_err,
+        "e0_derivative": deriv.e0 + s,
+        "e0_derivative_err": deriv.e0_err,
+        "e0_half": half.e0 + s,
+        "e0_half_err": half.e0_err,
+        "e0_anchor": n.e0,
+        "edge_step": n.edge_step,
+        "edge_step_err": n.edge_step_err,
+        "preedge_centroid": fit.centroid,
+        "preedge_centroid_err": fit.centroid_err,
+        "preedge_area": fit.area,
+        "preedge_area_err": fit.area_err,
+        "preedge_height": fit.height,
+        "preedge_centroid_free": free.centroid,
+        "preedge_centroid_free_err": free.centroid_err,
+        "calibration_shift": shift,
+        "calibration_shift_err": shift_err,
+        "feature_c": feat.intensity,
+        "feature_c_err": feat.intensity_err,
+        "pre1": n.pre1,
+        "pre2": n.pre2,
+        "norm1": n.norm1,
+        "norm2": n.norm2,
+        "norm": n.norm,
+        "flat": n.flat,
+        "_nnorm": np.full(lead, float(n.nnorm)),
+    }
+
+
+def _warn_with_scans(caught, ds: xr.Dataset, out: xr.Dataset) -> None:
+    """Re-issue the kernels' warnings naming the file and the scans concerned."""
+    where = ds.attrs.get("source_file") or (
+        str(ds.source.values[0]) if "source" in ds.coords else ""
+    )
+    labels = [str(s) for s in ds.scan.values]
+    lazy = not isinstance(out["e0"].data, np.ndarray)
+    for w in caught:
+        if not issubclass(w.category, SpectroWarning) or lazy:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            continue
+        key = (
+            "edge_step" if "normalization" in str(w.message) else "preedge_centroid_err"
+        )
+        bad = [lab for lab, v in zip(labels, out[key].values) if not np.isfinite(v)]
+        named = f"scans {', '.join(repr(b) for b in bad)}: " if bad else ""
+        prefix = f"{where}: " if where else ""
+        warnings.warn(w.category(f"{prefix}{named}{w.message}"), stacklevel=3)
+
+
+def analyze(
+    ds: xr.Dataset,
+    *,
+    reference_channel: bool = True,
+    e0: xr.DataArray | float | None = None,
+    pre1: float = DEFAULT_WINDOWS["pre1"],
+    pre2: float = DEFAULT_WINDOWS["pre2"],
+    norm1: float = DEFAULT_WINDOWS["norm1"],
+    norm2: float = DEFAULT_WINDOWS["norm2"],
+    nnorm: int | None = None,
+    nvict: float = 0.0,
+    level: float = E0_LEVEL,
+    edge_energy: float | None = None,
+    fit_range: tuple[float, float] = FIT_RANGE,
+    peak_range: tuple[float, float] = PEAK_RANGE,
+    baseline: str = "arctan",
+    peak: str = "pseudovoigt",
+    npeaks: int = 1,
+    feature_energy: float = FEATURE_C_ENERGY,
+) -> xr.Dataset:
+    """Calibrate, normalize and extract edge, pre-edge and feature-C results.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        XANES Dataset (``mu``, optional ``mu_ref``).
+    reference_channel : bool, keyword-only
+        Calibrate on ``mu_ref`` when present (else ``calibration_shift`` is NaN).
+    e0 : DataArray along scan or float, optional
+        E0 anchoring the normalization windows, eV on the measured scale;
+        default the maximum of the smoothed derivative of ``mu``.
+    pre1, pre2, norm1, norm2, nnorm, nvict
+        Normalization windows (eV relative to E0) and orders, with
+        xraylarch's meaning (:func:`spectro.xanes.normalize_arrays`).
+    level : float, keyword-only
+        Level of the jump defining ``e0`` (0.8).
+    edge_energy : float, optional
+        Tabulated foil edge, eV (default Ni K, 8333.0 eV).
+    fit_range, peak_range, baseline, peak, npeaks
+        Pre-edge options (:func:`spectro.xanes.preedge_fit_arrays`), energies
+        on the calibrated scale.
+    feature_energy : float, keyword-only
+        Energy of feature C, eV (calibrated scale).
+
+    Returns
+    -------
+    xarray.Dataset
+        Along ``scan`` (per-scan coordinates carried over): the variables of
+        :data:`RESULTS`, and ``norm``, ``flat`` along (scan, energy) on the
+        measured energy grid.
+
+    Examples
+    --------
+    >>> import spectro
+    >>> ds = spectro.simulate.xanes(valence=[2.0, 3.0], n_scans=2, reference=True,
+    ...                             energy_offset=1.0, seed=0)
+    >>> res = spectro.xanes.analyze(ds)
+    >>> [round(float(x), 1) for x in res.calibration_shift]
+    [-1.0, -1.0]
+    >>> round(float(res.e0[1] - res.e0[0]), 1)
+    2.0
+    """
+    opts = {
+        "pre1": pre1,
+        "pre2": pre2,
+        "norm1": norm1,
+        "norm2": norm2,
+        "nnorm": nnorm,
+        "nvict": nvict,
+        "level": level,
+        "edge_energy": edge_energy,
+        "fit_range": fit_range,
+        "peak_range": peak_range,
+        "baseline": baseline,
+        "peak": peak,
+        "npeaks": npeaks,
+        "feature_energy": feature_energy,
+    }
+    use_ref = reference_channel and "mu_ref" in ds.data_vars
+    names = list(RESULTS) + ["norm", "flat", "_nnorm"]
+    has_e0 = e0 is not None
+
+    def kernel(mu, *rest, energy):
+        ref = rest[0] if use_ref else None
+        e0_arg = rest[-1] if has_e0 else None
+        r = analyze_arrays(energy, mu, ref, e0=e0_arg, **opts)
+        return tuple(r[k] for k in names)
+
+    args = [ds.mu_ref] if use_ref else []
+    if has_e0:
+        args.append(
+            e0
+            if isinstance(e0, xr.DataArray)
+            else xr.DataArray(np.full(ds.sizes["scan"], float(e0)), dims="scan")
+        )
+    outputs = {k: ([], u, ln) for k, (u, ln) in RESULTS.items()}
+    outputs["norm"] = (["energy"], "1", "normalized mu")
+    outputs["flat"] = (["energy"], "1", "flattened normalized mu")
+    outputs["_nnorm"] = ([], "1", "post-edge order")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = _xr.run(kernel, _xr.signal(ds, "mu"), args=args, outputs=outputs)
+    _warn_with_scans(caught, ds, out)
+    nnorm_used = out["_nnorm"]
+    out = out.drop_vars("_nnorm")
+    calibrated = bool(use_ref)
+    method = {
+        "e0": {
+            "method": "first persistent upward crossing, interpolated on the data",
+            "level": float(level),
+        },
+        "e0_half": {"method": "first persistent upward crossing", "level": 0.5},
+        "e0_derivative": {
+            "method": "maximum of smoothed derivative of norm, parabolic refinement"
+        },
+        "calibration_shift": {
+            "method": "reference foil derivative maximum",
+            "edge_energy_ev": tabulated_edge()
+            if edge_energy is None
+            else float(edge_energy),
+        },
+        "edge_step": {
+            "pre_window_ev": [pre1, pre2],
+            "norm_window_ev": [norm1, norm2],
+            "nvict": float(nvict),
+            "e0_anchor": "given" if has_e0 else "derivative maximum of mu",
+        },
+        "preedge_centroid": {
+            "method": "lmfit",
+            "model": f"{baseline} baseline + {npeaks} {peak}",
+            "fit_range_ev": list(fit_range),
+            "peak_range_ev": list(peak_range),
+        },
+        "preedge_centroid_free": {
+            "method": "model-free centroid, linear baseline",
+            "fit_range_ev": list(fit_range),
+            "peak_range_ev": list(peak_range),
+        },
+        "feature_c": {"energy_ev": float(feature_energy)},
+    }
+    for name, attrs in method.items():
+        out[name].attrs.update(attrs)
+    if nnorm is not None or not isinstance(nnorm_used.data, np.ndarray):
+        out["edge_step"].attrs["nnorm"] = "default" if nnorm is None else int(nnorm)
+    else:
+        out["edge_step"].attrs["nnorm"] = (
+            int(np.nanmax(nnorm_used.values)) if nnorm_used.size else 0
+        )
+    for name in (
+        "e0",
+        "e0_derivative",
+        "e0_half",
+        "preedge_centroid",
+        "preedge_centroid_free",
+    ):
+        out[name].attrs["calibrated"] = int(calibrated)
+    out.attrs = {
+        "kind": "xanes_results",
+        "source_file": ds.attrs.get("source_file", ""),
+    }
+    return out.assign_coords(_xr.scan_coords(ds))

@@ -1,0 +1,295 @@
+"""Edge position: crossing of a level of the normalized jump, derivative maximum.
+
+Level crossing (default, level 0.8)
+    The edge energy is the point on the rising edge where the normalized
+    absorption first reaches ``level`` (0.8 of the jump in the La3Ni2O7
+    study). The crossing is *located* on a lightly smoothed copy (local
+    quadratic over ``smooth`` eV): the first point from which the smoothed
+    spectrum stays at or above ``level`` for ``persist`` eV. A noise spike
+    or glitch below the edge does not persist, and later recrossings of the
+    level by post-edge oscillations come after the first persistent one, so
+    the crossing found is the one on the rising edge, below the white-line
+    maximum. The energy is then *interpolated on the data*: linearly between
+    the two measured points that straddle ``level`` nearest the located
+    crossing.
+
+    Uncertainty (1 sigma): with ``E0 = E_i + t h``, ``t = (L - y_i) /
+    (y_{i+1} - y_i)``, white noise sigma on each normalized point gives
+    ``sigma_E**2 = sigma**2 h**2 [(1 - t)**2 + t**2] / (y_{i+1} - y_i)**2``
+    (``sigma / slope`` for a crossing on a grid point). ``sigma`` is
+    estimated from the high-frequency residual of the spectrum
+    (:func:`spectro.xanes._arrays.noise_sigma`). Added in quadrature: the
+    uncertainty of the level itself (from the normalization, ``level_err``)
+    divided by the slope, and the linear-interpolation error
+    ``|y''| t (1 - t) h**2 / 2 / slope`` with ``y''`` from the smoothed copy.
+
+Derivative maximum
+    The maximum of the smoothed first derivative (local quadratic over
+    ``window`` eV, :mod:`spectro.xanes.derivative`), refined below the grid
+    step by the vertex of the parabola through the maximum and its two
+    neighbours (optionally the first local maximum above a fraction of
+    the largest, for foils). The first and last 2 % of the points are ignored (as larch's
+    ``find_e0`` does, against end glitches). Uncertainty: the noise of the
+    smoothed derivative propagated through the vertex formula (neighbouring
+    derivative values treated as independent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _arrays
+from .derivative import DERIVATIVE_WINDOW
+
+__all__ = ["E0_LEVEL", "EdgePosition", "e0_crossing_arrays", "e0_derivative_arrays"]
+
+#: Default level of the normalized jump that defines E0.
+E0_LEVEL: float = 0.8
+#: Default smoothing window used to locate the crossing, eV.
+CROSSING_SMOOTH: float = 1.0
+#: Default distance the smoothed spectrum must stay above the level, eV.
+CROSSING_PERSIST: float = 1.5
+
+
+@dataclass(frozen=True)
+class EdgePosition:
+    """Edge positions of spectra.
+
+    Attributes
+    ----------
+    e0, e0_err : ndarray, shape (...)
+        Edge energy and its 1-sigma uncertainty, eV (NaN when not found).
+    method : str
+        ``"crossing"`` or ``"derivative"``.
+    level : float
+        Level of the normalized jump (crossing method), else NaN.
+    window : float
+        Smoothing window used, eV.
+    sigma : ndarray, shape (...)
+        Noise standard deviation of the input used for the uncertainty.
+    """
+
+    e0: np.ndarray
+    e0_err: np.ndarray
+    method: str
+    level: float
+    window: float
+    sigma: np.ndarray
+
+
+def _take(a: np.ndarray, i: np.ndarray) -> np.ndarray:
+    return np.take_along_axis(a, i[..., None], axis=-1)[..., 0]
+
+
+def e0_crossing_arrays(
+    energy: np.ndarray,
+    norm: np.ndarray,
+    *,
+    level: float = E0_LEVEL,
+    smooth: float = CROSSING_SMOOTH,
+    persist: float = CROSSING_PERSIST,
+    sigma: np.ndarray | float | None = None,
+    level_err: np.ndarray | float = 0.0,
+    search: tuple[float, float] | None = None,
+) -> EdgePosition:
+    """Energy where the normalized spectrum first crosses ``level`` upwards.
+
+    Parameters
+    ----------
+    energy : ndarray, shape (n,) or (..., n)
+        Energies, eV (NaN = no point).
+    norm : ndarray, shape (..., n)
+        Normalized spectra (pre-edge 0, jump 1).
+    level : float, keyword-only
+        Level of the jump, 0.8 by default (0.5 gives the half height).
+    smooth : float, keyword-only
+        Full width of the smoothing used to locate the crossing, eV.
+    persist : float, keyword-only
+        The smoothed spectrum must stay above ``level`` this long, eV.
+    sigma : float or ndarray, optional
+        Noise standard deviation of ``norm``; estimated when None.
+    level_err : float or ndarray, keyword-only
+        Uncertainty of ``level`` coming from the normalization.
+    search : (float, float), optional
+        Only look for the crossing between these energies, eV (with a
+        shared 1-D energy grid, only these columns are processed).
+
+    Returns
+    -------
+    EdgePosition
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> e = np.arange(8320.0, 8380.0, 0.25)
+    >>> norm = 0.5 + np.arctan((e - 8340.0) / 2.0) / np.pi
+    >>> r = e0_crossing_arrays(e, norm)
+    >>> round(float(r.e0), 2), round(float(8340.0 + 2.0 * np.tan(0.3 * np.pi)), 2)
+    (8342.75, 8342.75)
+    """
+    energy = np.asarray(energy, dtype=float)
+    if search is not None:
+        if energy.ndim == 1:
+            cols = np.flatnonzero((energy >= search[0]) & (energy <= search[1]))
+            if cols.size:
+                energy = energy[cols[0] : cols[-1] + 1]
+                norm = np.asarray(norm)[..., cols[0] : cols[-1] + 1]
+        else:
+            norm = np.where((energy >= search[0]) & (energy <= search[1]), norm, np.nan)
+    x, y = _arrays.as_rows(energy, norm)
+    xs, ys, _ = _arrays.compact(x, y)
+    n = xs.shape[-1]
+    if sigma is None:
+        sigma = _arrays.noise_sigma(xs, ys)
+    coef, _ = _arrays.local_poly(xs, ys, smooth, 2, orders=(0, 2))
+    s, curv = coef[..., 0], 2.0 * coef[..., 2]
+    valid = np.isfinite(s)
+    above = np.where(valid, s >= level, False)
+    idx = np.arange(n)
+    k_max = _arrays.max_offset(xs, persist, limit=256)
+    stays = above.copy()
+    reach = np.zeros_like(above)
+    for k in range(1, k_max + 1):
+        xk, ak = _arrays.shifted(xs, k), _arrays.shifted(np.where(above, 1.0, 0.0), k)
+        with np.errstate(invalid="ignore"):
+            within = np.isfinite(xk) & (xk - xs <= persist)
+            reach |= np.isfinite(xk) & (xk - xs >= persist)
+        stays &= ~within | (ak > 0.5)
+    stays &= reach
+    prev_below = np.concatenate(
+        [np.zeros(above.shape[:-1] + (1,), bool), ~above[..., :-1] & valid[..., :-1]],
+        -1,
+    )
+    start = stays & prev_below
+    found = start.any(axis=-1)
+    j = np.argmax(start, axis=-1)
+    p = max(1, _arrays.max_offset(xs, smooth))
+    crosses = (ys[..., :-1] < level) & (ys[..., 1:] >= level)
+    dist = np.abs(idx[:-1] - (j[..., None] - 1)).astype(float)
+    dist = np.where(crosses & (dist <= p + 1), dist, np.inf)
+    i = np.argmin(dist, axis=-1)
+    found &= np.isfinite(np.min(dist, axis=-1))
+    x0, x1 = _take(xs, i), _take(xs, i + 1)
+    y0, y1 = _take(ys, i), _take(ys, i + 1)
+    h = x1 - x0
+    dy = y1 - y0
+    with np.errstate(all="ignore"):
+        t = (level - y0) / dy
+        e0 = x0 + t * h
+        sigma = np.broadcast_to(np.asarray(sigma, float), e0.shape)
+        slope = dy / h
+        c = 0.5 * (_take(curv, i) + _take(curv, i + 1))
+        var = (sigma * h) ** 2 * ((1 - t) ** 2 + t**2) / dy**2
+        var = (
+            var
+            + (np.asarray(level_err) / slope) ** 2
+            + (np.abs(c) * t * (1 - t) * h**2 / 2 / slope) ** 2
+        )
+        err = np.sqrt(var)
+    e0 = np.where(found, e0, np.nan)
+    err = np.where(found, err, np.nan)
+    return EdgePosition(
+        e0=e0,
+        e0_err=err,
+        method="crossing",
+        level=float(level),
+        window=float(smooth),
+        sigma=sigma,
+    )
+
+
+def _vertex(x0, x1, x2, d0, d1, d2):
+    a = (x1 - x0) * (d1 - d2)
+    b = (x1 - x2) * (d1 - d0)
+    with np.errstate(all="ignore"):
+        v = x1 - 0.5 * ((x1 - x0) * a - (x1 - x2) * b) / (a - b)
+    return np.where(np.isfinite(v), np.clip(v, x0, x2), x1)
+
+
+def e0_derivative_arrays(
+    energy: np.ndarray,
+    mu: np.ndarray,
+    *,
+    window: float = DERIVATIVE_WINDOW,
+    search: tuple[float, float] | None = None,
+    first: float | None = None,
+    sigma: np.ndarray | float | None = None,
+) -> EdgePosition:
+    """Energy of the maximum of the smoothed first derivative.
+
+    Parameters
+    ----------
+    energy : ndarray, shape (n,) or (..., n)
+        Energies, eV (NaN = no point).
+    mu : ndarray, shape (..., n)
+        Spectra (raw or normalized; the position does not depend on scale).
+    window : float, keyword-only
+        Full width of the local quadratic fit of the derivative, eV.
+    search : (float, float), optional
+        Only look for the maximum between these energies, eV.
+    first : float, optional
+        Take the first (lowest-energy) local maximum that reaches this
+        fraction of the largest derivative, instead of the largest one (the
+        first-inflection-point convention of metal foils, whose derivative
+        has two nearly equal maxima).
+    sigma : float or ndarray, optional
+        Noise standard deviation of ``mu``; estimated when None.
+
+    Returns
+    -------
+    EdgePosition
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> e = np.arange(8300.0, 8400.0, 0.5)
+    >>> mu = np.arctan((e - 8333.1) / 1.5)
+    >>> round(float(e0_derivative_arrays(e, mu).e0), 2)
+    8333.1
+    """
+    x, y = _arrays.as_rows(energy, mu)
+    xs, ys, _ = _arrays.compact(x, y)
+    n = xs.shape[-1]
+    coef, var = _arrays.local_poly(xs, ys, window, 2, orders=(1,))
+    d = coef[..., 1]
+    nvalid = np.isfinite(ys).sum(axis=-1)[..., None]
+    idx = np.arange(n)
+    edge = np.maximum(2, np.ceil(0.02 * nvalid))
+    ok = np.isfinite(d) & (idx >= edge) & (idx < nvalid - edge)
+    if search is not None:
+        ok &= (xs >= search[0]) & (xs <= search[1])
+    found = ok.any(axis=-1)
+    dd = np.where(ok, d, -np.inf)
+    k = np.argmax(dd, axis=-1)
+    if first is not None:
+        peak = (dd >= _arrays.shifted(dd, -1)) & (dd >= _arrays.shifted(dd, 1))
+        peak &= dd >= first * np.take_along_axis(dd, k[..., None], -1)
+        k = np.where(peak.any(axis=-1), np.argmax(peak, axis=-1), k)
+    k = np.clip(k, 1, n - 2)
+    x0, x1, x2 = _take(xs, k - 1), _take(xs, k), _take(xs, k + 1)
+    d0, d1, d2 = _take(d, k - 1), _take(d, k), _take(d, k + 1)
+    e0 = _vertex(x0, x1, x2, d0, d1, d2)
+    if sigma is None:
+        sigma = _arrays.noise_sigma(xs, ys)
+    sigma = np.broadcast_to(np.asarray(sigma, float), e0.shape)
+    dsig = sigma * np.sqrt(_take(var[..., 1], k))
+    eps = np.where(dsig > 0, dsig, 1e-12)
+    grads = [
+        (_vertex(x0, x1, x2, d0 + eps, d1, d2) - e0) / eps,
+        (_vertex(x0, x1, x2, d0, d1 + eps, d2) - e0) / eps,
+        (_vertex(x0, x1, x2, d0, d1, d2 + eps) - e0) / eps,
+    ]
+    err = dsig * np.sqrt(sum(g * g for g in grads))
+    ok3 = found & np.isfinite(x0) & np.isfinite(x2)
+    e0 = np.where(ok3, e0, np.nan)
+    err = np.where(ok3, err, np.nan)
+    return EdgePosition(
+        e0=e0,
+        e0_err=err,
+        method="derivative",
+        level=float("nan"),
+        window=float(window),
+        sigma=sigma,
+    )

@@ -1,0 +1,428 @@
+"""Pre-edge subtraction and normalization of XANES spectra (batched).
+
+The conventions are those of xraylarch's ``pre_edge`` (Newville, J.
+Synchrotron Rad. 20, 2013; Athena: Ravel & Newville, J. Synchrotron Rad. 12,
+537 (2005)):
+
+* ``E0`` anchors the windows. By default it is the maximum of the smoothed
+  first derivative of ``mu`` (:func:`spectro.xanes.edge.e0_derivative_arrays`),
+  as larch's ``find_e0``. It is NOT the reported edge position (the 0.8
+  crossing, which lies a few eV higher on the rising edge); the two are
+  recorded separately.
+* pre-edge line: ``mu * E**nvict`` is fitted by a straight line (``npre=1``)
+  or a constant (``npre=0``) over ``[E0 + pre1, E0 + pre2]`` and the line is
+  divided by ``E**nvict`` (``nvict=0``: a straight line; ``nvict=3``: the
+  Victoreen form ``(a + b E) / E**3``).
+* post-edge: a polynomial of order ``nnorm`` (0 to 3) is fitted to
+  ``mu - pre_edge`` over ``[E0 + norm1, E0 + norm2]``.
+* the edge step is that polynomial at ``E0``; ``norm = (mu - pre_edge) /
+  edge_step``; ``flat`` subtracts the post-edge curvature above ``E0``
+  (``flat = norm - (post - pre) / step + 1`` for ``E >= E0``).
+
+Windows are in eV relative to ``E0`` (``pre1 < pre2 < 0 < norm1 < norm2``,
+a negative ``norm2`` meaning "this far below the end of the data" as in
+larch). As in larch, a window runs from the last point at or below its
+start up to, but excluding, the point nearest its end. A window that reaches beyond the data is clipped to the data; the
+windows actually used are returned per spectrum. A window with fewer points
+than its fit needs gives NaN for that spectrum and a
+:class:`~spectro.errors.MissingRegionWarning`.
+
+All spectra are fitted at once: weighted normal equations whose weights are
+0 outside the window and at missing points (NaN), solved with
+``numpy.linalg.solve`` on the stacked systems. The edge-step uncertainty is
+propagated from the fit covariances with the noise estimated from the
+high-frequency residual.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from ..errors import DataError, MissingRegionWarning
+from . import _arrays, _xr
+from .edge import e0_derivative_arrays
+
+__all__ = ["DEFAULT_WINDOWS", "Normalization", "normalize", "normalize_arrays"]
+
+#: Default windows relative to E0, eV, and post-edge order (None = by span).
+DEFAULT_WINDOWS = {"pre1": -150.0, "pre2": -30.0, "norm1": 50.0, "norm2": 400.0}
+_SCALE = 100.0  # eV: energies are fitted as (E - mean E0) / 100 eV for conditioning
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """Normalized spectra and everything used to make them.
+
+    Attributes
+    ----------
+    norm, flat, pre_edge, post_edge : ndarray, shape (..., n)
+        Normalized and flattened spectra, pre-edge line and post-edge curve
+        (in units of the input).
+    edge_step, edge_step_err : ndarray, shape (...)
+        Edge jump at E0 and its 1-sigma uncertainty (input units).
+    level_err : ndarray, shape (...)
+        Uncertainty of a level of the normalized jump near E0 (normalized
+        units): ``sqrt(var(pre) + L**2 var(step)) / step`` evaluated for
+        L = 0.8.
+    sigma : ndarray, shape (...)
+        Noise standard deviation of ``norm`` (normalized units).
+    e0 : ndarray, shape (...)
+        E0 that anchored the windows, eV.
+    pre1, pre2, norm1, norm2 : ndarray, shape (...)
+        Windows actually used, eV relative to ``e0`` (after clipping).
+    nnorm, nvict, npre : int
+        Orders used.
+    """
+
+    norm: np.ndarray
+    flat: np.ndarray
+    pre_edge: np.ndarray
+    post_edge: np.ndarray
+    edge_step: np.ndarray
+    edge_step_err: np.ndarray
+    level_err: np.ndarray
+    sigma: np.ndarray
+    e0: np.ndarray
+    pre1: np.ndarray
+    pre2: np.ndarray
+    norm1: np.ndarray
+    norm2: np.ndarray
+    nnorm: int
+    nvict: float
+    npre: int
+
+
+def _polyfit(u, y, w, order):
+    """Weighted polynomial fits along the last axis; returns (coef, inverse normal matrix, ok).
+
+    ``u`` is 1-D (shared by all rows: the sums are matrix products) or has
+    the shape of ``y``.
+    """
+    powers = np.arange(2 * order + 1)
+    wy = w * y if np.isfinite(y).all() else np.where(w > 0, y, 0.0)
+    if u.ndim == 1:
+        up = u[:, None] ** powers
+        s = w @ up
+        t = wy @ up[:, : order + 1]
+    else:
+        up = np.where(w[..., None] > 0, u[..., None], 0.0) ** powers
+        s = np.einsum("...n,...nk->...k", w, up)
+        t = np.einsum("...n,...nk->...k", wy, up[..., : order + 1])
+    idx = np.arange(order + 1)
+    a = s[..., idx[:, None] + idx[None, :]]
+    enough = np.sum(w > 0, axis=-1) > order
+    a = np.where(enough[..., None, None], a, np.eye(order + 1))
+    inv = np.linalg.inv(a)
+    coef = np.einsum("...ij,...j->...i", inv, t)
+    coef = np.where(enough[..., None], coef, np.nan)
+    return coef, inv, enough
+
+
+def _at(coef, inv, u0):
+    """Polynomial value at ``u0`` (one per row) and its variance per unit noise variance."""
+    g = u0[..., None] ** np.arange(coef.shape[-1])
+    return np.sum(coef * g, -1), np.einsum("...i,...ij,...j->...", g, inv, g)
+
+
+def _polyval(coef, u):
+    if u.ndim == 1:
+        return coef @ (u[None, :] ** np.arange(coef.shape[-1])[:, None])
+    out = np.zeros(np.broadcast_shapes(coef.shape[:-1] + (1,), np.shape(u)))
+    for k in range(coef.shape[-1] - 1, -1, -1):
+        out = out * u + coef[..., k : k + 1]
+    return out
+
+
+def _window(rel, valid, lo, hi, grid=None, e0=None):
+    """Points of a fit window, with larch's index rule.
+
+    From the last point at or below ``lo`` (the first point if none) up to,
+    but excluding, the point nearest ``hi``. With a shared grid and no
+    missing point, the limits are found by binary search.
+    """
+    if grid is not None:
+        n = grid.size
+        start = np.clip(np.searchsorted(grid, e0 + lo, side="right") - 1, 0, n - 1)
+        right = np.clip(np.searchsorted(grid, e0 + hi), 1, n - 1)
+        end = np.where(
+            np.abs(grid[right - 1] - (e0 + hi)) <= np.abs(grid[right] - (e0 + hi)),
+            right - 1,
+            right,
+        )
+        idx = np.arange(n)
+        return (idx >= start[..., None]) & (idx < end[..., None])
+    r = np.where(valid, rel, np.nan)
+    with _arrays.quiet():
+        below = np.where(r <= lo[..., None], r, -np.inf).max(axis=-1)
+        first = np.where(valid, r, np.inf).min(axis=-1)
+        start = np.where(np.isfinite(below), below, first)
+        dist = np.where(valid, np.abs(r - hi[..., None]), np.inf)
+        end = np.take_along_axis(r, np.argmin(dist, axis=-1)[..., None], -1)[..., 0]
+        return valid & (r >= start[..., None]) & (r < end[..., None])
+
+
+def _nnorm_default(span: np.ndarray) -> int:
+    span = float(np.nanmin(span)) if np.isfinite(span).any() else 0.0
+    return 2 if span >= 300 else 1 if span >= 30 else 0
+
+
+def normalize_arrays(
+    energy: np.ndarray,
+    mu: np.ndarray,
+    *,
+    e0: np.ndarray | float | None = None,
+    pre1: float = DEFAULT_WINDOWS["pre1"],
+    pre2: float = DEFAULT_WINDOWS["pre2"],
+    norm1: float = DEFAULT_WINDOWS["norm1"],
+    norm2: float = DEFAULT_WINDOWS["norm2"],
+    nnorm: int | None = None,
+    nvict: float = 0.0,
+    npre: int = 1,
+) -> Normalization:
+    """Normalize XANES spectra over the last axis.
+
+    Parameters
+    ----------
+    energy : ndarray, shape (n,) or (..., n)
+        Energies, eV (NaN = no point).
+    mu : ndarray, shape (..., n)
+        Absorption, any scale and offset; NaN = no point.
+    e0 : float or ndarray of shape (...), optional
+        E0 anchoring the windows, eV. Default: maximum of the smoothed
+        derivative of ``mu``.
+    pre1, pre2 : float, keyword-only
+        Pre-edge window, eV relative to E0 (default -150, -30).
+    norm1, norm2 : float, keyword-only
+        Post-edge window, eV relative to E0 (default 50, 400; a negative
+        ``norm2`` counts back from the end of the data).
+    nnorm : int, optional
+        Post-edge polynomial order 0-3. Default: 2 if the post-edge window
+        spans >= 300 eV, 1 if >= 30 eV, else 0 (larch's rule).
+    nvict : float, keyword-only
+        Energy exponent of the pre-edge fit (``mu * E**nvict``).
+    npre : {0, 1}, keyword-only
+        Pre-edge order: constant or line.
+
+    Returns
+    -------
+    Normalization
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> e = np.arange(8200.0, 8700.0, 0.5)
+    >>> from scipy.special import erf
+    >>> mu = 0.2 + 1e-4 * (e - 8200) + 2.5 * 0.5 * (1 + erf((e - 8340) / 2))
+    >>> r = normalize_arrays(e, mu)
+    >>> round(float(r.edge_step), 2), round(float(r.e0), 1)
+    (2.5, 8340.0)
+    """
+    if not 0 <= (nnorm if nnorm is not None else 0) <= 3:
+        raise DataError(f"nnorm must be 0, 1, 2 or 3, not {nnorm}")
+    if npre not in (0, 1):
+        raise DataError(f"npre must be 0 or 1, not {npre}")
+    x, y = _arrays.as_rows(energy, mu)
+    lead = y.shape[:-1]
+    xs, ys, _ = _arrays.compact(x, y)
+    sigma_mu = _arrays.noise_sigma(xs, ys)
+    if e0 is None:
+        e0 = e0_derivative_arrays(x, y, sigma=sigma_mu).e0
+    e0 = np.broadcast_to(np.asarray(e0, dtype=float), lead)
+    valid = np.isfinite(y)
+    e_in = np.asarray(energy, dtype=float)
+    shared = e_in.ndim == 1 and bool(valid.all()) and bool(np.isfinite(e_in).all())
+    if shared:
+        emin = np.full(lead, e_in.min())
+        emax = np.full(lead, e_in.max())
+    else:
+        with _arrays.quiet():
+            emin = np.nanmin(np.where(valid, x, np.nan), axis=-1)
+            emax = np.nanmax(np.where(valid, x, np.nan), axis=-1)
+    n2 = np.where(norm2 < 0, emax - e0 + norm2, norm2)
+    p1, p2 = min(pre1, pre2), max(pre1, pre2)
+    used = {
+        "pre1": np.maximum(p1, emin - e0),
+        "pre2": np.minimum(p2, emax - e0),
+        "norm1": np.maximum(norm1, emin - e0),
+        "norm2": np.minimum(n2, emax - e0),
+    }
+    order = (
+        _nnorm_default(used["norm2"] - used["norm1"]) if nnorm is None else int(nnorm)
+    )
+
+    grid = e_in if shared and np.isfinite(e0).all() else None
+    rel = None if grid is not None else x - e0[..., None]
+    wpre = _window(rel, valid, used["pre1"], used["pre2"], grid, e0).astype(float)
+    wpost = _window(rel, valid, used["norm1"], used["norm2"], grid, e0).astype(float)
+    origin = float(np.nanmean(e0)) if np.isfinite(e0).any() else 0.0
+    u = (e_in - origin) / _SCALE if shared else (x - origin) / _SCALE
+    u0 = (e0 - origin) / _SCALE
+    with _arrays.quiet():
+        ev = np.where(valid, x, 1.0) ** nvict if nvict else 1.0
+        pre_c, pre_inv, pre_ok = _polyfit(u, y * ev, wpre, npre)
+        pre_edge = _polyval(pre_c, u) / ev
+        post_c, post_inv, post_ok = _polyfit(u, y - pre_edge, wpost, order)
+        post_poly = _polyval(post_c, u)
+        step, var_post = _at(post_c, post_inv, u0)
+        _, var_pre = _at(pre_c, pre_inv, u0)
+        e0_pow = np.where(np.isfinite(e0), e0, 1.0) ** nvict
+        var_pre0 = sigma_mu**2 * var_pre * e0_pow**-2
+        var_step = sigma_mu**2 * var_post + var_pre0
+        norm = (y - pre_edge) / step[..., None]
+        flat_curve = post_poly / step[..., None]
+        flat = np.where(x >= e0[..., None], norm - flat_curve + 1.0, norm)
+        post_edge = pre_edge + post_poly
+    bad = ~(pre_ok & post_ok)
+    if bad.any():
+        warnings.warn(
+            MissingRegionWarning(
+                f"{int(bad.sum())} spectra have too few points in the pre-edge "
+                f"[{p1}, {p2}] or post-edge [{norm1}, {norm2}] eV window (relative to E0): "
+                "their normalization is NaN"
+            ),
+            stacklevel=2,
+        )
+    step_abs = np.abs(step)
+    if not valid.all():
+        norm, flat, pre_edge, post_edge = (
+            np.where(valid, a, np.nan) for a in (norm, flat, pre_edge, post_edge)
+        )
+    return Normalization(
+        norm=norm,
+        flat=flat,
+        pre_edge=pre_edge,
+        post_edge=post_edge,
+        edge_step=step,
+        edge_step_err=np.sqrt(var_step),
+        level_err=np.sqrt(var_pre0 + 0.64 * var_step) / step_abs,
+        sigma=sigma_mu / step_abs,
+        e0=np.asarray(e0, dtype=float),
+        pre1=used["pre1"],
+        pre2=used["pre2"],
+        norm1=used["norm1"],
+        norm2=used["norm2"],
+        nnorm=order,
+        nvict=float(nvict),
+        npre=int(npre),
+    )
+
+
+def normalize(
+    ds: xr.Dataset,
+    *,
+    e0: xr.DataArray | float | None = None,
+    pre1: float = DEFAULT_WINDOWS["pre1"],
+    pre2: float = DEFAULT_WINDOWS["pre2"],
+    norm1: float = DEFAULT_WINDOWS["norm1"],
+    norm2: float = DEFAULT_WINDOWS["norm2"],
+    nnorm: int | None = None,
+    nvict: float = 0.0,
+    npre: int = 1,
+    variable: str = "mu",
+) -> xr.Dataset:
+    """Normalize every scan of a XANES Dataset (see :func:`normalize_arrays`).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        XANES Dataset with ``mu(scan, energy)``.
+    e0 : DataArray along scan or float, optional
+        E0 anchoring the windows, eV; default the derivative maximum.
+    pre1, pre2, norm1, norm2, nnorm, nvict, npre
+        As in :func:`normalize_arrays` (eV relative to E0).
+    variable : str, keyword-only
+        Signal to normalize (``mu`` or ``mu_ref``).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``norm`` and ``flat`` (scan, energy); ``edge_step``,
+        ``edge_step_err``, ``e0_anchor`` and the windows used per scan.
+
+    Examples
+    --------
+    >>> import spectro
+    >>> out = spectro.xanes.normalize(spectro.simulate.xanes(seed=0))
+    >>> round(float(out.edge_step[0] / out.edge_step[0]), 1), out.norm.dims
+    (1.0, ('scan', 'energy'))
+    """
+    opts = {
+        "pre1": pre1,
+        "pre2": pre2,
+        "norm1": norm1,
+        "norm2": norm2,
+        "nnorm": nnorm,
+        "nvict": nvict,
+        "npre": npre,
+    }
+    orders = {}
+
+    def kernel(mu, *rest, energy):
+        r = normalize_arrays(energy, mu, e0=rest[0] if rest else None, **opts)
+        orders["nnorm"] = r.nnorm
+        return (
+            r.norm,
+            r.flat,
+            r.pre_edge,
+            r.post_edge,
+            r.edge_step,
+            r.edge_step_err,
+            r.e0,
+            r.pre1,
+            r.pre2,
+            r.norm1,
+            r.norm2,
+        )
+
+    args = []
+    if e0 is not None:
+        args = [
+            e0
+            if isinstance(e0, xr.DataArray)
+            else xr.DataArray(np.full(ds.sizes["scan"], float(e0)), dims="scan")
+        ]
+    out = _xr.run(
+        kernel,
+        _xr.signal(ds, variable),
+        args=args,
+        outputs={
+            "norm": (["energy"], "1", f"normalized {variable}"),
+            "flat": (["energy"], "1", f"flattened normalized {variable}"),
+            "pre_edge": (
+                ["energy"],
+                ds[variable].attrs.get("units", "1"),
+                "pre-edge line",
+            ),
+            "post_edge": (
+                ["energy"],
+                ds[variable].attrs.get("units", "1"),
+                "post-edge curve",
+            ),
+            "edge_step": ([], ds[variable].attrs.get("units", "1"), "edge step at E0"),
+            "edge_step_err": (
+                [],
+                ds[variable].attrs.get("units", "1"),
+                "edge step uncertainty (1 sigma)",
+            ),
+            "e0_anchor": ([], "eV", "E0 anchoring the normalization windows"),
+            "pre1": ([], "eV", "pre-edge window start used, relative to E0"),
+            "pre2": ([], "eV", "pre-edge window end used, relative to E0"),
+            "norm1": ([], "eV", "post-edge window start used, relative to E0"),
+            "norm2": ([], "eV", "post-edge window end used, relative to E0"),
+        },
+    )
+    method = {
+        "e0_anchor": "given" if e0 is not None else "derivative maximum",
+        "nvict": float(nvict),
+        "npre": int(npre),
+        "requested_windows_ev": [pre1, pre2, norm1, norm2],
+    }
+    if "nnorm" in orders or nnorm is not None:
+        method["nnorm"] = int(orders.get("nnorm", nnorm))
+    for name in ("norm", "flat", "edge_step"):
+        out[name].attrs.update(method)
+    return out.assign_coords(_xr.scan_coords(ds))

@@ -1,0 +1,125 @@
+"""Pre-edge centroid, area and height: lmfit models and the model-free centroid."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import spectro
+from spectro.errors import FitError
+from spectro.xanes import (
+    normalize_arrays,
+    preedge,
+    preedge_centroid_arrays,
+    preedge_fit_arrays,
+)
+
+
+def _norm(ds):
+    return normalize_arrays(ds.energy.values, ds.mu.values).norm
+
+
+def test_fit_centroid_within_005_ev_of_truth():
+    ds = spectro.simulate.xanes(
+        valence=np.linspace(2.0, 3.0, 6),
+        preedge_shift=np.linspace(-1.0, 1.0, 6),
+        n_scans=6,
+        seed=1,
+    )
+    r = preedge_fit_arrays(ds.energy.values, _norm(ds))
+    np.testing.assert_allclose(r.centroid, ds.true_preedge_centroid.values, atol=0.05)
+    assert np.all(r.centroid_err > 0)
+
+
+def test_two_gaussians_centroid_area_and_errors():
+    e = np.arange(8320.0, 8340.0, 0.2)
+    a1, c1, a2, c2, s = 0.06, 8332.0, 0.03, 8334.2, 0.6
+    gauss = lambda a, c: (
+        a / (s * np.sqrt(2 * np.pi)) * np.exp(-0.5 * ((e - c) / s) ** 2)
+    )
+    clean = 0.01 + 0.003 * (e - 8320) + gauss(a1, c1) + gauss(a2, c2)
+    truth = (a1 * c1 + a2 * c2) / (a1 + a2)
+    rng = np.random.default_rng(4)
+    noisy = clean + 0.0005 * rng.standard_normal((60, e.size))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = preedge_fit_arrays(
+            e,
+            noisy,
+            fit_range=(8324.0, 8340.0),
+            peak_range=(8330.0, 8336.5),
+            baseline="linear",
+            peak="gaussian",
+            npeaks=2,
+        )
+    assert np.nanmedian(r.centroid) == pytest.approx(truth, abs=0.03)
+    assert np.nanmedian(r.area) == pytest.approx(a1 + a2, rel=0.05)
+    # the propagated centroid error matches the (robust) scatter over the draws
+    dev = np.abs(r.centroid - np.nanmedian(r.centroid))
+    assert 1.4826 * np.nanmedian(dev) == pytest.approx(
+        np.nanmedian(r.centroid_err), rel=0.35
+    )
+    assert np.mean(dev < 5 * np.nanmedian(r.centroid_err)) > 0.9
+
+
+def test_model_free_centroid_of_a_gaussian_on_a_line():
+    e = np.arange(8320.0, 8345.0, 0.1)
+    centres = np.array([8332.5, 8333.0, 8333.6])
+    norm = (
+        0.02
+        + 0.002 * (e - 8320)
+        + 0.05 * np.exp(-0.5 * ((e - centres[:, None]) / 0.7) ** 2)
+    )
+    r = preedge_centroid_arrays(
+        e, norm, fit_range=(8325.0, 8341.0), peak_range=(8329.5, 8337.0)
+    )
+    np.testing.assert_allclose(r.centroid, centres, atol=0.01)
+    np.testing.assert_allclose(r.area, 0.05 * 0.7 * np.sqrt(2 * np.pi), rtol=0.01)
+    np.testing.assert_allclose(r.height, 0.05, rtol=0.01)
+
+
+def test_model_free_error_matches_scatter():
+    e = np.arange(8320.0, 8345.0, 0.25)
+    clean = 0.02 + 0.002 * (e - 8320) + 0.05 * np.exp(-0.5 * ((e - 8333.0) / 0.8) ** 2)
+    rng = np.random.default_rng(5)
+    noisy = clean + 0.002 * rng.standard_normal((500, e.size))
+    r = preedge_centroid_arrays(
+        e, noisy, fit_range=(8325.0, 8341.0), peak_range=(8330.0, 8336.0)
+    )
+    assert np.std(r.centroid) == pytest.approx(np.median(r.centroid_err), rel=0.3)
+
+
+def test_tail_baselines_need_the_edge_energy():
+    e = np.arange(8320.0, 8345.0, 0.25)
+    with pytest.raises(FitError, match="edge energy"):
+        preedge_centroid_arrays(e, np.zeros_like(e), form="arctan")
+
+
+@pytest.mark.parametrize("baseline", ["arctan", "erf", "lorentzian"])
+def test_every_tail_baseline_finds_the_simulated_peak(baseline):
+    ds = spectro.simulate.xanes(seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = preedge_fit_arrays(ds.energy.values, _norm(ds), baseline=baseline)
+    assert abs(r.centroid[0] - ds.true_preedge_centroid.values[0]) < 0.1
+
+
+def test_dataset_wrapper():
+    ds = spectro.simulate.xanes(n_scans=2, preedge_shift=[0.0, 0.5], seed=3)
+    out = preedge(spectro.xanes.normalize(ds))
+    assert out.preedge_centroid.attrs["units"] == "eV"
+    assert float(out.preedge_centroid[1] - out.preedge_centroid[0]) == pytest.approx(
+        0.5, abs=0.05
+    )
+
+
+def test_real_nio_preedge_is_near_8333(data_file):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = spectro.read(data_file("xanes/larch_NiO.prj"))
+        res = spectro.xanes.analyze(ds, reference_channel=False)
+    # the NiO 1s->3d pre-edge lies about 8333 eV (Ni K edge 8333 eV; e.g. Farges et al.)
+    assert np.all(np.abs(res.preedge_centroid.values - 8333.3) < 0.5)
+    assert np.all(
+        np.abs(res.preedge_centroid_free.values - res.preedge_centroid.values) < 0.5
+    )
