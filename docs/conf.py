@@ -21,6 +21,7 @@ myst_enable_extensions = ["dollarmath", "colon_fence"]
 myst_heading_anchors = 3
 
 autosummary_generate = True
+templates_path = ["_templates"]
 autosummary_imported_members = False
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False

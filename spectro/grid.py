@@ -38,7 +38,7 @@ def merge_tolerance(energy: np.ndarray) -> float:
     >>> import numpy as np
     >>> merge_tolerance(np.arange(8300.0, 8310.0, 0.25))
     0.05
-    >>> merge_tolerance(np.arange(8300.0, 8301.0, 0.02))
+    >>> round(merge_tolerance(np.arange(8300.0, 8301.0, 0.02)), 6)
     0.01
     """
     steps = np.diff(energy)
@@ -198,7 +198,7 @@ def stack(
     --------
     >>> import spectro
     >>> a = spectro.simulate.xanes(valence=2.0, seed=1)
-    >>> b = spectro.simulate.xanes(valence=3.0, seed=2, energy_shift=0.1)
+    >>> b = spectro.simulate.xanes(valence=3.0, seed=2, energy_offset=0.1)
     >>> both = spectro.stack([a, b])
     >>> both.sizes["scan"]
     2

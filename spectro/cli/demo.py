@@ -1,4 +1,4 @@
-"""``spectro demo``: process a simulated beamtime end to end and write every output.
+"""The ``spectro demo`` command: process a simulated beamtime end to end and write every output.
 
 Examples
 --------

@@ -1,4 +1,6 @@
-"""``spectro pressure MANIFEST.csv [--json] [--out DIR]``: a XANES pressure series.
+"""The ``spectro pressure`` command: a XANES pressure series from a manifest.
+
+Usage: ``spectro pressure MANIFEST.csv [--json] [--out DIR]``.
 
 Every XANES file of the manifest is analysed (E0 at 0.8 of the jump,
 pre-edge centroid, feature C, calibration on the reference channel), and

@@ -1,4 +1,6 @@
-"""``spectro read FILE... [--json]``: what spectro makes of each file.
+"""The ``spectro read`` command: what spectro makes of each file.
+
+Usage: ``spectro read FILE [FILE ...] [--json]``.
 
 For every scan of every file: the number of points, the energy range in eV,
 the columns used, the mode and the warnings raised while reading. A file

@@ -1,4 +1,4 @@
-"""``spectro refs``: list, show, locate and fetch catalogued reference spectra.
+"""The ``spectro refs`` command: list, show, locate and fetch catalogued reference spectra.
 
 Examples
 --------

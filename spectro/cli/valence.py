@@ -1,4 +1,4 @@
-"""``spectro valence``: valence of samples from references of known valence.
+"""The ``spectro valence`` command: valence of samples from references of known valence.
 
 Every spectrum, sample or reference, is analyzed on its own and, for XANES,
 calibrated on its own reference channel when it has one; the references

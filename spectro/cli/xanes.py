@@ -1,4 +1,6 @@
-"""``spectro xanes FILE... [--json]``: edge, pre-edge and calibration of each scan.
+"""The ``spectro xanes`` command: edge, pre-edge and calibration of each scan.
+
+Usage: ``spectro xanes FILE [FILE ...] [--json]``.
 
 One record per scan: file, scan, e0 (0.8 of the jump), e0_err,
 e0_derivative, edge_step, preedge_centroid, preedge_centroid_err,

@@ -1,4 +1,6 @@
-"""``spectro xes FILE... [--element Ni] [--reference FILE] [--json]``: Kbeta metrics per scan.
+"""The ``spectro xes`` command: Kbeta metrics of each scan.
+
+Usage: ``spectro xes FILE [FILE ...] [--element Ni] [--reference FILE] [--json]``.
 
 Each scan of each file is analysed with :func:`spectro.xes.analyze` and
 reported as one record: ``file``, ``scan``, ``kb13_energy``, ``kb13_m1``,

@@ -1,10 +1,14 @@
 """Safe reader for the Perl ``Data::Dumper`` text of old Athena projects.
 
 Old Athena project files (Demeter before the JSON variant) are Perl source
-written by ``Data::Dumper``: one statement per group field, such as
-``$old_group = 'naqow';`` and ``@x = ('8133.0','8143.0',...);``, separated by
-``[record]`` marker lines. Athena itself ``eval``s that text; this module
-parses it instead, accepting only literal data:
+written by ``Data::Dumper``: one statement per group field, separated by
+``[record]`` marker lines, such as::
+
+    $old_group = 'naqow';
+    @x = ('8133.0','8143.0','8153.0');
+
+Athena itself evaluates that text as Perl; this module parses it instead,
+accepting only literal data:
 
 - single-quoted strings (``\\\\`` and ``\\'`` are the only escapes, as in Perl),
   double-quoted strings (``\\n``, ``\\t``, ``\\\\``, ``\\"``, ``\\$``, ``\\@`` and
