@@ -1,0 +1,120 @@
+"""Benchmark: ``spectro batch`` over real files against an xraylarch loop.
+
+The inputs are the Ni K-edge XDI files of ``SPECTRO_DATA_DIR/xanes``,
+repeated (each repetition is a distinct input with its own ``run`` label in
+a manifest) to ``n`` inputs. xraylarch: ``read_xdi`` and ``pre_edge``
+(normalization with ``find_e0``) for each file in a loop, mu from
+``mutrans`` or ``ln(i0 / itrans)``. spectro: :func:`spectro.batch.run_batch`
+with the default chain (read, calibration on the reference channel,
+normalization, E0 at 0.8, derivative and half-height E0, pre-edge fit and
+model-free centroid, feature C), records and combined NetCDF/CSV outputs,
+in this process and on a local dask cluster of ``workers`` processes (the
+cluster's start-up is reported separately, not counted).
+
+Usage::
+
+    SPECTRO_DATA_DIR=../shared/data python benchmarks/batch_files.py [--quick] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+N_INPUTS = 120
+N_QUICK = 24
+
+
+def input_files(root: Path) -> list[Path]:
+    """The Ni K-edge XDI files the comparison runs on."""
+    return sorted((root / "xanes").glob("*.xdi"))
+
+
+def larch_loop(files: list[Path]) -> float:
+    """Seconds for xraylarch read_xdi + pre_edge over ``files``."""
+    from larch.io import read_xdi
+    from larch.xafs import pre_edge
+
+    start = time.perf_counter()
+    for path in files:
+        group = read_xdi(str(path))
+        mu = getattr(group, "mutrans", None)
+        if mu is None:
+            mu = np.log(group.i0 / group.itrans)
+        pre_edge(group.energy, mu, group=group)
+    return time.perf_counter() - start
+
+
+def spectro_batch(files: list[Path], workers: int) -> tuple[float, float, int]:
+    """(seconds, cluster start-up seconds, inputs that succeeded) for run_batch."""
+    from spectro.batch import expand_inputs, run_batch
+    from spectro.batch.cluster import dask_client
+
+    with tempfile.TemporaryDirectory() as tmp:
+        manifest = Path(tmp) / "manifest.csv"
+        rows = [f"{path},{i}" for i, path in enumerate(files)]
+        manifest.write_text("file,run\n" + "\n".join(rows) + "\n")
+        jobs = expand_inputs([manifest])
+        start = time.perf_counter()
+        with dask_client(workers=workers) as client:
+            executor = None if client is None else client.get_executor()
+            if client is not None:
+                client.run(_warm_up)
+            ready = time.perf_counter()
+            summary = run_batch(jobs, Path(tmp) / "out", executor=executor,
+                                options={"default_references": False})
+            seconds = time.perf_counter() - ready
+    return seconds, ready - start, summary.n_succeeded
+
+
+def _warm_up() -> None:
+    import spectro.batch.pipeline
+    import spectro.xanes  # noqa: F401
+
+
+def measure(root: Path, n: int, workers: int) -> dict[str, float]:
+    """Files per second of both, and their ratios."""
+    base = input_files(root)
+    files = [base[i % len(base)] for i in range(n)]
+    warnings.simplefilter("ignore")
+    larch_loop(base[:2])
+    larch_s = larch_loop(files)
+    serial_s, _, ok_serial = spectro_batch(files, 1)
+    parallel_s, startup_s, ok_parallel = spectro_batch(files, workers)
+    return {
+        "files_n": n,
+        "files_workers": workers,
+        "files_larch_per_s": n / larch_s,
+        "files_spectro_serial_per_s": n / serial_s,
+        "files_spectro_per_s": n / parallel_s,
+        "files_cluster_startup_s": startup_s,
+        "files_succeeded": min(ok_serial, ok_parallel),
+        "files_speedup_vs_larch_serial": larch_s / serial_s,
+        "files_speedup_vs_larch": larch_s / parallel_s,
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help=f"{N_QUICK} inputs instead of {N_INPUTS}")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    root = os.environ.get("SPECTRO_DATA_DIR")
+    if not root:
+        parser.error("set SPECTRO_DATA_DIR to the folder of real spectra")
+    result = measure(Path(root), N_QUICK if args.quick else N_INPUTS, args.workers)
+    print(json.dumps(result) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Batch processing: many files, or large maps, with resumable atomic outputs.
+
+:func:`run_batch` processes a list of inputs (files, folders, globs or a
+manifest CSV, expanded by :func:`expand_inputs`) with one record per input,
+records every failure and goes on, and combines the records into NetCDF
+and CSV outputs (:mod:`spectro.batch.combine`). :func:`analyze_cube`
+processes a large ``(y, x, energy)`` map lazily in chunks with dask
+(:func:`open_cube` opens one from Zarr, NetCDF or HDF5). The command line
+is ``spectro batch``.
+
+Examples
+--------
+>>> import tempfile, pathlib, spectro
+>>> from spectro.batch import Job, Outcome, run_batch
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (folder / "a.txt").write_text("not a spectrum")
+>>> summary = run_batch([Job(folder / "a.txt")], folder / "out")
+>>> summary.n_failed, summary.failures[0].error
+(1, 'FormatError')
+"""
+
+from .cube import analyze_cube, open_cube, write_cube_results
+from .manifest import Job, expand_inputs, parse_references, read_manifest
+from .records import Failure, Outcome
+from .runner import BatchSummary, run_batch
+
+__all__ = [
+    "BatchSummary",
+    "Failure",
+    "Job",
+    "Outcome",
+    "analyze_cube",
+    "expand_inputs",
+    "open_cube",
+    "parse_references",
+    "read_manifest",
+    "run_batch",
+    "write_cube_results",
+]

@@ -1,0 +1,68 @@
+"""Where batch work runs: in this process, a local dask cluster, or a remote one.
+
+:func:`dask_client` gives a ``distributed.Client`` for an existing
+scheduler (``--scheduler ADDRESS``), a new local cluster with ``workers``
+single-threaded worker processes, or None (work stays in this process; dask
+arrays then use the threaded scheduler). dask.distributed is imported only
+when a cluster is asked for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ["dask_client", "default_workers"]
+
+
+def default_workers() -> int:
+    """Worker count for a local cluster: the CPUs this process may use.
+
+    Examples
+    --------
+    >>> default_workers() >= 1
+    True
+    """
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def dask_client(
+    *, scheduler: str | None = None, workers: int | None = None, processes: bool = True
+) -> Iterator[Any]:
+    """Context manager yielding a dask.distributed Client, or None.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        Address of a running scheduler (``tcp://host:8786``); wins over ``workers``.
+    workers : int, optional
+        Start a local cluster with this many single-threaded workers when > 1;
+        with 0, 1 or None no cluster is started and None is yielded.
+    processes : bool, default True
+        Local workers as processes (True) or threads of this process.
+
+    Examples
+    --------
+    >>> with dask_client(workers=1) as client:
+    ...     print(client)
+    None
+    """
+    if not scheduler and not (workers and workers > 1):
+        yield None
+        return
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        with Client(scheduler) as client:
+            yield client
+        return
+    with LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None
+    ) as cluster, Client(cluster) as client:
+        yield client

@@ -1,0 +1,242 @@
+"""Batch inputs: files, folders, glob patterns and manifest CSV files.
+
+A manifest is a CSV file whose header has a ``file`` column; optional
+columns are ``pressure`` (GPa), ``temperature`` (K), ``run``, ``sample``,
+``kind`` (``xanes`` or ``xes``; empty means detected from the data) and
+``references`` (anchors for the valence scale, e.g. ``NiO=2;LaNiO3=3``,
+each an identifier of the reference library or a file, with its valence).
+Relative paths in a manifest are relative to the manifest's folder, and a
+``file`` cell may be a glob pattern. Example::
+
+    file,pressure,temperature,run,sample,kind,references
+    p01.xdi,0.0,300,A,La3Ni2O7,,NiO=2;LaNiO3=3
+    p02.xdi,4.2,300,A,La3Ni2O7,,NiO=2;LaNiO3=3
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import math
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ..errors import FormatError, MissingFileError
+
+__all__ = ["Job", "expand_inputs", "is_manifest", "parse_references", "read_manifest"]
+
+_KINDS = ("xanes", "xes")
+_COLUMNS = ("file", "pressure", "temperature", "run", "sample", "kind", "references")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One input file of a batch and the metadata it is processed with.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        Absolute path of the file.
+    pressure, temperature : float
+        GPa and K; NaN keeps what the file says (or unknown).
+    run, sample : str
+        Empty keeps what the file says.
+    kind : {"xanes", "xes"} or None
+        None: taken from the Dataset the reader returns.
+    references : tuple of (str, float)
+        Valence anchors as (reference id or file, valence); empty for the
+        batch default.
+    """
+
+    path: Path
+    pressure: float = math.nan
+    temperature: float = math.nan
+    run: str = ""
+    sample: str = ""
+    kind: str | None = None
+    references: tuple[tuple[str, float], ...] = field(default=())
+
+    def metadata(self) -> dict[str, Any]:
+        """The metadata as a JSON-friendly dict (NaN as None), part of the record key."""
+        return {
+            "pressure": None if math.isnan(self.pressure) else self.pressure,
+            "temperature": None if math.isnan(self.temperature) else self.temperature,
+            "run": self.run,
+            "sample": self.sample,
+            "kind": self.kind,
+            "references": [list(r) for r in self.references],
+        }
+
+
+def parse_references(
+    text: str, *, base: Path | None = None, file: str | os.PathLike | None = None
+) -> tuple[tuple[str, float], ...]:
+    """Parse ``"NiO=2;LaNiO3=3"`` into ``(("NiO", 2.0), ("LaNiO3", 3.0))``.
+
+    An item naming an existing file (relative to ``base``) becomes its
+    absolute path; anything else is kept as a reference-library identifier.
+
+    Raises
+    ------
+    FormatError
+        An item without ``=`` or with a valence that is not a number.
+
+    Examples
+    --------
+    >>> parse_references("NiO=2; LaNiO3=3")
+    (('NiO', 2.0), ('LaNiO3', 3.0))
+    >>> parse_references("")
+    ()
+    """
+    refs = []
+    for item in (part.strip() for part in text.split(";")):
+        if not item:
+            continue
+        name, sep, value = item.rpartition("=")
+        name = name.strip()
+        try:
+            valence = float(value)
+        except ValueError:
+            valence = math.nan
+        if not sep or not name or not math.isfinite(valence):
+            raise FormatError(
+                f"reference {item!r} must be NAME=VALENCE, e.g. 'NiO=2;LaNiO3=3'", file=file
+            )
+        candidate = (base or Path.cwd()) / name
+        refs.append((str(candidate.resolve()) if candidate.is_file() else name, valence))
+    return tuple(refs)
+
+
+def is_manifest(path: Path) -> bool:
+    """True for a ``.csv`` file whose first line has a ``file`` column."""
+    if path.suffix.lower() != ".csv" or not path.is_file():
+        return False
+    with path.open(newline="", encoding="utf-8", errors="replace") as fh:
+        header = next(csv.reader(fh), [])
+    return "file" in (h.strip().lower() for h in header)
+
+
+def _number(text: str, column: str, row: int, manifest: Path) -> float:
+    text = (text or "").strip()
+    if not text:
+        return math.nan
+    try:
+        return float(text)
+    except ValueError:
+        raise FormatError(f"row {row}: {column} {text!r} is not a number", file=manifest) from None
+
+
+def _matches(pattern: str, base: Path) -> list[Path]:
+    path = Path(pattern).expanduser()
+    if not path.is_absolute():
+        path = base / path
+    if path.is_file():
+        return [path.resolve()]
+    if path.is_dir():
+        return sorted(p.resolve() for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
+    return sorted(Path(p).resolve() for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def read_manifest(path: str | os.PathLike) -> list[Job]:
+    """Read a manifest CSV into jobs (see the module documentation).
+
+    Raises
+    ------
+    FormatError
+        Unknown columns, a bad number, kind or reference, naming the row.
+    MissingFileError
+        A ``file`` cell that matches no file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "a.xdi").write_text("1 2")
+    >>> _ = (d / "m.csv").write_text("file,pressure,references\\na.xdi,3.5,NiO=2;LaNiO3=3\\n")
+    >>> job, = read_manifest(d / "m.csv")
+    >>> job.path.name, job.pressure, job.references
+    ('a.xdi', 3.5, (('NiO', 2.0), ('LaNiO3', 3.0)))
+    """
+    manifest = Path(path).resolve()
+    base = manifest.parent
+    jobs = []
+    with manifest.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        fields = [(f or "").strip().lower() for f in reader.fieldnames or []]
+        unknown = sorted(set(fields) - set(_COLUMNS))
+        if unknown:
+            raise FormatError(
+                f"unknown manifest column(s) {unknown}; allowed: {list(_COLUMNS)}", file=manifest
+            )
+        reader.fieldnames = fields
+        for row_number, row in enumerate(reader, start=2):
+            cell = (row.get("file") or "").strip()
+            if not cell:
+                continue
+            kind = (row.get("kind") or "").strip().lower() or None
+            if kind is not None and kind not in _KINDS:
+                raise FormatError(
+                    f"row {row_number}: kind {kind!r} must be 'xanes', 'xes' or empty", file=manifest
+                )
+            matches = _matches(cell, base)
+            if not matches:
+                raise MissingFileError(f"row {row_number}: no file matches {cell!r}", file=manifest)
+            common = {
+                "pressure": _number(row.get("pressure"), "pressure", row_number, manifest),
+                "temperature": _number(row.get("temperature"), "temperature", row_number, manifest),
+                "run": (row.get("run") or "").strip(),
+                "sample": (row.get("sample") or "").strip(),
+                "kind": kind,
+                "references": parse_references(row.get("references") or "", base=base, file=manifest),
+            }
+            jobs.extend(Job(path=p, **common) for p in matches)
+    return jobs
+
+
+def expand_inputs(
+    inputs: Iterable[str | os.PathLike], *, references: Sequence[tuple[str, float]] = ()
+) -> list[Job]:
+    """Turn command-line inputs into jobs, in order, without duplicates.
+
+    Parameters
+    ----------
+    inputs : iterable of str or path-like
+        Files, folders (every non-hidden file below them), glob patterns
+        (``**`` recurses) and manifest CSV files.
+    references : sequence of (str, float)
+        Anchors for inputs that are not given their own in a manifest.
+
+    Raises
+    ------
+    MissingFileError
+        An input that matches no file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ("b.dat", "a.dat"):
+    ...     _ = (d / name).write_text("1 2")
+    >>> [j.path.name for j in expand_inputs([str(d / "*.dat"), d / "a.dat"])]
+    ['a.dat', 'b.dat']
+    """
+    anchors = tuple((str(name), float(valence)) for name, valence in references)
+    jobs: list[Job] = []
+    for item in inputs:
+        path = Path(item).expanduser()
+        if is_manifest(path):
+            found = read_manifest(path)
+        else:
+            found = [Job(path=p) for p in _matches(os.fspath(item), Path.cwd())]
+            if not found:
+                raise MissingFileError("no file matches this input", file=item)
+        jobs.extend(j if j.references or not anchors else replace(j, references=anchors) for j in found)
+    return list(dict.fromkeys(jobs))
+

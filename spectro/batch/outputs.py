@@ -1,0 +1,205 @@
+"""Atomic output files: a reader sees the old file, the new file, or nothing.
+
+Each writer writes to a temporary file in the destination folder (named
+``.<name>.<random>.tmp``, so it is never mistaken for an output), flushes
+it to disk and renames it over the destination with :func:`os.replace`,
+which is atomic on POSIX and Windows within one file system. A process
+killed mid-write leaves at most a stale temporary file, which
+:func:`remove_stale_temporaries` deletes on the next run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+__all__ = [
+    "atomic_path",
+    "netcdf_attrs",
+    "remove_stale_temporaries",
+    "write_bytes",
+    "write_csv",
+    "write_json",
+    "write_netcdf",
+]
+
+_TMP_SUFFIX = ".tmp"
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike, *, durable: bool = True) -> Iterator[Path]:
+    """Yield a temporary path next to ``target``; move it into place on success.
+
+    On an exception the temporary file is removed and ``target`` is untouched.
+    With ``durable`` the data are flushed to disk (``fsync``) before the
+    rename, so that even a power failure cannot leave a truncated ``target``;
+    without it the rename is still atomic for every other process (a killed
+    writer never leaves a partial file), which is enough for records that
+    are checked when read.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "out.txt"
+    >>> with atomic_path(target) as tmp:
+    ...     _ = tmp.write_text("done")
+    >>> target.read_text()
+    'done'
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=_TMP_SUFFIX, dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        if durable:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def write_bytes(target: str | os.PathLike, data: bytes, *, durable: bool = True) -> Path:
+    """Write bytes atomically (see :func:`atomic_path`); return the target path."""
+    with atomic_path(target, durable=durable) as tmp:
+        tmp.write_bytes(data)
+    return Path(target)
+
+
+def write_json(target: str | os.PathLike, value: Any, *, durable: bool = True) -> Path:
+    """Write a JSON document atomically (NaN kept as the ``NaN`` token).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, json
+    >>> p = write_json(pathlib.Path(tempfile.mkdtemp()) / "a.json", {"x": 1.5})
+    >>> json.loads(p.read_text())
+    {'x': 1.5}
+    """
+    return write_bytes(target, json.dumps(value, sort_keys=True, default=_json_default).encode(), durable=durable)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        return "" if math.isnan(value) else repr(float(value))
+    if isinstance(value, (np.floating,)):
+        return repr(float(value))
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def write_csv(
+    target: str | os.PathLike, rows: Sequence[Mapping[str, Any]], *, columns: Sequence[str]
+) -> Path:
+    """Write rows as CSV atomically: header ``columns``, NaN as an empty cell.
+
+    Floats are written with ``repr`` so they read back to the same value.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = write_csv(pathlib.Path(tempfile.mkdtemp()) / "t.csv",
+    ...               [{"a": 0.1, "b": float("nan")}], columns=["a", "b"])
+    >>> p.read_text().splitlines()
+    ['a,b', '0.1,']
+    """
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({c: _cell(row.get(c, "")) for c in columns})
+    return write_bytes(target, buffer.getvalue().encode())
+
+
+def netcdf_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """Attrs that NetCDF can store: None as "", bool as int, mappings as JSON.
+
+    Examples
+    --------
+    >>> netcdf_attrs({"a": None, "b": True, "c": {"x": 1}, "d": 2.5})
+    {'a': '', 'b': 1, 'c': '{"x": 1}', 'd': 2.5}
+    """
+    out: dict[str, Any] = {}
+    for key, value in attrs.items():
+        if value is None:
+            value = ""
+        elif isinstance(value, (bool, np.bool_)):
+            value = int(value)
+        elif isinstance(value, Mapping):
+            value = json.dumps(value, sort_keys=True, default=str)
+        elif isinstance(value, (list, tuple)) and any(
+            not isinstance(v, (int, float, str)) or isinstance(v, bool) for v in value
+        ):
+            value = json.dumps(list(value), default=str)
+        out[str(key)] = value
+    return out
+
+
+def _clean(ds: xr.Dataset) -> xr.Dataset:
+    ds = ds.copy()
+    ds.attrs = netcdf_attrs(ds.attrs)
+    for name in ds.variables:
+        ds[name].attrs = netcdf_attrs(ds[name].attrs)
+        if ds[name].dtype == object:
+            ds[name] = ds[name].astype(str)
+    return ds
+
+
+def write_netcdf(target: str | os.PathLike, data: xr.Dataset | xr.DataTree) -> Path:
+    """Write a Dataset or DataTree to NetCDF-4 (h5netcdf engine) atomically.
+
+    Attrs are made storable with :func:`netcdf_attrs`; object arrays become strings.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, xarray as xr
+    >>> p = write_netcdf(pathlib.Path(tempfile.mkdtemp()) / "a.nc",
+    ...                  xr.Dataset({"e0": ("scan", [8345.0])}, attrs={"ok": True}))
+    >>> xr.open_dataset(p, engine="h5netcdf").attrs["ok"]
+    np.int64(1)
+    """
+    if isinstance(data, xr.DataTree):
+        data = xr.DataTree.from_dict({node.path: _clean(node.to_dataset()) for node in data.subtree})
+    else:
+        data = _clean(data)
+    with atomic_path(target) as tmp:
+        data.to_netcdf(tmp, engine="h5netcdf")
+    return Path(target)
+
+
+def remove_stale_temporaries(folder: str | os.PathLike) -> int:
+    """Delete temporary files left by a killed writer in ``folder``; return the count."""
+    count = 0
+    folder = Path(folder)
+    if not folder.is_dir():
+        return 0
+    for path in folder.glob(f".*{_TMP_SUFFIX}"):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            count += 1
+    return count

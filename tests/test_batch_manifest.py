@@ -1,0 +1,113 @@
+"""Batch inputs (files, folders, globs, manifests) and atomic outputs."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import xarray as xr
+
+from spectro.batch import expand_inputs, parse_references, read_manifest
+from spectro.batch.outputs import atomic_path, write_csv, write_netcdf
+from spectro.batch.provenance import file_sha256, parameters_hash, record_key
+from spectro.errors import FormatError, MissingFileError
+
+
+@pytest.fixture
+def folder(tmp_path):
+    for name in ("b.xdi", "a.xdi", "sub/c.xdi", ".hidden/d.xdi", "notes.txt"):
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(name)
+    return tmp_path
+
+
+def test_folder_glob_and_file_inputs_are_expanded_in_order_without_duplicates(folder, monkeypatch):
+    monkeypatch.chdir(folder)
+    jobs = expand_inputs(["*.xdi", "a.xdi", folder / "sub"])
+    assert [j.path.relative_to(folder).as_posix() for j in jobs] == ["a.xdi", "b.xdi", "sub/c.xdi"]
+    assert all(j.path.is_absolute() for j in jobs)
+    everything = expand_inputs([folder])
+    assert {j.path.name for j in everything} == {"a.xdi", "b.xdi", "c.xdi", "notes.txt"}
+    recursive = expand_inputs([str(folder / "**" / "*.xdi")])
+    assert {j.path.name for j in recursive} == {"a.xdi", "b.xdi", "c.xdi"}
+
+
+def test_missing_input_is_an_error(folder):
+    with pytest.raises(MissingFileError, match="no file matches"):
+        expand_inputs([folder / "nothing*.xdi"])
+
+
+def test_manifest_columns(folder):
+    manifest = folder / "m.csv"
+    manifest.write_text(
+        "file,pressure,temperature,run,sample,kind,references\n"
+        "a.xdi,1.5,300,A,La3Ni2O7,xanes,NiO=2;b.xdi=3\n"
+        "sub/*.xdi,,,B,,,\n"
+    )
+    a, c = read_manifest(manifest)
+    assert (a.pressure, a.temperature, a.run, a.sample, a.kind) == (1.5, 300.0, "A", "La3Ni2O7", "xanes")
+    assert a.references == (("NiO", 2.0), (str(folder / "b.xdi"), 3.0))
+    assert c.path == folder / "sub" / "c.xdi" and math.isnan(c.pressure) and c.kind is None
+    default = expand_inputs([manifest], references=(("LaNiO3", 3),))
+    assert default[0].references == a.references and default[1].references == (("LaNiO3", 3.0),)
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("a.xdi,abc,,", "row 2: pressure 'abc' is not a number"),
+        ("a.xdi,,xas,", "row 2: kind 'xas' must be"),
+        ("a.xdi,,,NiO", "reference 'NiO' must be NAME=VALENCE"),
+    ],
+)
+def test_manifest_errors_name_the_row(folder, row, message):
+    manifest = folder / "m.csv"
+    manifest.write_text("file,pressure,kind,references\n" + row + "\n")
+    with pytest.raises(FormatError, match=message) as info:
+        read_manifest(manifest)
+    assert info.value.file == str(manifest)
+
+
+def test_manifest_unknown_column_and_missing_file(folder):
+    (folder / "m.csv").write_text("file,presure\na.xdi,1\n")
+    with pytest.raises(FormatError, match="unknown manifest column"):
+        read_manifest(folder / "m.csv")
+    (folder / "m.csv").write_text("file\nzzz.xdi\n")
+    with pytest.raises(MissingFileError, match="row 2"):
+        read_manifest(folder / "m.csv")
+
+
+def test_parse_references():
+    assert parse_references(" NiO = 2 ;LaNiO3=3.0;") == (("NiO", 2.0), ("LaNiO3", 3.0))
+    with pytest.raises(FormatError):
+        parse_references("NiO=two")
+
+
+def test_atomic_path_leaves_target_untouched_on_error(tmp_path):
+    target = tmp_path / "results.csv"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("killed")
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]
+
+
+def test_csv_and_netcdf_round_trip_exactly(tmp_path):
+    values = [0.1, 1 / 3, 8333.123456789012]
+    write_csv(tmp_path / "t.csv", [{"x": v} for v in values], columns=["x"])
+    assert [float(line) for line in (tmp_path / "t.csv").read_text().split()[1:]] == values
+    ds = xr.Dataset({"x": ("s", values)}, attrs={"flag": True, "nothing": None, "meta": {"a": 1}})
+    back = xr.open_dataset(write_netcdf(tmp_path / "t.nc", ds), engine="h5netcdf")
+    assert back.x.values.tolist() == values
+    assert (back.attrs["flag"], back.attrs["nothing"], back.attrs["meta"]) == (1, "", '{"a": 1}')
+
+
+def test_keys_change_with_content_and_parameters(tmp_path):
+    path = tmp_path / "a.xdi"
+    path.write_text("1")
+    key = record_key(path, file_sha256(path), parameters_hash({"x": 1}))
+    path.write_text("2")
+    assert record_key(path, file_sha256(path), parameters_hash({"x": 1})) != key
+    assert parameters_hash({"x": 1, "y": [1, 2]}) == parameters_hash({"y": [1, 2], "x": 1})

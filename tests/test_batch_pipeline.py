@@ -1,0 +1,96 @@
+"""The default per-input chain on real Ni K-edge spectra: analysis, valence, metadata."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import spectro
+from spectro.batch import Job, expand_inputs, parse_references, run_batch
+from spectro.batch.pipeline import _analyse, apply_metadata
+from spectro.errors import DataError
+
+pytestmark = pytest.mark.realdata
+
+NIO = "xanes/ceric_NiO_111.xdi"
+LANIO3 = "xanes/ceric_LaNiO3_Ni_80K_111.xdi"
+FOIL = "xanes/ceric_Ni_foil_111.xdi"
+
+
+@pytest.fixture(scope="module")
+def valence_batch(data_dir, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("valence")
+    manifest = tmp / "manifest.csv"
+    anchors = "ceric_nio_300k=2;ceric_lanio3_80k=3"
+    manifest.write_text(
+        "file,pressure,temperature,run,sample,kind,references\n"
+        f"{data_dir / NIO},0.0,,A,NiO,xanes,{anchors}\n"
+        f"{data_dir / LANIO3},,,,,,{anchors}\n"
+        f"{data_dir / FOIL},12.5,,A,foil,xanes,{anchors}\n"
+        f"{data_dir / NIO},,,B,,xes,\n"
+        f"{data_dir / NIO},,,C,,,nothing_like_this=2;NiO=3\n"
+    )
+    summary = run_batch(expand_inputs([manifest]), tmp / "out")
+    return summary, xr.open_dataset(summary.outputs["results"], engine="h5netcdf").load()
+
+
+def test_anchors_analysed_as_samples_get_their_own_valence(valence_batch, data_dir):
+    _, res = valence_batch
+    for rel, expected in ((NIO, 2.0), (LANIO3, 3.0)):
+        row = res.sel(spectrum=(res.file == str(data_dir / rel)) & (res.run != "C"))
+        assert row.valence.values == pytest.approx([expected], abs=1e-9)
+        assert row.valence_err.values[0] > 0
+        assert row.valence_flags.values[0] == ""
+
+
+def test_uncalibrated_scans_are_flagged(valence_batch, data_dir):
+    _, res = valence_batch
+    foil = res.sel(spectrum=res.file == str(data_dir / FOIL))
+    assert np.isnan(foil.calibration_shift.values[0])
+    assert "uncalibrated" in foil.valence_flags.values[0]
+
+
+def test_manifest_metadata_is_on_the_results(valence_batch, data_dir):
+    _, res = valence_batch
+    nio = res.sel(spectrum=(res.file == str(data_dir / NIO)) & (res.run == "A"))
+    assert (nio.pressure.values.tolist(), nio.sample.values.tolist()) == ([0.0], ["NiO"])
+    foil = res.sel(spectrum=res.file == str(data_dir / FOIL))
+    assert foil.pressure.values.tolist() == [12.5] and foil.pressure.attrs["units"] == "GPa"
+
+
+def test_kind_mismatch_and_unknown_references_are_recorded(valence_batch, data_dir):
+    summary, res = valence_batch
+    kinds = [f for f in summary.failures if "kind 'xes'" in f.reason]
+    assert len(kinds) == 1 and kinds[0].error == "ValidationError"
+    refs = [f for f in summary.failures if f.reason.startswith("valence not computed")]
+    assert len(refs) == 1 and refs[0].error == "ReferenceNotFoundError"
+    c = res.sel(spectrum=res.run == "C")
+    assert c.sizes["spectrum"] == 1 and "valence" in res and np.isnan(c.valence.values[0])
+    assert summary.n_succeeded == 4 and summary.n_failed == 1
+
+
+def test_one_bad_scan_does_not_lose_the_others():
+    ds = spectro.simulate.xanes(valence=[2.0, 2.5, 3.0], n_scans=3, seed=2).assign_coords(scan=["0", "1", "2"])
+
+    def analyse(d):
+        if d.sizes["scan"] > 1 or str(d["scan"].values[0]) == "1":
+            raise DataError("bad scan")
+        return d[["true_e0"]].reset_coords("true_e0")
+
+    results, failures = _analyse(analyse, ds, "f.xdi")
+    assert [str(r["scan"].values[0]) for r in results] == ["0", "2"]
+    assert [(f.scan, f.error, f.reason) for f in failures] == [("1", "DataError", "bad scan")]
+
+
+def test_apply_metadata_keeps_the_file_values_when_unknown(tmp_path):
+    ds = spectro.simulate.xanes(n_scans=2, pressure=[1.0, 2.0], run="r1")
+    same = apply_metadata(ds, Job(tmp_path / "a"))
+    assert same is ds
+    new = apply_metadata(ds, Job(tmp_path / "a", temperature=80.0, sample="x"))
+    assert new.pressure.values.tolist() == [1.0, 2.0] and new.temperature.values.tolist() == [80.0, 80.0]
+    assert new.sample.values.tolist() == ["x", "x"] and ds.sample.values.tolist() != ["x", "x"]
+
+
+def test_parse_references_resolves_files(data_dir):
+    assert parse_references(f"{NIO}=2", base=data_dir) == ((str(data_dir / NIO), 2.0),)

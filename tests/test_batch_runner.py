@@ -1,0 +1,179 @@
+"""Batch runner with stand-in process functions: records, failures, resume, executors."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import csv
+import json
+import warnings
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import spectro
+from spectro.batch import Failure, Job, Outcome, expand_inputs, run_batch
+from spectro.errors import FormatError, SpectroWarning
+
+
+def stand_in(job: Job, options) -> Outcome:
+    """Reads 'valence n_scans' from the file; 'bad' files raise, 'crash' files raise KeyError."""
+    text = job.path.read_text()
+    if text.startswith("bad"):
+        raise FormatError("no numeric data", file=job.path)
+    if text.startswith("crash"):
+        raise KeyError("boom")
+    valence, n_scans = float(text.split()[0]), int(text.split()[1])
+    ds = spectro.simulate.xanes(valence=valence, n_scans=n_scans, seed=int(valence * 10))
+    results = xr.Dataset(
+        {"e0": ds.true_e0.drop_vars([c for c in ds.true_e0.coords if c not in ds.true_e0.dims]),
+         "scale": ("scan", np.full(n_scans, options.get("scale", 1.0)), {"units": "1", "long_name": "scale"})}
+    )
+    results["e0"].attrs = {"units": "eV", "long_name": "edge position"}
+    results = results.assign_coords(pressure=("scan", np.full(n_scans, job.pressure)))
+    failures = ()
+    if n_scans > 2:
+        warnings.warn("third scan is noisy", SpectroWarning)
+        failures = (Failure(str(job.path), "3", "DataError", "too noisy"),)
+    return Outcome(results=results, spectra=ds[["mu"]], failures=failures)
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    contents = {"a.txt": "2.0 1", "b.txt": "2.5 3", "c.txt": "bad", "d.txt": "3.0 2", "e.txt": "crash"}
+    for name, text in contents.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+def _read_csv(path):
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_every_input_is_a_success_or_a_failure(inputs, tmp_path):
+    jobs = expand_inputs([inputs])
+    summary = run_batch(jobs, tmp_path / "out", process=stand_in)
+    assert summary.n_inputs == 5
+    assert summary.n_succeeded + summary.n_failed == summary.n_inputs
+    assert (summary.n_succeeded, summary.n_failed) == (3, 2)
+    assert summary.n_spectra == 1 + 3 + 2
+    failures = {(f["file"].rsplit("/", 1)[-1], f["scan"], f["error"]) for f in _read_csv(summary.outputs["failures"])}
+    assert failures == {("b.txt", "3", "DataError"), ("c.txt", "", "FormatError"), ("e.txt", "", "KeyError")}
+    reasons = {f["error"]: f["reason"] for f in _read_csv(summary.outputs["failures"])}
+    assert reasons["FormatError"] == "no numeric data"
+
+
+def test_results_netcdf_matches_the_stand_in(inputs, tmp_path):
+    summary = run_batch(expand_inputs([inputs]), tmp_path / "out", process=stand_in)
+    res = xr.open_dataset(summary.outputs["results"], engine="h5netcdf")
+    truth = spectro.simulate.xanes(valence=2.5, n_scans=3, seed=25).true_e0.values
+    rows = res.file.values == str(inputs / "b.txt")
+    np.testing.assert_array_equal(res.e0.values[rows], truth)
+    assert res.e0.attrs["units"] == "eV"
+    assert list(res.input_status.values) == ["ok", "ok", "failed", "ok", "failed"]
+    assert res.input_n_spectra.values.tolist() == [1, 3, 0, 2, 0]
+    assert res.sizes["failure"] == 3
+    assert json.loads(res.attrs["parameters"])["process"].endswith("stand_in")
+    assert res.attrs["spectro_version"] == spectro.__version__
+    assert len(res.input_sha256.values[0]) == 64
+    table = _read_csv(summary.outputs["table"])
+    assert [float(r["e0"]) for r in table] == res.e0.values.tolist()
+    spectra = xr.open_dataset(summary.outputs["spectra"], engine="h5netcdf")
+    assert spectra.sizes["spectrum"] == res.sizes["spectrum"]
+    assert spectra.row_size.values.tolist() == [2001] * 6
+    b_rows = np.flatnonzero(rows)
+    second = spectra.where(spectra.spectrum_index == b_rows[1], drop=True)
+    sim = spectro.simulate.xanes(valence=2.5, n_scans=3, seed=25)
+    np.testing.assert_array_equal(second.mu.values, sim.mu.values[1])
+    np.testing.assert_array_equal(second.energy.values, sim.energy.values)
+    warned = _read_csv(summary.outputs["warnings"])
+    assert [w["message"] for w in warned] == ["third scan is noisy"]
+
+
+def test_resume_skips_recorded_inputs_and_redoes_changed_ones(inputs, tmp_path):
+    jobs = expand_inputs([inputs])
+    first = run_batch(jobs, tmp_path / "out", process=stand_in)
+    before = xr.open_dataset(first.outputs["results"], engine="h5netcdf").load()
+    again = run_batch(jobs, tmp_path / "out", process=stand_in, resume=True)
+    assert (again.n_processed, again.n_skipped) == (0, 5)
+    after = xr.open_dataset(again.outputs["results"], engine="h5netcdf").load()
+    before.attrs.pop("created"), after.attrs.pop("created")
+    xr.testing.assert_identical(before, after)
+    (inputs / "a.txt").write_text("2.2 1")
+    changed = run_batch(jobs, tmp_path / "out", process=stand_in, resume=True)
+    assert changed.n_processed == 1
+    other_options = run_batch(jobs, tmp_path / "out", process=stand_in, resume=True, options={"scale": 2.0})
+    assert other_options.n_processed == 5
+
+
+def test_manifest_metadata_reaches_the_process(inputs, tmp_path):
+    manifest = inputs / "manifest.csv"
+    manifest.write_text("file,pressure,run\na.txt,4.5,A\nd.txt,,B\n")
+    summary = run_batch(expand_inputs([manifest]), tmp_path / "out", process=stand_in)
+    res = xr.open_dataset(summary.outputs["results"], engine="h5netcdf")
+    assert res.pressure.values[0] == 4.5 and np.isnan(res.pressure.values[1:]).all()
+
+
+def test_records_are_complete_json_and_no_temporaries_remain(inputs, tmp_path):
+    jobs = expand_inputs([inputs])
+    summary = run_batch(jobs, tmp_path / "out", process=stand_in)
+    parts = sorted((tmp_path / "out" / "parts").iterdir())
+    assert len(parts) == 5 and all(p.suffix == ".json" for p in parts)
+    assert all(json.loads(p.read_text())["file"] for p in parts)
+    assert not [p for p in (tmp_path / "out").rglob(".*") if p.is_file()]
+    assert summary.outputs["results"].is_file()
+
+
+def test_truncated_record_is_redone_on_resume(inputs, tmp_path):
+    jobs = expand_inputs([inputs])
+    first = run_batch(jobs, tmp_path / "out", process=stand_in)
+    record = min((tmp_path / "out" / "parts").glob("*.json"))
+    record.write_text(record.read_text()[:50])
+    again = run_batch(jobs, tmp_path / "out", process=stand_in, resume=True)
+    assert (again.n_processed, again.n_skipped) == (1, 4)
+    assert first.outputs["table"].read_bytes() == again.outputs["table"].read_bytes()
+
+
+def test_stale_temporaries_are_removed(inputs, tmp_path):
+    out = tmp_path / "out"
+    (out / "parts").mkdir(parents=True)
+    stale = out / "parts" / ".abc.json.xyz.tmp"
+    stale.write_text("{")
+    run_batch(expand_inputs([inputs]), out, process=stand_in)
+    assert not stale.exists()
+
+
+def test_process_pool_gives_the_same_outputs_as_serial(inputs, tmp_path):
+    jobs = expand_inputs([inputs])
+    serial = run_batch(jobs, tmp_path / "serial", process=stand_in)
+    with concurrent.futures.ProcessPoolExecutor(2) as pool:
+        parallel = run_batch(jobs, tmp_path / "pool", process=stand_in, executor=pool)
+    a = xr.open_dataset(serial.outputs["results"], engine="h5netcdf").load()
+    b = xr.open_dataset(parallel.outputs["results"], engine="h5netcdf").load()
+    a.attrs.pop("created"), b.attrs.pop("created")
+    xr.testing.assert_identical(a, b)
+    assert serial.outputs["table"].read_bytes() == parallel.outputs["table"].read_bytes()
+
+
+def test_unreadable_input_is_a_failure(inputs, tmp_path):
+    jobs = expand_inputs([inputs])
+    (inputs / "a.txt").unlink()
+    summary = run_batch(jobs, tmp_path / "out", process=stand_in)
+    assert summary.n_failed == 3
+    assert ("MissingFileError", str(inputs / "a.txt")) in {(f.error, f.file) for f in summary.failures}
+
+
+
+def test_dask_cluster_executor_gives_the_same_outputs_as_serial(inputs, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    jobs = expand_inputs([inputs])
+    serial = run_batch(jobs, tmp_path / "serial", process=stand_in)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        clustered = run_batch(jobs, tmp_path / "cluster", process=stand_in, executor=client.get_executor())
+    assert clustered.n_succeeded == serial.n_succeeded
+    assert serial.outputs["table"].read_bytes() == clustered.outputs["table"].read_bytes()
+    assert serial.outputs["failures"].read_bytes() == clustered.outputs["failures"].read_bytes()
