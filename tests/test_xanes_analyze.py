@@ -183,3 +183,17 @@ def test_calibrated_analysis_recovers_truth_across_miscalibrations():
     np.testing.assert_allclose(
         res.preedge_centroid.values, ds.true_preedge_centroid.values - offset, atol=0.05
     )
+
+
+def test_model_free_preedge_option_matches_the_free_centroid_and_rejects_unknown():
+    ds = spectro.simulate.xanes(valence=[2.0, 2.5, 3.0], n_scans=3, noise=0.002, seed=7)
+    fast = spectro.xanes.analyze(ds, preedge="centroid")
+    np.testing.assert_array_equal(fast.preedge_centroid.values, fast.preedge_centroid_free.values)
+    np.testing.assert_array_equal(fast.preedge_centroid_err.values, fast.preedge_centroid_free_err.values)
+    assert fast.preedge_centroid.attrs["method"].startswith("model-free")
+    fitted = spectro.xanes.analyze(ds)
+    fast_bias = np.abs(fast.preedge_centroid - ds.true_preedge_centroid).values
+    fit_bias = np.abs(fitted.preedge_centroid - ds.true_preedge_centroid).values
+    assert fast_bias.max() < 0.3 and fit_bias.max() < 0.05  # the documented price of speed
+    with pytest.raises(spectro.errors.DataError, match="preedge"):
+        spectro.xanes.analyze(ds, preedge="spline")
