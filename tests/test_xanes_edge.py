@@ -145,3 +145,9 @@ def test_uniform_fast_path_equals_the_general_local_fit():
     far = np.abs(np.arange(e.size) - 1000) > 10
     np.testing.assert_allclose(fast.d1[far], slow.d1[far], rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(fast.d2[far], slow.d2[far], rtol=1e-9, atol=1e-12)
+
+
+def test_crossing_outside_the_data_is_nan_not_an_exception():
+    e = np.arange(8300.0, 8310.0, 0.5)
+    r = e0_crossing_arrays(e, np.linspace(0.0, 0.3, e.size)[None, :], search=(8309.9, 8400.0))
+    assert r.e0.shape == (1,) and np.isnan(r.e0).all() and np.isnan(r.e0_err).all()

@@ -141,6 +141,12 @@ def e0_crossing_arrays(
     x, y = _arrays.as_rows(energy, norm)
     xs, ys, _ = _arrays.compact(x, y)
     n = xs.shape[-1]
+    if n < 2:
+        nan = np.full(ys.shape[:-1], np.nan)
+        return EdgePosition(
+            e0=nan, e0_err=nan, method="crossing", level=float(level),
+            window=float(smooth), sigma=nan,
+        )
     if sigma is None:
         sigma = _arrays.noise_sigma(xs, ys)
     coef, _ = _arrays.local_poly(xs, ys, smooth, 2, orders=(0, 2))
