@@ -4,6 +4,10 @@ Spectra live in xarray Datasets (see :mod:`spectro.model`): XANES as
 ``mu(scan, energy)`` and XES as ``intensity(scan, emission_energy)``, with
 energies in eV and pressure, temperature, run, sample and source per scan.
 
+:mod:`spectro.plot` (matplotlib), :mod:`spectro.batch` (dask) and
+:mod:`spectro.demo` are imported on first use, so ``import spectro`` stays
+light.
+
 Examples
 --------
 >>> import spectro
@@ -14,21 +18,39 @@ Examples
 
 __version__ = "0.1.0"
 
-from . import errors, simulate, xanes, xes
+import importlib
+
+from . import errors, lcf, pressure, references, simulate, spin, valence, xanes, xes
 from .errors import SpectroError, SpectroWarning
 from .grid import stack
 from .io import read
 from .model import validate
 
+_LAZY = ("batch", "demo", "plot")
+
 __all__ = [
     "__version__",
+    "batch",
+    "demo",
     "errors",
+    "lcf",
+    "plot",
+    "pressure",
     "read",
+    "references",
     "simulate",
+    "spin",
     "stack",
     "validate",
+    "valence",
     "xanes",
     "xes",
     "SpectroError",
     "SpectroWarning",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'spectro' has no attribute {name!r}")
