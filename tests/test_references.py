@@ -319,14 +319,13 @@ def test_wheel_ships_the_catalogue(tmp_path):
     import venv
     import zipfile
 
-    pytest.importorskip("build")
     source = tmp_path / "source"
     shutil.copytree(
         Path(__file__).resolve().parents[1],
         source,
         symlinks=True,
         ignore=shutil.ignore_patterns(
-            ".git", "build", "dist", "*.egg-info", "__pycache__", ".hypothesis", ".pytest_cache", "_build"
+            ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".hypothesis", ".pytest_cache", "_build",
         ),
     )
     wheels = tmp_path / "wheels"
