@@ -1,11 +1,19 @@
 """Deterministic simulated spectra with known ground truth.
 
 Every generator takes a ``seed`` and returns a model Dataset whose
-``truth_*`` attrs (or variables) hold the parameters it was built from, so
-tests, the demo and the benchmarks can compare what spectro recovers with
-what went in.
+``true_*`` per-scan coordinates hold what it was built from, so tests, the
+demo and the benchmarks can compare what spectro recovers with what went in.
+
+- :func:`xanes`: Ni K-edge XANES (valence, structural shift, pre-edge,
+  feature C, noise, glitches, reference foil, miscalibration);
+- :func:`xes`: Kbeta XES of any 3d metal (spin, Kbeta2,5 shift and scale);
+- :func:`pressure_series`: La3Ni2O7-like and NiO compression and cooling runs;
+- :func:`beamtime`: a whole simulated beamtime, as the demo processes it.
 """
-from .xanes import xanes
-from .series import pressure_series
-from .xes import xes
+
 from .beamtime import beamtime
+from .series import pressure_series
+from .xanes import xanes
+from .xes import xes
+
+__all__ = ["beamtime", "pressure_series", "xanes", "xes"]
