@@ -98,15 +98,18 @@ def _analyse(analyse: Callable[[xr.Dataset], xr.Dataset], ds: xr.Dataset, file: 
     return results, failures
 
 
-def _primary_failures(results: xr.Dataset, kind: str, file: str, messages: list[str]) -> tuple[np.ndarray, list[Failure]]:
-    """Positions of the scans that have the primary observable, and failures for the others."""
+def _primary_failures(results: xr.Dataset, kind: str, file: str) -> tuple[np.ndarray, list[Failure]]:
+    """Positions of the scans that have the primary observable, and failures for the others.
+
+    The reason is the same wherever the file was processed; the warnings
+    that explain it are in ``warnings.csv`` (capturing warnings is not
+    thread-safe, so they cannot be part of a reproducible reason).
+    """
     name = PRIMARY[kind]
     if name not in results:
         return np.arange(results.sizes["scan"]), []
     ok = np.isfinite(np.asarray(results[name].values, dtype=float))
-    reason = f"no {name} could be determined"
-    if messages:
-        reason += ": " + "; ".join(dict.fromkeys(messages))
+    reason = f"no {name} could be determined (see warnings.csv)"
     failures = [Failure(file, str(s), "DataError", reason) for s in results["scan"].values[~ok]]
     return np.flatnonzero(ok), failures
 
@@ -228,19 +231,14 @@ def analyze_file(job: Job, options: Mapping[str, Any]) -> Outcome:
         def analyse(d: xr.Dataset) -> xr.Dataset:
             return xes.analyze(d, element=element, **xes_options)
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        parts, failures = _analyse(analyse, ds, file)
-    for w in caught:
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    messages = [str(w.message) for w in caught if issubclass(w.category, SpectroWarning)]
+    parts, failures = _analyse(analyse, ds, file)
     split = [_split(p, kind) for p in parts]
     results = xr.concat([r for r, _ in split], dim="scan") if len(split) > 1 else split[0][0]
     spectra_parts = [s for _, s in split if s is not None]
     spectra = None
     if spectra_parts:
         spectra = xr.concat(spectra_parts, dim="scan", join="outer") if len(spectra_parts) > 1 else spectra_parts[0]
-    keep, missing = _primary_failures(results, kind, file, messages)
+    keep, missing = _primary_failures(results, kind, file)
     failures.extend(missing)
     if keep.size == 0:
         return Outcome(None, None, tuple(failures))
