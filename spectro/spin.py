@@ -36,7 +36,7 @@ import numpy as np
 import xarray as xr
 
 from .errors import DataError
-from .valence import LinearCalibration, apply_calibration, calibrate
+from .valence import LinearCalibration, apply_calibration, calibrate, per_scan_values
 
 __all__ = ["METRICS", "spin_calibration", "high_spin_fraction"]
 
@@ -47,16 +47,8 @@ _STATES = {"high": 1.0, "low": 0.0}
 
 
 def _fractions(results: xr.Dataset, states) -> np.ndarray:
-    if isinstance(states, str):
-        states = results[states].values
-    if isinstance(states, Mapping):
-        labels = [str(s) for s in results["scan"].values]
-        missing = [s for s in labels if s not in states]
-        if missing:
-            raise DataError(f"no spin state given for scan(s) {missing}")
-        states = [states[s] for s in labels]
     out = []
-    for s in np.asarray(states, dtype=object).ravel():
+    for s in np.asarray(per_scan_values(results, states, what="spin state"), dtype=object).ravel():
         key = str(s).lower()
         out.append(_STATES[key] if key in _STATES else float(s))
     return np.asarray(out, dtype=float)

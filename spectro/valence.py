@@ -323,7 +323,9 @@ def linear_calibration(
     s = np.zeros_like(x) if errors is None else np.broadcast_to(np.asarray(errors, dtype=float), x.shape).copy()
     names = tuple(labels) if labels is not None else tuple(f"anchor {i}" for i in range(q.size))
     if not (q.shape == x.shape == s.shape) or len(names) != q.size:
-        raise DataError(f"anchors, values, errors and labels differ in length ({q.size}, {x.size}, {s.size}, {len(names)})")
+        raise DataError(
+            f"anchors, values, errors and labels differ in length ({q.size}, {x.size}, {s.size}, {len(names)})"
+        )
     bad = ~(np.isfinite(q) & np.isfinite(x) & np.isfinite(s))
     if bad.any():
         raise DataError(f"non-finite {observable} or error for anchor(s) {[names[i] for i in np.flatnonzero(bad)]}")
@@ -389,6 +391,49 @@ def _uncalibrated(results: xr.Dataset) -> xr.DataArray:
     return xr.ones_like(results["scan"], dtype=bool)
 
 
+def per_scan_values(results: xr.Dataset, values: Any, *, what: str) -> Any:
+    """One value per scan of ``results``, given as a variable name, a mapping or a sequence.
+
+    Parameters
+    ----------
+    results : xarray.Dataset
+        Results along ``scan``.
+    values : str, mapping or array_like
+        The name of a per-scan variable of ``results``, a mapping from
+        scan label to value, or the values themselves in scan order
+        (returned unchanged).
+    what : str
+        What the values are, for the error message.
+
+    Returns
+    -------
+    array_like
+        The values in scan order (not converted).
+
+    Raises
+    ------
+    DataError
+        A mapping without a value for some scan.
+
+    Examples
+    --------
+    >>> res = xr.Dataset(coords={"scan": ["NiO", "LaNiO3"], "q": ("scan", [2.0, 3.0])})
+    >>> per_scan_values(res, {"LaNiO3": 3, "NiO": 2}, what="valence")
+    [2, 3]
+    >>> per_scan_values(res, "q", what="valence").tolist()
+    [2.0, 3.0]
+    """
+    if isinstance(values, str):
+        return results[values].values
+    if isinstance(values, Mapping):
+        labels = [str(s) for s in results["scan"].values]
+        missing = [s for s in labels if s not in values]
+        if missing:
+            raise DataError(f"no {what} given for scan(s) {missing}")
+        return [values[s] for s in labels]
+    return values
+
+
 def calibrate(
     results: xr.Dataset,
     valences: np.typing.ArrayLike | Mapping[str, float] | str,
@@ -434,16 +479,7 @@ def calibrate(
     if observable not in results:
         raise DataError(f"results have no {observable!r}; available: {sorted(results.data_vars)}")
     x = results[observable]
-    if isinstance(valences, str):
-        q = np.asarray(results[valences].values, dtype=float)
-    elif isinstance(valences, Mapping):
-        labels = [str(s) for s in results["scan"].values]
-        missing = [s for s in labels if s not in valences]
-        if missing:
-            raise DataError(f"no {quantity} given for scan(s) {missing}")
-        q = np.array([valences[s] for s in labels], dtype=float)
-    else:
-        q = np.asarray(valences, dtype=float)
+    q = np.asarray(per_scan_values(results, valences, what=quantity), dtype=float)
     err = np.hypot(_error_of(results, observable), _calibration_error(results, calibration_err))
     return linear_calibration(
         q,

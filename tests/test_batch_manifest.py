@@ -78,6 +78,27 @@ def test_manifest_unknown_column_and_missing_file(folder):
         read_manifest(folder / "m.csv")
 
 
+def test_manifest_series_columns(folder):
+    (folder / "m.csv").write_text(
+        "file,ruby_wavelength,ruby_wavelength_err,pressure_err,compound,path\n"
+        "a.xdi,694.6,0.02,0.1,NiO,compression\n"
+        "b.xdi,,,,,\n"
+    )
+    a, b = read_manifest(folder / "m.csv")
+    assert (a.ruby_wavelength, a.ruby_wavelength_err, a.pressure_err) == (694.6, 0.02, 0.1)
+    assert (a.compound, a.path_label, a.row) == ("NiO", "compression", 2)
+    assert math.isnan(a.pressure) and math.isnan(b.ruby_wavelength) and (b.compound, b.path_label) == ("", "")
+    assert b.row == 3 and "ruby_wavelength" not in a.metadata()
+
+
+def test_manifest_without_file_column_or_missing(folder):
+    (folder / "m.csv").write_text("pressure\n1\n")
+    with pytest.raises(FormatError, match="no 'file' column"):
+        read_manifest(folder / "m.csv")
+    with pytest.raises(MissingFileError, match="manifest not found"):
+        read_manifest(folder / "absent.csv")
+
+
 def test_parse_references():
     assert parse_references(" NiO = 2 ;LaNiO3=3.0;") == (("NiO", 2.0), ("LaNiO3", 3.0))
     with pytest.raises(FormatError):

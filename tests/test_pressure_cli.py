@@ -90,3 +90,12 @@ def test_cli_errors(campaign, tmp_path, capsys):
     assert main(["pressure", str(missing)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "nothere.dat" in err
+    first = manifest.read_text().splitlines()[1].split(",")[0]
+    unpressed = tmp_path / "unpressed.csv"
+    unpressed.write_text(f"file,temperature\n{manifest.parent / first},300\n")
+    assert main(["pressure", str(unpressed)]) == 2
+    assert "row 2: give pressure or ruby_wavelength" in capsys.readouterr().err
+    empty = tmp_path / "empty.csv"
+    empty.write_text("file,pressure\n")
+    assert main(["pressure", str(empty)]) == 2
+    assert "manifest lists no files" in capsys.readouterr().err

@@ -1,12 +1,18 @@
 """Batch inputs: files, folders, glob patterns and manifest CSV files.
 
 A manifest is a CSV file whose header has a ``file`` column; optional
-columns are ``pressure`` (GPa), ``temperature`` (K), ``run``, ``sample``,
-``kind`` (``xanes`` or ``xes``; empty means detected from the data) and
-``references`` (anchors for the valence scale, e.g. ``NiO=2;LaNiO3=3``,
-each an identifier of the reference library or a file, with its valence).
+columns are ``pressure`` and ``pressure_err`` (GPa), ``temperature`` (K),
+``run``, ``sample``, ``kind`` (``xanes`` or ``xes``; empty means detected
+from the data), ``references`` (anchors for the valence scale, e.g.
+``NiO=2;LaNiO3=3``, each an identifier of the reference library or a file,
+with its valence), ``ruby_wavelength`` and ``ruby_wavelength_err`` (nm,
+the ruby R1 line read instead of a pressure), ``compound`` (the compound
+of the series, e.g. ``NiO`` for the reference) and ``path`` (an explicit
+pressure or temperature path label). ``spectro batch`` uses the first
+six; ``spectro pressure`` the rest (it converts ruby wavelengths itself).
 Relative paths in a manifest are relative to the manifest's folder, and a
-``file`` cell may be a glob pattern. Example::
+``file`` cell may be a glob pattern (every match gets the row's metadata).
+Example::
 
     file,pressure,temperature,run,sample,kind,references
     p01.xdi,0.0,300,A,La3Ni2O7,,NiO=2;LaNiO3=3
@@ -29,7 +35,10 @@ from ..errors import FormatError, MissingFileError
 __all__ = ["Job", "expand_inputs", "is_manifest", "parse_references", "read_manifest"]
 
 _KINDS = ("xanes", "xes")
-_COLUMNS = ("file", "pressure", "temperature", "run", "sample", "kind", "references")
+_COLUMNS = ("file", "pressure", "pressure_err", "temperature", "run", "sample", "kind", "references",
+            "ruby_wavelength", "ruby_wavelength_err", "compound", "path")
+_NUMBERS = ("pressure", "pressure_err", "temperature", "ruby_wavelength", "ruby_wavelength_err")
+_LABELS = {"run": "run", "sample": "sample", "compound": "compound", "path": "path_label"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,16 @@ class Job:
     references : tuple of (str, float)
         Valence anchors as (reference id or file, valence); empty for the
         batch default.
+    pressure_err : float
+        GPa; NaN when not given.
+    ruby_wavelength, ruby_wavelength_err : float
+        Ruby R1 wavelength and its uncertainty, nm; NaN when not given.
+    compound, path_label : str
+        Compound of the series and pressure-path label (manifest columns
+        ``compound`` and ``path``); empty when not given.
+    row : int
+        Manifest row the job comes from (0 when not from a manifest); not
+        part of the job's identity.
     """
 
     path: Path
@@ -58,9 +77,15 @@ class Job:
     sample: str = ""
     kind: str | None = None
     references: tuple[tuple[str, float], ...] = field(default=())
+    pressure_err: float = math.nan
+    ruby_wavelength: float = math.nan
+    ruby_wavelength_err: float = math.nan
+    compound: str = ""
+    path_label: str = ""
+    row: int = field(default=0, compare=False)
 
     def metadata(self) -> dict[str, Any]:
-        """The metadata as a JSON-friendly dict (NaN as None), part of the record key."""
+        """The metadata ``spectro batch`` uses, JSON-friendly (NaN as None), part of the record key."""
         return {
             "pressure": None if math.isnan(self.pressure) else self.pressure,
             "temperature": None if math.isnan(self.temperature) else self.temperature,
@@ -119,7 +144,7 @@ def is_manifest(path: Path) -> bool:
     return "file" in (h.strip().lower() for h in header)
 
 
-def _number(text: str, column: str, row: int, manifest: Path) -> float:
+def _number(text: str | None, column: str, row: int, manifest: Path) -> float:
     text = (text or "").strip()
     if not text:
         return math.nan
@@ -150,9 +175,10 @@ def read_manifest(path: str | os.PathLike) -> list[Job]:
     Raises
     ------
     FormatError
-        Unknown columns, a bad number, kind or reference, naming the row.
+        No ``file`` column, unknown columns, a bad number, kind or
+        reference, naming the row.
     MissingFileError
-        A ``file`` cell that matches no file.
+        The manifest does not exist, or a ``file`` cell matches no file.
 
     Examples
     --------
@@ -165,16 +191,17 @@ def read_manifest(path: str | os.PathLike) -> list[Job]:
     ('a.xdi', 3.5, (('NiO', 2.0), ('LaNiO3', 3.0)))
     """
     manifest = Path(path).resolve()
+    if not manifest.is_file():
+        raise MissingFileError("manifest not found", file=manifest)
     base = manifest.parent
     jobs = []
     with manifest.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         fields = [(f or "").strip().lower() for f in reader.fieldnames or []]
         unknown = sorted(set(fields) - set(_COLUMNS))
-        if unknown:
-            raise FormatError(
-                f"unknown manifest column(s) {unknown}; allowed: {list(_COLUMNS)}", file=manifest
-            )
+        if unknown or "file" not in fields:
+            problem = f"unknown manifest column(s) {unknown}" if unknown else "no 'file' column"
+            raise FormatError(f"{problem}; allowed: {list(_COLUMNS)}, 'file' required", file=manifest)
         reader.fieldnames = fields
         for row_number, row in enumerate(reader, start=2):
             cell = (row.get("file") or "").strip()
@@ -188,14 +215,13 @@ def read_manifest(path: str | os.PathLike) -> list[Job]:
             matches = _matches(cell, base)
             if not matches:
                 raise MissingFileError(f"row {row_number}: no file matches {cell!r}", file=manifest)
-            common = {
-                "pressure": _number(row.get("pressure"), "pressure", row_number, manifest),
-                "temperature": _number(row.get("temperature"), "temperature", row_number, manifest),
-                "run": (row.get("run") or "").strip(),
-                "sample": (row.get("sample") or "").strip(),
+            common: dict[str, Any] = {
                 "kind": kind,
                 "references": parse_references(row.get("references") or "", base=base, file=manifest),
+                "row": row_number,
             }
+            common.update({col: _number(row.get(col), col, row_number, manifest) for col in _NUMBERS})
+            common.update({name: (row.get(col) or "").strip() for col, name in _LABELS.items()})
             jobs.extend(Job(path=p, **common) for p in matches)
     return jobs
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
+
+from ._output import json_ready
 
 __all__ = ["CLUSTER_MIN_INPUTS", "register", "run"]
 
@@ -73,20 +74,11 @@ def register(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing dask.distributed scheduler")
     progress = parser.add_mutually_exclusive_group()
-    progress.add_argument("--progress", dest="progress", action="store_true", default=None, help="show a progress bar on stderr")
+    progress.add_argument("--progress", dest="progress", action="store_true", default=None,
+                          help="show a progress bar on stderr")
     progress.add_argument("--no-progress", dest="progress", action="store_false", help="never show a progress bar")
     parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     return parser
-
-
-def _json_safe(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    return value
 
 
 def _key_values(items: list[str], flag: str) -> dict:
@@ -147,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     summary = _run_cubes(args, progress) if args.cube else _run_files(args, progress)
     if args.json:
-        print(json.dumps(_json_safe(summary)))
+        print(json.dumps(json_ready(summary)))
     elif not args.cube:
         print(
             f"{summary['n_succeeded']} of {summary['n_inputs']} inputs processed "

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
+
+from ._output import json_ready
 
 __all__ = ["register", "run"]
 
@@ -39,23 +40,13 @@ def register(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
-def _null_nan(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _null_nan(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_null_nan(v) for v in value]
-    return value
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the demo; print the summary (JSON with ``--json``)."""
     from ..demo import run as run_demo
 
     summary = run_demo(args.out, seed=args.seed, progress=sys.stderr.isatty())
     if args.json:
-        print(json.dumps(_null_nan(summary), indent=2, sort_keys=True))
+        print(json.dumps(json_ready(summary), indent=2, sort_keys=True))
     else:
         print(f"SIMULATED beamtime analysed; outputs in {summary['out']}")
         print(f"report: {summary['report']}")

@@ -11,10 +11,12 @@ slopes dE0/d(Ni-O) of sample and NiO with the verdict. With --out: the
 table as CSV and two PNG figures.
 
 Manifest columns (header row; ``file`` required; paths relative to the
-manifest): file, pressure (GPa) or ruby_wavelength (nm), pressure_err,
-ruby_wavelength_err, temperature (K), run, sample, kind (xanes/xes; xes
-rows are listed as skipped), path (explicit path label), compound ("NiO"
-marks the reference series; default the sample name).
+manifest, globs allowed): file, pressure (GPa) or ruby_wavelength (nm),
+pressure_err, ruby_wavelength_err, temperature (K), run, sample, kind
+(xanes/xes; empty is xanes; xes rows are listed as skipped), path
+(explicit path label), compound ("NiO" marks the reference series;
+default the sample name); the batch manifest's references column is
+accepted and not used.
 """
 
 from __future__ import annotations
@@ -26,17 +28,17 @@ import math
 import sys
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import FormatError, MissingFileError, SpectroError, ValidationError
+from ..errors import FormatError, SpectroError, ValidationError
+from ._output import cell, json_ready
 
-__all__ = ["COLUMNS", "TABLE_KEYS", "read_pressure_manifest", "register", "run"]
+if TYPE_CHECKING:
+    from ..batch.manifest import Job
 
-#: Manifest columns.
-COLUMNS = ("file", "pressure", "pressure_err", "ruby_wavelength", "ruby_wavelength_err",
-           "temperature", "run", "sample", "kind", "path", "compound")
+__all__ = ["TABLE_KEYS", "register", "run"]
 
 #: Keys of each per-scan record, in order.
 TABLE_KEYS = ("file", "scan", "run", "sample", "compound", "path", "path_kind", "pressure",
@@ -71,130 +73,67 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def _number(text: str | None, column: str, row: int, manifest: Path) -> float:
-    text = (text or "").strip()
-    if not text:
-        return math.nan
-    try:
-        return float(text)
-    except ValueError:
-        raise FormatError(f"row {row}: {column} {text!r} is not a number", file=manifest) from None
+def _series_jobs(path: Path) -> list[Job]:
+    """The manifest's jobs, each XANES row checked to give a pressure or a ruby wavelength."""
+    from ..batch.manifest import read_manifest
 
-
-def read_pressure_manifest(path: Path) -> list[dict[str, Any]]:
-    """Read the manifest into one dict per row (numbers as float, NaN when empty).
-
-    Raises
-    ------
-    MissingFileError
-        The manifest or a listed file does not exist.
-    FormatError
-        Unknown columns, a bad number or kind, or a row with neither
-        pressure nor ruby_wavelength.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (d / "a.dat").write_text("1 2")
-    >>> _ = (d / "m.csv").write_text("file,pressure,run\\na.dat,3.5,r1\\n")
-    >>> row, = read_pressure_manifest(d / "m.csv")
-    >>> row["path"].name, row["pressure"], row["run"]
-    ('a.dat', 3.5, 'r1')
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise MissingFileError("manifest not found", file=path)
-    rows = []
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        fields = [(f or "").strip().lower() for f in reader.fieldnames or []]
-        unknown = sorted(set(fields) - set(COLUMNS))
-        if "file" not in fields or unknown:
-            raise FormatError(f"manifest needs a 'file' column and only {list(COLUMNS)}; "
-                              f"unknown: {unknown}", file=path)
-        reader.fieldnames = fields
-        for number, row in enumerate(reader, start=2):
-            cell = (row.get("file") or "").strip()
-            if not cell:
-                continue
-            target = Path(cell) if Path(cell).is_absolute() else path.parent / cell
-            if not target.is_file():
-                raise MissingFileError(f"row {number}: file {cell!r} not found", file=path)
-            kind = (row.get("kind") or "xanes").strip().lower()
-            if kind not in ("xanes", "xes"):
-                raise FormatError(f"row {number}: kind {kind!r} must be xanes or xes", file=path)
-            rec: dict[str, Any] = {"row": number, "path": target, "kind": kind}
-            for col in ("pressure", "pressure_err", "ruby_wavelength", "ruby_wavelength_err", "temperature"):
-                rec[col] = _number(row.get(col), col, number, path)
-            for col in ("run", "sample", "path_label", "compound"):
-                rec[col] = (row.get("path" if col == "path_label" else col) or "").strip()
-            if kind == "xanes" and math.isnan(rec["pressure"]) and math.isnan(rec["ruby_wavelength"]):
-                raise FormatError(f"row {number}: give pressure or ruby_wavelength", file=path)
-            rows.append(rec)
-    if not rows:
+    jobs = read_manifest(path)
+    if not jobs:
         raise FormatError("manifest lists no files", file=path)
-    return rows
+    for job in jobs:
+        if job.kind != "xes" and math.isnan(job.pressure) and math.isnan(job.ruby_wavelength):
+            raise FormatError(f"row {job.row}: give pressure or ruby_wavelength", file=path)
+    return jobs
 
 
-def _pressure(rec: dict[str, Any], args: argparse.Namespace) -> tuple[float, float]:
+def _pressure(job: Job, args: argparse.Namespace) -> tuple[float, float]:
     from ..pressure import ruby_pressure
 
-    if not math.isnan(rec["pressure"]):
-        return rec["pressure"], rec["pressure_err"]
-    t = rec["temperature"]
-    reading = ruby_pressure(rec["ruby_wavelength"],
-                            wavelength_err=np.nan_to_num(rec["ruby_wavelength_err"]),
+    if not math.isnan(job.pressure):
+        return job.pressure, job.pressure_err
+    t = job.temperature
+    reading = ruby_pressure(job.ruby_wavelength,
+                            wavelength_err=np.nan_to_num(job.ruby_wavelength_err),
                             scale=args.ruby_scale, lambda0=args.ruby_lambda0,
                             temperature=None if math.isnan(t) else t)
-    err = rec["pressure_err"] if not math.isnan(rec["pressure_err"]) else float(reading.pressure_err)
+    err = job.pressure_err if not math.isnan(job.pressure_err) else float(reading.pressure_err)
     return float(reading.pressure), err
 
 
-def _analyse(rows: list[dict[str, Any]], args: argparse.Namespace):
+def _analyse(jobs: list[Job], args: argparse.Namespace):
     import xarray as xr
 
     from .. import read
     from ..xanes import analyze
 
     parts = []
-    for rec in rows:
+    for job in jobs:
         try:
-            ds = read(rec["path"])
-            p, p_err = _pressure(rec, args)
+            ds = read(job.path)
+            p, p_err = _pressure(job, args)
             n = ds.sizes["scan"]
             coords = {
-                "scan": [f"{rec['path'].name}:{s}" for s in ds.scan.values.tolist()],
+                "scan": [f"{job.path.name}:{s}" for s in ds.scan.values.tolist()],
                 "pressure": ("scan", np.full(n, p)),
                 "pressure_err": ("scan", np.full(n, p_err)),
-                "source": ("scan", np.full(n, str(rec["path"]))),
+                "source": ("scan", np.full(n, str(job.path))),
             }
-            if not math.isnan(rec["temperature"]):
-                coords["temperature"] = ("scan", np.full(n, rec["temperature"]))
+            if not math.isnan(job.temperature):
+                coords["temperature"] = ("scan", np.full(n, job.temperature))
             for col in ("run", "sample"):
-                if rec[col]:
-                    coords[col] = ("scan", np.full(n, rec[col]))
+                if getattr(job, col):
+                    coords[col] = ("scan", np.full(n, getattr(job, col)))
             ds = ds.assign_coords(coords)
             res = analyze(ds).drop_vars(["norm", "flat"], errors="ignore")
         except SpectroError as err:
-            raise err.with_context(file=rec["path"]) from None
-        compound = rec["compound"] or rec["sample"] or str(ds["sample"].values[0])
+            raise err.with_context(file=job.path) from None
+        compound = job.compound or job.sample or str(ds["sample"].values[0])
         res = res.assign_coords(compound=("scan", np.full(n, compound)),
-                                path=("scan", np.full(n, rec["path_label"])))
+                                path=("scan", np.full(n, job.path_label)))
         res = res.drop_vars([v for v in res.data_vars if "energy" in res[v].dims])
         res = res.drop_dims([d for d in res.dims if d != "scan"])
         parts.append(res)
     return xr.concat(parts, dim="scan", combine_attrs="drop_conflicts")
-
-
-def _num(value: Any) -> Any:
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(float(value)) else None
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
 
 
 def _table(series) -> list[dict[str, Any]]:
@@ -208,7 +147,7 @@ def _table(series) -> list[dict[str, Any]]:
                 rec[key] = str(series["scan"].values[i])
             elif key in series.coords or key in series.data_vars:
                 v = series[key].values[i]
-                rec[key] = _num(v.item() if hasattr(v, "item") else v)
+                rec[key] = json_ready(v.item() if hasattr(v, "item") else v)
             else:
                 rec[key] = None
         out.append(rec)
@@ -216,8 +155,8 @@ def _table(series) -> list[dict[str, Any]]:
 
 
 def _fit_dict(fit) -> dict[str, Any]:
-    return {"slope": _num(fit.slope), "slope_err": _num(fit.slope_err), "reduced_chi2": _num(fit.reduced_chi2),
-            "n_points": fit.n_points, "paths": list(fit.groups)}
+    return {"slope": json_ready(fit.slope), "slope_err": json_ready(fit.slope_err),
+            "reduced_chi2": json_ready(fit.reduced_chi2), "n_points": fit.n_points, "paths": list(fit.groups)}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -236,15 +175,15 @@ def run(args: argparse.Namespace) -> int:
     if args.sample_bonds is not None and args.distance is None:
         raise ValidationError("--sample-bonds needs --distance (in_plane, apical, mean, ...): "
                               "which Ni-O distance to use is a choice, there is no default")
-    rows = read_pressure_manifest(args.manifest)
-    skipped = [{"file": str(r["path"]), "reason": "kind xes: not part of the XANES series"}
-               for r in rows if r["kind"] != "xanes"]
-    xanes_rows = [r for r in rows if r["kind"] == "xanes"]
-    if not xanes_rows:
+    jobs = _series_jobs(args.manifest)
+    skipped = [{"file": str(j.path), "reason": "kind xes: not part of the XANES series"}
+               for j in jobs if j.kind == "xes"]
+    xanes_jobs = [j for j in jobs if j.kind != "xes"]
+    if not xanes_jobs:
         raise ValidationError("the manifest lists no XANES files", file=args.manifest)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        results = _analyse(xanes_rows, args)
+        results = _analyse(xanes_jobs, args)
         series = relative_series(results)
     notes = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
     doc: dict[str, Any] = {"manifest": str(args.manifest), "scans": _table(series), "skipped": skipped,
@@ -253,18 +192,18 @@ def run(args: argparse.Namespace) -> int:
     is_ref = _is_reference(series, args.reference)
     try:
         st = preedge_stability(series, tolerance=args.tolerance)
-        doc["preedge_stability"] = {"max_abs_delta": _num(st.max_abs_delta), "scan": st.scan,
-                                    "significance": _num(st.significance), "tolerance": st.tolerance,
+        doc["preedge_stability"] = {"max_abs_delta": json_ready(st.max_abs_delta), "scan": st.scan,
+                                    "significance": json_ready(st.significance), "tolerance": st.tolerance,
                                     "within": st.within, "compatible": st.compatible}
     except SpectroError as err:
         doc["preedge_stability"] = {"error": err.problem}
     breakpoint = None
     try:
         breakpoint = find_anomaly(series, select=~is_ref, alpha=args.alpha)
-        doc["anomaly"] = {k: _num(getattr(breakpoint, k)) for k in (
+        doc["anomaly"] = {k: json_ready(getattr(breakpoint, k)) for k in (
             "breakpoint", "breakpoint_err", "slope_below", "slope_below_err", "slope_above",
             "slope_above_err", "f_stat", "p_value", "aic_line", "aic_kink", "bic_line", "bic_kink", "real")}
-        doc["anomaly"]["interval"] = [_num(v) for v in breakpoint.interval]
+        doc["anomaly"]["interval"] = [json_ready(v) for v in breakpoint.interval]
     except SpectroError as err:
         doc["anomaly"] = {"error": err.problem}
     contraction, sample_bond, ref_bond = None, None, NIO
@@ -282,8 +221,9 @@ def run(args: argparse.Namespace) -> int:
             doc["contraction"] = {
                 "sample": _fit_dict(contraction.sample), "reference": _fit_dict(contraction.reference),
                 "units": "eV/Angstrom", "sample_distance": args.distance, "reference_distance": ref_bond.name,
-                "difference": _num(c.difference), "difference_err": _num(c.difference_err),
-                "z": _num(c.z), "p_value": _num(c.p_value), "consistent": c.consistent, "verdict": c.verdict,
+                "difference": json_ready(c.difference), "difference_err": json_ready(c.difference_err),
+                "z": json_ready(c.z), "p_value": json_ready(c.p_value), "consistent": c.consistent,
+                "verdict": c.verdict,
             }
         except SpectroError as err:
             doc["contraction"] = {"error": err.problem}
@@ -325,18 +265,10 @@ def _write_outputs(out: Path, series, breakpoint, contraction, sample_bond, ref_
     return written
 
 
-def _fmt(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4f}"
-    return str(value)
-
-
 def _print_text(doc: dict[str, Any]) -> None:
     print("\t".join(TABLE_KEYS))
     for rec in doc["scans"]:
-        print("\t".join(_fmt(rec[k]) for k in TABLE_KEYS))
+        print("\t".join(cell(rec[k]) for k in TABLE_KEYS))
     st = doc["preedge_stability"]
     if "error" in st:
         print(f"pre-edge stability: {st['error']}")

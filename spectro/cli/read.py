@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import warnings
 from functools import partial
@@ -22,21 +21,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import SpectroError
+from ._output import json_ready
 
 __all__ = ["register", "run", "summarize"]
-
-_CHANNEL_ARGS = (
-    "energy",
-    "mode",
-    "i0",
-    "itrans",
-    "ifluor",
-    "irefer",
-    "mu",
-    "murefer",
-    "energy_units",
-)
-
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``read`` subcommand."""
@@ -79,24 +66,12 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, (np.floating, float)):
-        return None if not math.isfinite(float(value)) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.ndarray):
-        return [_clean(v) for v in value.tolist()]
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
-
-
 def _scan_attr(ds: Any, i: int, key: str) -> Any:
     """A reader attr of scan ``i``: a ``scan_<key>`` coordinate when scans differ."""
     coord = f"scan_{key}"
     if coord in ds.coords:
-        return _clean(ds[coord].values[i])
-    return _clean(ds.attrs.get(key))
+        return json_ready(ds[coord].values[i])
+    return json_ready(ds.attrs.get(key))
 
 
 def summarize(ds: Any) -> list[dict[str, Any]]:
@@ -125,26 +100,24 @@ def summarize(ds: Any) -> list[dict[str, Any]]:
             {
                 "scan": str(label),
                 "points": int(ok.sum()),
-                "energy_min": _clean(e.min()) if e.size else None,
-                "energy_max": _clean(e.max()) if e.size else None,
+                "energy_min": json_ready(e.min()) if e.size else None,
+                "energy_max": json_ready(e.max()) if e.size else None,
                 "mode": attr("mode"),
                 "energy_column": attr("energy_column"),
                 "energy_units_in": attr("energy_units_in"),
                 "mu": attr("mu_expression"),
                 "mu_ref": attr("mu_ref_expression"),
-                "pressure": _clean(ds.pressure.values[i]),
-                "temperature": _clean(ds.temperature.values[i]),
+                "pressure": json_ready(ds.pressure.values[i]),
+                "temperature": json_ready(ds.temperature.values[i]),
             }
         )
     return out
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
-    options = {
-        k: getattr(args, k) for k in _CHANNEL_ARGS if getattr(args, k) is not None
-    }
-    if args.d_spacing is not None:
-        options["d_spacing"] = args.d_spacing
+    from ..io.columns import CHANNEL_OPTIONS
+
+    options = {k: getattr(args, k) for k in CHANNEL_OPTIONS if getattr(args, k, None) is not None}
     if args.no_reference:
         options["reference"] = False
     if args.format:

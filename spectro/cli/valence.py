@@ -26,6 +26,7 @@ from .. import references
 from ..errors import DataError, ReferenceNotFoundError
 from ..io import read
 from ..valence import OBSERVABLES, from_spectra
+from ._output import finite
 
 __all__ = ["register", "run"]
 
@@ -102,10 +103,6 @@ def _reference(spec: str, options: dict[str, str]) -> tuple[xr.Dataset, float]:
     return ds, known
 
 
-def _number(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``spectro valence``; return the exit status."""
     options = _options(args.read_option)
@@ -122,16 +119,16 @@ def run(args: argparse.Namespace) -> int:
                 {
                     "sample": spec,
                     "scan": str(scan),
-                    obs: _number(float(res[obs].values[i])),
-                    err_name: _number(float(res[err_name].values[i])) if err_name in res else None,
-                    "calibration_shift": _number(float(res["calibration_shift"].values[i]))
+                    obs: finite(res[obs].values[i]),
+                    err_name: finite(res[err_name].values[i]) if err_name in res else None,
+                    "calibration_shift": finite(res["calibration_shift"].values[i])
                     if "calibration_shift" in res
                     else None,
-                    "valence": _number(float(res["valence"].values[i])),
-                    "valence_err": _number(float(res["valence_err"].values[i])),
-                    "valence_err_sample": _number(float(res["valence_err_sample"].values[i])),
-                    "valence_err_references": _number(float(res["valence_err_references"].values[i])),
-                    "valence_err_calibration": _number(float(res["valence_err_calibration"].values[i])),
+                    "valence": finite(res["valence"].values[i]),
+                    "valence_err": finite(res["valence_err"].values[i]),
+                    "valence_err_sample": finite(res["valence_err_sample"].values[i]),
+                    "valence_err_references": finite(res["valence_err_references"].values[i]),
+                    "valence_err_calibration": finite(res["valence_err_calibration"].values[i]),
                     "flags": [f for f in flags.split(",") if f],
                 }
             )

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import sys
 from typing import Any
 
 from ..errors import SpectroError
+from ._output import cell, finite, print_error
 
 __all__ = ["KEYS", "register", "run"]
 
@@ -75,11 +74,6 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def _num(value: Any) -> float | None:
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 def records(path: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     """Analyze one file; return one record per scan."""
     from .. import read
@@ -100,7 +94,7 @@ def records(path: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     for i, scan in enumerate(res.scan.values):
         rec: dict[str, Any] = {"file": path, "scan": str(scan)}
         for key in KEYS[2:]:
-            rec[key] = _num(res[key].values[i])
+            rec[key] = finite(res[key].values[i])
         out.append(rec)
     return out
 
@@ -113,19 +107,12 @@ def run(args: argparse.Namespace) -> int:
         try:
             results.extend(records(path, args))
         except SpectroError as err:
-            print(f"error: {err}", file=sys.stderr)
+            print_error(err, path)
             status = 2
     if args.json:
         print(json.dumps(results, indent=1))
     else:
         print("\t".join(KEYS))
         for rec in results:
-            print(
-                "\t".join(
-                    ""
-                    if rec[k] is None
-                    else (f"{rec[k]:.4f}" if isinstance(rec[k], float) else str(rec[k]))
-                    for k in KEYS
-                )
-            )
+            print("\t".join(cell(rec[k]) for k in KEYS))
     return status

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import warnings
 from pathlib import Path
 from typing import Any
 
 from ..errors import DataError, SpectroError
+from ._output import finite, print_error
 
 __all__ = ["KEYS", "records", "register", "run"]
 
@@ -46,11 +46,6 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def _num(value: Any) -> float | None:
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 def records(result: Any, file: str) -> list[dict[str, Any]]:
     """One record per scan of a :func:`spectro.xes.analyze` result.
 
@@ -66,8 +61,8 @@ def records(result: Any, file: str) -> list[dict[str, Any]]:
     for i, label in enumerate(result.scan.values.tolist()):
         rec: dict[str, Any] = {"file": file, "scan": str(label)}
         for key in KEYS:
-            rec[key] = _num(result[key].values[i])
-            rec[f"{key}_err"] = _num(result[f"{key}_err"].values[i])
+            rec[key] = finite(result[key].values[i])
+            rec[f"{key}_err"] = finite(result[f"{key}_err"].values[i])
         out.append(rec)
     return out
 
@@ -110,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
             except SpectroError as err:
                 result = None
                 failed = True
-                print(f"error: {err.with_context(file=name)}", file=sys.stderr)
+                print_error(err, name)
         for w in caught:
             print(f"warning: {name}: {w.category.__name__}: {w.message}", file=sys.stderr)
         if result is not None:

@@ -144,3 +144,66 @@ def scan_energies(ds: xr.Dataset, dim: str = "energy", *, calibrated: bool = Tru
         given = np.asarray(ds["calibration_shift"].values, dtype=float)
         shift = np.where(np.isfinite(given), given, 0.0)
     return energy[None, :] + shift[:, None]
+
+
+def inset_ylim(energy: np.ndarray, curves: np.ndarray, window: tuple[float, float]) -> tuple[float, float]:
+    """y-limits that frame ``curves`` (energies ``energy``, same shape) inside ``window``, 10 % margin."""
+    part = np.where(window_mask(energy, window), curves, np.nan)
+    if not np.isfinite(part).any():
+        return 0.0, 1.0
+    lo, hi = float(np.nanmin(part)), float(np.nanmax(part))
+    pad = 0.1 * (hi - lo) if hi > lo else 0.05
+    return lo - pad, hi + pad
+
+
+def overlay(
+    ax: Axes,
+    ds: xr.Dataset,
+    energy: np.ndarray,
+    curves: np.ndarray,
+    *,
+    labels: Sequence[str] | None,
+    colors: Sequence | None,
+) -> list:
+    """Plot one curve per scan (NaN padding dropped); return the colours used.
+
+    Default labels are :func:`scan_labels` of ``ds``, default colours
+    :func:`colours`.
+    """
+    labels = list(labels) if labels is not None else scan_labels(ds)
+    colors = list(colors) if colors is not None else colours(curves.shape[0])
+    for i in range(curves.shape[0]):
+        ax.plot(*finite_curve(energy[i], curves[i]), color=colors[i], label=labels[i], lw=1.4)
+    return colors
+
+
+def window_inset(
+    ax: Axes,
+    position: tuple[float, float, float, float],
+    energy: np.ndarray,
+    curves: np.ndarray,
+    window: tuple[float, float],
+    *,
+    colors: Sequence,
+    title: str,
+    lw: float = 1.2,
+    title_size: str = "small",
+    xlabel: str | None = None,
+) -> tuple[Axes, tuple[float, float]]:
+    """Inset of ``ax`` at ``position`` (axes fractions) magnifying the curves inside ``window`` (eV).
+
+    Returns the inset and its y-limits (:func:`inset_ylim`).
+    """
+    sub = ax.inset_axes(position)
+    for i in range(curves.shape[0]):
+        e, y = finite_curve(energy[i], curves[i])
+        keep = window_mask(e, window)
+        sub.plot(e[keep], y[keep], color=colors[i], lw=lw)
+    ylim = inset_ylim(energy, curves, window)
+    sub.set_xlim(*window)
+    sub.set_ylim(*ylim)
+    sub.set_title(title, fontsize=title_size)
+    small_ticks(sub)
+    if xlabel is not None:
+        sub.set_xlabel(xlabel, fontsize="x-small")
+    return sub, ylim

@@ -18,11 +18,11 @@ from ._style import (
     require,
     scan_energies,
     scan_labels,
-    small_ticks,
     value_colours,
+    window_inset,
     window_mask,
 )
-from .xanes import inset_ylim, marker_bars, preedge_window
+from .xanes import marker_bars, preedge_window
 from .xes import kb13_normalized, vtc_window
 
 __all__ = ["stack", "derivative_stack"]
@@ -75,15 +75,8 @@ def _draw_stack(
         span = hi - lo if hi > lo else 1.0
         ax.set_ylim(lo - 0.03 * span, hi + (STACK_HEADROOM if inset_window is not None else 0.05) * span)
     if inset_window is not None:
-        sub = ax.inset_axes(INSET_TOP_LEFT)
-        for i in range(len(order)):
-            e, y = finite_curve(energy[order[i]], curves[i])
-            keep = window_mask(e, inset_window)
-            sub.plot(e[keep], y[keep], color=colors[i], lw=1.0)
-        sub.set_xlim(*inset_window)
-        sub.set_ylim(*inset_ylim(energy[order], curves, inset_window))
-        sub.set_title(inset_title, fontsize="x-small")
-        small_ticks(sub)
+        window_inset(ax, INSET_TOP_LEFT, energy[order], curves, inset_window, colors=colors,
+                     title=inset_title, lw=1.0, title_size="x-small")
     return order, colors, offsets
 
 

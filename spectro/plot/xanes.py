@@ -11,13 +11,12 @@ from matplotlib.axes import Axes
 from ._style import (
     INSET_LOWER_RIGHT,
     LABELS,
-    colours,
     finite_curve,
     get_ax,
+    overlay,
     require,
     scan_energies,
-    scan_labels,
-    small_ticks,
+    window_inset,
     window_mask,
 )
 
@@ -108,16 +107,6 @@ def preedge_window(results: xr.Dataset, below: float = 6.0, above: float = 4.5) 
     return DEFAULT_PREEDGE_WINDOW
 
 
-def inset_ylim(energy: np.ndarray, curves: np.ndarray, window: tuple[float, float]) -> tuple[float, float]:
-    """y-limits that frame ``curves`` (energies ``energy``, same shape) inside ``window``, 10 % margin."""
-    part = np.where(window_mask(energy, window), curves, np.nan)
-    if not np.isfinite(part).any():
-        return 0.0, 1.0
-    lo, hi = float(np.nanmin(part)), float(np.nanmax(part))
-    pad = 0.1 * (hi - lo) if hi > lo else 0.05
-    return lo - pad, hi + pad
-
-
 def xanes(
     results: xr.Dataset,
     *,
@@ -186,11 +175,7 @@ def xanes(
     ax = get_ax(ax)
     energy = scan_energies(results, calibrated=calibrated)
     curves = np.asarray(results[variable].transpose("scan", "energy").values, dtype=float)
-    n = curves.shape[0]
-    labels = list(labels) if labels is not None else scan_labels(results)
-    colors = list(colors) if colors is not None else colours(n)
-    for i in range(n):
-        ax.plot(*finite_curve(energy[i], curves[i]), color=colors[i], label=labels[i], lw=1.4)
+    colors = overlay(ax, results, energy, curves, labels=labels, colors=colors)
     e0 = np.asarray(results["e0"].values, dtype=float)
     marker_bars(ax, energy, curves, e0, colors=colors, half_height=BAR_HALF_HEIGHT, gid="e0",
                 label="E0 (0.8 of jump)")
@@ -206,18 +191,9 @@ def xanes(
     ax.legend(loc="upper left", fontsize="small", frameon=False)
     if inset:
         window = inset_window or preedge_window(results)
-        sub = ax.inset_axes(INSET_LOWER_RIGHT)
-        for i in range(n):
-            e, y = finite_curve(energy[i], curves[i])
-            keep = window_mask(e, window)
-            sub.plot(e[keep], y[keep], color=colors[i], lw=1.2)
+        sub, (lo, hi) = window_inset(ax, INSET_LOWER_RIGHT, energy, curves, window, colors=colors,
+                                     title="pre-edge", xlabel=LABELS["energy"])
         if "preedge_centroid" in results:
-            lo, hi = inset_ylim(energy, curves, window)
             marker_bars(sub, energy, curves, np.asarray(results["preedge_centroid"].values, dtype=float),
                         colors=colors, half_height=0.12 * (hi - lo), gid="preedge_centroid")
-        sub.set_xlim(*window)
-        sub.set_ylim(*inset_ylim(energy, curves, window))
-        sub.set_title("pre-edge", fontsize="small")
-        small_ticks(sub)
-        sub.set_xlabel(LABELS["energy"], fontsize="x-small")
     return ax

@@ -13,16 +13,13 @@ from ..xes.windows import line_energies
 from ._style import (
     INSET_UPPER_RIGHT,
     LABELS,
-    colours,
-    finite_curve,
     get_ax,
+    overlay,
     require,
     scan_energies,
-    scan_labels,
-    small_ticks,
-    window_mask,
+    window_inset,
 )
-from .xanes import inset_ylim, marker_bars
+from .xanes import marker_bars
 
 __all__ = ["xes", "kb13_normalized", "vtc_window"]
 
@@ -135,11 +132,7 @@ def xes(
     ax = get_ax(ax)
     energy = scan_energies(ds, "emission_energy")
     curves = kb13_normalized(ds, variable=variable, element=element)
-    n = curves.shape[0]
-    labels = list(labels) if labels is not None else scan_labels(ds)
-    colors = list(colors) if colors is not None else colours(n)
-    for i in range(n):
-        ax.plot(*finite_curve(energy[i], curves[i]), color=colors[i], label=labels[i], lw=1.4)
+    colors = overlay(ax, ds, energy, curves, labels=labels, colors=colors)
     if results is not None and "kb13_energy" in results:
         marker_bars(ax, energy, curves, np.asarray(results["kb13_energy"].values, dtype=float),
                     colors=colors, half_height=0.05, gid="kb13_energy", label="Kβ1,3")
@@ -152,18 +145,9 @@ def xes(
     ax.set_ylabel(LABELS["xes"])
     ax.legend(loc="upper left", fontsize="small", frameon=False)
     if inset:
-        sub = ax.inset_axes(INSET_UPPER_RIGHT)
-        for i in range(n):
-            e, y = finite_curve(energy[i], curves[i])
-            keep = window_mask(e, vtc)
-            sub.plot(e[keep], y[keep], color=colors[i], lw=1.2)
-        lo, hi = inset_ylim(energy, curves, vtc)
+        sub, (lo, hi) = window_inset(ax, INSET_UPPER_RIGHT, energy, curves, vtc, colors=colors,
+                                     title="valence-to-core (Kβ'', Kβ2,5)", xlabel=LABELS["emission_energy"])
         if results is not None and "kb25_energy" in results:
             marker_bars(sub, energy, curves, np.asarray(results["kb25_energy"].values, dtype=float),
                         colors=colors, half_height=0.1 * (hi - lo), gid="kb25_energy")
-        sub.set_xlim(*vtc)
-        sub.set_ylim(lo, hi)
-        sub.set_title("valence-to-core (Kβ'', Kβ2,5)", fontsize="small")
-        small_ticks(sub)
-        sub.set_xlabel(LABELS["emission_energy"], fontsize="x-small")
     return ax

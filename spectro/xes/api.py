@@ -90,21 +90,29 @@ def _results(outs, names, norm, attrs) -> xr.Dataset:
     return xr.Dataset(data)
 
 
-def _apply(kernel, ds, fields, **kw):
+def _ufunc(core, ds, n_out, *, n_spectra=0, vectorize=False):
+    """``core(energy, intensity, intensity_err)`` over every scan; the first
+    ``n_spectra`` of its ``n_out`` outputs are on the energy grid, the rest per scan."""
     dim = _check(ds)
+    outs = xr.apply_ufunc(
+        core, ds[dim], ds["intensity"], _err(ds),
+        input_core_dims=[[dim]] * 3,
+        output_core_dims=[[dim]] * n_spectra + [[]] * (n_out - n_spectra),
+        vectorize=vectorize,
+        dask="parallelized",
+        output_dtypes=[float] * n_out,
+    )
+    return outs if isinstance(outs, tuple) else (outs,)
+
+
+def _apply(kernel, ds, fields, *, vectorize=False, **kw):
+    """The ``fields`` of ``kernel(energy, intensity, intensity_err, **kw)`` per scan."""
 
     def core(e, y, s):
         r = kernel(e, y, s, **kw)
         return tuple(np.asarray(getattr(r, f), dtype=float) for f in fields)
 
-    outs = xr.apply_ufunc(
-        core, ds[dim], ds["intensity"], _err(ds),
-        input_core_dims=[[dim]] * 3,
-        output_core_dims=[[]] * len(fields),
-        dask="parallelized",
-        output_dtypes=[float] * len(fields),
-    )
-    return outs if isinstance(outs, tuple) else (outs,)
+    return _ufunc(core, ds, len(fields), vectorize=vectorize)
 
 
 def _method_attrs(method: str, w: Windows, background: str, norm: str) -> dict[str, Any]:
@@ -146,20 +154,13 @@ def normalize(
     >>> round(float(out.norm.max()), 2)
     1.0
     """
-    dim = _check(ds)
     w = _windows(element, windows)
 
     def core(e, y, s):
         r = _bg.normalize(e, y, s, background=background, norm=norm, windows=w)
         return r.intensity, r.intensity_err, r.background, r.scale, r.scale_err
 
-    outs = xr.apply_ufunc(
-        core, ds[dim], ds["intensity"], _err(ds),
-        input_core_dims=[[dim]] * 3,
-        output_core_dims=[[dim], [dim], [dim], [], []],
-        dask="parallelized",
-        output_dtypes=[float] * 5,
-    )
+    outs = _ufunc(core, ds, 5, n_spectra=3)
     attrs = _method_attrs("background removal and normalization", w, background, norm)
     height_units = _INTENSITY_UNITS[norm][0]
     raw_units = ds["intensity"].attrs.get("units", "counts")
@@ -317,22 +318,14 @@ def iad(
     >>> bool((r.iad.diff("scan") > 0).all())
     True
     """
-    dim = _check(ds)
+    _check(ds)
     w = _windows(element, windows)
     re, ry, rs = _reference_arrays(reference)
 
-    def core(e, y, s):
-        r = _iad.iad(e, y, re, ry, s, rs, background=background, iad_window=iad_window,
-                     windows=w)
-        return r.iad, r.iad_err, r.shift
+    def kernel(e, y, s):
+        return _iad.iad(e, y, re, ry, s, rs, background=background, iad_window=iad_window, windows=w)
 
-    outs = xr.apply_ufunc(
-        core, ds[dim], ds["intensity"], _err(ds),
-        input_core_dims=[[dim]] * 3,
-        output_core_dims=[[]] * 3,
-        dask="parallelized",
-        output_dtypes=[float] * 3,
-    )
+    outs = _apply(kernel, ds, ("iad", "iad_err", "shift"))
     attrs = _method_attrs("IAD, area-normalized, first-moment aligned (Vanko 2006)", w,
                           background, "area")
     attrs["iad_window_ev"] = list(iad_window)
@@ -372,25 +365,16 @@ def kbeta_fit(
     >>> round(float(r.kb_prime_ratio_fit[0]), 2)
     0.15
     """
-    dim = _check(ds)
     w = _windows(element, windows)
     fields = ("kb_prime_ratio", "kb_prime_ratio_err", "kb13_center", "kb13_center_err",
               "kb_prime_center", "kb_prime_center_err")
 
-    def core(e, y, s):
+    def kernel(e, y, s):
         s = None if np.all(np.isnan(s)) else s
-        r = _fit.fit_kbeta(e, y, s, background=background, fit_window=fit_window,
-                           kb_prime_offset=kb_prime_offset, windows=w)
-        return tuple(float(getattr(r, f)) for f in fields)
+        return _fit.fit_kbeta(e, y, s, background=background, fit_window=fit_window,
+                              kb_prime_offset=kb_prime_offset, windows=w)
 
-    outs = xr.apply_ufunc(
-        core, ds[dim], ds["intensity"], _err(ds),
-        input_core_dims=[[dim]] * 3,
-        output_core_dims=[[]] * len(fields),
-        vectorize=True,
-        dask="parallelized",
-        output_dtypes=[float] * len(fields),
-    )
+    outs = _apply(kernel, ds, fields, vectorize=True)
     names = ("kb_prime_ratio_fit", "kb_prime_ratio_fit_err", "kb13_center_fit",
              "kb13_center_fit_err", "kb_prime_center_fit", "kb_prime_center_fit_err")
     attrs = _method_attrs("lmfit pseudo-Voigt Kbeta1,3 + Kbeta' + constant", w, background, "max")

@@ -81,6 +81,12 @@ class Normalized:
     norm: str
     windows: Windows
 
+    @property
+    def scale_rel_err(self) -> np.ndarray:
+        """Relative uncertainty of the normalization constant, ``|scale_err / scale|``."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.abs(self.scale_err / self.scale)
+
 
 def _end_means(e, y, width):
     first = e[..., 0]

@@ -127,8 +127,7 @@ def kbeta(
     w = n.windows
     e, y, s, _ = nm.compact(energy, n.intensity, n.intensity_err)
     e13 = n.kb13_energy
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rel = np.abs(n.scale_err / n.scale)
+    rel = n.scale_rel_err
     found = np.isfinite(e13)
     warn_missing(found, "every Kbeta metric",
                  f"Kbeta1,3 search window ({w.kb13_search[0]:+g} to {w.kb13_search[1]:+g} eV "

@@ -145,8 +145,7 @@ def vtc(
                   norm=norm, windows=windows)
     w = n.windows
     e, y, s, _ = nm.compact(energy, n.intensity, n.intensity_err)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rel = np.abs(n.scale_err / n.scale)
+    rel = n.scale_rel_err
     e13 = n.kb13_energy
     e25 = e13 + w.vtc_offset
     lo25, hi25 = e25 + w.kb25[0], e25 + w.kb25[1]
