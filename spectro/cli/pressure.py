@@ -242,7 +242,7 @@ def _write_outputs(out: Path, series, breakpoint, contraction, sample_bond, ref_
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..pressure.figures import plot_shift_vs_contraction, plot_shift_vs_pressure
+    from .. import plot
 
     out.mkdir(parents=True, exist_ok=True)
     with (out / "series.csv").open("w", newline="", encoding="utf-8") as fh:
@@ -251,14 +251,14 @@ def _write_outputs(out: Path, series, breakpoint, contraction, sample_bond, ref_
         writer.writerows({k: ("" if v is None else v) for k, v in rec.items()} for rec in table)
     written = [str(out / "series.csv")]
     fig, ax = plt.subplots(figsize=(5.5, 4.0), layout="constrained")
-    plot_shift_vs_pressure(series, breakpoint, ax=ax)
+    plot.edge_shift_pressure(series, anomaly=breakpoint, ax=ax)
     fig.savefig(out / "shift_vs_pressure.png", dpi=120)
     plt.close(fig)
     written.append(str(out / "shift_vs_pressure.png"))
     if contraction is not None:
         fig, ax = plt.subplots(figsize=(5.5, 4.0), layout="constrained")
-        plot_shift_vs_contraction(series, contraction, sample_bond=sample_bond, reference_bond=ref_bond,
-                                  reference=reference, ax=ax)
+        plot.edge_shift_contraction(series, contraction, sample_bond=sample_bond, reference_bond=ref_bond,
+                                    reference=reference, ax=ax)
         fig.savefig(out / "shift_vs_contraction.png", dpi=120)
         plt.close(fig)
         written.append(str(out / "shift_vs_contraction.png"))
