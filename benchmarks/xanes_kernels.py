@@ -15,7 +15,8 @@ Timings are the best of ``--repeat`` runs (default 3) of each side, in
 one process, on whatever else the machine is doing.
 
 Agreement: ``max_abs_norm_diff`` is the largest difference of the
-normalized spectra inside the windows; ``max_abs_e0_diff_ev`` the largest
+normalized spectra inside the windows; ``max_rel_edge_step_diff`` the
+largest relative difference of the edge steps; ``max_abs_e0_diff_ev`` the largest
 difference between the anchoring E0 (derivative maximum) and larch's
 ``find_e0``; ``max_abs_e08_diff_ev`` the largest difference between
 spectro's 0.8 crossing and the same crossing taken on larch's normalized
@@ -76,11 +77,12 @@ def run_spectro(e: np.ndarray, mu: np.ndarray):
 
 
 def run_larch(e: np.ndarray, mu: np.ndarray):
-    """Seconds, E0 and normalized spectra of the xraylarch loop."""
+    """Seconds, E0, normalized spectra and edge steps of the xraylarch loop."""
     from larch import Group
     from larch.xafs import find_e0, pre_edge
 
     e0 = np.empty(mu.shape[0])
+    step = np.empty(mu.shape[0])
     norm = np.empty_like(mu)
     start = time.perf_counter()
     for i in range(mu.shape[0]):
@@ -88,7 +90,8 @@ def run_larch(e: np.ndarray, mu: np.ndarray):
         e0[i] = find_e0(e, mu[i])
         pre_edge(e, mu[i], group=group, e0=e0[i], **WINDOWS)
         norm[i] = group.norm
-    return time.perf_counter() - start, e0, norm
+        step[i] = group.edge_step
+    return time.perf_counter() - start, e0, norm, step
 
 
 def main(argv=None) -> dict:
@@ -114,7 +117,7 @@ def main(argv=None) -> dict:
         _, norm, e0, pre = runs[-1]
         larch_runs = [run_larch(e, mu) for _ in range(args.repeat)]
         t_larch = min(r[0] for r in larch_runs)
-        _, larch_e0, larch_norm = larch_runs[-1]
+        _, larch_e0, larch_norm, larch_step = larch_runs[-1]
     inside = (e[None, :] >= (norm.e0 + norm.pre1)[:, None]) & (
         e[None, :] <= (norm.e0 + norm.norm2)[:, None]
     )
@@ -128,6 +131,7 @@ def main(argv=None) -> dict:
         "max_abs_norm_diff": float(
             np.max(np.abs(np.where(inside, norm.norm - larch_norm, 0.0)))
         ),
+        "max_rel_edge_step_diff": float(np.max(np.abs(norm.edge_step / larch_step - 1))),
         "max_abs_e0_diff_ev": float(np.max(np.abs(norm.e0 - larch_e0))),
         "max_abs_e08_diff_ev": float(np.max(np.abs(e0.e0 - larch_e08))),
         "median_e0_err_ev": float(np.median(e0.e0_err)),

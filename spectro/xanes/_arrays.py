@@ -12,10 +12,11 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from math import factorial
 
 import numpy as np
-from scipy.signal import savgol_filter
+from scipy.signal import savgol_coeffs
 
 
 @contextmanager
@@ -29,7 +30,10 @@ def quiet() -> Iterator[None]:
 def as_rows(energy, mu) -> tuple[np.ndarray, np.ndarray]:
     """Broadcast energy (n,) or (..., n) against mu (..., n); NaN where either is NaN."""
     mu = np.asarray(mu, dtype=float)
-    energy = np.broadcast_to(np.asarray(energy, dtype=float), mu.shape)
+    energy = np.asarray(energy, dtype=float)
+    if energy.ndim == 1 and np.isfinite(energy).all() and all_finite(mu):
+        return np.broadcast_to(energy, mu.shape), mu
+    energy = np.broadcast_to(energy, mu.shape)
     bad = ~(np.isfinite(mu) & np.isfinite(energy))
     if bad.any():
         energy = np.where(bad, np.nan, energy)
@@ -37,11 +41,30 @@ def as_rows(energy, mu) -> tuple[np.ndarray, np.ndarray]:
     return energy, mu
 
 
+def all_finite(a: np.ndarray) -> bool:
+    """True if no element of ``a`` is NaN or infinite."""
+    return bool(np.isfinite(a).all())
+
+
+def prepare(energy, mu) -> tuple[np.ndarray, np.ndarray, bool]:
+    """:func:`as_rows` then :func:`compact`: (x, y, finite).
+
+    ``finite`` is True when all rows share one 1-D grid and no point is
+    missing (then ``x`` is that grid broadcast and ``y`` the input, uncopied).
+    """
+    mu = np.asarray(mu, dtype=float)
+    energy = np.asarray(energy, dtype=float)
+    if energy.ndim == 1 and np.isfinite(energy).all() and all_finite(mu):
+        return np.broadcast_to(energy, mu.shape), mu, True
+    xs, ys, _ = compact(*as_rows(energy, mu))
+    return xs, ys, False
+
+
 def compact(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Move valid points to the front of each row; return (x, y, order)."""
-    valid = np.isfinite(x) & np.isfinite(y)
-    if valid.all():
+    if np.isfinite(one_row(x)).all() and all_finite(y):
         return x, y, np.broadcast_to(np.arange(x.shape[-1]), x.shape)
+    valid = np.isfinite(x) & np.isfinite(y)
     order = np.argsort(~valid, axis=-1, kind="stable")
     xs = np.take_along_axis(np.where(valid, x, np.nan), order, axis=-1)
     ys = np.take_along_axis(np.where(valid, y, np.nan), order, axis=-1)
@@ -73,17 +96,20 @@ def median_step(x: np.ndarray) -> np.ndarray:
         return np.nanmedian(np.diff(x, axis=-1), axis=-1)
 
 
-def _one_row(x: np.ndarray) -> np.ndarray:
+def one_row(x: np.ndarray) -> np.ndarray:
     """The single row of an array that is one row broadcast to all, else the array."""
     if x.ndim > 1 and not any(x.strides[:-1]):
         return x[(0,) * (x.ndim - 1)]
     return x
 
 
-def uniform_step(x: np.ndarray, y: np.ndarray) -> float | None:
-    """The step if every row has the same uniform grid and no missing point, else None."""
-    x = _one_row(x)
-    if x.shape[-1] < 7 or not (np.isfinite(y).all() and np.isfinite(x).all()):
+def uniform_step(x: np.ndarray, y: np.ndarray, *, finite: bool = False) -> float | None:
+    """The step if every row has the same uniform grid and no missing point, else None.
+
+    ``finite=True`` says that ``y`` is known to have no NaN (not checked again).
+    """
+    x = one_row(x)
+    if x.shape[-1] < 7 or not (np.isfinite(x).all() and (finite or all_finite(y))):
         return None
     d = np.diff(x, axis=-1)
     h = float(d.flat[0])
@@ -95,7 +121,7 @@ def uniform_step(x: np.ndarray, y: np.ndarray) -> float | None:
 def max_offset(x: np.ndarray, width: float, limit: int = 64) -> int:
     """Largest neighbour offset (points) that can lie within ``width`` eV."""
     with quiet():
-        d = np.diff(_one_row(x), axis=-1)
+        d = np.diff(one_row(x), axis=-1)
         d = d[np.isfinite(d) & (d > 0)]
     if d.size == 0:
         return 1
@@ -109,7 +135,9 @@ def local_poly(
     width: float,
     degree: int,
     orders: tuple[int, ...] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+    *,
+    finite: bool = False,
+) -> tuple[list, list]:
     """Local polynomial regression (Savitzky-Golay on any grid).
 
     At every point a polynomial of ``degree`` in ``(E - E_i)`` is fitted by
@@ -118,47 +146,82 @@ def local_poly(
     available (fewer at the ends and next to gaps). On a uniform grid this
     is the Savitzky-Golay filter of ``2 m + 1`` points with
     ``m = max(floor(width / 2 / step), degree // 2 + 1)``, and when all rows
-    share one uniform grid without missing points ``scipy.signal.savgol_filter``
-    computes it (the first and last ``m`` points, where the window is cut
-    by the end of the data, come from the general path; their ``inv_diag``
-    is that of the full window, a slight underestimate). Rows must be
-    compacted.
+    share one uniform grid without missing points the Savitzky-Golay
+    convolution (``scipy.signal.savgol_coeffs``) computes it (the first and
+    last ``m`` points, where the window is cut by the end of the data, come
+    from the general path, whose weights are computed once for that grid;
+    their ``inv_diag`` is that of the full window, a slight underestimate).
+    Rows must be compacted.
 
     Returns
     -------
-    coef : ndarray, shape (..., n, degree + 1)
+    coef : list of degree + 1 ndarrays, shape (..., n)
         Coefficients: value, first derivative, half the second derivative...
-    inv_diag : ndarray, shape (..., n, degree + 1)
+    inv_diag : list of degree + 1 ndarrays, shape (..., n)
         Diagonal of ``(X^T X)^-1``: the variance of each coefficient per
         unit noise variance.
 
     ``orders`` limits the coefficients computed on the uniform-grid path
-    (the others are NaN).
+    (the others are None). ``finite=True`` says that ``y`` has no NaN.
     """
     half = 0.5 * width
     always = degree // 2 + 1
     scale = max(half, 1e-6)
     idx = np.arange(degree + 1)
     powers = scale ** -idx.astype(float)
-    h = uniform_step(x, y)
+    h = uniform_step(x, y, finite=finite)
     if h is not None and 2 * max(int(half / h * (1 + 1e-9)), always) + 1 <= x.shape[-1]:
         m = max(int(half / h * (1 + 1e-9)), always)
         wanted = range(degree + 1) if orders is None else orders
-        coef = np.full(y.shape + (degree + 1,), np.nan)
-        for k in wanted:
-            coef[..., k] = savgol_filter(
-                y, 2 * m + 1, degree, deriv=k, delta=h, axis=-1, mode="mirror"
-            ) / factorial(k)
+        coef = [
+            convolve_rows(y, _savgol_weights(m, degree, k, h)) if k in wanted else None
+            for k in range(degree + 1)
+        ]
         design = (np.arange(-m, m + 1) * h / scale)[:, None] ** idx
         inv_diag = np.diagonal(np.linalg.inv(design.T @ design)) * powers**2
+        x1 = x.reshape(-1, x.shape[-1])[0]  # every row has this grid
         for ends, part in (
             (slice(None, m), slice(None, 2 * m + 1)),
             (slice(-m, None), slice(-2 * m - 1, None)),
         ):
-            c_end, _ = _local_poly_general(x[..., part], y[..., part], width, degree)
-            coef[..., ends, :] = c_end[..., ends, :]
-        return coef, np.broadcast_to(inv_diag, coef.shape)
-    return _local_poly_general(x, y, width, degree)
+            weights = _end_weights(tuple(x1[part]), ends.start is None, width, degree)
+            c_end = (y[..., part] @ weights).reshape(y.shape[:-1] + (m, degree + 1))
+            for k in wanted:
+                coef[k][..., ends] = c_end[..., k]
+        return coef, [np.broadcast_to(v, y.shape) for v in inv_diag]
+    coef, inv_diag = _local_poly_general(x, y, width, degree)
+    return (
+        [coef[..., k] for k in range(degree + 1)],
+        [inv_diag[..., k] for k in range(degree + 1)],
+    )
+
+
+@lru_cache(maxsize=64)
+def _savgol_weights(m: int, degree: int, k: int, h: float) -> np.ndarray:
+    """Convolution weights of the ``k``-th Savitzky-Golay coefficient (2 m + 1 points)."""
+    weights = savgol_coeffs(2 * m + 1, degree, deriv=k, delta=h) / factorial(k)
+    weights.setflags(write=False)
+    return weights
+
+
+@lru_cache(maxsize=64)
+def _end_weights(x: tuple, first: bool, width: float, degree: int) -> np.ndarray:
+    """Weights of the local fits at the first (or last) ``len(x) // 2`` points of ``x``.
+
+    Shape (len(x), points x coefficients): ``y @ weights`` gives the
+    coefficients of rows ``y`` on the grid ``x``.
+
+    The fits are linear in ``y`` with weights set by the grid: fitting the
+    unit vectors once gives them for every row sharing that grid.
+    """
+    size = len(x)
+    unit, _ = _local_poly_general(
+        np.broadcast_to(np.asarray(x), (size, size)), np.eye(size), width, degree
+    )
+    ends = slice(None, size // 2) if first else slice(-(size // 2), None)
+    weights = unit[:, ends, :].reshape(size, -1)
+    weights.setflags(write=False)
+    return weights
 
 
 def _local_poly_general(x: np.ndarray, y: np.ndarray, width: float, degree: int):
@@ -185,20 +248,67 @@ def _local_poly_general(x: np.ndarray, y: np.ndarray, width: float, degree: int)
             if k <= degree:
                 t[..., k] += p * yv
             p = p * dx
-    a = s[..., idx[:, None] + idx[None, :]]
     enough = s[..., 0] > degree
-    a = np.where(enough[..., None, None], a, np.eye(degree + 1))
-    inv = np.linalg.inv(a)
-    coef = np.einsum("...ij,...j->...i", inv, t)
+    if degree == 2:
+        coef, inv_diag = _solve_quadratic(s, t)
+    else:
+        a = s[..., idx[:, None] + idx[None, :]]
+        a = np.where(enough[..., None, None], a, np.eye(degree + 1))
+        inv = np.linalg.inv(a)
+        coef = np.einsum("...ij,...j->...i", inv, t)
+        inv_diag = np.diagonal(inv, axis1=-2, axis2=-1)
     coef = coef * powers
-    inv_diag = np.diagonal(inv, axis1=-2, axis2=-1) * powers**2
+    inv_diag = inv_diag * powers**2
     bad = ~enough | ~np.isfinite(y)
     coef = np.where(bad[..., None], np.nan, coef)
     inv_diag = np.where(bad[..., None], np.nan, inv_diag)
     return coef, inv_diag
 
 
-def noise_sigma(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _solve_quadratic(s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Normal equations of local quadratic fits, solved by cofactors.
+
+    ``s`` (..., 5) holds the power sums ``sum dx**k`` and ``t`` (..., 3) the
+    sums ``sum y dx**k``: the normal matrix is the Hankel matrix of ``s``.
+    Returns the coefficients and the diagonal of the inverse (NaN or inf
+    where the matrix is singular).
+    """
+    s0, s1, s2, s3, s4 = np.moveaxis(s, -1, 0)
+    t0, t1, t2 = np.moveaxis(t, -1, 0)
+    with np.errstate(all="ignore"):
+        c00, c01, c02 = s2 * s4 - s3 * s3, s2 * s3 - s1 * s4, s1 * s3 - s2 * s2
+        c11, c12, c22 = s0 * s4 - s2 * s2, s1 * s2 - s0 * s3, s0 * s2 - s1 * s1
+        det = s0 * c00 + s1 * c01 + s2 * c02
+        coef = np.stack(
+            [
+                c00 * t0 + c01 * t1 + c02 * t2,
+                c01 * t0 + c11 * t1 + c12 * t2,
+                c02 * t0 + c12 * t1 + c22 * t2,
+            ],
+            -1,
+        ) / det[..., None]
+        inv_diag = np.stack([c00, c11, c22], -1) / det[..., None]
+    return coef, inv_diag
+
+
+#: y_i minus the cubic through its two neighbours on each side (uniform grid).
+_RESIDUAL = np.array([1.0, -4.0, 6.0, -4.0, 1.0]) / 6.0
+
+
+def convolve_rows(y: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Convolution of every row of ``y`` with ``weights`` (odd length), same size.
+
+    The rows are convolved as one long 1-D array (``numpy.convolve``), so
+    the first and last ``len(weights) // 2`` points of each row mix in the
+    neighbouring rows: the caller must not use them.
+    """
+    if y.size == 0:
+        return np.empty(y.shape)
+    flat = np.ascontiguousarray(y, dtype=float).reshape(-1)
+    return np.convolve(flat, weights, mode="same").reshape(y.shape)
+
+
+def noise_sigma(x: np.ndarray, y: np.ndarray, *, finite: bool = False) -> np.ndarray:
     """Robust noise standard deviation of each row from its high-frequency residual.
 
     Each point is predicted by the cubic through its four nearest
@@ -207,12 +317,13 @@ def noise_sigma(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     the interpolation weights. ``sigma`` is 1.4826 times the median of
     ``|r_i| / sqrt(1 + sum w_k**2)`` (median absolute deviation), which
     ignores the few points where the spectrum's own curvature dominates.
-    Rows must be compacted.
+    Rows must be compacted; ``finite=True`` says that ``y`` has no NaN.
     """
-    if uniform_step(x, y) is not None:
-        pred = (4.0 * (y[..., 1:-3] + y[..., 3:-1]) - y[..., :-4] - y[..., 4:]) / 6.0
-        r = np.abs(y[..., 2:-2] - pred) / np.sqrt(1.0 + 2.0 * (1 / 36 + 4 / 9))
-        return 1.4826 * np.median(r, axis=-1)
+    if uniform_step(x, y, finite=finite) is not None:
+        r = convolve_rows(y, _RESIDUAL)
+        np.abs(r, out=r)
+        r = r[..., 2:-2]
+        return 1.4826 / np.sqrt(1.0 + 2.0 * (1 / 36 + 4 / 9)) * row_median(r, inplace=True)
     offsets = (-2, -1, 1, 2)
     xs = [shifted(x, j) for j in offsets]
     ys = [shifted(y, j) for j in offsets]
@@ -228,6 +339,23 @@ def noise_sigma(x: np.ndarray, y: np.ndarray) -> np.ndarray:
             wsum = wsum + w * w
         r = np.abs(y - pred) / np.sqrt(1.0 + wsum)
         return 1.4826 * np.nanmedian(r, axis=-1)
+
+
+def row_median(a: np.ndarray, *, inplace: bool = False) -> np.ndarray:
+    """Median over the last axis of finite values (``np.median`` without its NaN scan).
+
+    ``inplace=True`` partitions ``a`` itself (reordering its rows) instead of a copy.
+    """
+    n = a.shape[-1]
+    k = n // 2
+    if inplace:
+        a.partition(k, axis=-1)
+        part = a
+    else:
+        part = np.partition(a, k, axis=-1)
+    if n % 2:
+        return part[..., k]
+    return 0.5 * (part[..., :k].max(axis=-1) + part[..., k])
 
 
 def interp_rows(xq: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -75,9 +75,9 @@ def derivative_arrays(
     xs, ys, order = _arrays.compact(x, y)
     coef, var = _arrays.local_poly(xs, ys, window, 2)
     return Derivatives(
-        d1=_arrays.scatter(coef[..., 1], order),
-        d2=_arrays.scatter(2.0 * coef[..., 2], order),
-        d1_unit_err=_arrays.scatter(np.sqrt(var[..., 1]), order),
+        d1=_arrays.scatter(coef[1], order),
+        d2=_arrays.scatter(2.0 * coef[2], order),
+        d1_unit_err=_arrays.scatter(np.sqrt(var[1]), order),
         window=float(window),
     )
 

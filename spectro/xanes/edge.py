@@ -138,8 +138,7 @@ def e0_crossing_arrays(
                 norm = np.asarray(norm)[..., cols[0] : cols[-1] + 1]
         else:
             norm = np.where((energy >= search[0]) & (energy <= search[1]), norm, np.nan)
-    x, y = _arrays.as_rows(energy, norm)
-    xs, ys, _ = _arrays.compact(x, y)
+    xs, ys, finite = _arrays.prepare(energy, norm)
     n = xs.shape[-1]
     if n < 2:
         nan = np.full(ys.shape[:-1], np.nan)
@@ -148,21 +147,21 @@ def e0_crossing_arrays(
             window=float(smooth), sigma=nan,
         )
     if sigma is None:
-        sigma = _arrays.noise_sigma(xs, ys)
-    coef, _ = _arrays.local_poly(xs, ys, smooth, 2, orders=(0, 2))
-    s, curv = coef[..., 0], 2.0 * coef[..., 2]
+        sigma = _arrays.noise_sigma(xs, ys, finite=finite)
+    coef, _ = _arrays.local_poly(xs, ys, smooth, 2, orders=(0, 2), finite=finite)
+    s, curv = coef[0], 2.0 * coef[2]
     valid = np.isfinite(s)
     above = np.where(valid, s >= level, False)
-    idx = np.arange(n)
-    k_max = _arrays.max_offset(xs, persist, limit=256)
+    k_max = min(_arrays.max_offset(xs, persist, limit=256), n - 1)
+    x1 = _arrays.one_row(xs)  # 1-D when all rows share one grid
     stays = above.copy()
-    reach = np.zeros_like(above)
+    reach = np.zeros(x1.shape, bool)
     for k in range(1, k_max + 1):
-        xk, ak = _arrays.shifted(xs, k), _arrays.shifted(np.where(above, 1.0, 0.0), k)
+        gap = x1[..., k:] - x1[..., :-k]
         with np.errstate(invalid="ignore"):
-            within = np.isfinite(xk) & (xk - xs <= persist)
-            reach |= np.isfinite(xk) & (xk - xs >= persist)
-        stays &= ~within | (ak > 0.5)
+            within = gap <= persist
+            reach[..., :-k] |= gap >= persist
+        stays[..., :-k] &= ~within | above[..., k:]
     stays &= reach
     prev_below = np.concatenate(
         [np.zeros(above.shape[:-1] + (1,), bool), ~above[..., :-1] & valid[..., :-1]],
@@ -172,11 +171,16 @@ def e0_crossing_arrays(
     found = start.any(axis=-1)
     j = np.argmax(start, axis=-1)
     p = max(1, _arrays.max_offset(xs, smooth))
-    crosses = (ys[..., :-1] < level) & (ys[..., 1:] >= level)
-    dist = np.abs(idx[:-1] - (j[..., None] - 1)).astype(float)
-    dist = np.where(crosses & (dist <= p + 1), dist, np.inf)
-    i = np.argmin(dist, axis=-1)
-    found &= np.isfinite(np.min(dist, axis=-1))
+    # data intervals [i, i + 1] crossing the level, nearest to j - 1 (within p + 1)
+    off = np.arange(-(p + 1), p + 2)
+    cand = np.clip(j[..., None] - 1 + off, 0, n - 2)
+    crosses = j[..., None] - 1 + off == cand  # inside the data
+    crosses &= np.take_along_axis(ys, cand, -1) < level
+    crosses &= np.take_along_axis(ys, cand + 1, -1) >= level
+    dist = np.where(crosses, np.abs(off).astype(float), np.inf)
+    best = np.argmin(dist, axis=-1)
+    i = _take(cand, best)
+    found &= np.isfinite(_take(dist, best))
     x0, x1 = _take(xs, i), _take(xs, i + 1)
     y0, y1 = _take(ys, i), _take(ys, i + 1)
     h = x1 - x0
@@ -212,6 +216,48 @@ def _vertex(x0, x1, x2, d0, d1, d2):
     with np.errstate(all="ignore"):
         v = x1 - 0.5 * ((x1 - x0) * a - (x1 - x2) * b) / (a - b)
     return np.where(np.isfinite(v), np.clip(v, x0, x2), x1)
+
+
+def _columns(n: int, nvalid, x, search):
+    """Points where the derivative maximum may lie: not in the first and last 2 %, in ``search``."""
+    idx = np.arange(n)
+    edge = np.maximum(2, np.ceil(0.02 * nvalid))
+    ok = (idx >= edge) & (idx < nvalid - edge)
+    if search is not None:
+        ok &= (x >= search[0]) & (x <= search[1])
+    return ok
+
+
+def _argmax_shared(xs, d, search):
+    """Index of the derivative maximum when all rows share one grid without missing points.
+
+    Only the allowed columns are scanned; returns (None, None) when a
+    derivative there is NaN. ``d`` is overwritten outside the allowed columns
+    and their two neighbours.
+    """
+    x1, n = _arrays.one_row(xs), xs.shape[-1]
+    cols = np.flatnonzero(_columns(n, n, x1, search))
+    if cols.size == 0 or cols[-1] - cols[0] + 1 != cols.size:
+        return None, None
+    a, b = cols[0], cols[-1] + 1  # 2 <= a < b <= n - 2
+    # argmax of the contiguous rows (a column slice would be copied): mask
+    # the excluded columns, keeping the two that can be neighbours
+    keep = d[..., [a - 1, b]]
+    d[..., :a] = -np.inf
+    d[..., b:] = -np.inf
+    k = np.argmax(d, axis=-1)
+    d[..., [a - 1, b]] = keep
+    if not np.isfinite(_take(d, k)).all():  # argmax stops at the first NaN
+        return None, None
+    return k, np.ones(k.shape, bool)
+
+
+def _argmax_rows(xs, ys, d, search):
+    """Index of the derivative maximum of each row (any grid, missing points)."""
+    nvalid = np.isfinite(ys).sum(axis=-1)[..., None]
+    ok = np.isfinite(d) & _columns(xs.shape[-1], nvalid, xs, search)
+    dd = np.where(ok, d, -np.inf)
+    return np.argmax(dd, axis=-1), ok.any(axis=-1), dd
 
 
 def e0_derivative_arrays(
@@ -255,20 +301,21 @@ def e0_derivative_arrays(
     >>> round(float(e0_derivative_arrays(e, mu).e0), 2)
     8333.1
     """
-    x, y = _arrays.as_rows(energy, mu)
-    xs, ys, _ = _arrays.compact(x, y)
+    xs, ys, finite = _arrays.prepare(energy, mu)
+    return _derivative_max(
+        xs, ys, finite, window=window, search=search, first=first, sigma=sigma
+    )
+
+
+def _derivative_max(xs, ys, finite, *, window, search, first, sigma) -> EdgePosition:
+    """:func:`e0_derivative_arrays` on rows from :func:`spectro.xanes._arrays.prepare`."""
     n = xs.shape[-1]
-    coef, var = _arrays.local_poly(xs, ys, window, 2, orders=(1,))
-    d = coef[..., 1]
-    nvalid = np.isfinite(ys).sum(axis=-1)[..., None]
-    idx = np.arange(n)
-    edge = np.maximum(2, np.ceil(0.02 * nvalid))
-    ok = np.isfinite(d) & (idx >= edge) & (idx < nvalid - edge)
-    if search is not None:
-        ok &= (xs >= search[0]) & (xs <= search[1])
-    found = ok.any(axis=-1)
-    dd = np.where(ok, d, -np.inf)
-    k = np.argmax(dd, axis=-1)
+    coef, var = _arrays.local_poly(xs, ys, window, 2, orders=(1,), finite=finite)
+    d = coef[1]
+    use_shared = finite and first is None and _arrays.one_row(xs).ndim == 1
+    k, found = _argmax_shared(xs, d, search) if use_shared else (None, None)
+    if k is None:
+        k, found, dd = _argmax_rows(xs, ys, d, search)
     if first is not None:
         peak = (dd >= _arrays.shifted(dd, -1)) & (dd >= _arrays.shifted(dd, 1))
         peak &= dd >= first * np.take_along_axis(dd, k[..., None], -1)
@@ -278,9 +325,9 @@ def e0_derivative_arrays(
     d0, d1, d2 = _take(d, k - 1), _take(d, k), _take(d, k + 1)
     e0 = _vertex(x0, x1, x2, d0, d1, d2)
     if sigma is None:
-        sigma = _arrays.noise_sigma(xs, ys)
+        sigma = _arrays.noise_sigma(xs, ys, finite=finite)
     sigma = np.broadcast_to(np.asarray(sigma, float), e0.shape)
-    dsig = sigma * np.sqrt(_take(var[..., 1], k))
+    dsig = sigma * np.sqrt(_take(var[1], k))
     eps = np.where(dsig > 0, dsig, 1e-12)
     grads = [
         (_vertex(x0, x1, x2, d0 + eps, d1, d2) - e0) / eps,

@@ -27,24 +27,30 @@ windows actually used are returned per spectrum. A window with fewer points
 than its fit needs gives NaN for that spectrum and a
 :class:`~spectro.errors.MissingRegionWarning`.
 
-All spectra are fitted at once: weighted normal equations whose weights are
-0 outside the window and at missing points (NaN), solved with
-``numpy.linalg.solve`` on the stacked systems. The edge-step uncertainty is
-propagated from the fit covariances with the noise estimated from the
-high-frequency residual.
+All spectra are fitted at once: normal equations of the stacked systems,
+inverted with ``numpy.linalg.inv``. On one shared grid without missing
+points each window is an index range per spectrum: the sums are matrix
+products of the spectra with powers of the energy, and those of the
+pre-edge line over the post-edge window come from its coefficients.
+Otherwise 0/1 weights mark the windows and the missing points (NaN). The
+edge-step uncertainty is propagated from the fit covariances with the noise
+estimated from the high-frequency residual. ``flat``, ``pre_edge`` and
+``post_edge`` are built from the coefficients when first used.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import xarray as xr
 
 from ..errors import DataError, MissingRegionWarning
 from . import _arrays, _xr
-from .edge import e0_derivative_arrays
+from .derivative import DERIVATIVE_WINDOW
+from .edge import _derivative_max
 
 __all__ = ["DEFAULT_WINDOWS", "Normalization", "normalize", "normalize_arrays"]
 
@@ -61,7 +67,8 @@ class Normalization:
     ----------
     norm, flat, pre_edge, post_edge : ndarray, shape (..., n)
         Normalized and flattened spectra, pre-edge line and post-edge curve
-        (in units of the input).
+        (in units of the input). ``flat``, ``pre_edge`` and ``post_edge``
+        are computed from the fitted coefficients on first access.
     edge_step, edge_step_err : ndarray, shape (...)
         Edge jump at E0 and its 1-sigma uncertainty (input units).
     level_err : ndarray, shape (...)
@@ -76,12 +83,16 @@ class Normalization:
         Windows actually used, eV relative to ``e0`` (after clipping).
     nnorm, nvict, npre : int
         Orders used.
+    pre_coef, post_coef : ndarray, shape (..., npre + 1) and (..., nnorm + 1)
+        Coefficients of the pre-edge line (of ``mu * E**nvict``) and of the
+        post-edge polynomial, in powers of ``(E - origin) / 100 eV``.
+    origin : float
+        Energy origin of the polynomials, eV.
+    energy : ndarray, shape (n,) or (..., n)
+        Energies of the points, eV (NaN = no point).
     """
 
     norm: np.ndarray
-    flat: np.ndarray
-    pre_edge: np.ndarray
-    post_edge: np.ndarray
     edge_step: np.ndarray
     edge_step_err: np.ndarray
     level_err: np.ndarray
@@ -94,6 +105,52 @@ class Normalization:
     nnorm: int
     nvict: float
     npre: int
+    pre_coef: np.ndarray = field(repr=False)
+    post_coef: np.ndarray = field(repr=False)
+    origin: float = field(repr=False)
+    energy: np.ndarray = field(repr=False)
+
+    @cached_property
+    def _u(self) -> np.ndarray:
+        return (self.energy - self.origin) / _SCALE
+
+    @cached_property
+    def pre_edge(self) -> np.ndarray:
+        """Pre-edge line, input units (NaN where there is no point)."""
+        line = _polyval(self.pre_coef, self._u)
+        if self.nvict:
+            with _arrays.quiet():
+                line = line / self.energy**self.nvict
+        return line
+
+    @cached_property
+    def post_edge(self) -> np.ndarray:
+        """Pre-edge line plus post-edge polynomial, input units."""
+        return self.pre_edge + _polyval(self.post_coef, self._u)
+
+    @cached_property
+    def flat(self) -> np.ndarray:
+        """``norm`` with the post-edge curvature removed above E0."""
+        with _arrays.quiet():
+            curve = _polyval(self.post_coef, self._u) / self.edge_step[..., None]
+            above = self.energy >= self.e0[..., None]
+        return np.where(above, self.norm - curve + 1.0, self.norm)
+
+
+def _solve(s, t, count, order):
+    """Normal equations from power sums ``s`` (..., 2 order + 1) and ``t`` (..., order + 1).
+
+    Returns (coef, inverse normal matrix, ok); ``ok`` needs more than
+    ``order`` points (``count``).
+    """
+    idx = np.arange(order + 1)
+    a = s[..., idx[:, None] + idx[None, :]]
+    enough = count > order
+    a = np.where(enough[..., None, None], a, np.eye(order + 1))
+    inv = np.linalg.inv(a)
+    coef = np.einsum("...ij,...j->...i", inv, t)
+    coef = np.where(enough[..., None], coef, np.nan)
+    return coef, inv, enough
 
 
 def _polyfit(u, y, w, order):
@@ -109,17 +166,16 @@ def _polyfit(u, y, w, order):
         s = w @ up
         t = wy @ up[:, : order + 1]
     else:
-        up = np.where(w[..., None] > 0, u[..., None], 0.0) ** powers
-        s = np.einsum("...n,...nk->...k", w, up)
-        t = np.einsum("...n,...nk->...k", wy, up[..., : order + 1])
-    idx = np.arange(order + 1)
-    a = s[..., idx[:, None] + idx[None, :]]
-    enough = np.sum(w > 0, axis=-1) > order
-    a = np.where(enough[..., None, None], a, np.eye(order + 1))
-    inv = np.linalg.inv(a)
-    coef = np.einsum("...ij,...j->...i", inv, t)
-    coef = np.where(enough[..., None], coef, np.nan)
-    return coef, inv, enough
+        u = np.where(w > 0, u, 0.0)
+        wu = w  # w * u**k, one power at a time
+        s, t = [], []
+        for k in powers:
+            s.append(np.sum(wu, axis=-1))
+            if k <= order:
+                t.append(np.einsum("...n,...n->...", wu, wy))
+            wu = wu * u
+        s, t = np.stack(s, -1), np.stack(t, -1)
+    return _solve(s, t, np.sum(w > 0, axis=-1), order)
 
 
 def _at(coef, inv, u0):
@@ -129,32 +185,38 @@ def _at(coef, inv, u0):
 
 
 def _polyval(coef, u):
-    if u.ndim == 1:
-        return coef @ (u[None, :] ** np.arange(coef.shape[-1])[:, None])
-    out = np.zeros(np.broadcast_shapes(coef.shape[:-1] + (1,), np.shape(u)))
-    for k in range(coef.shape[-1] - 1, -1, -1):
-        out = out * u + coef[..., k : k + 1]
+    """``sum(coef[..., k] * u**k)`` by Horner's rule, in place (``u`` (n,) or (..., n))."""
+    shape = np.broadcast_shapes(coef.shape[:-1] + (1,), np.shape(u))
+    top = coef.shape[-1] - 1
+    if top == 0:
+        return np.broadcast_to(coef, shape).copy()
+    out = np.multiply(coef[..., top:], u)
+    for k in range(top - 1, 0, -1):
+        out += coef[..., k : k + 1]
+        out *= u
+    out += coef[..., :1]
     return out
 
 
-def _window(rel, valid, lo, hi, grid=None, e0=None):
-    """Points of a fit window, with larch's index rule.
+def _bounds(grid, e0, lo, hi):
+    """Index range [start, end) of a fit window on a shared grid, larch's rule.
 
-    From the last point at or below ``lo`` (the first point if none) up to,
-    but excluding, the point nearest ``hi``. With a shared grid and no
-    missing point, the limits are found by binary search.
+    From the last point at or below ``e0 + lo`` (the first point if none) up
+    to, but excluding, the point nearest ``e0 + hi`` (binary search).
     """
-    if grid is not None:
-        n = grid.size
-        start = np.clip(np.searchsorted(grid, e0 + lo, side="right") - 1, 0, n - 1)
-        right = np.clip(np.searchsorted(grid, e0 + hi), 1, n - 1)
-        end = np.where(
-            np.abs(grid[right - 1] - (e0 + hi)) <= np.abs(grid[right] - (e0 + hi)),
-            right - 1,
-            right,
-        )
-        idx = np.arange(n)
-        return (idx >= start[..., None]) & (idx < end[..., None])
+    n = grid.size
+    start = np.clip(np.searchsorted(grid, e0 + lo, side="right") - 1, 0, n - 1)
+    right = np.clip(np.searchsorted(grid, e0 + hi), 1, n - 1)
+    end = np.where(
+        np.abs(grid[right - 1] - (e0 + hi)) <= np.abs(grid[right] - (e0 + hi)),
+        right - 1,
+        right,
+    )
+    return start, np.maximum(end, start)
+
+
+def _window(rel, valid, lo, hi):
+    """Points of a fit window (boolean mask), with the rule of :func:`_bounds`."""
     r = np.where(valid, rel, np.nan)
     with _arrays.quiet():
         below = np.where(r <= lo[..., None], r, -np.inf).max(axis=-1)
@@ -163,6 +225,82 @@ def _window(rel, valid, lo, hi, grid=None, e0=None):
         dist = np.where(valid, np.abs(r - hi[..., None]), np.inf)
         end = np.take_along_axis(r, np.argmin(dist, axis=-1)[..., None], -1)[..., 0]
         return valid & (r >= start[..., None]) & (r < end[..., None])
+
+
+def _range_sums(y, basis, start, end):
+    """``sum(y[r, i] * basis[i], i = start[r] .. end[r] - 1)`` for every row ``r``.
+
+    ``y`` is (rows, n), ``basis`` (n, k). One matrix product over the columns
+    that any row uses, minus the columns at both ends outside a row's range.
+    """
+    lo, hi = int(start.min()), int(end.max())
+    out = y[:, lo:hi] @ basis[lo:hi]
+    for a, b, outside in (
+        (lo, int(start.max()), lambda i: i < start[:, None]),
+        (int(end.min()), hi, lambda i: i >= end[:, None]),
+    ):
+        if b > a:
+            part = np.where(outside(np.arange(a, b)), y[:, a:b], 0.0)
+            out -= part @ basis[a:b]
+    return out
+
+
+def _cumulative(columns):
+    """Prefix sums of columns (n, k) with a leading zero row: sums over [a, b) are C[b] - C[a]."""
+    return np.concatenate([np.zeros((1, columns.shape[1])), np.cumsum(columns, 0)])
+
+
+def _fit_shared(grid, y, e0, used, origin, npre, order, nvict):
+    """Pre- and post-edge fits of spectra (..., n) on one grid without missing points.
+
+    Returns the two fits (coef, inverse normal matrix, ok).
+    """
+    n = grid.size
+    lead = y.shape[:-1]
+    rows = y.reshape(-1, n)
+    e0 = e0.reshape(-1)
+    u = (grid - origin) / _SCALE
+    ev = grid**nvict if nvict else np.ones(n)
+    powers = u[:, None] ** np.arange(2 * max(npre, order) + 1)
+    cum = _cumulative(powers)
+    cum_ev = _cumulative(powers / ev[:, None]) if nvict else cum
+    pre_s, pre_e = _bounds(grid, e0, used["pre1"].reshape(-1), used["pre2"].reshape(-1))
+    post_s, post_e = _bounds(
+        grid, e0, used["norm1"].reshape(-1), used["norm2"].reshape(-1)
+    )
+    # pre-edge: mu * E**nvict against powers of u
+    s = cum[pre_e, : 2 * npre + 1] - cum[pre_s, : 2 * npre + 1]
+    t = _range_sums(rows, powers[:, : npre + 1] * ev[:, None], pre_s, pre_e)
+    pre_c, pre_inv, pre_ok = _solve(s, t, pre_e - pre_s, npre)
+    # post-edge: mu - pre_edge, the sums of pre_edge from its coefficients
+    s = cum[post_e, : 2 * order + 1] - cum[post_s, : 2 * order + 1]
+    t = _range_sums(rows, powers[:, : order + 1], post_s, post_e)
+    sums_ev = cum_ev[post_e] - cum_ev[post_s]
+    for j in range(npre + 1):
+        t -= pre_c[:, j : j + 1] * sums_ev[:, j : j + order + 1]
+    post_c, post_inv, post_ok = _solve(s, t, post_e - post_s, order)
+    return (
+        tuple(a.reshape(lead + a.shape[1:]) for a in (pre_c, pre_inv, pre_ok)),
+        tuple(a.reshape(lead + a.shape[1:]) for a in (post_c, post_inv, post_ok)),
+    )
+
+
+def _fit_rows(u_energy, x, y, e0, used, origin, npre, order, nvict):
+    """Pre- and post-edge fits with 0/1 window weights (any grid, missing points).
+
+    ``u_energy`` is the 1-D shared grid or ``x``. Returns the two fits
+    (coef, inverse normal matrix, ok) and the pre-edge line.
+    """
+    valid = np.isfinite(y)
+    rel = x - e0[..., None]
+    wpre = _window(rel, valid, used["pre1"], used["pre2"]).astype(float)
+    wpost = _window(rel, valid, used["norm1"], used["norm2"]).astype(float)
+    u = (u_energy - origin) / _SCALE
+    ev = np.where(valid, x, 1.0) ** nvict if nvict else 1.0
+    pre = _polyfit(u, y * ev, wpre, npre)
+    pre_edge = _polyval(pre[0], u) / ev
+    post = _polyfit(u, y - pre_edge, wpost, order)
+    return pre, post, pre_edge
 
 
 def _nnorm_default(span: np.ndarray) -> int:
@@ -225,23 +363,23 @@ def normalize_arrays(
         raise DataError(f"nnorm must be 0, 1, 2 or 3, not {nnorm}")
     if npre not in (0, 1):
         raise DataError(f"npre must be 0 or 1, not {npre}")
-    x, y = _arrays.as_rows(energy, mu)
-    lead = y.shape[:-1]
-    xs, ys, _ = _arrays.compact(x, y)
-    sigma_mu = _arrays.noise_sigma(xs, ys)
+    xs, ys, shared = _arrays.prepare(energy, mu)
+    lead = ys.shape[:-1]
+    sigma_mu = _arrays.noise_sigma(xs, ys, finite=shared)
     if e0 is None:
-        e0 = e0_derivative_arrays(x, y, sigma=sigma_mu).e0
+        e0 = _derivative_max(
+            xs, ys, shared, window=DERIVATIVE_WINDOW, search=None, first=None, sigma=sigma_mu
+        ).e0
     e0 = np.broadcast_to(np.asarray(e0, dtype=float), lead)
-    valid = np.isfinite(y)
     e_in = np.asarray(energy, dtype=float)
-    shared = e_in.ndim == 1 and bool(valid.all()) and bool(np.isfinite(e_in).all())
+    x, y = (xs, ys) if shared else _arrays.as_rows(energy, mu)
     if shared:
         emin = np.full(lead, e_in.min())
         emax = np.full(lead, e_in.max())
     else:
         with _arrays.quiet():
-            emin = np.nanmin(np.where(valid, x, np.nan), axis=-1)
-            emax = np.nanmax(np.where(valid, x, np.nan), axis=-1)
+            emin = np.nanmin(x, axis=-1)
+            emax = np.nanmax(x, axis=-1)
     n2 = np.where(norm2 < 0, emax - e0 + norm2, norm2)
     p1, p2 = min(pre1, pre2), max(pre1, pre2)
     used = {
@@ -253,29 +391,28 @@ def normalize_arrays(
     order = (
         _nnorm_default(used["norm2"] - used["norm1"]) if nnorm is None else int(nnorm)
     )
-
-    grid = e_in if shared and np.isfinite(e0).all() else None
-    rel = None if grid is not None else x - e0[..., None]
-    wpre = _window(rel, valid, used["pre1"], used["pre2"], grid, e0).astype(float)
-    wpost = _window(rel, valid, used["norm1"], used["norm2"], grid, e0).astype(float)
     origin = float(np.nanmean(e0)) if np.isfinite(e0).any() else 0.0
-    u = (e_in - origin) / _SCALE if shared else (x - origin) / _SCALE
     u0 = (e0 - origin) / _SCALE
+    on_grid = shared and bool(np.isfinite(e0).all())
     with _arrays.quiet():
-        ev = np.where(valid, x, 1.0) ** nvict if nvict else 1.0
-        pre_c, pre_inv, pre_ok = _polyfit(u, y * ev, wpre, npre)
-        pre_edge = _polyval(pre_c, u) / ev
-        post_c, post_inv, post_ok = _polyfit(u, y - pre_edge, wpost, order)
-        post_poly = _polyval(post_c, u)
+        if on_grid:
+            pre, post = _fit_shared(e_in, y, e0, used, origin, npre, order, nvict)
+        else:
+            pre, post, pre_edge = _fit_rows(
+                e_in if shared else x, x, y, e0, used, origin, npre, order, nvict
+            )
+        (pre_c, pre_inv, pre_ok), (post_c, post_inv, post_ok) = pre, post
         step, var_post = _at(post_c, post_inv, u0)
         _, var_pre = _at(pre_c, pre_inv, u0)
         e0_pow = np.where(np.isfinite(e0), e0, 1.0) ** nvict
         var_pre0 = sigma_mu**2 * var_pre * e0_pow**-2
         var_step = sigma_mu**2 * var_post + var_pre0
-        norm = (y - pre_edge) / step[..., None]
-        flat_curve = post_poly / step[..., None]
-        flat = np.where(x >= e0[..., None], norm - flat_curve + 1.0, norm)
-        post_edge = pre_edge + post_poly
+        if on_grid:
+            pre_edge = _polyval(pre_c, (e_in - origin) / _SCALE)
+            if nvict:
+                pre_edge /= e_in**nvict
+        norm = np.subtract(y, pre_edge, out=pre_edge if on_grid else None)
+        norm /= step[..., None]
     bad = ~(pre_ok & post_ok)
     if bad.any():
         warnings.warn(
@@ -287,15 +424,8 @@ def normalize_arrays(
             stacklevel=2,
         )
     step_abs = np.abs(step)
-    if not valid.all():
-        norm, flat, pre_edge, post_edge = (
-            np.where(valid, a, np.nan) for a in (norm, flat, pre_edge, post_edge)
-        )
     return Normalization(
         norm=norm,
-        flat=flat,
-        pre_edge=pre_edge,
-        post_edge=post_edge,
         edge_step=step,
         edge_step_err=np.sqrt(var_step),
         level_err=np.sqrt(var_pre0 + 0.64 * var_step) / step_abs,
@@ -308,6 +438,10 @@ def normalize_arrays(
         nnorm=order,
         nvict=float(nvict),
         npre=int(npre),
+        pre_coef=pre_c,
+        post_coef=post_c,
+        origin=origin,
+        energy=e_in if shared else x,
     )
 
 

@@ -37,7 +37,8 @@ defaults suit the Ni K pre-edge near 8333 eV on a calibrated scale.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import xarray as xr
@@ -77,9 +78,12 @@ class PreedgeCentroid:
     height : ndarray, shape (...)
         Maximum of the baseline-subtracted signal in ``peak_range``.
     baseline : ndarray, shape (..., n)
-        Baseline (NaN outside ``fit_range``).
+        Baseline (NaN outside ``fit_range``), built on first access.
     fit_range, peak_range : tuple of float
     form : str
+    baseline_part : ndarray, shape (..., m)
+        Baseline on the columns ``columns`` of the input.
+    columns : slice
     """
 
     centroid: np.ndarray
@@ -87,10 +91,17 @@ class PreedgeCentroid:
     area: np.ndarray
     area_err: np.ndarray
     height: np.ndarray
-    baseline: np.ndarray
     fit_range: tuple[float, float]
     peak_range: tuple[float, float]
     form: str
+    baseline_part: np.ndarray = field(repr=False)
+    columns: slice = field(repr=False)
+    n_points: int = field(repr=False)
+
+    @cached_property
+    def baseline(self) -> np.ndarray:
+        """Baseline on the input's energy axis (NaN outside ``fit_range``)."""
+        return _embed(self.baseline_part, self.columns, self.n_points)
 
 
 def _tail(e, edge, width, form):
@@ -153,8 +164,8 @@ def preedge_centroid_arrays(
     plo, phi = peak_range
     energy = np.asarray(energy, dtype=float)
     if sigma is None:
-        xa, ya, _ = _arrays.compact(*_arrays.as_rows(energy, norm))
-        sigma = _arrays.noise_sigma(xa, ya)
+        xa, ya, finite = _arrays.prepare(energy, norm)
+        sigma = _arrays.noise_sigma(xa, ya, finite=finite)
     full = np.asarray(norm).shape[-1]
     cols = slice(None)
     if energy.ndim == 1:
@@ -188,8 +199,18 @@ def preedge_centroid_arrays(
     a = np.where(ok[..., None, None], a, np.eye(len(basis)))
     coef = np.linalg.solve(a, t[..., None])[..., 0]
     base = sum(coef[..., k, None] * basis[k] for k in range(len(basis)))
-    r = np.where(peak, y - base, np.nan)
-    xs, rs, _ = _arrays.compact(np.where(peak, x, np.nan), r)
+    pcols = np.flatnonzero((energy >= max(lo, plo)) & (energy <= min(hi, phi)))
+    if (
+        energy.ndim == 1
+        and pcols.size
+        and pcols[-1] - pcols[0] + 1 == pcols.size
+        and _arrays.all_finite(y)
+    ):  # one grid, no missing point: the peak is a block of columns
+        part = slice(pcols[0], pcols[-1] + 1)
+        xs, rs = x[..., part], y[..., part] - base[..., part]
+    else:
+        r = np.where(peak, y - base, np.nan)
+        xs, rs, _ = _arrays.compact(np.where(peak, x, np.nan), r)
     dx = np.diff(xs, axis=-1)
     mid_r = 0.5 * (rs[..., 1:] + rs[..., :-1])
     mid_x = 0.5 * (xs[..., 1:] + xs[..., :-1])
@@ -217,10 +238,12 @@ def preedge_centroid_arrays(
         area=np.where(fail, nan, area),
         area_err=np.where(fail, nan, area_err),
         height=np.where(fail | ~np.isfinite(height), nan, height),
-        baseline=_embed(np.where(inside, base, np.nan), cols, full),
         fit_range=(float(lo), float(hi)),
         peak_range=(float(plo), float(phi)),
         form=form,
+        baseline_part=np.where(inside, base, np.nan),
+        columns=cols,
+        n_points=full,
     )
 
 
