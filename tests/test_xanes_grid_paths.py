@@ -119,3 +119,66 @@ def test_preedge_centroid_same_on_both_paths(spectra):
         )
     np.testing.assert_array_equal(np.isnan(general.baseline), np.isnan(fast.baseline))
     np.testing.assert_allclose(general.baseline, fast.baseline, rtol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def nonuniform():
+    """Spectra on one shared grid: coarse, fine through the edge, coarse again."""
+    e = np.concatenate(
+        [np.arange(8200.0, 8320.0, 2.0), np.arange(8320.0, 8360.0, 0.4), np.arange(8360.0, 8700.0, 2.0)]
+    )
+    ds = spectro.simulate.xanes(
+        valence=np.linspace(2.0, 3.0, N), energy=e, n_scans=N, noise=0.003, seed=5
+    )
+    mu = ds.mu.values
+    return e, mu, np.broadcast_to(e, mu.shape).copy()
+
+
+@pytest.mark.parametrize("width, degree", [(0.5, 2), (1.5, 2), (5.0, 2), (3.0, 1), (9.0, 3)])
+def test_local_fits_on_shared_nonuniform_grid(nonuniform, width, degree):
+    e, mu, rows = nonuniform
+    assert _arrays.uniform_step(e, mu) is None
+    coef, var = _arrays.local_poly(np.broadcast_to(e, mu.shape), mu, width, degree)
+    coef_g, var_g = _arrays.local_poly(rows, mu, width, degree)
+    for k in range(degree + 1):
+        np.testing.assert_allclose(coef[k], coef_g[k], rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(var[k], var_g[k], rtol=1e-9)
+    some, _ = _arrays.local_poly(
+        np.broadcast_to(e, mu.shape), mu, width, degree, orders=(1,), finite=True
+    )
+    assert some[0] is None
+    np.testing.assert_allclose(some[1], coef_g[1], rtol=1e-9, atol=1e-9)
+
+
+def test_local_fits_on_short_shared_grid_are_nan_like_general_path():
+    e = np.array([1.0, 1.5, 3.0])
+    mu = np.array([[1.0, 2.0, 4.0], [0.0, 1.0, -1.0]])
+    coef, _ = _arrays.local_poly(e, mu, 0.2, 3)
+    coef_g, _ = _arrays.local_poly(np.broadcast_to(e, mu.shape).copy(), mu, 0.2, 3)
+    assert np.isnan(coef_g[0]).all()
+    for k in range(4):
+        np.testing.assert_array_equal(coef[k], coef_g[k])
+
+
+def test_kernels_on_shared_nonuniform_grid(nonuniform):
+    e, mu, rows = nonuniform
+    np.testing.assert_allclose(
+        _arrays.noise_sigma(np.broadcast_to(e, mu.shape), mu),
+        _arrays.noise_sigma(rows, mu),
+        rtol=1e-9,
+    )
+    fast, general = normalize_arrays(e, mu), normalize_arrays(rows, mu)
+    for name in ("e0", "edge_step", "edge_step_err", "sigma", "norm"):
+        np.testing.assert_allclose(
+            getattr(fast, name), getattr(general, name), rtol=1e-9, atol=1e-9
+        )
+    fast, general = e0_derivative_arrays(e, mu), e0_derivative_arrays(rows, mu)
+    np.testing.assert_allclose(fast.e0, general.e0, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(fast.e0_err, general.e0_err, rtol=1e-9)
+    n = normalize_arrays(e, mu)
+    fast = preedge_centroid_arrays(e, n.norm, sigma=n.sigma)
+    general = preedge_centroid_arrays(rows, n.norm, sigma=n.sigma)
+    for name in ("centroid", "centroid_err", "area", "area_err"):
+        np.testing.assert_allclose(
+            getattr(fast, name), getattr(general, name), rtol=1e-9, atol=1e-12
+        )

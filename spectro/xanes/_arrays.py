@@ -151,6 +151,9 @@ def local_poly(
     last ``m`` points, where the window is cut by the end of the data, come
     from the general path, whose weights are computed once for that grid;
     their ``inv_diag`` is that of the full window, a slight underestimate).
+    When all rows share one non-uniform grid without missing points, the
+    fit weights of every point are computed once for that grid and applied
+    to all rows as a band of multiply-adds (:func:`apply_band`).
     Rows must be compacted.
 
     Returns
@@ -189,11 +192,65 @@ def local_poly(
             for k in wanted:
                 coef[k][..., ends] = c_end[..., k]
         return coef, [np.broadcast_to(v, y.shape) for v in inv_diag]
+    x1 = one_row(x)
+    if x1.ndim == 1 and np.isfinite(x1).all() and (finite or all_finite(y)):
+        weights, inv_diag = _grid_weights(tuple(x1.tolist()), width, degree)
+        wanted = range(degree + 1) if orders is None else orders
+        coef = [
+            apply_band(y, weights[..., k]) if k in wanted else None
+            for k in range(degree + 1)
+        ]
+        return coef, [np.broadcast_to(inv_diag[:, k], y.shape) for k in range(degree + 1)]
     coef, inv_diag = _local_poly_general(x, y, width, degree)
     return (
         [coef[..., k] for k in range(degree + 1)],
         [inv_diag[..., k] for k in range(degree + 1)],
     )
+
+
+def apply_band(y: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``out[..., i] = sum_j weights[j, i] * y[..., i + j - m]`` for a band of 2 m + 1 offsets.
+
+    ``weights`` (2 m + 1, n) holds per-column weights; terms beyond the
+    ends of the rows are left out. A NaN weight makes that column NaN.
+    """
+    m = weights.shape[0] // 2
+    n = y.shape[-1]
+    out = y * weights[m]
+    for j in range(-m, m + 1):
+        lo, hi = max(0, -j), min(n, n - j)
+        if j == 0 or hi <= lo:
+            continue
+        out[..., lo:hi] += y[..., lo + j : hi + j] * weights[j + m, lo:hi]
+    return out
+
+
+@lru_cache(maxsize=16)
+def _grid_weights(x: tuple, width: float, degree: int) -> tuple[np.ndarray, np.ndarray]:
+    """Weights and ``inv_diag`` of the local fits at every point of one grid ``x``.
+
+    Returns ``weights`` (2 m + 1, n, degree + 1), the weight of
+    ``y[i + j - m]`` in the coefficients at point ``i``, and ``inv_diag``
+    (n, degree + 1), as :func:`_local_poly_general` gives them for any row
+    on ``x``. The fits are linear in ``y`` with weights set by the grid, and
+    a fit only sees offsets ``-m..m``: row ``c`` of the comb ``y_p = 1``
+    for ``p = c (mod 2 m + 1)`` holds, at point ``i``, the weight of the
+    one offset ``j`` in the window with ``i + j - m = c (mod 2 m + 1)``.
+    """
+    grid = np.asarray(x, dtype=float)
+    n = grid.size
+    m = max(max_offset(grid, 0.5 * width), degree // 2 + 1)
+    band = 2 * m + 1
+    comb = (np.arange(n)[None, :] % band == np.arange(band)[:, None]).astype(float)
+    unit, inv_diag = _local_poly_general(
+        np.broadcast_to(grid, comb.shape), comb, width, degree
+    )
+    row = (np.arange(n)[None, :] + np.arange(band)[:, None] - m) % band
+    weights = unit[row, np.arange(n)[None, :], :]
+    weights.setflags(write=False)
+    inv_diag = np.ascontiguousarray(inv_diag[0])
+    inv_diag.setflags(write=False)
+    return weights, inv_diag
 
 
 @lru_cache(maxsize=64)
@@ -324,21 +381,61 @@ def noise_sigma(x: np.ndarray, y: np.ndarray, *, finite: bool = False) -> np.nda
         np.abs(r, out=r)
         r = r[..., 2:-2]
         return 1.4826 / np.sqrt(1.0 + 2.0 * (1 / 36 + 4 / 9)) * row_median(r, inplace=True)
-    offsets = (-2, -1, 1, 2)
-    xs = [shifted(x, j) for j in offsets]
-    ys = [shifted(y, j) for j in offsets]
-    pred = np.zeros_like(y)
-    wsum = np.zeros_like(y)
+    x1 = one_row(x)
+    if x1.ndim == 1 and x1.size > 4 and np.isfinite(x1).all() and (finite or all_finite(y)):
+        weights, norm = _residual_weights(tuple(x1.tolist()))
+        if np.isfinite(norm).all():
+            n = y.shape[-1]
+            pred = np.zeros(y.shape[:-1] + (n - 4,))
+            for w, j in zip(weights, _NEIGHBOURS):
+                pred += w * y[..., 2 + j : n - 2 + j]
+            r = y[..., 2:-2] - pred
+            np.abs(r, out=r)
+            r *= norm
+            return 1.4826 * row_median(r, inplace=True)
+    ys = [shifted(y, j) for j in _NEIGHBOURS]
+    weights, norm = _interp_weights(x)
+    with quiet():
+        pred = np.zeros_like(y)
+        for w, yj in zip(weights, ys):
+            pred = pred + w * yj
+        r = np.abs(y - pred) * norm
+        return 1.4826 * np.nanmedian(r, axis=-1)
+
+
+#: Neighbour offsets of the cubic prediction in :func:`noise_sigma`.
+_NEIGHBOURS = (-2, -1, 1, 2)
+
+
+def _interp_weights(x: np.ndarray) -> tuple[list, np.ndarray]:
+    """Weights of ``y[i + j]`` (j in :data:`_NEIGHBOURS`) in the cubic prediction of ``y_i``.
+
+    Also returns ``1 / sqrt(1 + sum w**2)``; NaN where a neighbour is missing.
+    """
+    xs = [shifted(x, j) for j in _NEIGHBOURS]
+    weights = []
+    wsum = np.zeros(x.shape)
     with quiet():
         for a in range(4):
-            w = np.ones_like(y)
+            w = np.ones(x.shape)
             for b in range(4):
                 if a != b:
                     w = w * (x - xs[b]) / (xs[a] - xs[b])
-            pred = pred + w * ys[a]
+            weights.append(w)
             wsum = wsum + w * w
-        r = np.abs(y - pred) / np.sqrt(1.0 + wsum)
-        return 1.4826 * np.nanmedian(r, axis=-1)
+        return weights, 1.0 / np.sqrt(1.0 + wsum)
+
+
+@lru_cache(maxsize=64)
+def _residual_weights(x: tuple) -> tuple[tuple, np.ndarray]:
+    """:func:`_interp_weights` on one grid, at its points ``2 .. n - 3`` (read-only)."""
+    weights, norm = _interp_weights(np.asarray(x, dtype=float))
+    out = tuple(np.ascontiguousarray(w[2:-2]) for w in weights) + (
+        np.ascontiguousarray(norm[2:-2]),
+    )
+    for a in out:
+        a.setflags(write=False)
+    return out[:-1], out[-1]
 
 
 def row_median(a: np.ndarray, *, inplace: bool = False) -> np.ndarray:
