@@ -82,7 +82,7 @@ class SpectroError(Exception):
 
     def with_context(
         self, *, file: str | os.PathLike | None = None, scan: object | None = None
-    ) -> "SpectroError":
+    ) -> SpectroError:
         """Return a copy of this error with file and scan filled in where unset."""
         return type(self)(
             self.problem,

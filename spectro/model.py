@@ -252,7 +252,7 @@ def validate(ds: xr.Dataset) -> xr.Dataset:
         problems.append(f"missing dimension {dim!r}")
     if "scan" not in ds.dims:
         problems.append("missing dimension 'scan'")
-    for name, (units, _, required) in SIGNALS[kind].items():
+    for name, (_, _, required) in SIGNALS[kind].items():
         if name not in ds.data_vars:
             if required:
                 problems.append(f"missing variable {name!r}")

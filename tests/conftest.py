@@ -67,8 +67,8 @@ def larch():
     """The xraylarch package, for cross-checks; required under CI=true."""
     try:
         import larch as _larch
-        import larch.io  # noqa: F401
-        import larch.xafs  # noqa: F401
+        import larch.io
+        import larch.xafs
     except ImportError as err:
         if os.environ.get("CI") == "true":
             pytest.fail(f"xraylarch is needed for cross-checks under CI: {err}")

@@ -113,7 +113,7 @@ def process_job(process: ProcessFunction, task: Task, options: Mapping[str, Any]
         warnings.simplefilter("always")
         try:
             outcome = process(job, options)
-        except Exception as err:  # noqa: BLE001 - every failure is recorded, the batch goes on
+        except Exception as err:  # every failure is recorded; the batch goes on
             outcome = Outcome(None, None, (Failure.from_exception(err, file=file),))
     record = {
         "key": key,
