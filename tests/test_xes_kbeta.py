@@ -169,3 +169,13 @@ def test_no_maximum_inside_the_search_window_gives_nan(case):
     with pytest.warns(MissingRegionWarning, match="with a maximum inside it"):
         r = spectro.xes.kbeta(ds)
     assert np.isnan(r.kb13_energy.values).all() and np.isnan(r.kb13_m1.values).all()
+
+
+def test_analyze_normalizes_once_and_equals_the_separate_metrics():
+    ds = xes(n_scans=3, high_spin_fraction=[1.0, 0.5, 0.0], noise=0.005, seed=21)
+    both = spectro.xes.analyze(ds)
+    parts = xr.merge([spectro.xes.kbeta(ds), spectro.xes.vtc(ds), spectro.xes.normalize(ds)[["norm", "norm_err"]]],
+                     combine_attrs="override")
+    for name in parts.data_vars:
+        np.testing.assert_array_equal(both[name].values, parts[name].values, err_msg=name)
+        assert both[name].attrs["units"] == parts[name].attrs["units"]

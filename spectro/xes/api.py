@@ -485,9 +485,29 @@ def analyze(
     ['iad', 'iad_shift', 'kb13_area', 'kb13_energy']
     """
     w = _windows(element, windows)
+    opts = {"background": background, "norm": norm, "windows": w}
+
+    def core(e, y, s):
+        n = _bg.normalize(e, y, s, **opts)
+        k = _kb.kbeta(e, y, s, normalized=n, **opts)
+        v = _vtc.vtc(e, y, s, normalized=n, **opts)
+        return (n.intensity, n.intensity_err,
+                *(np.asarray(getattr(k, f), dtype=float) for f in _KB_FIELDS),
+                *(np.asarray(getattr(v, f), dtype=float) for f in _VTC_FIELDS))
+
+    outs = _ufunc(core, ds, 2 + len(_KB_FIELDS) + len(_VTC_FIELDS), n_spectra=2)
+    n_kb = 2 + len(_KB_FIELDS)
+    height_units = _INTENSITY_UNITS[norm][0]
+    norm_attrs = _method_attrs("background removal and normalization", w, background, norm)
+    normed = xr.Dataset({
+        "norm": outs[0].assign_attrs(units=height_units, long_name="normalized intensity", **norm_attrs),
+        "norm_err": outs[1].assign_attrs(units=height_units, **norm_attrs,
+                                         long_name="normalized intensity uncertainty (1 sigma)"),
+    })
     parts = [
-        kbeta(ds, background=background, norm=norm, windows=w),
-        vtc(ds, background=background, norm=norm, windows=w),
+        _results(outs[2:n_kb], _KB_FIELDS, norm, _method_attrs("window", w, background, norm)),
+        _results(outs[n_kb:], _VTC_FIELDS, norm,
+                 _method_attrs("Kbeta1,3 tail a/x^2 + b/x^3 + c removed", w, background, norm)),
     ]
     if reference is not None:
         parts.append(iad(ds, reference, background=background, iad_window=iad_window, windows=w))
@@ -497,8 +517,7 @@ def analyze(
                               "max", {"method": "no reference given"}))
     if fit:
         parts.append(kbeta_fit(ds, background=background, windows=w))
-    normed = normalize(ds, background=background, norm=norm, windows=w)
-    parts.append(normed[["norm", "norm_err"]])
+    parts.append(normed)
     out = xr.merge(parts, compat="override", join="exact", combine_attrs="override")
     out.attrs = {}
     out.attrs.update({"kind": "xes_results", "element": element, "background": background,

@@ -39,7 +39,7 @@ import numpy as np
 
 from ..errors import MissingRegionWarning
 from . import numerics as nm
-from .background import normalize
+from .background import Normalized, normalize
 from .windows import Windows
 
 __all__ = ["Kbeta", "kbeta", "warn_missing"]
@@ -93,6 +93,7 @@ def kbeta(
     background: str = "constant",
     norm: str = "max",
     windows: Windows | None = None,
+    normalized: Normalized | None = None,
 ) -> Kbeta:
     """Kbeta1,3 peak, first moment, FWHM and Kbeta' intensity along the last axis.
 
@@ -109,6 +110,9 @@ def kbeta(
     background : {"constant", "linear", "none"}
     norm : {"max", "area", "none"}
     windows : Windows, optional
+    normalized : Normalized, optional
+        :func:`spectro.xes.background.normalize` of these same inputs and
+        options, when the caller has it already (it is not recomputed).
 
     Returns
     -------
@@ -122,8 +126,10 @@ def kbeta(
     >>> bool(abs(k.kb13_energy[0] - ds.true_kb13_energy.values[0]) < 0.05)
     True
     """
-    n = normalize(energy, intensity, intensity_err, element=element, background=background,
-                  norm=norm, windows=windows)
+    n = normalized
+    if n is None:
+        n = normalize(energy, intensity, intensity_err, element=element, background=background,
+                      norm=norm, windows=windows)
     w = n.windows
     e, y, s, _ = nm.compact(energy, n.intensity, n.intensity_err)
     e13 = n.kb13_energy

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import numerics as nm
-from .background import normalize
+from .background import Normalized, normalize
 from .kbeta import warn_missing
 from .windows import Windows
 
@@ -113,6 +113,7 @@ def vtc(
     background: str = "constant",
     norm: str = "max",
     windows: Windows | None = None,
+    normalized: Normalized | None = None,
 ) -> Vtc:
     """Kbeta2,5 and Kbeta'' energy and intensity after removing the Kbeta1,3 tail.
 
@@ -128,6 +129,9 @@ def vtc(
     background : {"constant", "linear", "none"}
     norm : {"max", "area", "none"}
     windows : Windows, optional
+    normalized : Normalized, optional
+        :func:`spectro.xes.background.normalize` of these same inputs and
+        options, when the caller has it already (it is not recomputed).
 
     Returns
     -------
@@ -141,8 +145,10 @@ def vtc(
     >>> bool(abs(v.kb25_energy[0] - ds.true_kb25_energy.values[0]) < 0.05)
     True
     """
-    n = normalize(energy, intensity, intensity_err, element=element, background=background,
-                  norm=norm, windows=windows)
+    n = normalized
+    if n is None:
+        n = normalize(energy, intensity, intensity_err, element=element, background=background,
+                      norm=norm, windows=windows)
     w = n.windows
     e, y, s, _ = nm.compact(energy, n.intensity, n.intensity_err)
     rel = n.scale_rel_err
