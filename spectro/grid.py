@@ -156,16 +156,28 @@ def default_grid(energies: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def _interp_rows(x_new: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Interpolate each row of ``y`` (over its finite points) onto ``x_new``."""
+    """Interpolate each row of ``y`` (over its finite points) onto ``x_new``.
+
+    Rows without missing points (the usual case) share one set of weights
+    and are interpolated together; only rows with NaN gaps go one by one.
+    """
     flat = y.reshape(-1, y.shape[-1])
     out = np.full((flat.shape[0], x_new.size), np.nan)
-    for i, row in enumerate(flat):
-        ok = np.isfinite(row)
+    complete = np.isfinite(flat).all(axis=1)
+    inside = (x_new >= x[0]) & (x_new <= x[-1])
+    if complete.any() and x.size >= 2:
+        xi = x_new[inside]
+        right = np.clip(np.searchsorted(x, xi, side="right"), 1, x.size - 1)
+        t = (xi - x[right - 1]) / (x[right] - x[right - 1])
+        rows = flat[complete]
+        out[np.ix_(complete, inside)] = rows[:, right - 1] * (1.0 - t) + rows[:, right] * t
+    for i in np.flatnonzero(~complete):
+        ok = np.isfinite(flat[i])
         if ok.sum() < 2:
             continue
-        xs, ys = x[ok], row[ok]
-        inside = (x_new >= xs[0]) & (x_new <= xs[-1])
-        out[i, inside] = np.interp(x_new[inside], xs, ys)
+        xs, ys = x[ok], flat[i][ok]
+        within = (x_new >= xs[0]) & (x_new <= xs[-1])
+        out[i, within] = np.interp(x_new[within], xs, ys)
     return out.reshape(y.shape[:-1] + (x_new.size,))
 
 

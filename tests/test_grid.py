@@ -158,3 +158,17 @@ def test_stack_nan_padded_rows_use_their_own_points():
     np.testing.assert_allclose(
         out.mu.values, [[1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0]]
     )
+
+
+def test_stack_interpolates_complete_and_gapped_rows_like_numpy_interp():
+    from spectro.grid import _interp_rows
+
+    x = np.array([0.0, 1.0, 2.5, 4.0, 7.0])
+    y = np.array([[0.0, 2.0, 1.0, 5.0, 3.0], [1.0, np.nan, 4.0, 2.0, np.nan]])
+    x_new = np.linspace(-1.0, 8.0, 37)
+    out = _interp_rows(x_new, x, y)
+    for row, got in zip(y, out):
+        ok = np.isfinite(row)
+        inside = (x_new >= x[ok][0]) & (x_new <= x[ok][-1])
+        np.testing.assert_allclose(got[inside], np.interp(x_new[inside], x[ok], row[ok]), rtol=1e-12)
+        assert np.isnan(got[~inside]).all()
