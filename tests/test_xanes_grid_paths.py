@@ -62,7 +62,7 @@ def test_normalization_same_on_both_paths(spectra, win):
         np.testing.assert_allclose(
             getattr(general, name), getattr(fast, name), rtol=1e-8, atol=1e-10
         )
-    assert general.nnorm == fast.nnorm
+    np.testing.assert_array_equal(general.nnorm, fast.nnorm)
 
 
 def test_edge_positions_same_on_both_paths(spectra):

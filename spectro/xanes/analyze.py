@@ -76,12 +76,9 @@ RESULTS: dict[str, tuple[str, str]] = {
 EDGE_REGION: tuple[float, float] = (-30.0, 40.0)
 
 
-def _edge_region(anchor: np.ndarray) -> tuple[float, float] | None:
-    if not np.isfinite(anchor).any():
-        return None
-    return float(np.nanmin(anchor)) + EDGE_REGION[0], float(
-        np.nanmax(anchor)
-    ) + EDGE_REGION[1]
+def _edge_region(anchor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-spectrum search range of the crossings around the anchoring E0, eV."""
+    return anchor + EDGE_REGION[0], anchor + EDGE_REGION[1]
 
 
 def analyze_arrays(
@@ -192,7 +189,7 @@ def analyze_arrays(
         "norm2": n.norm2,
         "norm": n.norm,
         "flat": n.flat,
-        "_nnorm": np.full(lead, float(n.nnorm)),
+        "_nnorm": np.broadcast_to(np.asarray(n.nnorm, dtype=float), lead),
     }
 
 

@@ -92,7 +92,7 @@ def e0_crossing_arrays(
     persist: float = CROSSING_PERSIST,
     sigma: np.ndarray | float | None = None,
     level_err: np.ndarray | float = 0.0,
-    search: tuple[float, float] | None = None,
+    search: tuple[np.ndarray | float, np.ndarray | float] | None = None,
 ) -> EdgePosition:
     """Energy where the normalized spectrum first crosses ``level`` upwards.
 
@@ -112,9 +112,13 @@ def e0_crossing_arrays(
         Noise standard deviation of ``norm``; estimated when None.
     level_err : float or ndarray, keyword-only
         Uncertainty of ``level`` coming from the normalization.
-    search : (float, float), optional
-        Only look for the crossing between these energies, eV (with a
-        shared 1-D energy grid, only these columns are processed).
+    search : (lo, hi), optional
+        Only look for the crossing between these energies, eV: floats, or
+        arrays of the leading shape for one range per spectrum. The
+        smoothing and the persistence test see the data just outside the
+        range, so a spectrum's result depends only on its own range (with a
+        shared 1-D energy grid, only the columns near the ranges are
+        processed).
 
     Returns
     -------
@@ -130,14 +134,17 @@ def e0_crossing_arrays(
     (8342.75, 8342.75)
     """
     energy = np.asarray(energy, dtype=float)
+    lead = np.shape(norm)[:-1]
     if search is not None:
-        if energy.ndim == 1:
-            cols = np.flatnonzero((energy >= search[0]) & (energy <= search[1]))
+        lo = np.broadcast_to(np.asarray(search[0], dtype=float), lead)
+        hi = np.broadcast_to(np.asarray(search[1], dtype=float), lead)
+        if energy.ndim == 1 and np.isfinite(lo).any():
+            margin = 2.0 * (smooth + persist)
+            near = (energy >= np.nanmin(lo) - margin) & (energy <= np.nanmax(hi) + margin)
+            cols = np.flatnonzero(near)
             if cols.size:
                 energy = energy[cols[0] : cols[-1] + 1]
                 norm = np.asarray(norm)[..., cols[0] : cols[-1] + 1]
-        else:
-            norm = np.where((energy >= search[0]) & (energy <= search[1]), norm, np.nan)
     xs, ys, finite = _arrays.prepare(energy, norm)
     n = xs.shape[-1]
     if n < 2:
@@ -152,7 +159,7 @@ def e0_crossing_arrays(
     s, curv = coef[0], 2.0 * coef[2]
     valid = np.isfinite(s)
     above = np.where(valid, s >= level, False)
-    k_max = min(_arrays.max_offset(xs, persist, limit=256), n - 1)
+    k_max = min(_arrays.max_offset(xs, persist, limit=256) + 1, n - 1)
     x1 = _arrays.one_row(xs)  # 1-D when all rows share one grid
     stays = above.copy()
     reach = np.zeros(x1.shape, bool)
@@ -168,15 +175,22 @@ def e0_crossing_arrays(
         -1,
     )
     start = stays & prev_below
+    if search is not None:
+        with np.errstate(invalid="ignore"):
+            start &= (xs >= lo[..., None]) & (xs <= hi[..., None])
     found = start.any(axis=-1)
     j = np.argmax(start, axis=-1)
     p = max(1, _arrays.max_offset(xs, smooth))
-    # data intervals [i, i + 1] crossing the level, nearest to j - 1 (within p + 1)
+    # data intervals [i, i + 1] crossing the level, nearest to j - 1 (within
+    # the smoothing width, or next to it)
     off = np.arange(-(p + 1), p + 2)
     cand = np.clip(j[..., None] - 1 + off, 0, n - 2)
     crosses = j[..., None] - 1 + off == cand  # inside the data
     crosses &= np.take_along_axis(ys, cand, -1) < level
     crosses &= np.take_along_axis(ys, cand + 1, -1) >= level
+    with np.errstate(invalid="ignore"):
+        gap = np.abs(np.take_along_axis(xs, cand, -1) - _take(xs, np.maximum(j - 1, 0))[..., None])
+        crosses &= (gap <= smooth) | (np.abs(off) <= 1)
     dist = np.where(crosses, np.abs(off).astype(float), np.inf)
     best = np.argmin(dist, axis=-1)
     i = _take(cand, best)

@@ -81,9 +81,11 @@ class Normalization:
         E0 that anchored the windows, eV.
     pre1, pre2, norm1, norm2 : ndarray, shape (...)
         Windows actually used, eV relative to ``e0`` (after clipping).
-    nnorm, nvict, npre : int
-        Orders used.
-    pre_coef, post_coef : ndarray, shape (..., npre + 1) and (..., nnorm + 1)
+    nnorm : ndarray of int, shape (...)
+        Post-edge order used for each spectrum.
+    nvict, npre : float, int
+        Energy exponent and pre-edge order used.
+    pre_coef, post_coef : ndarray, shape (..., npre + 1) and (..., max(nnorm) + 1)
         Coefficients of the pre-edge line (of ``mu * E**nvict``) and of the
         post-edge polynomial, in powers of ``(E - origin) / 100 eV``.
     origin : float
@@ -102,7 +104,7 @@ class Normalization:
     pre2: np.ndarray
     norm1: np.ndarray
     norm2: np.ndarray
-    nnorm: int
+    nnorm: np.ndarray
     nvict: float
     npre: int
     pre_coef: np.ndarray = field(repr=False)
@@ -137,27 +139,38 @@ class Normalization:
         return np.where(above, self.norm - curve + 1.0, self.norm)
 
 
-def _solve(s, t, count, order):
+def _solve(s, t, count, order, row_order=None):
     """Normal equations from power sums ``s`` (..., 2 order + 1) and ``t`` (..., order + 1).
 
     Returns (coef, inverse normal matrix, ok); ``ok`` needs more than
-    ``order`` points (``count``).
+    ``order`` points (``count``). ``row_order`` (..., ints <= ``order``)
+    fits each row with its own order: the higher coefficients and their
+    rows and columns of the inverse are zero.
     """
     idx = np.arange(order + 1)
     a = s[..., idx[:, None] + idx[None, :]]
-    enough = count > order
+    if row_order is None:
+        enough = count > order
+    else:
+        enough = count > row_order
+        free = idx <= row_order[..., None]
+        both = free[..., :, None] & free[..., None, :]
+        a = np.where(both, a, np.eye(order + 1))
+        t = np.where(free, t, 0.0)
     a = np.where(enough[..., None, None], a, np.eye(order + 1))
     inv = np.linalg.inv(a)
+    if row_order is not None:
+        inv = np.where(both, inv, 0.0)
     coef = np.einsum("...ij,...j->...i", inv, t)
     coef = np.where(enough[..., None], coef, np.nan)
     return coef, inv, enough
 
 
-def _polyfit(u, y, w, order):
+def _polyfit(u, y, w, order, row_order=None):
     """Weighted polynomial fits along the last axis; returns (coef, inverse normal matrix, ok).
 
     ``u`` is 1-D (shared by all rows: the sums are matrix products) or has
-    the shape of ``y``.
+    the shape of ``y``; ``row_order`` as in :func:`_solve`.
     """
     powers = np.arange(2 * order + 1)
     wy = w * y if np.isfinite(y).all() else np.where(w > 0, y, 0.0)
@@ -175,7 +188,7 @@ def _polyfit(u, y, w, order):
                 t.append(np.einsum("...n,...n->...", wu, wy))
             wu = wu * u
         s, t = np.stack(s, -1), np.stack(t, -1)
-    return _solve(s, t, np.sum(w > 0, axis=-1), order)
+    return _solve(s, t, np.sum(w > 0, axis=-1), order, row_order)
 
 
 def _at(coef, inv, u0):
@@ -250,7 +263,7 @@ def _cumulative(columns):
     return np.concatenate([np.zeros((1, columns.shape[1])), np.cumsum(columns, 0)])
 
 
-def _fit_shared(grid, y, e0, used, origin, npre, order, nvict):
+def _fit_shared(grid, y, e0, used, origin, npre, order, nvict, row_order=None):
     """Pre- and post-edge fits of spectra (..., n) on one grid without missing points.
 
     Returns the two fits (coef, inverse normal matrix, ok).
@@ -278,14 +291,16 @@ def _fit_shared(grid, y, e0, used, origin, npre, order, nvict):
     sums_ev = cum_ev[post_e] - cum_ev[post_s]
     for j in range(npre + 1):
         t -= pre_c[:, j : j + 1] * sums_ev[:, j : j + order + 1]
-    post_c, post_inv, post_ok = _solve(s, t, post_e - post_s, order)
+    if row_order is not None:
+        row_order = row_order.reshape(-1)
+    post_c, post_inv, post_ok = _solve(s, t, post_e - post_s, order, row_order)
     return (
         tuple(a.reshape(lead + a.shape[1:]) for a in (pre_c, pre_inv, pre_ok)),
         tuple(a.reshape(lead + a.shape[1:]) for a in (post_c, post_inv, post_ok)),
     )
 
 
-def _fit_rows(u_energy, x, y, e0, used, origin, npre, order, nvict):
+def _fit_rows(u_energy, x, y, e0, used, origin, npre, order, nvict, row_order=None):
     """Pre- and post-edge fits with 0/1 window weights (any grid, missing points).
 
     ``u_energy`` is the 1-D shared grid or ``x``. Returns the two fits
@@ -299,13 +314,14 @@ def _fit_rows(u_energy, x, y, e0, used, origin, npre, order, nvict):
     ev = np.where(valid, x, 1.0) ** nvict if nvict else 1.0
     pre = _polyfit(u, y * ev, wpre, npre)
     pre_edge = _polyval(pre[0], u) / ev
-    post = _polyfit(u, y - pre_edge, wpost, order)
+    post = _polyfit(u, y - pre_edge, wpost, order, row_order)
     return pre, post, pre_edge
 
 
-def _nnorm_default(span: np.ndarray) -> int:
-    span = float(np.nanmin(span)) if np.isfinite(span).any() else 0.0
-    return 2 if span >= 300 else 1 if span >= 30 else 0
+def _nnorm_default(span: np.ndarray) -> np.ndarray:
+    """Post-edge order of each spectrum from its window span (larch's rule)."""
+    span = np.where(np.isfinite(span), span, 0.0)
+    return np.where(span >= 300, 2, np.where(span >= 30, 1, 0))
 
 
 def normalize_arrays(
@@ -388,18 +404,22 @@ def normalize_arrays(
         "norm1": np.maximum(norm1, emin - e0),
         "norm2": np.minimum(n2, emax - e0),
     }
-    order = (
-        _nnorm_default(used["norm2"] - used["norm1"]) if nnorm is None else int(nnorm)
-    )
+    if nnorm is None:
+        orders = _nnorm_default(used["norm2"] - used["norm1"])
+        order = int(orders.max(initial=0))
+        row_order = None if (orders == order).all() else orders
+    else:
+        order, row_order = int(nnorm), None
+        orders = np.full(lead, order)
     origin = float(np.nanmean(e0)) if np.isfinite(e0).any() else 0.0
     u0 = (e0 - origin) / _SCALE
     on_grid = shared and bool(np.isfinite(e0).all())
     with _arrays.quiet():
         if on_grid:
-            pre, post = _fit_shared(e_in, y, e0, used, origin, npre, order, nvict)
+            pre, post = _fit_shared(e_in, y, e0, used, origin, npre, order, nvict, row_order)
         else:
             pre, post, pre_edge = _fit_rows(
-                e_in if shared else x, x, y, e0, used, origin, npre, order, nvict
+                e_in if shared else x, x, y, e0, used, origin, npre, order, nvict, row_order
             )
         (pre_c, pre_inv, pre_ok), (post_c, post_inv, post_ok) = pre, post
         step, var_post = _at(post_c, post_inv, u0)
@@ -435,7 +455,7 @@ def normalize_arrays(
         pre2=used["pre2"],
         norm1=used["norm1"],
         norm2=used["norm2"],
-        nnorm=order,
+        nnorm=orders,
         nvict=float(nvict),
         npre=int(npre),
         pre_coef=pre_c,
@@ -497,7 +517,7 @@ def normalize(
 
     def kernel(mu, *rest, energy):
         r = normalize_arrays(energy, mu, e0=rest[0] if rest else None, **opts)
-        orders["nnorm"] = r.nnorm
+        orders["nnorm"] = int(r.nnorm.max(initial=0))
         return (
             r.norm,
             r.flat,

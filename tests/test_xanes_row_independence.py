@@ -1,0 +1,77 @@
+"""A spectrum's XANES results do not depend on the other spectra it is analysed with.
+
+The batch analyses the scans of many files in one array call, each row on
+its own energies (padded with NaN). Every per-spectrum choice (fit-window
+offsets, post-edge order, the search range of the crossings) must come from
+the row itself, so stacking real spectra from different beamlines and
+grids gives each one the results it gets alone.
+"""
+
+import numpy as np
+import pytest
+
+import spectro
+from spectro.xanes.analyze import RESULTS, analyze_arrays
+
+FILES = [
+    "xanes/ceric_NiO_111.xdi",
+    "xanes/ceric_LaNiO3_Ni_80K_111.xdi",
+    "xanes/ceric_Ni_foil_111.xdi",
+    "xanes/larch_ni_metal_rt.xdi",
+    "xanes/xaslib_Ni_metal_rt_01.xdi",
+]
+
+
+def _rows(data_file):
+    rows = []
+    for name in FILES:
+        ds = spectro.read(data_file(name)).isel(scan=0)
+        ok = np.isfinite(ds.mu.values)
+        ref = ds.mu_ref.values[ok] if "mu_ref" in ds else None
+        rows.append((ds.energy.values[ok], ds.mu.values[ok], ref))
+    energy = np.arange(8150.0, 8800.0, 0.3)
+    sim = spectro.simulate.xanes(energy=energy, reference=True, noise=0.002, seed=4).isel(scan=0)
+    rows.append((sim.energy.values, sim.mu.values, sim.mu_ref.values))
+    return rows
+
+
+def _padded(rows):
+    width = max(len(e) for e, _, _ in rows)
+    out = np.full((3, len(rows), width), np.nan)
+    for i, (e, mu, ref) in enumerate(rows):
+        out[0, i, : len(e)] = e
+        out[1, i, : len(e)] = mu
+        if ref is not None:
+            out[2, i, : len(e)] = ref
+    return out
+
+
+@pytest.fixture
+def rows(data_file):
+    return _rows(data_file)
+
+
+@pytest.mark.filterwarnings("ignore::spectro.errors.SpectroWarning")
+def test_stacked_rows_give_each_row_its_own_results(rows):
+    energy, mu, ref = _padded(rows)
+    stacked = analyze_arrays(energy, mu, ref, preedge="centroid")
+    for i, (e, m, r) in enumerate(rows):
+        alone = analyze_arrays(e, m[None], None if r is None else r[None], preedge="centroid")
+        for name in RESULTS:
+            np.testing.assert_allclose(
+                stacked[name][i], alone[name][0], rtol=1e-9, atol=1e-9, err_msg=f"{FILES[i:i+1]} {name}"
+            )
+        n = len(e)
+        np.testing.assert_allclose(stacked["norm"][i, :n], alone["norm"][0], rtol=1e-9, atol=1e-9)
+        assert np.isnan(stacked["norm"][i, n:]).all()
+
+
+@pytest.mark.filterwarnings("ignore::spectro.errors.SpectroWarning")
+def test_post_edge_order_is_chosen_per_spectrum(rows):
+    e, mu, _ = rows[0]
+    short = e <= e[np.searchsorted(e, 8333.0)] + 100.0  # post-edge span below 300 eV
+    stacked = _padded([(e, mu, None), (e[short], mu[short], None)])
+    n = spectro.xanes.normalize_arrays(stacked[0], stacked[1])
+    alone = [spectro.xanes.normalize_arrays(x, y) for x, y in ((e, mu), (e[short], mu[short]))]
+    assert n.nnorm.tolist() == [int(a.nnorm) for a in alone] == [2, 1]
+    np.testing.assert_allclose(n.edge_step, [a.edge_step for a in alone], rtol=1e-9)
