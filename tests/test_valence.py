@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import xarray as xr
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import spectro
@@ -42,8 +42,8 @@ def test_valence_is_monotonic_in_e0(anchors, slope, e0):
     x = 8340.0 + slope * q + 0.05 * np.array([n for _, n in anchors])
     cal = linear_calibration(q, x, np.full(q.size, 0.05))
     e = np.sort(np.asarray(e0))
+    assume(cal.slope > 0)  # the 0.05 eV scatter can tilt two close anchors the other way
     v = cal.predict(e, 0.05, warn=False).value
-    assert cal.slope > 0
     assert np.all(np.diff(v) >= 0)
 
 

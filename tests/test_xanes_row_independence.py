@@ -75,3 +75,28 @@ def test_post_edge_order_is_chosen_per_spectrum(rows):
     alone = [spectro.xanes.normalize_arrays(x, y) for x, y in ((e, mu), (e[short], mu[short]))]
     assert n.nnorm.tolist() == [int(a.nnorm) for a in alone] == [2, 1]
     np.testing.assert_allclose(n.edge_step, [a.edge_step for a in alone], rtol=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore::spectro.errors.SpectroWarning")
+def test_analyze_many_gives_each_file_what_analyze_gives_it(data_file):
+    names = FILES + ["xanes/larch_NiO.prj"]
+    datasets = [spectro.read(data_file(n)) for n in names]
+    many = spectro.xanes.analyze_many(datasets, preedge="centroid")
+    for name, ds, (res, _) in zip(names, datasets, many):
+        alone = spectro.xanes.analyze(ds, preedge="centroid")
+        assert list(res.data_vars) == list(alone.data_vars)
+        assert set(res.coords) == set(alone.coords)
+        assert res.attrs == alone.attrs
+        for var in alone.data_vars:
+            assert res[var].attrs == alone[var].attrs, (name, var)
+            np.testing.assert_allclose(res[var].values, alone[var].values, rtol=1e-9, atol=1e-9, err_msg=f"{name} {var}")
+
+
+def test_analyze_many_returns_each_file_its_own_warnings():
+    good = spectro.simulate.xanes(seed=0).assign_attrs(source_file="good.xdi")
+    short = spectro.simulate.xanes(energy=np.arange(8300.0, 8360.0, 0.5), seed=1)
+    short = short.assign_attrs(source_file="short.xdi")
+    (_, w_good), (res, w_short) = spectro.xanes.analyze_many([good, short], preedge="centroid")
+    assert w_good == []
+    assert np.isnan(res.edge_step.values).all()
+    assert any(str(w).startswith("short.xdi: scans 'sim0000': too few points") for w in w_short)

@@ -7,7 +7,7 @@ accessor. See ``docs/xanes.md`` for every definition.
 """
 
 from . import accessor
-from .analyze import RESULTS, analyze, analyze_arrays
+from .analyze import RESULTS, analyze, analyze_arrays, analyze_many
 from .calibrate import (
     Calibration,
     align,
@@ -49,6 +49,7 @@ __all__ = [
     "align_arrays",
     "analyze",
     "analyze_arrays",
+    "analyze_many",
     "calibrate",
     "calibration_arrays",
     "derivative",

@@ -21,6 +21,11 @@ def signal(ds: xr.Dataset, name: str = "mu") -> xr.DataArray:
     return ds[name]
 
 
+def is_lazy(ds: xr.Dataset) -> bool:
+    """True when any variable of ``ds`` is not an in-memory numpy array (e.g. dask)."""
+    return any(not isinstance(v.data, np.ndarray) for v in ds.variables.values())
+
+
 def run(
     func: Callable[..., tuple],
     da: xr.DataArray,

@@ -25,7 +25,10 @@ Dataset as a whole.
 
 from __future__ import annotations
 
+import inspect
 import warnings
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -38,7 +41,7 @@ from .features import FEATURE_C_ENERGY, feature_intensity_arrays
 from .normalize import DEFAULT_WINDOWS, normalize_arrays
 from .preedge import FIT_RANGE, PEAK_RANGE, preedge_centroid_arrays, preedge_fit_arrays
 
-__all__ = ["RESULTS", "analyze", "analyze_arrays"]
+__all__ = ["RESULTS", "analyze", "analyze_arrays", "analyze_many"]
 
 #: Per-scan results: name -> (units, long_name).
 RESULTS: dict[str, tuple[str, str]] = {
@@ -193,24 +196,111 @@ def analyze_arrays(
     }
 
 
-def _warn_with_scans(caught, ds: xr.Dataset, out: xr.Dataset) -> None:
-    """Re-issue the kernels' warnings naming the file and the scans concerned."""
-    where = ds.attrs.get("source_file") or (
-        str(ds.source.values[0]) if "source" in ds.coords else ""
+def _file_of(ds: xr.Dataset) -> str:
+    return ds.attrs.get("source_file") or (
+        str(ds.source.values[0]) if "source" in ds.coords and ds.sizes.get("scan") else ""
     )
+
+
+def _named(caught, ds: xr.Dataset, out: xr.Dataset, *, only_concerned: bool = False):
+    """The kernels' spectro warnings reworded to name the file and the scans concerned.
+
+    Returns (passed-through warnings, list of warning instances). With
+    ``only_concerned`` a warning is dropped for a Dataset none of whose
+    scans it concerns (the kernel ran on several files at once).
+    """
+    where = _file_of(ds)
     labels = [str(s) for s in ds.scan.values]
     lazy = not isinstance(out["e0"].data, np.ndarray)
+    other, named = [], []
     for w in caught:
         if not issubclass(w.category, SpectroWarning) or lazy:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            other.append(w)
             continue
-        key = (
-            "edge_step" if "normalization" in str(w.message) else "preedge_centroid_err"
-        )
+        key = "edge_step" if "normalization" in str(w.message) else "preedge_centroid_err"
         bad = [lab for lab, v in zip(labels, out[key].values) if not np.isfinite(v)]
-        named = f"scans {', '.join(repr(b) for b in bad)}: " if bad else ""
+        if only_concerned and not bad:
+            continue
+        scans = f"scans {', '.join(repr(b) for b in bad)}: " if bad else ""
         prefix = f"{where}: " if where else ""
-        warnings.warn(w.category(f"{prefix}{named}{w.message}"), stacklevel=3)
+        named.append(w.category(f"{prefix}{scans}{w.message}"))
+    return other, named
+
+
+def _warn_with_scans(caught, ds: xr.Dataset, out: xr.Dataset) -> None:
+    """Re-issue the kernels' warnings naming the file and the scans concerned."""
+    other, named = _named(caught, ds, out)
+    for w in other:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    for w in named:
+        warnings.warn(w, stacklevel=3)
+
+
+def _options(**given) -> dict:
+    """Kernel options of :func:`analyze` (checked where the kernel would only fail late)."""
+    if given["preedge"] not in ("fit", "centroid"):
+        raise DataError(f"preedge must be 'fit' or 'centroid', not {given['preedge']!r}")
+    return given
+
+
+#: Variables the kernel returns, in order: the results, the spectra, the post-edge order.
+_NAMES = list(RESULTS) + ["norm", "flat", "_nnorm"]
+_SPECTRA = {"norm": "normalized mu", "flat": "flattened normalized mu"}
+
+
+def _finish(out: xr.Dataset, ds: xr.Dataset, opts: dict, *, calibrated: bool, has_e0: bool) -> xr.Dataset:
+    """Attach the method attrs and the per-scan coordinates to the kernel's output."""
+    nnorm, edge_energy = opts["nnorm"], opts["edge_energy"]
+    fit_range, peak_range = list(opts["fit_range"]), list(opts["peak_range"])
+    nnorm_used = out["_nnorm"]
+    out = out.drop_vars("_nnorm")
+    free = {
+        "method": "model-free centroid, linear baseline",
+        "fit_range_ev": fit_range,
+        "peak_range_ev": peak_range,
+    }
+    method = {
+        "e0": {
+            "method": "first persistent upward crossing, interpolated on the data",
+            "level": float(opts["level"]),
+        },
+        "e0_half": {"method": "first persistent upward crossing", "level": 0.5},
+        "e0_derivative": {
+            "method": "maximum of smoothed derivative of norm, parabolic refinement"
+        },
+        "calibration_shift": {
+            "method": "reference foil derivative maximum",
+            "edge_energy_ev": tabulated_edge() if edge_energy is None else float(edge_energy),
+        },
+        "edge_step": {
+            "pre_window_ev": [opts["pre1"], opts["pre2"]],
+            "norm_window_ev": [opts["norm1"], opts["norm2"]],
+            "nvict": float(opts["nvict"]),
+            "e0_anchor": "given" if has_e0 else "derivative maximum of mu",
+        },
+        "preedge_centroid": {
+            "method": "lmfit",
+            "model": f"{opts['baseline']} baseline + {opts['npeaks']} {opts['peak']}",
+            "fit_range_ev": fit_range,
+            "peak_range_ev": peak_range,
+        }
+        if opts["preedge"] == "fit"
+        else dict(free),
+        "preedge_centroid_free": dict(free),
+        "feature_c": {"energy_ev": float(opts["feature_energy"])},
+    }
+    for name, attrs in method.items():
+        out[name].attrs.update(attrs)
+    if nnorm is not None or not isinstance(nnorm_used.data, np.ndarray):
+        out["edge_step"].attrs["nnorm"] = "default" if nnorm is None else int(nnorm)
+    else:
+        out["edge_step"].attrs["nnorm"] = (
+            int(np.nanmax(nnorm_used.values)) if nnorm_used.size else 0
+        )
+    for name in ("e0", "e0_derivative", "e0_half", "preedge_centroid", "preedge_centroid_free"):
+        out[name].attrs["calibrated"] = int(calibrated)
+    out.attrs = {"kind": "xanes_results", "source_file": ds.attrs.get("source_file", "")}
+    return out.assign_coords(_xr.scan_coords(ds))
 
 
 def analyze(
@@ -284,32 +374,31 @@ def analyze(
     >>> round(float(res.e0[1] - res.e0[0]), 1)
     2.0
     """
-    opts = {
-        "pre1": pre1,
-        "pre2": pre2,
-        "norm1": norm1,
-        "norm2": norm2,
-        "nnorm": nnorm,
-        "nvict": nvict,
-        "level": level,
-        "edge_energy": edge_energy,
-        "fit_range": fit_range,
-        "peak_range": peak_range,
-        "baseline": baseline,
-        "peak": peak,
-        "npeaks": npeaks,
-        "preedge": preedge,
-        "feature_energy": feature_energy,
-    }
+    opts = _options(
+        pre1=pre1, pre2=pre2, norm1=norm1, norm2=norm2, nnorm=nnorm, nvict=nvict,
+        level=level, edge_energy=edge_energy, fit_range=fit_range, peak_range=peak_range,
+        baseline=baseline, peak=peak, npeaks=npeaks, preedge=preedge,
+        feature_energy=feature_energy,
+    )
     use_ref = reference_channel and "mu_ref" in ds.data_vars
-    names = list(RESULTS) + ["norm", "flat", "_nnorm"]
     has_e0 = e0 is not None
+    if not _xr.is_lazy(ds):
+        e0_rows = None
+        if has_e0:
+            e0_rows = np.broadcast_to(
+                np.asarray(e0.values if isinstance(e0, xr.DataArray) else e0, dtype=float),
+                (ds.sizes["scan"],),
+            )
+        [(out, caught)] = _in_memory([ds], opts, [use_ref], e0_rows)
+        for w in caught:
+            warnings.warn(w, stacklevel=2)
+        return out
 
     def kernel(mu, *rest, energy):
         ref = rest[0] if use_ref else None
         e0_arg = rest[-1] if has_e0 else None
         r = analyze_arrays(energy, mu, ref, e0=e0_arg, **opts)
-        return tuple(r[k] for k in names)
+        return tuple(r[k] for k in _NAMES)
 
     args = [ds.mu_ref] if use_ref else []
     if has_e0:
@@ -319,74 +408,108 @@ def analyze(
             else xr.DataArray(np.full(ds.sizes["scan"], float(e0)), dims="scan")
         )
     outputs = {k: ([], u, ln) for k, (u, ln) in RESULTS.items()}
-    outputs["norm"] = (["energy"], "1", "normalized mu")
-    outputs["flat"] = (["energy"], "1", "flattened normalized mu")
+    outputs.update({k: (["energy"], "1", ln) for k, ln in _SPECTRA.items()})
     outputs["_nnorm"] = ([], "1", "post-edge order")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         out = _xr.run(kernel, _xr.signal(ds, "mu"), args=args, outputs=outputs)
     _warn_with_scans(caught, ds, out)
-    nnorm_used = out["_nnorm"]
-    out = out.drop_vars("_nnorm")
-    calibrated = bool(use_ref)
-    method = {
-        "e0": {
-            "method": "first persistent upward crossing, interpolated on the data",
-            "level": float(level),
-        },
-        "e0_half": {"method": "first persistent upward crossing", "level": 0.5},
-        "e0_derivative": {
-            "method": "maximum of smoothed derivative of norm, parabolic refinement"
-        },
-        "calibration_shift": {
-            "method": "reference foil derivative maximum",
-            "edge_energy_ev": tabulated_edge()
-            if edge_energy is None
-            else float(edge_energy),
-        },
-        "edge_step": {
-            "pre_window_ev": [pre1, pre2],
-            "norm_window_ev": [norm1, norm2],
-            "nvict": float(nvict),
-            "e0_anchor": "given" if has_e0 else "derivative maximum of mu",
-        },
-        "preedge_centroid": {
-            "method": "lmfit",
-            "model": f"{baseline} baseline + {npeaks} {peak}",
-            "fit_range_ev": list(fit_range),
-            "peak_range_ev": list(peak_range),
-        }
-        if preedge == "fit"
-        else {
-            "method": "model-free centroid, linear baseline",
-            "fit_range_ev": list(fit_range),
-            "peak_range_ev": list(peak_range),
-        },
-        "preedge_centroid_free": {
-            "method": "model-free centroid, linear baseline",
-            "fit_range_ev": list(fit_range),
-            "peak_range_ev": list(peak_range),
-        },
-        "feature_c": {"energy_ev": float(feature_energy)},
-    }
-    for name, attrs in method.items():
-        out[name].attrs.update(attrs)
-    if nnorm is not None or not isinstance(nnorm_used.data, np.ndarray):
-        out["edge_step"].attrs["nnorm"] = "default" if nnorm is None else int(nnorm)
-    else:
-        out["edge_step"].attrs["nnorm"] = (
-            int(np.nanmax(nnorm_used.values)) if nnorm_used.size else 0
-        )
-    for name in (
-        "e0",
-        "e0_derivative",
-        "e0_half",
-        "preedge_centroid",
-        "preedge_centroid_free",
-    ):
-        out[name].attrs["calibrated"] = int(calibrated)
-    out.attrs = {
-        "kind": "xanes_results",
-        "source_file": ds.attrs.get("source_file", ""),
-    }
-    return out.assign_coords(_xr.scan_coords(ds))
+    return _finish(out, ds, opts, calibrated=bool(use_ref), has_e0=has_e0)
+
+
+def analyze_many(
+    datasets: Sequence[xr.Dataset], *, reference_channel: bool = True, **options: Any
+) -> list[tuple[xr.Dataset, list[Warning]]]:
+    """:func:`analyze` of several Datasets in one array call, with each one's warnings.
+
+    The scans of all Datasets become the rows of one array, each on its own
+    energies (padded with NaN), so that many small files cost one kernel
+    call; every result depends only on its own row, and each Dataset gets
+    what :func:`analyze` gives it (to about 1e-12). Nothing is warned:
+    each Dataset's warnings, naming its file and scans, are returned with it.
+
+    Parameters
+    ----------
+    datasets : sequence of xarray.Dataset
+        XANES Datasets, e.g. one per file (in memory, not dask-backed).
+    reference_channel : bool, keyword-only
+        As in :func:`analyze`.
+    **options
+        The keyword options of :func:`analyze` except ``e0``.
+
+    Returns
+    -------
+    list of (xarray.Dataset, list of Warning)
+        One per input, in order.
+
+    Raises
+    ------
+    DataError
+        An option is invalid or a Dataset has no ``mu``.
+
+    Examples
+    --------
+    >>> import spectro
+    >>> a = spectro.simulate.xanes(valence=2.0, seed=0)
+    >>> b = spectro.simulate.xanes(valence=3.0, energy=a.energy.values[::2], seed=1)
+    >>> out = analyze_many([a, b], preedge="centroid")
+    >>> round(float(out[1][0].e0[0] - out[0][0].e0[0]), 1)
+    2.0
+    """
+    if "e0" in options:
+        raise DataError("analyze_many takes no e0: each spectrum is anchored on its own derivative maximum")
+    defaults = dict(inspect.signature(analyze).parameters)
+    opts = _options(**{k: options.get(k, p.default) for k, p in defaults.items()
+                       if k not in ("ds", "reference_channel", "e0")})
+    unknown = set(options) - set(opts)
+    if unknown:
+        raise DataError(f"unknown options {sorted(unknown)}")
+    if not datasets:
+        return []
+    refs = [reference_channel and "mu_ref" in ds.data_vars for ds in datasets]
+    return _in_memory(datasets, opts, refs, None)
+
+
+def _in_memory(datasets, opts, refs, e0_rows):
+    """The kernel on the scans of in-memory Datasets as rows of one array; per-Dataset results.
+
+    Datasets that share one energy grid keep it 1-D (the kernels' fast
+    paths); otherwise each row has its own energies, padded with NaN.
+    ``e0_rows`` (one per scan of all Datasets) anchors the windows when given.
+    """
+    mus = [np.asarray(_xr.signal(ds, "mu").transpose("scan", "energy").values, dtype=float) for ds in datasets]
+    grids = [np.asarray(ds["energy"].values, dtype=float) for ds in datasets]
+    width = max(m.shape[-1] for m in mus)
+    bounds = np.cumsum([0] + [m.shape[0] for m in mus])
+    shared = all(g.shape == grids[0].shape and np.array_equal(g, grids[0]) for g in grids[1:])
+    energy = grids[0] if shared else np.full((bounds[-1], width), np.nan)
+    mu = np.full((bounds[-1], width), np.nan)
+    mu_ref = np.full((bounds[-1], width), np.nan) if any(refs) else None
+    for ds, m, g, ref, a, b in zip(datasets, mus, grids, refs, bounds[:-1], bounds[1:]):
+        n = m.shape[-1]
+        if not shared:
+            energy[a:b, :n] = g
+        mu[a:b, :n] = m
+        if ref:
+            mu_ref[a:b, :n] = ds["mu_ref"].transpose("scan", "energy").values
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        r = analyze_arrays(energy, mu, mu_ref, e0=e0_rows, **opts)
+    out = []
+    for ds, m, ref, a, b in zip(datasets, mus, refs, bounds[:-1], bounds[1:]):
+        n = m.shape[-1]
+        data = {}
+        for k in _NAMES:
+            if k in _SPECTRA:
+                data[k] = (("scan", "energy"), r[k][a:b, :n], {"units": "1", "long_name": _SPECTRA[k]})
+                continue
+            units, long_name = RESULTS.get(k, ("1", "post-edge order"))
+            value = np.array(r[k][a:b], dtype=float)
+            if k in ("calibration_shift", "calibration_shift_err") and not ref:
+                value[:] = np.nan  # its rows of mu_ref are all NaN
+            data[k] = ("scan", value, {"units": units, "long_name": long_name})
+        res = xr.Dataset(data, coords=ds["mu"].coords)
+        other, named = _named(caught, ds, res, only_concerned=len(datasets) > 1)
+        res = _finish(res, ds, opts, calibrated=bool(ref), has_e0=e0_rows is not None)
+        out.append((res, [w.message for w in other] + named))
+    return out

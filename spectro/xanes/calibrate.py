@@ -22,6 +22,7 @@ Alignment
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +47,7 @@ __all__ = [
 ]
 
 
+@functools.lru_cache(maxsize=64)
 def tabulated_edge(element: str = "Ni", edge: str = "K") -> float:
     """Tabulated absorption-edge energy, eV (xraydb).
 

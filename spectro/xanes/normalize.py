@@ -437,9 +437,8 @@ def normalize_arrays(
     if bad.any():
         warnings.warn(
             MissingRegionWarning(
-                f"{int(bad.sum())} spectra have too few points in the pre-edge "
-                f"[{p1}, {p2}] or post-edge [{norm1}, {norm2}] eV window (relative to E0): "
-                "their normalization is NaN"
+                f"too few points in the pre-edge [{p1}, {p2}] or post-edge "
+                f"[{norm1}, {norm2}] eV window (relative to E0): normalization is NaN"
             ),
             stacklevel=2,
         )

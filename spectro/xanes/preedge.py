@@ -450,7 +450,7 @@ def preedge_fit_arrays(
             failed += 1
     if failed:
         warnings.warn(
-            FitWarning(f"{failed} pre-edge fit(s) failed or gave no covariance"),
+            FitWarning("pre-edge fit failed or gave no covariance"),
             stacklevel=2,
         )
     shape = lambda a: a.reshape(lead)
