@@ -89,7 +89,9 @@ def test_analyze_many_gives_each_file_what_analyze_gives_it(data_file):
         assert res.attrs == alone.attrs
         for var in alone.data_vars:
             assert res[var].attrs == alone[var].attrs, (name, var)
-            np.testing.assert_allclose(res[var].values, alone[var].values, rtol=1e-9, atol=1e-9, err_msg=f"{name} {var}")
+            np.testing.assert_allclose(
+                res[var].values, alone[var].values, rtol=1e-9, atol=1e-9, err_msg=f"{name} {var}"
+            )
 
 
 def test_analyze_many_returns_each_file_its_own_warnings():

@@ -187,6 +187,52 @@ def _with_valence(results: xr.Dataset, job: Job, options: Mapping[str, Any], fil
         return results, [Failure(file, failure.scan, failure.error, f"valence not computed: {failure.reason}")]
 
 
+def _load(job: Job, options: Mapping[str, Any]) -> tuple[xr.Dataset, str]:
+    """Read one input with the job's metadata; return it and its kind."""
+    from ..io import read
+
+    ds = apply_metadata(read(job.path, **dict(options.get("read", {}))), job)
+    kind = kind_of(ds)
+    if job.kind is not None and job.kind != kind:
+        raise ValidationError(
+            f"the manifest says kind {job.kind!r} but the file holds {kind!r}", file=str(job.path)
+        )
+    return ds, kind
+
+
+def _analyser(kind: str, options: Mapping[str, Any]) -> Callable[[xr.Dataset], xr.Dataset]:
+    from .. import xanes, xes
+
+    if kind == "xanes":
+        xanes_options = dict(options.get("xanes", {}))
+        return lambda d: xanes.analyze(d, **xanes_options)
+    xes_options = dict(options.get("xes", {}))
+    element = options.get("element", "Ni")
+    return lambda d: xes.analyze(d, element=element, **xes_options)
+
+
+def _outcome(job: Job, options: Mapping[str, Any], kind: str, parts: list, failures: list) -> Outcome:
+    """The outcome of one input from its analysed parts: failed scans dropped, valence added."""
+    file = str(job.path)
+    split = [_split(p, kind) for p in parts]
+    results = xr.concat([r for r, _ in split], dim="scan") if len(split) > 1 else split[0][0]
+    spectra_parts = [s for _, s in split if s is not None]
+    spectra = None
+    if spectra_parts:
+        spectra = xr.concat(spectra_parts, dim="scan", join="outer") if len(spectra_parts) > 1 else spectra_parts[0]
+    keep, missing = _primary_failures(results, kind, file)
+    failures = failures + missing
+    if keep.size == 0:
+        return Outcome(None, None, tuple(failures))
+    if keep.size < results.sizes["scan"]:
+        results = results.isel(scan=keep)
+        spectra = None if spectra is None else spectra.isel(scan=keep)
+    if kind == "xanes":
+        results, valence_failures = _with_valence(results, job, options, file)
+        failures.extend(valence_failures)
+    return Outcome(results=results, spectra=spectra, failures=tuple(failures))
+
+
 def analyze_file(job: Job, options: Mapping[str, Any]) -> Outcome:
     """Read and analyse one input (the default process function of :func:`~spectro.batch.run_batch`).
 
@@ -211,40 +257,6 @@ def analyze_file(job: Job, options: Mapping[str, Any]) -> Outcome:
     SpectroError
         When the file cannot be read or no scan can be analysed.
     """
-    from .. import xanes, xes
-    from ..io import read
-
-    file = str(job.path)
-    ds = apply_metadata(read(job.path, **dict(options.get("read", {}))), job)
-    kind = kind_of(ds)
-    if job.kind is not None and job.kind != kind:
-        raise ValidationError(f"the manifest says kind {job.kind!r} but the file holds {kind!r}", file=file)
-    if kind == "xanes":
-        xanes_options = dict(options.get("xanes", {}))
-
-        def analyse(d: xr.Dataset) -> xr.Dataset:
-            return xanes.analyze(d, **xanes_options)
-    else:
-        xes_options = dict(options.get("xes", {}))
-        element = options.get("element", "Ni")
-
-        def analyse(d: xr.Dataset) -> xr.Dataset:
-            return xes.analyze(d, element=element, **xes_options)
-
-    parts, failures = _analyse(analyse, ds, file)
-    split = [_split(p, kind) for p in parts]
-    results = xr.concat([r for r, _ in split], dim="scan") if len(split) > 1 else split[0][0]
-    spectra_parts = [s for _, s in split if s is not None]
-    spectra = None
-    if spectra_parts:
-        spectra = xr.concat(spectra_parts, dim="scan", join="outer") if len(spectra_parts) > 1 else spectra_parts[0]
-    keep, missing = _primary_failures(results, kind, file)
-    failures.extend(missing)
-    if keep.size == 0:
-        return Outcome(None, None, tuple(failures))
-    results = results.isel(scan=keep)
-    spectra = None if spectra is None else spectra.isel(scan=keep)
-    if kind == "xanes":
-        results, valence_failures = _with_valence(results, job, options, file)
-        failures.extend(valence_failures)
-    return Outcome(results=results, spectra=spectra, failures=tuple(failures))
+    ds, kind = _load(job, options)
+    parts, failures = _analyse(_analyser(kind, options), ds, str(job.path))
+    return _outcome(job, options, kind, parts, failures)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,18 @@ from .manifest import Job
 from .outputs import write_json
 from .provenance import utc_now
 
-__all__ = ["Failure", "Outcome", "ProcessFunction", "Task", "has_record", "process_job", "read_record", "record_path"]
+__all__ = [
+    "Failure",
+    "Outcome",
+    "ProcessFunction",
+    "Task",
+    "has_record",
+    "process_chunk",
+    "process_job",
+    "read_record",
+    "record_path",
+    "write_record",
+]
 
 
 @dataclass(frozen=True)
@@ -107,14 +118,26 @@ def process_job(process: ProcessFunction, task: Task, options: Mapping[str, Any]
     Any exception from ``process`` is caught and recorded as the input's
     failure; warnings are recorded with the record.
     """
-    job, key = task.job, task.key
-    file = os.fspath(job.path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            outcome = process(job, options)
+            outcome = process(task.job, options)
         except Exception as err:  # every failure is recorded; the batch goes on
-            outcome = Outcome(None, None, (Failure.from_exception(err, file=file),))
+            outcome = Outcome(None, None, (Failure.from_exception(err, file=os.fspath(task.job.path)),))
+    return write_record(task, outcome, [w.message for w in caught], parts)
+
+
+def process_chunk(
+    process: ProcessFunction, tasks: Sequence[Task], options: Mapping[str, Any], parts: Path
+) -> list[dict[str, Any]]:
+    """:func:`process_job` on several inputs in turn (one executor task for many small files)."""
+    return [process_job(process, task, options, parts) for task in tasks]
+
+
+def write_record(task: Task, outcome: Outcome, caught: Sequence[Warning], parts: Path) -> dict[str, Any]:
+    """Write the record of one processed input atomically; return its summary."""
+    job, key = task.job, task.key
+    file = os.fspath(job.path)
     record = {
         "key": key,
         "file": file,
@@ -122,9 +145,7 @@ def process_job(process: ProcessFunction, task: Task, options: Mapping[str, Any]
         "parameters_hash": task.params_hash,
         "metadata": job.metadata(),
         "processed": utc_now(),
-        "warnings": [
-            {"file": file, "category": w.category.__name__, "message": str(w.message)} for w in caught
-        ],
+        "warnings": [{"file": file, "category": type(w).__name__, "message": str(w)} for w in caught],
     }
     try:
         record.update(_content(outcome, file))

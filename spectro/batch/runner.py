@@ -21,9 +21,12 @@ from .combine import OUTPUT_FILES, combine
 from .manifest import Job
 from .outputs import remove_stale_temporaries
 from .provenance import file_sha256, parameters_hash, record_key
-from .records import Failure, ProcessFunction, Task, has_record, process_job
+from .records import Failure, ProcessFunction, Task, has_record, process_chunk
 
-__all__ = ["BatchSummary", "run_batch"]
+__all__ = ["CHUNK_SIZE", "BatchSummary", "run_batch"]
+
+#: Inputs per executor task.
+CHUNK_SIZE = 16
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ def run_batch(
     resume: bool = False,
     progress: bool = False,
     executor: concurrent.futures.Executor | None = None,
+    chunk_size: int = CHUNK_SIZE,
 ) -> BatchSummary:
     """Process every input, record each one, and write the combined outputs.
 
@@ -109,7 +113,11 @@ def run_batch(
     progress : bool
         Show a tqdm progress bar on stderr.
     executor : concurrent.futures.Executor, optional
-        Where to run ``process``; default: in this process, one by one.
+        Where to run ``process``; default: in this process.
+    chunk_size : int, keyword-only
+        Inputs per executor task (fewer, larger tasks for many small
+        files). Each input is still processed on its own, so its record
+        does not depend on the chunks.
 
     Returns
     -------
@@ -146,21 +154,25 @@ def run_batch(
     remove_stale_temporaries(parts)
     base_hash = parameters_hash({"process": _process_name(process), "options": options})
 
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
     keys: list[str | None] = []
     unreadable: dict[int, Failure] = {}
-    pending = []
+    tasks: list[Task | None] = []
     for i, job in enumerate(jobs):
         try:
             sha = file_sha256(job.path)
         except OSError as err:
             keys.append(None)
+            tasks.append(None)
             unreadable[i] = Failure(os.fspath(job.path), "", "MissingFileError", f"cannot be read: {err}")
             continue
         params = parameters_hash({"base": base_hash, "metadata": job.metadata()})
         key = record_key(job.path, sha, params)
         keys.append(key)
-        if not (resume and has_record(parts, key)):
-            pending.append(Task(job, key, sha, params))
+        tasks.append(Task(job, key, sha, params))
+    pending = [t for t in tasks if t is not None and not (resume and has_record(parts, t.key))]
+    chunks = [pending[i : i + chunk_size] for i in range(0, len(pending), chunk_size)]
 
     from tqdm.auto import tqdm
 
@@ -168,14 +180,12 @@ def run_batch(
                disable=not progress, desc="spectro batch")
     with bar:
         if executor is None:
-            for task in pending:
-                process_job(process, task, options, parts)
-                bar.update()
+            for chunk in chunks:
+                bar.update(len(process_chunk(process, chunk, options, parts)))
         else:
-            futures = [executor.submit(process_job, process, task, options, parts) for task in pending]
+            futures = [executor.submit(process_chunk, process, chunk, options, parts) for chunk in chunks]
             for future in concurrent.futures.as_completed(futures):
-                future.result()
-                bar.update()
+                bar.update(len(future.result()))
     combined = combine(
         out, jobs, keys, unreadable=unreadable, parameters={"process": _process_name(process), "options": options}
     )
