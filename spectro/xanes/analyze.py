@@ -192,7 +192,7 @@ def analyze_arrays(
         "norm2": n.norm2,
         "norm": n.norm,
         "flat": n.flat,
-        "_nnorm": np.broadcast_to(np.asarray(n.nnorm, dtype=float), lead),
+        "_nnorm": n.nnorm.astype(float),
     }
 
 
@@ -234,13 +234,6 @@ def _warn_with_scans(caught, ds: xr.Dataset, out: xr.Dataset) -> None:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     for w in named:
         warnings.warn(w, stacklevel=3)
-
-
-def _options(**given) -> dict:
-    """Kernel options of :func:`analyze` (checked where the kernel would only fail late)."""
-    if given["preedge"] not in ("fit", "centroid"):
-        raise DataError(f"preedge must be 'fit' or 'centroid', not {given['preedge']!r}")
-    return given
 
 
 #: Variables the kernel returns, in order: the results, the spectra, the post-edge order.
@@ -374,7 +367,7 @@ def analyze(
     >>> round(float(res.e0[1] - res.e0[0]), 1)
     2.0
     """
-    opts = _options(
+    opts = dict(
         pre1=pre1, pre2=pre2, norm1=norm1, norm2=norm2, nnorm=nnorm, nvict=nvict,
         level=level, edge_energy=edge_energy, fit_range=fit_range, peak_range=peak_range,
         baseline=baseline, peak=peak, npeaks=npeaks, preedge=preedge,
@@ -458,9 +451,9 @@ def analyze_many(
     """
     if "e0" in options:
         raise DataError("analyze_many takes no e0: each spectrum is anchored on its own derivative maximum")
-    defaults = dict(inspect.signature(analyze).parameters)
-    opts = _options(**{k: options.get(k, p.default) for k, p in defaults.items()
-                       if k not in ("ds", "reference_channel", "e0")})
+    parameters = inspect.signature(analyze).parameters
+    opts = {k: options.get(k, p.default) for k, p in parameters.items()
+            if k not in ("ds", "reference_channel", "e0")}
     unknown = set(options) - set(opts)
     if unknown:
         raise DataError(f"unknown options {sorted(unknown)}")
@@ -504,10 +497,7 @@ def _in_memory(datasets, opts, refs, e0_rows):
                 data[k] = (("scan", "energy"), r[k][a:b, :n], {"units": "1", "long_name": _SPECTRA[k]})
                 continue
             units, long_name = RESULTS.get(k, ("1", "post-edge order"))
-            value = np.array(r[k][a:b], dtype=float)
-            if k in ("calibration_shift", "calibration_shift_err") and not ref:
-                value[:] = np.nan  # its rows of mu_ref are all NaN
-            data[k] = ("scan", value, {"units": units, "long_name": long_name})
+            data[k] = ("scan", np.array(r[k][a:b], dtype=float), {"units": units, "long_name": long_name})
         res = xr.Dataset(data, coords=ds["mu"].coords)
         other, named = _named(caught, ds, res, only_concerned=len(datasets) > 1)
         res = _finish(res, ds, opts, calibrated=bool(ref), has_e0=e0_rows is not None)
