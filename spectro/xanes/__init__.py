@@ -18,7 +18,7 @@ from .calibrate import (
     tabulated_edge,
 )
 from .derivative import Derivatives, derivative, derivative_arrays
-from .edge import E0_LEVEL, EdgePosition, e0_crossing_arrays, e0_derivative_arrays
+from .edge import E0_LEVEL, EdgePosition, e0_crossing_arrays, e0_crossings, e0_derivative_arrays
 from .features import FEATURE_C_ENERGY, FeatureIntensity, feature_intensity_arrays
 from .glitch import Glitches, find_glitches, find_glitches_arrays, remove_glitches
 from .merge import merge, merge_arrays
@@ -55,6 +55,7 @@ __all__ = [
     "derivative",
     "derivative_arrays",
     "e0_crossing_arrays",
+    "e0_crossings",
     "e0_derivative_arrays",
     "feature_intensity_arrays",
     "find_glitches",

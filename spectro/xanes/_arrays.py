@@ -296,7 +296,12 @@ def _end_weights(x: tuple, first: bool, width: float, degree: int) -> np.ndarray
 
 
 def _local_poly_general(x: np.ndarray, y: np.ndarray, width: float, degree: int):
-    """:func:`local_poly` on any grid, with gaps (one loop over neighbour offsets)."""
+    """:func:`local_poly` on any grid, with gaps (one loop over neighbour offsets).
+
+    Each pair of points ``(i, i + j)`` is visited once: its power ``dx**k``
+    is added to the sums of both points, with the sign ``(-1)**k`` at the
+    right-hand one. Rows must be compacted (ascending, NaN tail).
+    """
     half = 0.5 * width
     always = degree // 2 + 1
     scale = max(half, 1e-6)
@@ -304,25 +309,45 @@ def _local_poly_general(x: np.ndarray, y: np.ndarray, width: float, degree: int)
     powers = scale ** -idx.astype(float)
     m = max(max_offset(x, half), always)
     npow = 2 * degree + 1
-    s = np.zeros(x.shape + (npow,))
-    t = np.zeros(x.shape + (degree + 1,))
-    for j in range(-m, m + 1):
-        xj, yj = shifted(x, j), shifted(y, j)
-        with np.errstate(invalid="ignore"):
-            near = (np.abs(xj - x) <= half * (1 + 1e-9)) | (abs(j) <= always)
-        ok = np.isfinite(xj) & np.isfinite(yj) & near
-        dx = np.where(ok, (xj - x) / scale, 0.0)
-        yv = np.where(ok, yj, 0.0)
-        p = np.where(ok, 1.0, 0.0)
+    x, y = np.broadcast_arrays(x, y)
+    n = x.shape[-1]
+    good = np.isfinite(x) & np.isfinite(y)
+    y0 = np.where(good, y, 0.0)
+    s = np.zeros((npow,) + x.shape)
+    t = np.zeros((degree + 1,) + x.shape)
+    s[0] = good
+    t[0] = y0
+    limit = half * (1 + 1e-9)
+    for j in range(1, min(m, n - 1) + 1):
+        left, right = (..., slice(0, n - j)), (..., slice(j, n))
+        dx = x[right] - x[left]
+        ok = good[left] & good[right]
+        if j > always:
+            with np.errstate(invalid="ignore"):
+                ok &= dx <= limit
+        p = ok.astype(float)
+        dx = np.where(ok, dx, 0.0)
+        dx /= scale
         for k in range(npow):
-            s[..., k] += p
+            sign = -1.0 if k % 2 else 1.0
+            s[k][left] += p
+            if sign > 0:
+                s[k][right] += p
+            else:
+                s[k][right] -= p
             if k <= degree:
-                t[..., k] += p * yv
-            p = p * dx
-    enough = s[..., 0] > degree
+                t[k][left] += p * y0[right]
+                if sign > 0:
+                    t[k][right] += p * y0[left]
+                else:
+                    t[k][right] -= p * y0[left]
+            if k < npow - 1:
+                p *= dx
+    enough = s[0] > degree
     if degree == 2:
         coef, inv_diag = _solve_quadratic(s, t)
     else:
+        s, t = np.moveaxis(s, 0, -1), np.moveaxis(t, 0, -1)
         a = s[..., idx[:, None] + idx[None, :]]
         a = np.where(enough[..., None, None], a, np.eye(degree + 1))
         inv = np.linalg.inv(a)
@@ -339,13 +364,13 @@ def _local_poly_general(x: np.ndarray, y: np.ndarray, width: float, degree: int)
 def _solve_quadratic(s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Normal equations of local quadratic fits, solved by cofactors.
 
-    ``s`` (..., 5) holds the power sums ``sum dx**k`` and ``t`` (..., 3) the
+    ``s`` (5, ...) holds the power sums ``sum dx**k`` and ``t`` (3, ...) the
     sums ``sum y dx**k``: the normal matrix is the Hankel matrix of ``s``.
-    Returns the coefficients and the diagonal of the inverse (NaN or inf
-    where the matrix is singular).
+    Returns the coefficients and the diagonal of the inverse, shape
+    (..., 3) (NaN or inf where the matrix is singular).
     """
-    s0, s1, s2, s3, s4 = np.moveaxis(s, -1, 0)
-    t0, t1, t2 = np.moveaxis(t, -1, 0)
+    s0, s1, s2, s3, s4 = s
+    t0, t1, t2 = t
     with np.errstate(all="ignore"):
         c00, c01, c02 = s2 * s4 - s3 * s3, s2 * s3 - s1 * s4, s1 * s3 - s2 * s2
         c11, c12, c22 = s0 * s4 - s2 * s2, s1 * s2 - s0 * s3, s0 * s2 - s1 * s1

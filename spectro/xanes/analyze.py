@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -36,7 +36,7 @@ import xarray as xr
 from ..errors import DataError, SpectroWarning
 from . import _xr
 from .calibrate import calibration_arrays, tabulated_edge
-from .edge import E0_LEVEL, e0_crossing_arrays, e0_derivative_arrays
+from .edge import E0_LEVEL, e0_crossings, e0_derivative_arrays
 from .features import FEATURE_C_ENERGY, feature_intensity_arrays
 from .normalize import DEFAULT_WINDOWS, normalize_arrays
 from .preedge import FIT_RANGE, PEAK_RANGE, preedge_centroid_arrays, preedge_fit_arrays
@@ -139,11 +139,8 @@ def analyze_arrays(
         shift_err = np.full(lead, np.nan)
     s = np.where(np.isfinite(shift), shift, 0.0)
     search = _edge_region(n.e0)
-    cross = e0_crossing_arrays(
-        energy, n.norm, level=level, sigma=n.sigma, level_err=n.level_err, search=search
-    )
-    half = e0_crossing_arrays(
-        energy, n.norm, level=0.5, sigma=n.sigma, level_err=n.level_err, search=search
+    cross, half = e0_crossings(
+        energy, n.norm, levels=(level, 0.5), sigma=n.sigma, level_err=n.level_err, search=search
     )
     deriv = e0_derivative_arrays(energy, n.norm, sigma=n.sigma)
     ecal = np.asarray(energy, dtype=float) + s[..., None]
@@ -202,23 +199,24 @@ def _file_of(ds: xr.Dataset) -> str:
     )
 
 
-def _named(caught, ds: xr.Dataset, out: xr.Dataset, *, only_concerned: bool = False):
+def _named(caught, ds: xr.Dataset, values: Mapping[str, np.ndarray] | None, *, only_concerned: bool = False):
     """The kernels' spectro warnings reworded to name the file and the scans concerned.
 
-    Returns (passed-through warnings, list of warning instances). With
-    ``only_concerned`` a warning is dropped for a Dataset none of whose
-    scans it concerns (the kernel ran on several files at once).
+    ``values`` holds the results of ``ds``'s scans (None when lazy: the
+    warnings pass through). Returns (passed-through warnings, list of
+    warning instances). With ``only_concerned`` a warning is dropped for a
+    Dataset none of whose scans it concerns (the kernel ran on several
+    files at once).
     """
     where = _file_of(ds)
     labels = [str(s) for s in ds.scan.values]
-    lazy = not isinstance(out["e0"].data, np.ndarray)
     other, named = [], []
     for w in caught:
-        if not issubclass(w.category, SpectroWarning) or lazy:
+        if not issubclass(w.category, SpectroWarning) or values is None:
             other.append(w)
             continue
         key = "edge_step" if "normalization" in str(w.message) else "preedge_centroid_err"
-        bad = [lab for lab, v in zip(labels, out[key].values) if not np.isfinite(v)]
+        bad = [lab for lab, v in zip(labels, values[key]) if not np.isfinite(v)]
         if only_concerned and not bad:
             continue
         scans = f"scans {', '.join(repr(b) for b in bad)}: " if bad else ""
@@ -229,7 +227,8 @@ def _named(caught, ds: xr.Dataset, out: xr.Dataset, *, only_concerned: bool = Fa
 
 def _warn_with_scans(caught, ds: xr.Dataset, out: xr.Dataset) -> None:
     """Re-issue the kernels' warnings naming the file and the scans concerned."""
-    other, named = _named(caught, ds, out)
+    lazy = not isinstance(out["e0"].data, np.ndarray)
+    other, named = _named(caught, ds, None if lazy else {k: out[k].values for k in ("edge_step", "preedge_centroid_err")})
     for w in other:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     for w in named:
@@ -241,17 +240,19 @@ _NAMES = list(RESULTS) + ["norm", "flat", "_nnorm"]
 _SPECTRA = {"norm": "normalized mu", "flat": "flattened normalized mu"}
 
 
-def _finish(out: xr.Dataset, ds: xr.Dataset, opts: dict, *, calibrated: bool, has_e0: bool) -> xr.Dataset:
-    """Attach the method attrs and the per-scan coordinates to the kernel's output."""
+def _method_attrs(opts: dict, *, calibrated: bool, has_e0: bool, nnorm_used: np.ndarray | None) -> dict[str, dict]:
+    """The attrs that say how each result was obtained (``nnorm_used``: None when lazy)."""
     nnorm, edge_energy = opts["nnorm"], opts["edge_energy"]
     fit_range, peak_range = list(opts["fit_range"]), list(opts["peak_range"])
-    nnorm_used = out["_nnorm"]
-    out = out.drop_vars("_nnorm")
     free = {
         "method": "model-free centroid, linear baseline",
         "fit_range_ev": fit_range,
         "peak_range_ev": peak_range,
     }
+    if nnorm is not None or nnorm_used is None:
+        nnorm_attr = "default" if nnorm is None else int(nnorm)
+    else:
+        nnorm_attr = int(np.nanmax(nnorm_used)) if nnorm_used.size else 0
     method = {
         "e0": {
             "method": "first persistent upward crossing, interpolated on the data",
@@ -270,6 +271,7 @@ def _finish(out: xr.Dataset, ds: xr.Dataset, opts: dict, *, calibrated: bool, ha
             "norm_window_ev": [opts["norm1"], opts["norm2"]],
             "nvict": float(opts["nvict"]),
             "e0_anchor": "given" if has_e0 else "derivative maximum of mu",
+            "nnorm": nnorm_attr,
         },
         "preedge_centroid": {
             "method": "lmfit",
@@ -282,16 +284,16 @@ def _finish(out: xr.Dataset, ds: xr.Dataset, opts: dict, *, calibrated: bool, ha
         "preedge_centroid_free": dict(free),
         "feature_c": {"energy_ev": float(opts["feature_energy"])},
     }
-    for name, attrs in method.items():
-        out[name].attrs.update(attrs)
-    if nnorm is not None or not isinstance(nnorm_used.data, np.ndarray):
-        out["edge_step"].attrs["nnorm"] = "default" if nnorm is None else int(nnorm)
-    else:
-        out["edge_step"].attrs["nnorm"] = (
-            int(np.nanmax(nnorm_used.values)) if nnorm_used.size else 0
-        )
     for name in ("e0", "e0_derivative", "e0_half", "preedge_centroid", "preedge_centroid_free"):
-        out[name].attrs["calibrated"] = int(calibrated)
+        method[name]["calibrated"] = int(calibrated)
+    return method
+
+
+def _finish(out: xr.Dataset, ds: xr.Dataset, opts: dict, *, calibrated: bool, has_e0: bool) -> xr.Dataset:
+    """Attach the method attrs and the per-scan coordinates to the kernel's (lazy) output."""
+    out = out.drop_vars("_nnorm")
+    for name, attrs in _method_attrs(opts, calibrated=calibrated, has_e0=has_e0, nnorm_used=None).items():
+        out[name].attrs.update(attrs)
     out.attrs = {"kind": "xanes_results", "source_file": ds.attrs.get("source_file", "")}
     return out.assign_coords(_xr.scan_coords(ds))
 
@@ -488,18 +490,23 @@ def _in_memory(datasets, opts, refs, e0_rows):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         r = analyze_arrays(energy, mu, mu_ref, e0=e0_rows, **opts)
+    nnorm_used = r.pop("_nnorm")
     out = []
     for ds, m, ref, a, b in zip(datasets, mus, refs, bounds[:-1], bounds[1:]):
         n = m.shape[-1]
+        attrs = _method_attrs(opts, calibrated=bool(ref), has_e0=e0_rows is not None, nnorm_used=nnorm_used[a:b])
         data = {}
-        for k in _NAMES:
+        for k in _NAMES[:-1]:
+            values = r[k]
             if k in _SPECTRA:
-                data[k] = (("scan", "energy"), r[k][a:b, :n], {"units": "1", "long_name": _SPECTRA[k]})
+                data[k] = (("scan", "energy"), values[a:b, :n], {"units": "1", "long_name": _SPECTRA[k]})
                 continue
-            units, long_name = RESULTS.get(k, ("1", "post-edge order"))
-            data[k] = ("scan", np.array(r[k][a:b], dtype=float), {"units": units, "long_name": long_name})
-        res = xr.Dataset(data, coords=ds["mu"].coords)
-        other, named = _named(caught, ds, res, only_concerned=len(datasets) > 1)
-        res = _finish(res, ds, opts, calibrated=bool(ref), has_e0=e0_rows is not None)
+            units, long_name = RESULTS[k]
+            data[k] = ("scan", np.array(values[a:b], dtype=float),
+                       {"units": units, "long_name": long_name, **attrs.get(k, {})})
+        other, named = _named(caught, ds, {k: data[k][1] for k in ("edge_step", "preedge_centroid_err")},
+                              only_concerned=len(datasets) > 1)
+        res = xr.Dataset(data, coords=ds["mu"].coords,
+                         attrs={"kind": "xanes_results", "source_file": ds.attrs.get("source_file", "")})
         out.append((res, [w.message for w in other] + named))
     return out

@@ -43,7 +43,7 @@ import numpy as np
 from . import _arrays
 from .derivative import DERIVATIVE_WINDOW
 
-__all__ = ["E0_LEVEL", "EdgePosition", "e0_crossing_arrays", "e0_derivative_arrays"]
+__all__ = ["E0_LEVEL", "EdgePosition", "e0_crossing_arrays", "e0_crossings", "e0_derivative_arrays"]
 
 #: Default level of the normalized jump that defines E0.
 E0_LEVEL: float = 0.8
@@ -96,6 +96,8 @@ def e0_crossing_arrays(
 ) -> EdgePosition:
     """Energy where the normalized spectrum first crosses ``level`` upwards.
 
+    :func:`e0_crossings` gives several levels from one smoothing.
+
     Parameters
     ----------
     energy : ndarray, shape (n,) or (..., n)
@@ -133,8 +135,39 @@ def e0_crossing_arrays(
     >>> round(float(r.e0), 2), round(float(8340.0 + 2.0 * np.tan(0.3 * np.pi)), 2)
     (8342.75, 8342.75)
     """
+    return e0_crossings(
+        energy, norm, levels=(level,), smooth=smooth, persist=persist, sigma=sigma,
+        level_err=level_err, search=search,
+    )[0]
+
+
+def e0_crossings(
+    energy: np.ndarray,
+    norm: np.ndarray,
+    *,
+    levels: tuple[float, ...] = (E0_LEVEL,),
+    smooth: float = CROSSING_SMOOTH,
+    persist: float = CROSSING_PERSIST,
+    sigma: np.ndarray | float | None = None,
+    level_err: np.ndarray | float = 0.0,
+    search: tuple[np.ndarray | float, np.ndarray | float] | None = None,
+) -> list[EdgePosition]:
+    """:func:`e0_crossing_arrays` at each of ``levels``, smoothing the spectra once.
+
+    Parameters are those of :func:`e0_crossing_arrays` (``levels``: a
+    sequence of levels of the jump); one :class:`EdgePosition` per level.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> e = np.arange(8320.0, 8380.0, 0.25)
+    >>> norm = 0.5 + np.arctan((e - 8340.0) / 2.0) / np.pi
+    >>> [round(float(r.e0), 2) for r in e0_crossings(e, norm, levels=(0.8, 0.5))]
+    [8342.75, 8340.0]
+    """
     energy = np.asarray(energy, dtype=float)
     lead = np.shape(norm)[:-1]
+    lo = hi = None
     if search is not None:
         lo = np.broadcast_to(np.asarray(search[0], dtype=float), lead)
         hi = np.broadcast_to(np.asarray(search[1], dtype=float), lead)
@@ -146,17 +179,26 @@ def e0_crossing_arrays(
                 energy = energy[cols[0] : cols[-1] + 1]
                 norm = np.asarray(norm)[..., cols[0] : cols[-1] + 1]
     xs, ys, finite = _arrays.prepare(energy, norm)
-    n = xs.shape[-1]
-    if n < 2:
+    if xs.shape[-1] < 2:
         nan = np.full(ys.shape[:-1], np.nan)
-        return EdgePosition(
-            e0=nan, e0_err=nan, method="crossing", level=float(level),
-            window=float(smooth), sigma=nan,
-        )
+        return [
+            EdgePosition(e0=nan, e0_err=nan, method="crossing", level=float(level),
+                         window=float(smooth), sigma=nan)
+            for level in levels
+        ]
     if sigma is None:
         sigma = _arrays.noise_sigma(xs, ys, finite=finite)
     coef, _ = _arrays.local_poly(xs, ys, smooth, 2, orders=(0, 2), finite=finite)
-    s, curv = coef[0], 2.0 * coef[2]
+    return [
+        _crossing(xs, ys, coef[0], 2.0 * coef[2], level, smooth=smooth, persist=persist,
+                  sigma=sigma, level_err=level_err, lo=lo, hi=hi)
+        for level in levels
+    ]
+
+
+def _crossing(xs, ys, s, curv, level, *, smooth, persist, sigma, level_err, lo, hi) -> EdgePosition:
+    """The first persistent crossing of ``level`` by the smoothed spectra ``s``, interpolated on ``ys``."""
+    n = xs.shape[-1]
     valid = np.isfinite(s)
     above = np.where(valid, s >= level, False)
     k_max = min(_arrays.max_offset(xs, persist, limit=256) + 1, n - 1)
@@ -175,7 +217,7 @@ def e0_crossing_arrays(
         -1,
     )
     start = stays & prev_below
-    if search is not None:
+    if lo is not None:
         with np.errstate(invalid="ignore"):
             start &= (xs >= lo[..., None]) & (xs <= hi[..., None])
     found = start.any(axis=-1)
