@@ -257,13 +257,13 @@ def validate(ds: xr.Dataset) -> xr.Dataset:
             if required:
                 problems.append(f"missing variable {name!r}")
             continue
-        var = ds[name]
+        var = ds.variables[name]
         if set(var.dims) != {"scan", dim}:
             problems.append(f"{name!r} has dims {var.dims}, expected ('scan', {dim!r})")
         if not np.issubdtype(var.dtype, np.floating):
             problems.append(f"{name!r} has dtype {var.dtype}, expected float")
     if dim in ds.coords:
-        e = ds[dim]
+        e = ds.variables[dim]
         if e.attrs.get("units") != "eV":
             problems.append(f"{dim!r} must have units 'eV', has {e.attrs.get('units')!r}")
         values = np.asarray(e.values, dtype=float)
@@ -277,7 +277,7 @@ def validate(ds: xr.Dataset) -> xr.Dataset:
         for name in SCAN_COORDS:
             if name not in ds.coords:
                 problems.append(f"missing per-scan coordinate {name!r}")
-            elif ds[name].dims != ("scan",):
+            elif ds.variables[name].dims != ("scan",):
                 problems.append(f"coordinate {name!r} must be along 'scan'")
     for name, var in ds.variables.items():
         missing = [a for a in ("units", "long_name") if a not in var.attrs]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import xarray as xr
 
 import spectro
 from spectro.batch import Job, expand_inputs, parse_references, run_batch
-from spectro.batch.pipeline import _analyse, apply_metadata
-from spectro.errors import DataError
+from spectro.batch.pipeline import _analyse, analyze_file, analyze_files, apply_metadata
+from spectro.errors import DataError, SpectroError
 
 pytestmark = pytest.mark.realdata
 
@@ -94,3 +96,38 @@ def test_apply_metadata_keeps_the_file_values_when_unknown(tmp_path):
 
 def test_parse_references_resolves_files(data_dir):
     assert parse_references(f"{NIO}=2", base=data_dir) == ((str(data_dir / NIO), 2.0),)
+
+
+def test_a_chunk_gives_each_input_what_it_gets_alone(data_dir):
+    """analyze_files: one kernel call for the chunk, each input's results, failures and warnings its own."""
+    jobs = [
+        Job(data_dir / NIO, run="A", pressure=1.5),
+        Job(data_dir / "formats" / "xdi_bad" / "xdispec_bad_01.xdi"),
+        Job(data_dir / LANIO3),
+        Job(data_dir / "xes" / "advxafs_Figure_2A_S1_XES_Mn2O3.dat", kind="xanes"),
+        Job(data_dir / FOIL, sample="foil"),
+    ]
+    options = {"default_references": False, "xanes": {"preedge": "centroid"}}
+    together = analyze_files(jobs, options)
+    assert len(together) == len(jobs)
+    for job, outcome in zip(jobs, together):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                alone = analyze_file(job, options)
+            except SpectroError as err:
+                assert outcome.results is None
+                assert [f.error for f in outcome.failures] == [type(err).__name__]
+                continue
+        assert [str(w) for w in outcome.warnings] == [str(w.message) for w in caught]
+        assert outcome.failures == alone.failures
+        if alone.results is None:
+            assert outcome.results is None
+            continue
+        assert list(outcome.results.data_vars) == list(alone.results.data_vars)
+        xr.testing.assert_allclose(outcome.results, alone.results, rtol=1e-9, atol=1e-9)
+        xr.testing.assert_allclose(outcome.spectra, alone.spectra, rtol=1e-9, atol=1e-12)
+        assert outcome.results.attrs == alone.results.attrs
+    assert together[0].results.pressure.values.tolist() == [1.5]
+    assert together[4].results["sample"].values.tolist() == ["foil"]
+    assert together[1].failures[0].file.endswith("xdispec_bad_01.xdi")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import csv
 import json
+import pathlib
 import warnings
 
 import numpy as np
@@ -13,6 +14,7 @@ import xarray as xr
 
 import spectro
 from spectro.batch import Failure, Job, Outcome, expand_inputs, run_batch
+from spectro.batch.records import read_record
 from spectro.errors import FormatError, SpectroWarning
 
 
@@ -93,19 +95,22 @@ def test_results_netcdf_matches_the_stand_in(inputs, tmp_path):
     assert [w["message"] for w in warned] == ["third scan is noisy"]
 
 
-def test_resume_skips_recorded_inputs_and_redoes_changed_ones(inputs, tmp_path):
-    jobs = expand_inputs([inputs])
-    first = run_batch(jobs, tmp_path / "out", process=stand_in)
+def test_resume_skips_recorded_chunks_and_redoes_the_chunk_of_a_changed_input(inputs, tmp_path):
+    jobs = expand_inputs([inputs])  # a..e: chunks (a, b), (c, d), (e)
+    first = run_batch(jobs, tmp_path / "out", process=stand_in, chunk_size=2)
     before = xr.open_dataset(first.outputs["results"], engine="h5netcdf").load()
-    again = run_batch(jobs, tmp_path / "out", process=stand_in, resume=True)
+    again = run_batch(jobs, tmp_path / "out", process=stand_in, resume=True, chunk_size=2)
     assert (again.n_processed, again.n_skipped) == (0, 5)
     after = xr.open_dataset(again.outputs["results"], engine="h5netcdf").load()
     before.attrs.pop("created"), after.attrs.pop("created")
     xr.testing.assert_identical(before, after)
-    (inputs / "a.txt").write_text("2.2 1")
-    changed = run_batch(jobs, tmp_path / "out", process=stand_in, resume=True)
-    assert changed.n_processed == 1
-    other_options = run_batch(jobs, tmp_path / "out", process=stand_in, resume=True, options={"scale": 2.0})
+    (inputs / "d.txt").write_text("2.2 1")
+    changed = run_batch(jobs, tmp_path / "out", process=stand_in, resume=True, chunk_size=2)
+    assert (changed.n_processed, changed.n_skipped) == (2, 3)
+    res = xr.open_dataset(changed.outputs["results"], engine="h5netcdf")
+    assert res.e0.values[res.file.values == str(inputs / "d.txt")].size == 1
+    other_options = run_batch(jobs, tmp_path / "out", process=stand_in, resume=True, options={"scale": 2.0},
+                              chunk_size=2)
     assert other_options.n_processed == 5
 
 
@@ -117,30 +122,34 @@ def test_manifest_metadata_reaches_the_process(inputs, tmp_path):
     assert res.pressure.values[0] == 4.5 and np.isnan(res.pressure.values[1:]).all()
 
 
-def test_records_are_complete_json_and_no_temporaries_remain(inputs, tmp_path):
+def test_chunk_records_are_complete_and_no_temporaries_remain(inputs, tmp_path):
     jobs = expand_inputs([inputs])
-    summary = run_batch(jobs, tmp_path / "out", process=stand_in)
+    summary = run_batch(jobs, tmp_path / "out", process=stand_in, chunk_size=2)
     parts = sorted((tmp_path / "out" / "parts").iterdir())
-    assert len(parts) == 5 and all(p.suffix == ".json" for p in parts)
-    assert all(json.loads(p.read_text())["file"] for p in parts)
+    assert len(parts) == 3 and all(p.suffix == ".npz" for p in parts)
+    members = [m for p in parts for m in read_record(p).members]
+    assert sorted(m["file"] for m in members) == sorted(str(j.path) for j in jobs)
+    by_file = {pathlib.Path(m["file"]).name: m for m in members}
+    assert by_file["b.txt"]["n_spectra"] == 3 and by_file["b.txt"]["warnings"][0]["message"] == "third scan is noisy"
+    assert by_file["e.txt"]["status"] == "failed" and by_file["e.txt"]["failures"][0]["error"] == "KeyError"
     assert not [p for p in (tmp_path / "out").rglob(".*") if p.is_file()]
     assert summary.outputs["results"].is_file()
 
 
 def test_truncated_record_is_redone_on_resume(inputs, tmp_path):
     jobs = expand_inputs([inputs])
-    first = run_batch(jobs, tmp_path / "out", process=stand_in)
-    record = min((tmp_path / "out" / "parts").glob("*.json"))
-    record.write_text(record.read_text()[:50])
-    again = run_batch(jobs, tmp_path / "out", process=stand_in, resume=True)
-    assert (again.n_processed, again.n_skipped) == (1, 4)
+    first = run_batch(jobs, tmp_path / "out", process=stand_in, chunk_size=2)
+    record = max((tmp_path / "out" / "parts").glob("*.npz"), key=lambda p: len(read_record(p).members))
+    record.write_bytes(record.read_bytes()[:50])
+    again = run_batch(jobs, tmp_path / "out", process=stand_in, resume=True, chunk_size=2)
+    assert (again.n_processed, again.n_skipped) == (2, 3)
     assert first.outputs["table"].read_bytes() == again.outputs["table"].read_bytes()
 
 
 def test_stale_temporaries_are_removed(inputs, tmp_path):
     out = tmp_path / "out"
     (out / "parts").mkdir(parents=True)
-    stale = out / "parts" / ".abc.json.xyz.tmp"
+    stale = out / "parts" / ".abc.npz.xyz.tmp"
     stale.write_text("{")
     run_batch(expand_inputs([inputs]), out, process=stand_in)
     assert not stale.exists()

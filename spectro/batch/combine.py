@@ -1,4 +1,4 @@
-"""Combine per-input records into a batch's outputs.
+"""Combine the records of a batch's chunks into its outputs.
 
 Outputs (in the batch's output folder, each written atomically):
 
@@ -39,7 +39,7 @@ import xarray as xr
 from .manifest import Job
 from .outputs import write_csv, write_netcdf
 from .provenance import canonical_json, environment, parameters_hash, utc_now
-from .records import Failure, read_record, record_path
+from .records import Column, Failure, concat_columns, read_record, record_path
 
 __all__ = ["OUTPUT_FILES", "Combined", "combine"]
 
@@ -65,46 +65,10 @@ class Combined:
     failures: tuple[Failure, ...]
 
 
-def _is_text(values: np.ndarray) -> bool:
-    return values.dtype.kind in "USO"
-
-
-def _columns(records: Sequence[tuple[int, dict]]) -> tuple[dict[str, dict], list[int], list[str]]:
-    """Per-scan variables of all results, concatenated, with the row owners."""
-    names: dict[str, dict] = {}
-    chunks: list[tuple[int, int, dict[str, np.ndarray], str]] = []
-    for index, record in records:
-        res = record["results"]
-        n = res["dims"]["scan"]
-        values = {}
-        for group in ("coords", "data_vars"):
-            for name, var in res[group].items():
-                if list(var["dims"]) != ["scan"]:
-                    continue
-                names.setdefault(name, {"coord": group == "coords", "attrs": var.get("attrs", {})})
-                values[name] = np.asarray(var["data"])
-        chunks.append((index, n, values, record["file"]))
-    columns: dict[str, dict] = {}
-    for name, info in names.items():
-        parts = [v[name] for _, _, v, _ in chunks if name in v]
-        text = any(_is_text(p) for p in parts)
-        missing = any(name not in v for _, _, v, _ in chunks)
-        filled = []
-        for _, n, v, _ in chunks:
-            if name in v:
-                arr = v[name].astype(str) if text else v[name]
-                filled.append(arr.astype(float) if missing and not text and arr.dtype.kind in "biu" else arr)
-            else:
-                filled.append(np.full(n, "" if text else np.nan, dtype=object if text else float))
-        data = np.concatenate(filled) if filled else np.array([])
-        columns[name] = {**info, "data": data.astype(str) if text else data}
-    owners = [index for index, n, _, _ in chunks for _ in range(n)]
-    files = [file for _, n, _, file in chunks for _ in range(n)]
-    return columns, owners, files
-
-
 def _results_dataset(
-    records: Sequence[tuple[int, dict]],
+    columns: Mapping[str, Column],
+    owners: np.ndarray,
+    files: np.ndarray,
     jobs: Sequence[Job],
     statuses: list[str],
     n_spectra: list[int],
@@ -112,19 +76,18 @@ def _results_dataset(
     failures: Sequence[Failure],
     attrs: Mapping[str, Any],
 ) -> xr.Dataset:
-    columns, owners, files = _columns(records)
+    columns = dict(columns)
     label = columns.pop("scan", None)
     coords: dict[str, Any] = {
-        "file": ("spectrum", np.asarray(files, dtype=str), {"units": "", "long_name": "input file"}),
-        "scan": ("spectrum", label["data"] if label else np.asarray([], dtype=str),
+        "file": ("spectrum", files, {"units": "", "long_name": "input file"}),
+        "scan": ("spectrum", label.values if label else np.asarray([], dtype=str),
                  {"units": "", "long_name": "scan label"}),
-        "input": ("spectrum", np.asarray(owners, dtype=np.int64),
-                  {"units": "", "long_name": "index of the input along 'input'"}),
+        "input": ("spectrum", owners, {"units": "", "long_name": "index of the input along 'input'"}),
     }
     data_vars: dict[str, Any] = {}
     for name, col in columns.items():
-        target = coords if col["coord"] else data_vars
-        target[name] = ("spectrum", col["data"], col["attrs"])
+        target = coords if col.coord else data_vars
+        target[name] = ("spectrum", col.values, col.attrs)
     data_vars.update(
         input_file=("input", np.asarray([os.fspath(j.path) for j in jobs], dtype=str),
                     {"units": "", "long_name": "input file (absolute path)"}),
@@ -152,53 +115,26 @@ def _table(ds: xr.Dataset) -> tuple[list[dict[str, Any]], list[str]]:
     return rows, names
 
 
-def _spectra_dataset(records: Sequence[tuple[int, dict]], files: Sequence[str], labels: np.ndarray,
-                     attrs: Mapping[str, Any]) -> xr.Dataset:
+def _spectra_dataset(spectra: Mapping[str, Column], row_size: np.ndarray, files: np.ndarray,
+                     labels: np.ndarray, attrs: Mapping[str, Any]) -> xr.Dataset:
     """All processed spectra as one contiguous ragged array along ``point``."""
-    energies, owners, columns = [], [], {}
-    info: dict[str, dict] = {}
-    sizes = np.zeros(len(files), dtype=np.int64)
-    row = n_before = 0
-    for _, record in records:
-        n_rows = record["results"]["dims"]["scan"]
-        spec = record.get("spectra")
-        if spec is not None:
-            dim = next(d for d in spec["dims"] if d != "scan")
-            energy = np.asarray(spec["coords"][dim]["data"], dtype=float)
-            arrays = {}
-            for name, var in spec["data_vars"].items():
-                if list(var["dims"]) == ["scan", dim]:
-                    arrays[name] = np.asarray(var["data"], dtype=float)
-                    info.setdefault(name, var.get("attrs", {}))
-            if arrays:
-                present = np.zeros((n_rows, energy.size), dtype=bool)
-                for values in arrays.values():
-                    present |= np.isfinite(values)
-                scan_i, point_j = np.nonzero(present)
-                energies.append(energy[point_j])
-                owners.append(row + scan_i)
-                sizes[row: row + n_rows] = present.sum(axis=1)
-                n_points = scan_i.size
-                for name in dict.fromkeys([*columns, *arrays]):
-                    column = columns.setdefault(name, [np.full(n_before, np.nan)])
-                    column.append(arrays[name][scan_i, point_j] if name in arrays else np.full(n_points, np.nan))
-                n_before += n_points
-        row += n_rows
-    energy = np.concatenate(energies) if energies else np.array([], dtype=float)
-    data_vars = {name: ("point", np.concatenate(parts), info[name]) for name, parts in columns.items()}
+    spectra = dict(spectra)
+    energy = spectra.pop("energy", None)
+    data_vars = {name: ("point", col.values, col.attrs) for name, col in spectra.items()}
     data_vars["spectrum_index"] = (
         "point",
-        np.concatenate(owners) if owners else np.array([], dtype=np.int64),
+        np.repeat(np.arange(row_size.size), row_size),
         {"units": "", "long_name": "row of the spectrum along 'spectrum' (as in results.nc)",
          "instance_dimension": "spectrum"},
     )
     data_vars["row_size"] = (
-        "spectrum", sizes,
+        "spectrum", row_size,
         {"units": "", "long_name": "number of points of each spectrum", "sample_dimension": "point"},
     )
     coords = {
-        "energy": ("point", energy, {"units": "eV", "long_name": "incident (XANES) or emission (XES) energy"}),
-        "file": ("spectrum", np.asarray(files, dtype=str), {"units": "", "long_name": "input file"}),
+        "energy": ("point", np.array([], dtype=float) if energy is None else energy.values,
+                   {"units": "eV", "long_name": "incident (XANES) or emission (XES) energy"}),
+        "file": ("spectrum", files, {"units": "", "long_name": "input file"}),
         "scan": ("spectrum", labels, {"units": "", "long_name": "scan label"}),
     }
     return xr.Dataset(data_vars, coords=coords, attrs=dict(attrs, featureType="spectra (contiguous ragged array)"))
@@ -208,37 +144,43 @@ def combine(
     out: Path,
     jobs: Sequence[Job],
     keys: Sequence[str | None],
+    chunk_keys: Sequence[str],
     *,
     unreadable: Mapping[int, Failure],
     parameters: Mapping[str, Any],
 ) -> Combined:
-    """Read the records of ``jobs`` and write the outputs listed in :data:`OUTPUT_FILES`.
+    """Read the records of the chunks and write the outputs listed in :data:`OUTPUT_FILES`.
 
     ``keys[i]`` is the record key of ``jobs[i]`` (None when the input could
-    not be read at all; its failure is then ``unreadable[i]``).
+    not be read at all; its failure is then ``unreadable[i]``);
+    ``chunk_keys`` are the keys of the chunks, in order.
     """
     parts = out / "parts"
-    records: list[tuple[int, dict]] = []
+    records = [read_record(record_path(parts, key)) for key in chunk_keys]
+    members = {m["key"]: m for record in records for m in record.members}
     failures: list[Failure] = []
     warning_rows: list[dict] = []
-    statuses, n_spectra, shas = [], [], []
-    for i, (job, key) in enumerate(zip(jobs, keys)):
+    statuses, n_spectra, shas, owners = [], [], [], []
+    for i, key in enumerate(keys):
         if key is None:
             failures.append(unreadable[i])
             statuses.append("failed")
             n_spectra.append(0)
             shas.append("")
             continue
-        record = read_record(record_path(parts, key))
-        failures.extend(Failure(**f) for f in record["failures"])
-        warning_rows.extend(record["warnings"])
-        statuses.append(record["status"])
-        shas.append(record["sha256"])
-        if record["status"] == "ok":
-            records.append((i, record))
-            n_spectra.append(record["results"]["dims"]["scan"])
-        else:
-            n_spectra.append(0)
+        member = members[key]
+        failures.extend(Failure(**f) for f in member["failures"])
+        warning_rows.extend(member["warnings"])
+        statuses.append(member["status"])
+        shas.append(member["sha256"])
+        n_spectra.append(member["n_spectra"])
+        owners.extend([i] * member["n_spectra"])
+    sizes = [sum(m["n_spectra"] for m in r.members) for r in records]
+    columns = concat_columns([(n, r.results) for n, r in zip(sizes, records)])
+    spectra = concat_columns([(int(r.row_size.sum()), r.spectra) for r in records])
+    row_size = np.concatenate([r.row_size for r in records]) if records else np.zeros(0, dtype=np.int64)
+    owner = np.asarray(owners, dtype=np.int64)
+    files = np.asarray([os.fspath(jobs[i].path) for i in owners], dtype=str)
     attrs = {
         "title": "spectro batch results",
         "parameters": canonical_json(dict(parameters)),
@@ -249,12 +191,12 @@ def combine(
         "n_failed": sum(s != "ok" for s in statuses),
         **environment(),
     }
-    results = _results_dataset(records, jobs, statuses, n_spectra, shas, failures, attrs)
-    rows, columns = _table(results)
+    results = _results_dataset(columns, owner, files, jobs, statuses, n_spectra, shas, failures, attrs)
+    rows, names = _table(results)
     write_netcdf(out / OUTPUT_FILES["spectra"],
-                 _spectra_dataset(records, results.file.values, results.scan.values, attrs))
+                 _spectra_dataset(spectra, row_size, results.file.values, results.scan.values, attrs))
     write_csv(out / OUTPUT_FILES["failures"], [vars(f) for f in failures], columns=_FAILURE_FIELDS)
     write_csv(out / OUTPUT_FILES["warnings"], warning_rows, columns=_WARNING_FIELDS)
-    write_csv(out / OUTPUT_FILES["table"], rows, columns=columns)
+    write_csv(out / OUTPUT_FILES["table"], rows, columns=names)
     write_netcdf(out / OUTPUT_FILES["results"], results)
     return Combined(n_succeeded=attrs["n_succeeded"], n_spectra=len(rows), failures=tuple(failures))

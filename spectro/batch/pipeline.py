@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import math
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ from ..model import ENERGY_DIMS, kind_of
 from .manifest import Job
 from .records import Failure, Outcome
 
-__all__ = ["DEFAULT_ANCHORS", "PRIMARY", "analyze_file", "apply_metadata", "reference_dataset"]
+__all__ = ["DEFAULT_ANCHORS", "PRIMARY", "analyze_file", "analyze_files", "apply_metadata", "reference_dataset"]
 
 #: The observable without which a scan counts as failed, per kind.
 PRIMARY = {"xanes": "e0", "xes": "kb13_energy"}
@@ -63,18 +63,24 @@ def apply_metadata(ds: xr.Dataset, job: Job) -> xr.Dataset:
     for name in ("pressure", "temperature"):
         value = getattr(job, name)
         if not math.isnan(value):
-            updates[name] = ("scan", np.full(n, value), ds[name].attrs)
+            updates[name] = np.full(n, value)
     for name in ("run", "sample"):
         value = getattr(job, name)
         if value:
-            updates[name] = ("scan", np.full(n, value), ds[name].attrs)
-    return ds.assign_coords(updates) if updates else ds
+            updates[name] = np.full(n, value)
+    if not updates:
+        return ds
+    out = ds.copy(deep=False)  # new variables sharing the data: replacing their values leaves ds as it is
+    for name, values in updates.items():
+        out.variables[name].values = values
+    return out
 
 
 def _split(results: xr.Dataset, kind: str) -> tuple[xr.Dataset, xr.Dataset | None]:
     dim = ENERGY_DIMS[kind]
-    spectral = [n for n in results.data_vars if dim in results[n].dims]
-    per_scan = [n for n in results.data_vars if results[n].dims == ("scan",)]
+    dims = {n: results.variables[n].dims for n in results.data_vars}
+    spectral = [n for n, d in dims.items() if dim in d]
+    per_scan = [n for n, d in dims.items() if d == ("scan",)]
     spectra = results[spectral] if spectral else None
     return results[per_scan], spectra
 
@@ -260,3 +266,83 @@ def analyze_file(job: Job, options: Mapping[str, Any]) -> Outcome:
     ds, kind = _load(job, options)
     parts, failures = _analyse(_analyser(kind, options), ds, str(job.path))
     return _outcome(job, options, kind, parts, failures)
+
+
+def _loaded(job: Job, options: Mapping[str, Any]):
+    """(Dataset, kind, None, warnings) for a readable input, else (None, None, exception, warnings)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            ds, kind = _load(job, options)
+        except Exception as err:  # recorded as the input's failure
+            return None, None, err, [w.message for w in caught]
+    return ds, kind, None, [w.message for w in caught]
+
+
+def _together(loaded: list, options: Mapping[str, Any]) -> dict[int, tuple[xr.Dataset, list[Warning]]]:
+    """The in-memory XANES inputs analysed in one kernel call, by position; {} when that fails."""
+    from .. import xanes
+
+    wanted = [i for i, (ds, kind, _, _) in enumerate(loaded) if kind == "xanes" and not _lazy(ds)]
+    if len(wanted) < 2:
+        return {}
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            together = xanes.analyze_many([loaded[i][0] for i in wanted], **dict(options.get("xanes", {})))
+    except Exception:  # every input is then analysed alone, and fails on its own
+        return {}
+    if caught:  # a warning that names no input: let each input be analysed alone
+        return {}
+    return dict(zip(wanted, together))
+
+
+def _lazy(ds: xr.Dataset) -> bool:
+    return any(not isinstance(v.data, np.ndarray) for v in ds.data_vars.values())
+
+
+def analyze_files(jobs: Sequence[Job], options: Mapping[str, Any]) -> list[Outcome]:
+    """:func:`analyze_file` on several inputs, their XANES spectra in one kernel call.
+
+    The XANES inputs that could be read go through
+    :func:`spectro.xanes.analyze_many` together (each keeps its own
+    warnings); when that call fails, each input is analysed alone, so a
+    failure stays with the input it concerns. Every input gets an
+    :class:`Outcome` with its warnings; nothing raised by one input is
+    raised here.
+
+    Parameters
+    ----------
+    jobs : sequence of Job
+        The inputs, e.g. one chunk of a batch.
+    options : mapping
+        As for :func:`analyze_file`.
+
+    Returns
+    -------
+    list of Outcome
+        One per input, in order.
+    """
+    loaded = [_loaded(job, options) for job in jobs]
+    together = _together(loaded, options)
+    outcomes = []
+    for i, (job, (ds, kind, error, read_warnings)) in enumerate(zip(jobs, loaded)):
+        file = str(job.path)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                if error is not None:
+                    raise error
+                if i in together:
+                    result, kernel_warnings = together[i]
+                    parts, failures = [result], []
+                else:
+                    kernel_warnings = []
+                    parts, failures = _analyse(_analyser(kind, options), ds, file)
+                outcome = _outcome(job, options, kind, parts, failures)
+            except Exception as err:  # every failure is recorded; the batch goes on
+                kernel_warnings = []
+                outcome = Outcome(None, None, (Failure.from_exception(err, file=file),))
+        seen = tuple(read_warnings) + tuple(kernel_warnings) + tuple(w.message for w in caught)
+        outcomes.append(Outcome(outcome.results, outcome.spectra, outcome.failures, seen))
+    return outcomes

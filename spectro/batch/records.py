@@ -1,39 +1,50 @@
-"""Per-input records of a batch: what was processed, how, and what came out.
+"""Records of a batch: what was processed, how, and what came out.
 
-A record is one small JSON document under ``OUT/parts/<key>.json``, written
-atomically when its input is finished. It holds the input's identity (path,
-SHA-256, parameter hash), its status, its results and normalized spectra
-(as :meth:`xarray.Dataset.to_dict` structures, which round-trip floats
-exactly) and its failures and warnings. ``--resume`` skips every input whose
-record exists; the final outputs are always combined from the records, so
-an interrupted and resumed batch gives the same outputs as an uninterrupted one.
+Inputs are processed in chunks of consecutive inputs, the same chunks
+whichever executor runs them and whether the batch was resumed, so an
+input's results never depend on how the batch was run. A chunk's record is
+one file ``OUT/parts/<key>.npz``, written atomically when every input of the
+chunk is finished. It holds ``meta``, a JSON document (per input: path,
+SHA-256, parameter hash, metadata, status, failures, warnings; per column:
+its attrs), and the chunk's per-spectrum results and processed spectra as
+arrays (floats exactly as computed). ``--resume`` skips every chunk whose
+record exists; the final outputs are always combined from the records, so an
+interrupted and resumed batch gives the same outputs as an uninterrupted one.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import warnings
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from ..errors import SpectroError
 from .manifest import Job
-from .outputs import write_json
+from .outputs import write_bytes
 from .provenance import utc_now
 
 __all__ = [
+    "Column",
     "Failure",
     "Outcome",
     "ProcessFunction",
+    "Record",
     "Task",
+    "chunk_key",
+    "concat_columns",
     "has_record",
+    "outcome_columns",
     "process_chunk",
-    "process_job",
     "read_record",
     "record_path",
     "write_record",
@@ -75,7 +86,7 @@ class Failure:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a per-input process function returns.
+    """What processing one input gave.
 
     Attributes
     ----------
@@ -85,21 +96,20 @@ class Outcome:
         Processed spectra, e.g. ``norm(scan, energy)``.
     failures : tuple of Failure
         Scans that could not be processed (the others are in ``results``).
+    warnings : tuple of Warning
+        Warnings raised while the input was processed (filled in by the
+        batch; a process function need not set it).
     """
 
     results: xr.Dataset | None
     spectra: xr.Dataset | None = None
     failures: tuple[Failure, ...] = ()
+    warnings: tuple[Warning, ...] = ()
 
 
 #: A per-input process function: ``process(job, options) -> Outcome``; it may
 #: raise, and the exception becomes the input's failure.
 ProcessFunction = Callable[[Job, Mapping[str, Any]], Outcome]
-
-
-def record_path(parts: Path, key: str) -> Path:
-    """Where the record of the input with ``key`` lives."""
-    return parts / f"{key}.json"
 
 
 @dataclass(frozen=True)
@@ -112,72 +122,285 @@ class Task:
     params_hash: str
 
 
-def process_job(process: ProcessFunction, task: Task, options: Mapping[str, Any], parts: Path) -> dict[str, Any]:
-    """Run ``process`` on one input, write its record atomically, return a summary.
+@dataclass(frozen=True)
+class Column:
+    """Values along one dimension (spectra or points) with their attrs.
 
-    Any exception from ``process`` is caught and recorded as the input's
-    failure; warnings are recorded with the record.
+    ``coord`` marks a coordinate (scan label, pressure, energy...) rather
+    than a result.
     """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            outcome = process(task.job, options)
-        except Exception as err:  # every failure is recorded; the batch goes on
-            outcome = Outcome(None, None, (Failure.from_exception(err, file=os.fspath(task.job.path)),))
-    return write_record(task, outcome, [w.message for w in caught], parts)
+
+    values: np.ndarray
+    attrs: dict = field(default_factory=dict)
+    coord: bool = False
 
 
-def process_chunk(
-    process: ProcessFunction, tasks: Sequence[Task], options: Mapping[str, Any], parts: Path
-) -> list[dict[str, Any]]:
-    """:func:`process_job` on several inputs in turn (one executor task for many small files)."""
-    return [process_job(process, task, options, parts) for task in tasks]
+@dataclass(frozen=True)
+class Record:
+    """A chunk's record as read back by :func:`read_record`.
+
+    Attributes
+    ----------
+    key : str
+        The chunk key (:func:`chunk_key`).
+    members : list of dict
+        Per input, in order: ``key``, ``file``, ``sha256``,
+        ``parameters_hash``, ``metadata``, ``status`` ("ok" or "failed"),
+        ``n_spectra`` (its rows in ``results``), ``failures`` and
+        ``warnings`` (lists of dicts).
+    results : dict of str to Column
+        One value per spectrum of the chunk, the inputs' rows in order.
+    spectra : dict of str to Column
+        Every processed spectrum as a contiguous ragged array along points,
+        ``energy`` among them.
+    row_size : ndarray of int
+        Points of each spectrum (one per row of ``results``).
+    """
+
+    key: str
+    members: list[dict[str, Any]]
+    results: dict[str, Column]
+    spectra: dict[str, Column]
+    row_size: np.ndarray
 
 
-def write_record(task: Task, outcome: Outcome, caught: Sequence[Warning], parts: Path) -> dict[str, Any]:
-    """Write the record of one processed input atomically; return its summary."""
-    job, key = task.job, task.key
-    file = os.fspath(job.path)
-    record = {
-        "key": key,
-        "file": file,
-        "sha256": task.sha256,
-        "parameters_hash": task.params_hash,
-        "metadata": job.metadata(),
-        "processed": utc_now(),
-        "warnings": [{"file": file, "category": type(w).__name__, "message": str(w)} for w in caught],
+def record_path(parts: Path, key: str) -> Path:
+    """Where the record of the chunk with ``key`` lives."""
+    return parts / f"{key}.npz"
+
+
+def chunk_key(tasks: Sequence[Task]) -> str:
+    """Key of the chunk of ``tasks``: a digest of its inputs' record keys, in order.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> t = [Task(Job(Path("a")), "k1", "", ""), Task(Job(Path("b")), "k2", "", "")]
+    >>> chunk_key(t) == chunk_key(list(t)) != chunk_key(t[::-1])
+    True
+    """
+    return hashlib.sha256(",".join(t.key for t in tasks).encode()).hexdigest()[:40]
+
+
+def _fill(n: int, text: bool) -> np.ndarray:
+    return np.full(n, "", dtype=str) if text else np.full(n, np.nan)
+
+
+def concat_columns(parts: Sequence[tuple[int, Mapping[str, Column]]]) -> dict[str, Column]:
+    """Concatenate the columns of parts of ``n`` rows each; a missing column is filled.
+
+    Text columns are filled with "" and numeric ones with NaN (integers
+    become floats when a part lacks them). The attrs of a column are those
+    of the first part that has it.
+
+    Examples
+    --------
+    >>> a = {"e0": Column(np.array([1.0, 2.0])), "run": Column(np.array(["x", "y"]), coord=True)}
+    >>> b = {"e0": Column(np.array([3.0]))}
+    >>> out = concat_columns([(2, a), (1, b)])
+    >>> out["e0"].values.tolist(), out["run"].values.tolist()
+    ([1.0, 2.0, 3.0], ['x', 'y', ''])
+    """
+    first: dict[str, Column] = {}
+    for _, columns in parts:
+        for name, column in columns.items():
+            first.setdefault(name, column)
+    out = {}
+    for name, column in first.items():
+        values = [cols[name].values for _, cols in parts if name in cols]
+        text = any(v.dtype.kind in "USO" for v in values)
+        missing = len(values) < len(parts)
+        filled = []
+        for n, cols in parts:
+            if name not in cols:
+                filled.append(_fill(n, text))
+                continue
+            v = cols[name].values
+            filled.append(v.astype(str) if text else v.astype(float) if missing and v.dtype.kind in "biu" else v)
+        data = np.concatenate(filled) if filled else np.array([])
+        out[name] = Column(data.astype(str) if text else data, column.attrs, column.coord)
+    return out
+
+
+def _per_scan(ds: xr.Dataset) -> dict[str, Column]:
+    coords = set(ds.coords)
+    return {
+        str(name): Column(np.asarray(var.values), dict(var.attrs), name in coords)
+        for name, var in ds.variables.items()
+        if var.dims == ("scan",)
     }
-    try:
-        record.update(_content(outcome, file))
-    except (TypeError, ValueError, AttributeError) as err:
-        record.update(_content(Outcome(None, None, (Failure.from_exception(err, file=file),)), file))
-    write_json(record_path(parts, key), record, durable=False)
-    return {"key": key, "status": record["status"], "n_failures": len(record["failures"])}
 
 
-def _content(outcome: Outcome, file: str) -> dict[str, Any]:
-    """Status, results, spectra and failures of an outcome, JSON-ready."""
+def _ragged(spectra: xr.Dataset, n_rows: int) -> tuple[dict[str, Column], np.ndarray]:
+    """The spectra along (scan, energy) of one input as points (only those with a value)."""
+    dim = next((d for d in spectra.dims if d != "scan"), None)
+    arrays = {
+        str(name): var for name, var in spectra.data_vars.items()
+        if dim is not None and var.dims == ("scan", dim)
+    }
+    if not arrays:
+        return {}, np.zeros(n_rows, dtype=np.int64)
+    values = {name: np.asarray(var.values, dtype=float) for name, var in arrays.items()}
+    present = np.zeros((n_rows, spectra.sizes[dim]), dtype=bool)
+    for v in values.values():
+        present |= np.isfinite(v)
+    scan_i, point_j = np.nonzero(present)
+    energy = spectra[dim]
+    columns = {"energy": Column(np.asarray(energy.values, dtype=float)[point_j], dict(energy.attrs), True)}
+    for name, v in values.items():
+        columns[name] = Column(v[scan_i, point_j], dict(arrays[name].attrs))
+    return columns, present.sum(axis=1)
+
+
+def outcome_columns(outcome: Outcome) -> tuple[int, dict[str, Column], dict[str, Column], np.ndarray]:
+    """Rows, per-scan columns, ragged spectra columns and row sizes of an outcome with results."""
+    results = outcome.results
+    n = results.sizes["scan"]
+    columns = _per_scan(results)
+    if outcome.spectra is None:
+        return n, columns, {}, np.zeros(n, dtype=np.int64)
+    spectra, sizes = _ragged(outcome.spectra, n)
+    return n, columns, spectra, sizes
+
+
+def _member(task: Task, outcome: Outcome) -> dict[str, Any]:
+    file = os.fspath(task.job.path)
     results = outcome.results if outcome.results is not None and outcome.results.sizes.get("scan") else None
     failures = list(outcome.failures)
     if results is None and not failures:
         failures.append(Failure(file, "", "DataError", "no scan could be processed"))
-    content = {
+    return {
+        "key": task.key,
+        "file": file,
+        "sha256": task.sha256,
+        "parameters_hash": task.params_hash,
+        "metadata": task.job.metadata(),
         "status": "ok" if results is not None else "failed",
-        "results": None if results is None else results.to_dict(data="list", encoding=False),
-        "spectra": None if outcome.spectra is None else outcome.spectra.to_dict(data="list", encoding=False),
+        "n_spectra": 0 if results is None else int(results.sizes["scan"]),
         "failures": [asdict(f) for f in failures],
+        "warnings": [{"file": file, "category": type(w).__name__, "message": str(w)} for w in outcome.warnings],
     }
-    return content
 
 
-def read_record(path: Path) -> dict[str, Any]:
-    """Load a record written by :func:`process_job`."""
-    return json.loads(path.read_text())
+def _columns_meta(columns: Mapping[str, Column]) -> dict[str, Any]:
+    return {name: {"attrs": c.attrs, "coord": c.coord} for name, c in columns.items()}
+
+
+def write_record(key: str, tasks: Sequence[Task], outcomes: Sequence[Outcome], parts: Path) -> Record:
+    """Write the record of a processed chunk atomically; return it.
+
+    An outcome whose results cannot be stored (not along ``scan``) makes
+    that input a failure.
+    """
+    members, result_parts, spectra_parts, sizes = [], [], [], []
+    for task, outcome in zip(tasks, outcomes):
+        member = _member(task, outcome)
+        if member["status"] == "ok":
+            try:
+                n, columns, spectra, row_size = outcome_columns(outcome)
+            except (TypeError, ValueError, AttributeError, KeyError) as err:
+                failure = Failure.from_exception(err, file=member["file"])
+                member.update(status="failed", n_spectra=0, failures=[asdict(failure)])
+            else:
+                result_parts.append((n, columns))
+                spectra_parts.append((int(row_size.sum()), spectra))
+                sizes.append(row_size)
+        members.append(member)
+    results = concat_columns(result_parts)
+    spectra = concat_columns(spectra_parts)
+    row_size = np.concatenate(sizes) if sizes else np.zeros(0, dtype=np.int64)
+    meta = {
+        "key": key,
+        "processed": utc_now(),
+        "members": members,
+        "results": _columns_meta(results),
+        "spectra": _columns_meta(spectra),
+    }
+    arrays = {"meta": np.array(json.dumps(meta, sort_keys=True, default=_jsonable)), "row_size": row_size}
+    arrays.update({f"results/{name}": c.values for name, c in results.items()})
+    arrays.update({f"spectra/{name}": c.values for name, c in spectra.items()})
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    write_bytes(record_path(parts, key), buffer.getvalue(), durable=False)
+    return Record(key, members, results, spectra, row_size)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+def read_record(path: Path) -> Record:
+    """Load a record written by :func:`write_record`.
+
+    Raises
+    ------
+    OSError, ValueError
+        The file is missing, truncated or not a record.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            results = {
+                name: Column(data[f"results/{name}"], info["attrs"], info["coord"])
+                for name, info in meta["results"].items()
+            }
+            spectra = {
+                name: Column(data[f"spectra/{name}"], info["attrs"], info["coord"])
+                for name, info in meta["spectra"].items()
+            }
+            row_size = data["row_size"]
+    except (zipfile.BadZipFile, KeyError, EOFError) as err:
+        raise ValueError(f"{path} is not a complete batch record: {err}") from err
+    return Record(meta["key"], meta["members"], results, spectra, row_size)
 
 
 def has_record(parts: Path, key: str) -> bool:
-    """True when the record of ``key`` exists and is complete (else it is redone)."""
+    """True when the record of chunk ``key`` exists and is complete (else it is redone)."""
     try:
-        return read_record(record_path(parts, key)).get("key") == key
+        return read_record(record_path(parts, key)).key == key
     except (OSError, ValueError):
         return False
+
+
+def _each(process: ProcessFunction, jobs: Sequence[Job], options: Mapping[str, Any]) -> list[Outcome]:
+    """``process`` on every input alone, each exception recorded as that input's failure."""
+    outcomes = []
+    for job in jobs:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                outcome = process(job, options)
+            except Exception as err:  # every failure is recorded; the batch goes on
+                outcome = Outcome(None, None, (Failure.from_exception(err, file=os.fspath(job.path)),))
+        outcomes.append(
+            Outcome(outcome.results, outcome.spectra, outcome.failures,
+                    tuple(outcome.warnings) + tuple(w.message for w in caught))
+        )
+    return outcomes
+
+
+def process_chunk(
+    process: ProcessFunction | None, tasks: Sequence[Task], options: Mapping[str, Any], parts: Path
+) -> list[dict[str, Any]]:
+    """Process a chunk of inputs, write its record, return a summary per input.
+
+    ``process`` None runs the default chain on the whole chunk at once
+    (:func:`spectro.batch.pipeline.analyze_files`); otherwise ``process``
+    runs on each input alone. Nothing raised by the processing stops the
+    chunk: it becomes the failure of the input concerned.
+    """
+    jobs = [t.job for t in tasks]
+    if process is None:
+        from .pipeline import analyze_files
+
+        outcomes = analyze_files(jobs, options)
+    else:
+        outcomes = _each(process, jobs, options)
+    record = write_record(chunk_key(tasks), tasks, outcomes, parts)
+    return [
+        {"key": m["key"], "status": m["status"], "n_failures": len(m["failures"])} for m in record.members
+    ]

@@ -1,10 +1,10 @@
 """Run a batch: every input processed once, recorded, then combined.
 
-:func:`run_batch` hashes each input, skips those whose record exists when
-resuming, runs the per-input process function (in this process or on an
-executor, e.g. a ``concurrent.futures`` pool or a dask.distributed client's
-executor), and finally combines all records into the outputs of
-:mod:`spectro.batch.combine`.
+:func:`run_batch` hashes each input, cuts the inputs into chunks of
+consecutive inputs, skips the chunks whose record exists when resuming,
+processes the others (in this process or on an executor, e.g. a
+``concurrent.futures`` pool or a dask.distributed client's executor), and
+finally combines all records into the outputs of :mod:`spectro.batch.combine`.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from .combine import OUTPUT_FILES, combine
 from .manifest import Job
 from .outputs import remove_stale_temporaries
 from .provenance import file_sha256, parameters_hash, record_key
-from .records import Failure, ProcessFunction, Task, has_record, process_chunk
+from .records import Failure, ProcessFunction, Task, chunk_key, has_record, process_chunk
 
 __all__ = ["CHUNK_SIZE", "BatchSummary", "run_batch"]
 
-#: Inputs per executor task.
+#: Inputs per chunk (one record, one executor task, one kernel call).
 CHUNK_SIZE = 16
 
 
@@ -75,6 +75,10 @@ class BatchSummary:
         }
 
 
+#: Name of the default chain in the parameters (and so in the record keys).
+_DEFAULT_PROCESS = "spectro.batch.pipeline.analyze_files"
+
+
 def _process_name(process: ProcessFunction) -> str:
     return f"{getattr(process, '__module__', '')}.{getattr(process, '__qualname__', repr(process))}"
 
@@ -90,7 +94,7 @@ def run_batch(
     executor: concurrent.futures.Executor | None = None,
     chunk_size: int = CHUNK_SIZE,
 ) -> BatchSummary:
-    """Process every input, record each one, and write the combined outputs.
+    """Process every input, record each chunk of inputs, and write the combined outputs.
 
     Parameters
     ----------
@@ -100,24 +104,30 @@ def run_batch(
         Output folder (created). Records go to ``out/parts/``; outputs are
         listed in :data:`spectro.batch.combine.OUTPUT_FILES`.
     process : callable, optional
-        ``process(job, options) -> Outcome`` for one input; default
-        :func:`spectro.batch.pipeline.analyze_file` (read, calibrate,
-        normalize, E0, pre-edge, valence for XANES; Kbeta metrics for XES).
-        With an executor it must be picklable (a module-level function).
+        ``process(job, options) -> Outcome`` run on each input alone. Default:
+        the default chain (read, calibrate, normalize, E0, pre-edge, valence
+        for XANES; Kbeta metrics for XES) on each chunk at once
+        (:func:`spectro.batch.pipeline.analyze_files`: the XANES spectra of
+        a chunk go through the kernels together). With an executor it must
+        be picklable (a module-level function).
     options : mapping, optional
         JSON-serializable options passed to ``process``; with the process
         function's name, the input's metadata and its SHA-256 they make the
         record key.
     resume : bool
-        Skip inputs whose record exists (same path, bytes and parameters).
+        Skip the chunks whose record exists (same inputs, bytes and
+        parameters); the others are processed again whole.
     progress : bool
         Show a tqdm progress bar on stderr.
     executor : concurrent.futures.Executor, optional
-        Where to run ``process``; default: in this process.
+        Where to run the chunks; default: in this process.
     chunk_size : int, keyword-only
-        Inputs per executor task (fewer, larger tasks for many small
-        files). Each input is still processed on its own, so its record
-        does not depend on the chunks.
+        Consecutive inputs per chunk: one executor task, one record, and
+        with the default chain one kernel call. The chunks are the same
+        however the batch is run (in this process, on a cluster, resumed),
+        so its outputs are too; a different ``chunk_size`` can change
+        results in the last digits (about 1e-12 relative), since the kernels
+        then see the spectra in other company.
 
     Returns
     -------
@@ -125,9 +135,9 @@ def run_batch(
 
     Notes
     -----
-    Failures never stop the batch: an exception raised by ``process`` is
-    recorded (file, scan, exception class, reason) and the next input is
-    processed. Every file is written atomically, so a killed batch leaves
+    Failures never stop the batch: an exception raised while processing an
+    input is recorded (file, scan, exception class, reason) and the other
+    inputs are processed. Every file is written atomically, so a killed batch leaves
     complete records and outputs, or none; re-running with ``resume=True``
     then gives the same outputs as an uninterrupted run.
 
@@ -144,56 +154,56 @@ def run_batch(
     >>> summary.n_succeeded, summary.n_failed, sorted(summary.outputs)
     (1, 0, ['failures', 'results', 'spectra', 'table', 'warnings'])
     """
-    if process is None:
-        from .pipeline import analyze_file as process
     options = dict(options or {})
     out = Path(out)
     parts = out / "parts"
     parts.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)
     remove_stale_temporaries(parts)
-    base_hash = parameters_hash({"process": _process_name(process), "options": options})
+    name = _DEFAULT_PROCESS if process is None else _process_name(process)
+    base_hash = parameters_hash({"process": name, "options": options})
 
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
     keys: list[str | None] = []
     unreadable: dict[int, Failure] = {}
-    tasks: list[Task | None] = []
+    tasks: list[Task] = []
     for i, job in enumerate(jobs):
         try:
             sha = file_sha256(job.path)
         except OSError as err:
             keys.append(None)
-            tasks.append(None)
             unreadable[i] = Failure(os.fspath(job.path), "", "MissingFileError", f"cannot be read: {err}")
             continue
         params = parameters_hash({"base": base_hash, "metadata": job.metadata()})
         key = record_key(job.path, sha, params)
         keys.append(key)
         tasks.append(Task(job, key, sha, params))
-    pending = [t for t in tasks if t is not None and not (resume and has_record(parts, t.key))]
-    chunks = [pending[i : i + chunk_size] for i in range(0, len(pending), chunk_size)]
+    chunks = [tasks[i : i + chunk_size] for i in range(0, len(tasks), chunk_size)]
+    chunk_keys = [chunk_key(c) for c in chunks]
+    pending = [c for c, k in zip(chunks, chunk_keys) if not (resume and has_record(parts, k))]
+    n_pending = sum(len(c) for c in pending)
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(jobs), initial=len(jobs) - len(pending), unit="file", file=sys.stderr,
+    bar = tqdm(total=len(jobs), initial=len(jobs) - n_pending, unit="file", file=sys.stderr,
                disable=not progress, desc="spectro batch")
     with bar:
         if executor is None:
-            for chunk in chunks:
+            for chunk in pending:
                 bar.update(len(process_chunk(process, chunk, options, parts)))
         else:
-            futures = [executor.submit(process_chunk, process, chunk, options, parts) for chunk in chunks]
+            futures = [executor.submit(process_chunk, process, chunk, options, parts) for chunk in pending]
             for future in concurrent.futures.as_completed(futures):
                 bar.update(len(future.result()))
     combined = combine(
-        out, jobs, keys, unreadable=unreadable, parameters={"process": _process_name(process), "options": options}
+        out, jobs, keys, chunk_keys, unreadable=unreadable, parameters={"process": name, "options": options}
     )
     return BatchSummary(
         out=out,
         n_inputs=len(jobs),
-        n_processed=len(pending),
-        n_skipped=len(jobs) - len(pending) - len(unreadable),
+        n_processed=n_pending,
+        n_skipped=len(tasks) - n_pending,
         n_succeeded=combined.n_succeeded,
         n_failed=len(jobs) - combined.n_succeeded,
         n_spectra=combined.n_spectra,

@@ -15,6 +15,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..batch.runner import CHUNK_SIZE
 from ._output import json_ready
 
 __all__ = ["CLUSTER_MIN_INPUTS", "register", "run"]
@@ -34,12 +35,17 @@ def register(subparsers) -> argparse.ArgumentParser:
             "XES: Kbeta metrics). Inputs are files, folders, glob patterns or manifest CSV files "
             "(columns file, pressure, temperature, run, sample, kind, references). Failures are "
             "listed in OUT/failures.csv and the rest is finished; every output is written "
-            "atomically; --resume skips inputs already recorded under OUT/parts/."
+            "atomically; --resume skips the chunks of inputs already recorded under OUT/parts/."
         ),
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="file, folder, glob or manifest CSV")
     parser.add_argument("-o", "--out", required=True, type=Path, help="output folder")
     parser.add_argument("--resume", action="store_true", help="skip inputs already processed with the same parameters")
+    parser.add_argument(
+        "--chunk-size", type=int, default=CHUNK_SIZE, metavar="N",
+        help=f"consecutive inputs analysed together and recorded as one (default {CHUNK_SIZE}); "
+        "keep it the same when resuming",
+    )
     parser.add_argument(
         "--references",
         default="",
@@ -113,7 +119,8 @@ def _run_files(args: argparse.Namespace, progress: bool) -> dict:
         workers = default_workers() if len(jobs) >= CLUSTER_MIN_INPUTS else 1
     with dask_client(scheduler=args.scheduler, workers=workers) as client:
         executor = None if client is None else client.get_executor()
-        summary = run_batch(jobs, args.out, options=options, resume=args.resume, progress=progress, executor=executor)
+        summary = run_batch(jobs, args.out, options=options, resume=args.resume, progress=progress,
+                            executor=executor, chunk_size=args.chunk_size)
     return summary.to_dict()
 
 
