@@ -6,8 +6,8 @@ input's results never depend on how the batch was run. A chunk's record is
 one file ``OUT/parts/<key>.npz``, written atomically when every input of the
 chunk is finished. It holds ``meta``, a JSON document (per input: path,
 SHA-256, parameter hash, metadata, status, failures, warnings; per column:
-its attrs), and the chunk's per-spectrum results and processed spectra as
-arrays (floats exactly as computed). ``--resume`` skips every chunk whose
+its attrs and dtype), and the chunk's per-spectrum results and processed
+spectra as a few arrays (floats exactly as computed). ``--resume`` skips every chunk whose
 record exists; the final outputs are always combined from the records, so an
 interrupted and resumed batch gives the same outputs as an uninterrupted one.
 """
@@ -282,8 +282,38 @@ def _member(task: Task, outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def _columns_meta(columns: Mapping[str, Column]) -> dict[str, Any]:
-    return {name: {"attrs": c.attrs, "coord": c.coord} for name, c in columns.items()}
+def _pack(prefix: str, columns: Mapping[str, Column], arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Put ``columns`` into ``arrays`` as one 2-D array per kind (numbers, text); return their description.
+
+    Few arrays load much faster than one per column. Integers and booleans
+    travel as floats (exact below 2**53) and get their dtype back.
+    """
+    numbers = [n for n, c in columns.items() if c.values.dtype.kind in "fiub"]
+    text = [n for n, c in columns.items() if n not in numbers]
+    n_rows = len(next(iter(columns.values())).values) if columns else 0
+    arrays[f"{prefix}/numbers"] = (
+        np.stack([columns[n].values.astype(float) for n in numbers]) if numbers else np.zeros((0, n_rows))
+    )
+    arrays[f"{prefix}/text"] = (
+        np.stack([columns[n].values.astype(str) for n in text]) if text else np.zeros((0, n_rows), dtype=str)
+    )
+    return {
+        "numbers": numbers,
+        "text": text,
+        "columns": {
+            n: {"attrs": c.attrs, "coord": c.coord, "dtype": c.values.dtype.str if n in numbers else ""}
+            for n, c in columns.items()
+        },
+    }
+
+
+def _unpack(prefix: str, layout: Mapping[str, Any], data: Mapping[str, np.ndarray]) -> dict[str, Column]:
+    numbers, text = data[f"{prefix}/numbers"], data[f"{prefix}/text"]
+    values = {n: numbers[i].astype(layout["columns"][n]["dtype"]) for i, n in enumerate(layout["numbers"])}
+    values.update({n: text[i] for i, n in enumerate(layout["text"])})
+    return {
+        n: Column(values[n], info["attrs"], info["coord"]) for n, info in layout["columns"].items()
+    }
 
 
 def write_record(key: str, tasks: Sequence[Task], outcomes: Sequence[Outcome], parts: Path) -> Record:
@@ -309,16 +339,15 @@ def write_record(key: str, tasks: Sequence[Task], outcomes: Sequence[Outcome], p
     results = concat_columns(result_parts)
     spectra = concat_columns(spectra_parts)
     row_size = np.concatenate(sizes) if sizes else np.zeros(0, dtype=np.int64)
+    arrays: dict[str, np.ndarray] = {"row_size": row_size}
     meta = {
         "key": key,
         "processed": utc_now(),
         "members": members,
-        "results": _columns_meta(results),
-        "spectra": _columns_meta(spectra),
+        "results": _pack("results", results, arrays),
+        "spectra": _pack("spectra", spectra, arrays),
     }
-    arrays = {"meta": np.array(json.dumps(meta, sort_keys=True, default=_jsonable)), "row_size": row_size}
-    arrays.update({f"results/{name}": c.values for name, c in results.items()})
-    arrays.update({f"spectra/{name}": c.values for name, c in spectra.items()})
+    arrays["meta"] = np.array(json.dumps(meta, sort_keys=True, default=_jsonable))
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     write_bytes(record_path(parts, key), buffer.getvalue(), durable=False)
@@ -344,14 +373,8 @@ def read_record(path: Path) -> Record:
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
-            results = {
-                name: Column(data[f"results/{name}"], info["attrs"], info["coord"])
-                for name, info in meta["results"].items()
-            }
-            spectra = {
-                name: Column(data[f"spectra/{name}"], info["attrs"], info["coord"])
-                for name, info in meta["spectra"].items()
-            }
+            results = _unpack("results", meta["results"], data)
+            spectra = _unpack("spectra", meta["spectra"], data)
             row_size = data["row_size"]
     except (zipfile.BadZipFile, KeyError, EOFError) as err:
         raise ValueError(f"{path} is not a complete batch record: {err}") from err

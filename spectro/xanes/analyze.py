@@ -465,6 +465,12 @@ def analyze_many(
     return _in_memory(datasets, opts, refs, None)
 
 
+def _rows(ds: xr.Dataset, name: str) -> np.ndarray:
+    """The values of signal ``name`` as (scan, energy) floats."""
+    var = _xr.signal(ds, name).variable
+    return np.asarray(var.transpose("scan", "energy").values, dtype=float)
+
+
 def _in_memory(datasets, opts, refs, e0_rows):
     """The kernel on the scans of in-memory Datasets as rows of one array; per-Dataset results.
 
@@ -472,8 +478,8 @@ def _in_memory(datasets, opts, refs, e0_rows):
     paths); otherwise each row has its own energies, padded with NaN.
     ``e0_rows`` (one per scan of all Datasets) anchors the windows when given.
     """
-    mus = [np.asarray(_xr.signal(ds, "mu").transpose("scan", "energy").values, dtype=float) for ds in datasets]
-    grids = [np.asarray(ds["energy"].values, dtype=float) for ds in datasets]
+    mus = [_rows(ds, "mu") for ds in datasets]
+    grids = [np.asarray(ds.variables["energy"].values, dtype=float) for ds in datasets]
     width = max(m.shape[-1] for m in mus)
     bounds = np.cumsum([0] + [m.shape[0] for m in mus])
     shared = all(g.shape == grids[0].shape and np.array_equal(g, grids[0]) for g in grids[1:])
@@ -486,7 +492,7 @@ def _in_memory(datasets, opts, refs, e0_rows):
             energy[a:b, :n] = g
         mu[a:b, :n] = m
         if ref:
-            mu_ref[a:b, :n] = ds["mu_ref"].transpose("scan", "energy").values
+            mu_ref[a:b, :n] = _rows(ds, "mu_ref")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         r = analyze_arrays(energy, mu, mu_ref, e0=e0_rows, **opts)
@@ -506,7 +512,8 @@ def _in_memory(datasets, opts, refs, e0_rows):
                        {"units": units, "long_name": long_name, **attrs.get(k, {})})
         other, named = _named(caught, ds, {k: data[k][1] for k in ("edge_step", "preedge_centroid_err")},
                               only_concerned=len(datasets) > 1)
-        res = xr.Dataset(data, coords=ds["mu"].coords,
+        coords = {k: ds.variables[k] for k in ds.coords if set(ds.variables[k].dims) <= {"scan", "energy"}}
+        res = xr.Dataset(data, coords=coords,
                          attrs={"kind": "xanes_results", "source_file": ds.attrs.get("source_file", "")})
         out.append((res, [w.message for w in other] + named))
     return out
