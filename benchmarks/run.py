@@ -75,13 +75,18 @@ def machine() -> dict[str, object]:
     return info
 
 
-def cube(quick: bool, workers: int) -> dict[str, float]:
-    """Run benchmarks/cube.py in its own process (its peak RSS is its own)."""
+def cube(quick: bool, workers: int, env: dict[str, str]) -> dict[str, float]:
+    """Run benchmarks/cube.py in its own process (its peak RSS is its own).
+
+    ``env`` is the environment this script started with: a local dask
+    cluster sets variables in the process that starts it (e.g.
+    ``MALLOC_TRIM_THRESHOLD_``), which a child would otherwise inherit.
+    """
     side = 100 if quick else 1000
     out = subprocess.run(
         [sys.executable, str(HERE / "cube.py"), "--ny", str(side), "--nx", str(side),
          "--workers", str(workers), "--json"],
-        check=True, capture_output=True, text=True,
+        check=True, capture_output=True, text=True, env=env,
     )
     return json.loads(out.stdout)
 
@@ -95,12 +100,13 @@ def main(argv=None) -> int:
     root = os.environ.get("SPECTRO_DATA_DIR")
     if not root:
         parser.error("set SPECTRO_DATA_DIR to the folder of real spectra")
+    env = dict(os.environ)
     results: dict[str, object] = {}
     with contextlib.redirect_stdout(io.StringIO()):
         results.update(xanes_kernels.main(["--quick"] if args.quick else []))
     results.update(batch_files.measure(Path(root), batch_files.N_QUICK if args.quick else batch_files.N_INPUTS,
                                        args.workers))
-    results.update(cube(args.quick, args.workers))
+    results.update(cube(args.quick, args.workers, env))
     results["quick"] = args.quick
     results["machine"] = machine()
     if args.json:

@@ -186,3 +186,37 @@ def test_dask_cluster_executor_gives_the_same_outputs_as_serial(inputs, tmp_path
     assert clustered.n_succeeded == serial.n_succeeded
     assert serial.outputs["table"].read_bytes() == clustered.outputs["table"].read_bytes()
     assert serial.outputs["failures"].read_bytes() == clustered.outputs["failures"].read_bytes()
+
+
+def test_a_chunk_record_reads_back_exactly(tmp_path):
+    """Numbers (float, int, bool), text and missing columns survive the record unchanged."""
+    from spectro.batch.records import Task, write_record
+
+    a = xr.Dataset(
+        {"e0": ("scan", [8345.123456789012, np.nan], {"units": "eV"}),
+         "n": ("scan", np.array([3, 4], dtype=np.int64)),
+         "ok": ("scan", np.array([True, False]))},
+        coords={"scan": ("scan", ["s1", "s2"]), "run": ("scan", ["A", "B"])},
+    )
+    b = xr.Dataset({"e0": ("scan", [1e-300], {"units": "eV"}), "n": ("scan", np.array([7], dtype=np.int64))},
+                   coords={"scan": ("scan", ["t"])})
+    spectra = xr.Dataset({"norm": (("scan", "energy"), [[0.1, np.nan, 0.3], [0.4, 0.5, 0.6]])},
+                         coords={"energy": ("energy", [1.0, 2.0, 3.0], {"units": "eV"})})
+    tasks = [Task(Job(tmp_path / name), f"k{name}", "sha", "p") for name in ("a", "b", "c")]
+    outcomes = [Outcome(a, spectra), Outcome(b), Outcome(None, None, (Failure("c", "", "DataError", "no"),))]
+    written = write_record("chunk", tasks, outcomes, tmp_path)
+    back = read_record(tmp_path / "chunk.npz")
+    assert [m["status"] for m in back.members] == ["ok", "ok", "failed"]
+    assert [m["n_spectra"] for m in back.members] == [2, 1, 0]
+    for name, column in written.results.items():
+        np.testing.assert_array_equal(back.results[name].values, column.values)
+        same = back.results[name].values.dtype
+        assert same == column.values.dtype if same.kind != "U" else column.values.dtype.kind == "U"
+        assert back.results[name].attrs == column.attrs and back.results[name].coord == column.coord
+    assert back.results["e0"].values[2] == 1e-300
+    assert back.results["n"].values.tolist() == [3, 4, 7] and back.results["n"].values.dtype == np.int64
+    assert back.results["ok"].values.tolist()[:2] == [1.0, 0.0] and np.isnan(back.results["ok"].values[2])
+    assert back.results["run"].values.tolist() == ["A", "B", ""]
+    assert back.row_size.tolist() == [2, 3, 0]
+    assert back.spectra["energy"].values.tolist() == [1.0, 3.0, 1.0, 2.0, 3.0]
+    assert back.spectra["norm"].values.tolist() == [0.1, 0.3, 0.4, 0.5, 0.6]

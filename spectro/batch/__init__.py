@@ -1,9 +1,9 @@
 """Batch processing: many files, or large maps, with resumable atomic outputs.
 
 :func:`run_batch` processes a list of inputs (files, folders, globs or a
-manifest CSV, expanded by :func:`expand_inputs`) with one record per input,
-records every failure and goes on, and combines the records into NetCDF
-and CSV outputs (:mod:`spectro.batch.combine`). :func:`analyze_cube`
+manifest CSV, expanded by :func:`expand_inputs`) in chunks with one record
+per chunk, records every failure and goes on, and combines the records into
+NetCDF and CSV outputs (:mod:`spectro.batch.combine`). :func:`analyze_cube`
 processes a large ``(y, x, energy)`` map lazily in chunks with dask
 (:func:`open_cube` opens one from Zarr, NetCDF or HDF5). The command line
 is ``spectro batch``.

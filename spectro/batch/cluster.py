@@ -4,7 +4,8 @@
 scheduler (``--scheduler ADDRESS``), a new local cluster with ``workers``
 single-threaded worker processes, or None (work stays in this process; dask
 arrays then use the threaded scheduler). dask.distributed is imported only
-when a cluster is asked for.
+when a cluster is asked for. Local workers are started without dask's
+``MALLOC_TRIM_THRESHOLD_`` setting, which slows the kernels down.
 """
 
 from __future__ import annotations
@@ -15,6 +16,12 @@ from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["dask_client", "default_workers"]
+
+#: Local workers keep glibc's default memory trimming: with dask's default
+#: ``MALLOC_TRIM_THRESHOLD_=65536`` the kernels' temporary arrays are
+#: allocated afresh each time (measured: a chunk of 16 XANES files took
+#: 56 ms in such a worker, 44 ms without it).
+_LOCAL_WORKER_ENVIRON = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 
 
 def default_workers() -> int:
@@ -62,7 +69,9 @@ def dask_client(
         with Client(scheduler) as client:
             yield client
         return
-    with LocalCluster(
+    import dask
+
+    with dask.config.set(_LOCAL_WORKER_ENVIRON), LocalCluster(
         n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None
     ) as cluster, Client(cluster) as client:
         yield client

@@ -26,6 +26,7 @@ import xarray as xr
 
 __all__ = [
     "atomic_path",
+    "json_default",
     "netcdf_attrs",
     "remove_stale_temporaries",
     "write_bytes",
@@ -90,10 +91,18 @@ def write_json(target: str | os.PathLike, value: Any, *, durable: bool = True) -
     >>> json.loads(p.read_text())
     {'x': 1.5}
     """
-    return write_bytes(target, json.dumps(value, sort_keys=True, default=_json_default).encode(), durable=durable)
+    return write_bytes(target, json.dumps(value, sort_keys=True, default=json_default).encode(), durable=durable)
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """``json.dumps(..., default=json_default)``: numpy scalars and arrays as numbers and lists, the rest as text.
+
+    Examples
+    --------
+    >>> import json, numpy as np
+    >>> json.dumps({"a": np.float64(1.5), "b": np.arange(2)}, default=json_default)
+    '{"a": 1.5, "b": [0, 1]}'
+    """
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):

@@ -1,4 +1,4 @@
-"""The default per-input chain of a batch: read, analyse, valence.
+"""The default chain of a batch: read, analyse, valence.
 
 :func:`analyze_file` reads one file with :func:`spectro.read`, applies the
 job's metadata (pressure, temperature, run, sample), and
@@ -9,6 +9,9 @@ job's metadata (pressure, temperature, run, sample), and
   reference is analysed with the same options and the line through the
   anchors (E0 against valence) gives every scan's valence with its error;
 - XES: :func:`spectro.xes.analyze` (Kbeta1,3, Kbeta', Kbeta2,5, IAD).
+
+:func:`analyze_files` does the same for a chunk of inputs, the XANES
+spectra of all of them in one kernel call (:func:`spectro.xanes.analyze_many`).
 
 Per-scan values go to the results, spectra with an energy dimension
 (``norm``, ``flat``, ...) to the spectra. When the analysis of a file

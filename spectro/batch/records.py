@@ -30,7 +30,7 @@ import xarray as xr
 
 from ..errors import SpectroError
 from .manifest import Job
-from .outputs import write_bytes
+from .outputs import json_default, write_bytes
 from .provenance import utc_now
 
 __all__ = [
@@ -347,19 +347,11 @@ def write_record(key: str, tasks: Sequence[Task], outcomes: Sequence[Outcome], p
         "results": _pack("results", results, arrays),
         "spectra": _pack("spectra", spectra, arrays),
     }
-    arrays["meta"] = np.array(json.dumps(meta, sort_keys=True, default=_jsonable))
+    arrays["meta"] = np.array(json.dumps(meta, sort_keys=True, default=json_default))
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     write_bytes(record_path(parts, key), buffer.getvalue(), durable=False)
     return Record(key, members, results, spectra, row_size)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
 
 
 def read_record(path: Path) -> Record:
