@@ -171,3 +171,10 @@ def test_analysis_options_reach_the_analysis(data_dir, tmp_path):
     assert res.pre1.values.tolist() == [-100.0] and res.norm2.values.tolist() == [200.0]
     assert json.loads(res.attrs["parameters"])["options"]["xanes"] == {"pre1": -100, "norm2": 200}
     assert main(["batch", nio, "-o", str(out), "--xanes", "pre1"]) == 2
+
+
+def test_chunk_size_must_be_positive(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["batch", str(tmp_path / "a.xdi"), "-o", str(tmp_path / "out"), "--chunk-size", "0"])
+    assert exit_info.value.code == 2
+    assert "--chunk-size: must be at least 1, not 0" in capsys.readouterr().err

@@ -25,6 +25,13 @@ __all__ = ["CLUSTER_MIN_INPUTS", "register", "run"]
 CLUSTER_MIN_INPUTS = 64
 
 
+def _positive(text: str) -> int:
+    """An integer of at least 1 (argparse type)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
 def register(subparsers) -> argparse.ArgumentParser:
     """Add the ``batch`` subcommand."""
     parser = subparsers.add_parser(
@@ -42,7 +49,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("-o", "--out", required=True, type=Path, help="output folder")
     parser.add_argument("--resume", action="store_true", help="skip inputs already processed with the same parameters")
     parser.add_argument(
-        "--chunk-size", type=int, default=CHUNK_SIZE, metavar="N",
+        "--chunk-size", type=_positive, default=CHUNK_SIZE, metavar="N",
         help=f"consecutive inputs analysed together and recorded as one (default {CHUNK_SIZE}); "
         "keep it the same when resuming",
     )
