@@ -123,3 +123,17 @@ def test_real_nio_preedge_is_near_8333(data_file):
     assert np.all(
         np.abs(res.preedge_centroid_free.values - res.preedge_centroid.values) < 0.5
     )
+
+
+def test_real_lanio3_preedge_fit_converges_above_nio(data_file):
+    """The Ni3+ pre-edge lies above the Ni2+ one, and both default fits converge with error bars."""
+    centroids = {}
+    for name in ("xanes/ceric_NiO_111.xdi", "xanes/ceric_LaNiO3_Ni_80K_111.xdi"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", spectro.errors.FitWarning)
+            warnings.simplefilter("ignore", spectro.errors.FormatWarning)
+            res = spectro.xanes.analyze(spectro.read(data_file(name)))
+        assert 0 < float(res.preedge_centroid_err[0]) < 0.1
+        centroids[name] = float(res.preedge_centroid[0])
+    shift = centroids["xanes/ceric_LaNiO3_Ni_80K_111.xdi"] - centroids["xanes/ceric_NiO_111.xdi"]
+    assert 0.5 < shift < 2.5

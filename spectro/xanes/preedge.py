@@ -9,8 +9,13 @@ Model fit (default result)
     ``"arctan"`` or ``"erf"`` (constant + step of free centre, width and
     height, the height bounded to 0.3-3 times the normalized jump),
     ``"lorentzian"`` (line + Lorentzian of free centre, width and
-    amplitude, as larch's ``pre_edge_baseline``). Fits are capped at 2000
-    function evaluations. Centroid: the peak centre
+    amplitude, as larch's ``pre_edge_baseline``). The fit is lmfit's
+    ``least_squares`` (scipy's trust-region reflective method, which treats
+    bounds as bounds: a parameter whose optimum lies on one, typically a
+    pseudo-Voigt fraction of 0, converges there), then ``leastsq`` from the
+    same start if it did not converge, each capped at 2000 function
+    evaluations; a fit that converges with neither keeps its values but
+    gets NaN uncertainties and a warning. Centroid: the peak centre
     (one peak) or the area-weighted mean of the two centres; area: the
     summed peak areas; height: the maximum of the fitted peak sum. Their
     uncertainties come from the lmfit covariance matrix (scaled by the
@@ -311,6 +316,15 @@ def _build_model(baseline: str, peak: str, npeaks: int):
     return model
 
 
+#: Minimizers tried in turn until one converges with a covariance. Trust-region
+#: reflective handles bounds as bounds, so a parameter whose optimum lies on
+#: one (a pseudo-Voigt fraction of 0) converges there instead of crawling
+#: towards it through leastsq's bound transform; leastsq from the same start
+#: converges on the few spectra where it does not (a step centre far beyond
+#: the fit range, on simulated spectra).
+_METHODS = ("least_squares", "leastsq")
+
+
 def _fit_one(model, e, y, baseline, npeaks, peak_range, guess):
     """Fit one spectrum, in energies relative to its first point (conditioning)."""
     origin = float(e[0])
@@ -343,7 +357,12 @@ def _fit_one(model, e, y, baseline, npeaks, peak_range, guess):
         params[f"p{k}_center"].set(value=c, min=plo, max=phi)
         params[f"p{k}_sigma"].set(value=0.8, min=0.2, max=span / 2)
         params[f"p{k}_amplitude"].set(value=0.05 / npeaks, min=0.0)
-    return model.fit(y, params, x=e, nan_policy="omit", max_nfev=2000), origin
+    fits = []
+    for method in _METHODS:
+        fits.append(model.fit(y, params, x=e, nan_policy="omit", max_nfev=2000, method=method))
+        if fits[-1].success and fits[-1].covar is not None:
+            return fits[-1], origin
+    return fits[0], origin
 
 
 def _centroid_stats(result, npeaks):
@@ -444,9 +463,11 @@ def preedge_fit_arrays(
         h_err = np.nan
         if res.covar is not None and npeaks == 1:
             h_err = float(res.params["p0_height"].stderr or np.nan)
+        if not res.success:  # stopped before converging: no error bars to trust
+            ce = ae = h_err = np.nan
         out[:, i] = (c, ce, a, ae, height, h_err)
         redchi[i] = res.redchi
-        if res.covar is None:
+        if res.covar is None or not res.success:
             failed += 1
     if failed:
         warnings.warn(
