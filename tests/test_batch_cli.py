@@ -141,7 +141,8 @@ def test_cli_cube(tmp_path, capsys):
 
 def test_scheduler_address_runs_on_that_cluster(data_dir, tmp_path, capsys):
     distributed = pytest.importorskip("distributed")
-    files = [str(data_dir / "xanes" / "ceric_NiO_111.xdi"), str(data_dir / "formats" / "xdi_bad" / "xdispec_bad_01.xdi")]
+    files = [str(data_dir / "xanes" / "ceric_NiO_111.xdi"),
+             str(data_dir / "formats" / "xdi_bad" / "xdispec_bad_01.xdi")]
     assert main(["batch", *files, "-o", str(tmp_path / "serial"), "--no-default-references"]) == 1
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:

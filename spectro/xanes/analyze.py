@@ -228,7 +228,8 @@ def _named(caught, ds: xr.Dataset, values: Mapping[str, np.ndarray] | None, *, o
 def _warn_with_scans(caught, ds: xr.Dataset, out: xr.Dataset) -> None:
     """Re-issue the kernels' warnings naming the file and the scans concerned."""
     lazy = not isinstance(out["e0"].data, np.ndarray)
-    other, named = _named(caught, ds, None if lazy else {k: out[k].values for k in ("edge_step", "preedge_centroid_err")})
+    values = None if lazy else {k: out[k].values for k in ("edge_step", "preedge_centroid_err")}
+    other, named = _named(caught, ds, values)
     for w in other:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     for w in named:

@@ -474,15 +474,15 @@ def preedge_fit_arrays(
             FitWarning("pre-edge fit failed or gave no covariance"),
             stacklevel=2,
         )
-    shape = lambda a: a.reshape(lead)
+    centroid, centroid_err, area, area_err, height, height_err = out.reshape((6,) + lead)
     return PreedgeFit(
-        centroid=shape(out[0]),
-        centroid_err=shape(out[1]),
-        area=shape(out[2]),
-        area_err=shape(out[3]),
-        height=shape(out[4]),
-        height_err=shape(out[5]),
-        redchi=shape(redchi),
+        centroid=centroid,
+        centroid_err=centroid_err,
+        area=area,
+        area_err=area_err,
+        height=height,
+        height_err=height_err,
+        redchi=redchi.reshape(lead),
         model=f"{baseline} baseline + {npeaks} {peak}",
         fit_range=(float(fit_range[0]), float(fit_range[1])),
     )
