@@ -285,8 +285,9 @@ def _loaded(job: Job, options: Mapping[str, Any]):
 def _together(loaded: list, options: Mapping[str, Any]) -> dict[int, tuple[xr.Dataset, list[Warning]]]:
     """The in-memory XANES inputs analysed in one kernel call, by position; {} when that fails."""
     from .. import xanes
+    from ..xanes._xr import is_lazy
 
-    wanted = [i for i, (ds, kind, _, _) in enumerate(loaded) if kind == "xanes" and not _lazy(ds)]
+    wanted = [i for i, (ds, kind, _, _) in enumerate(loaded) if kind == "xanes" and not is_lazy(ds)]
     if len(wanted) < 2:
         return {}
     try:
@@ -298,10 +299,6 @@ def _together(loaded: list, options: Mapping[str, Any]) -> dict[int, tuple[xr.Da
     if caught:  # a warning that names no input: let each input be analysed alone
         return {}
     return dict(zip(wanted, together))
-
-
-def _lazy(ds: xr.Dataset) -> bool:
-    return any(not isinstance(v.data, np.ndarray) for v in ds.data_vars.values())
 
 
 def analyze_files(jobs: Sequence[Job], options: Mapping[str, Any]) -> list[Outcome]:
@@ -325,6 +322,22 @@ def analyze_files(jobs: Sequence[Job], options: Mapping[str, Any]) -> list[Outco
     -------
     list of Outcome
         One per input, in order.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, spectro
+    >>> sim = spectro.simulate.xanes(seed=0)
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> header = "# XDI/1.0\\n# Column.1: energy eV\\n# Column.2: mu\\n# Element.symbol: Ni\\n#----\\n"
+    >>> rows = [f"{e} {m}" for e, m in zip(sim.energy.values.tolist(), sim.mu.values[0].tolist())]
+    >>> for name in ("a.xdi", "b.xdi"):
+    ...     _ = (folder / name).write_text(header + "\\n".join(rows) + "\\n")
+    >>> jobs = [Job(folder / "a.xdi"), Job(folder / "b.xdi", pressure=2.0), Job(folder / "c.xdi")]
+    >>> a, b, c = analyze_files(jobs, {"default_references": False, "xanes": {"preedge": "centroid"}})
+    >>> abs(float(a.results.e0[0] - sim.true_e0[0])) < 0.05, b.results.pressure.values.tolist()
+    (True, [2.0])
+    >>> c.results is None, c.failures[0].error
+    (True, 'MissingFileError')
     """
     loaded = [_loaded(job, options) for job in jobs]
     together = _together(loaded, options)
