@@ -189,28 +189,41 @@ def e0_crossings(
     if sigma is None:
         sigma = _arrays.noise_sigma(xs, ys, finite=finite)
     coef, _ = _arrays.local_poly(xs, ys, smooth, 2, orders=(0, 2), finite=finite)
+    within, reach = _persistence(xs, persist)
     return [
-        _crossing(xs, ys, coef[0], 2.0 * coef[2], level, smooth=smooth, persist=persist,
+        _crossing(xs, ys, coef[0], 2.0 * coef[2], level, within=within, reach=reach, smooth=smooth,
                   sigma=sigma, level_err=level_err, lo=lo, hi=hi)
         for level in levels
     ]
 
 
-def _crossing(xs, ys, s, curv, level, *, smooth, persist, sigma, level_err, lo, hi) -> EdgePosition:
-    """The first persistent crossing of ``level`` by the smoothed spectra ``s``, interpolated on ``ys``."""
-    n = xs.shape[-1]
-    valid = np.isfinite(s)
-    above = np.where(valid, s >= level, False)
-    k_max = min(_arrays.max_offset(xs, persist, limit=256) + 1, n - 1)
+def _persistence(xs: np.ndarray, persist: float) -> tuple[list[np.ndarray], np.ndarray]:
+    """The grid geometry of the persistence test, the same for every level.
+
+    ``within[k - 1]`` marks the points whose ``k``-th neighbour to the right
+    lies within ``persist`` eV; ``reach`` the points from which the data go
+    on for at least ``persist`` eV.
+    """
+    k_max = min(_arrays.max_offset(xs, persist, limit=256) + 1, xs.shape[-1] - 1)
     x1 = _arrays.one_row(xs)  # 1-D when all rows share one grid
-    stays = above.copy()
+    within = []
     reach = np.zeros(x1.shape, bool)
     for k in range(1, k_max + 1):
         gap = x1[..., k:] - x1[..., :-k]
         with np.errstate(invalid="ignore"):
-            within = gap <= persist
+            within.append(gap <= persist)
             reach[..., :-k] |= gap >= persist
-        stays[..., :-k] &= ~within | above[..., k:]
+    return within, reach
+
+
+def _crossing(xs, ys, s, curv, level, *, within, reach, smooth, sigma, level_err, lo, hi) -> EdgePosition:
+    """The first persistent crossing of ``level`` by the smoothed spectra ``s``, interpolated on ``ys``."""
+    n = xs.shape[-1]
+    valid = np.isfinite(s)
+    above = np.where(valid, s >= level, False)
+    stays = above.copy()
+    for k, near in enumerate(within, start=1):
+        stays[..., :-k] &= ~near | above[..., k:]
     stays &= reach
     prev_below = np.concatenate(
         [np.zeros(above.shape[:-1] + (1,), bool), ~above[..., :-1] & valid[..., :-1]],
