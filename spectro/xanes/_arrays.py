@@ -329,20 +329,13 @@ def _local_poly_general(x: np.ndarray, y: np.ndarray, width: float, degree: int)
         dx = np.where(ok, dx, 0.0)
         dx /= scale
         for k in range(npow):
-            sign = -1.0 if k % 2 else 1.0
+            to_right = np.subtract if k % 2 else np.add  # (-dx)**k at the right-hand point
             s[k][left] += p
-            if sign > 0:
-                s[k][right] += p
-            else:
-                s[k][right] -= p
+            to_right(s[k][right], p, out=s[k][right])
             if k <= degree:
                 t[k][left] += p * y0[right]
-                if sign > 0:
-                    t[k][right] += p * y0[left]
-                else:
-                    t[k][right] -= p * y0[left]
-            if k < npow - 1:
-                p *= dx
+                to_right(t[k][right], p * y0[left], out=t[k][right])
+            p *= dx
     enough = s[0] > degree
     if degree == 2:
         coef, inv_diag = _solve_quadratic(s, t)
