@@ -160,7 +160,7 @@ def combine(
     members = {m["key"]: m for record in records for m in record.members}
     failures: list[Failure] = []
     warning_rows: list[dict] = []
-    statuses, n_spectra, shas, owners = [], [], [], []
+    statuses, n_spectra, shas = [], [], []
     for i, key in enumerate(keys):
         if key is None:
             failures.append(unreadable[i])
@@ -174,13 +174,12 @@ def combine(
         statuses.append(member["status"])
         shas.append(member["sha256"])
         n_spectra.append(member["n_spectra"])
-        owners.extend([i] * member["n_spectra"])
     sizes = [sum(m["n_spectra"] for m in r.members) for r in records]
     columns = concat_columns([(n, r.results) for n, r in zip(sizes, records)])
     spectra = concat_columns([(int(r.row_size.sum()), r.spectra) for r in records])
     row_size = np.concatenate([r.row_size for r in records]) if records else np.zeros(0, dtype=np.int64)
-    owner = np.asarray(owners, dtype=np.int64)
-    files = np.asarray([os.fspath(jobs[i].path) for i in owners], dtype=str)
+    owner = np.repeat(np.arange(len(jobs), dtype=np.int64), n_spectra)
+    files = np.asarray([os.fspath(j.path) for j in jobs], dtype=str)[owner]
     attrs = {
         "title": "spectro batch results",
         "parameters": canonical_json(dict(parameters)),
