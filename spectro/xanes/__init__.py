@@ -7,7 +7,7 @@ accessor. See ``docs/xanes.md`` for every definition.
 """
 
 from . import accessor
-from .analyze import RESULTS, analyze, analyze_arrays, analyze_many
+from .analyze import RESULTS, Stacked, analyze, analyze_arrays, analyze_many, analyze_stacked
 from .calibrate import (
     Calibration,
     align,
@@ -44,12 +44,14 @@ __all__ = [
     "Normalization",
     "PreedgeCentroid",
     "PreedgeFit",
+    "Stacked",
     "accessor",
     "align",
     "align_arrays",
     "analyze",
     "analyze_arrays",
     "analyze_many",
+    "analyze_stacked",
     "calibrate",
     "calibration_arrays",
     "derivative",

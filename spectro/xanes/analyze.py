@@ -28,6 +28,7 @@ from __future__ import annotations
 import inspect
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,7 +42,7 @@ from .features import FEATURE_C_ENERGY, feature_intensity_arrays
 from .normalize import DEFAULT_WINDOWS, normalize_arrays
 from .preedge import FIT_RANGE, PEAK_RANGE, preedge_centroid_arrays, preedge_fit_arrays
 
-__all__ = ["RESULTS", "analyze", "analyze_arrays", "analyze_many"]
+__all__ = ["RESULTS", "Stacked", "analyze", "analyze_arrays", "analyze_many", "analyze_stacked"]
 
 #: Per-scan results: name -> (units, long_name).
 RESULTS: dict[str, tuple[str, str]] = {
@@ -385,10 +386,10 @@ def analyze(
                 np.asarray(e0.values if isinstance(e0, xr.DataArray) else e0, dtype=float),
                 (ds.sizes["scan"],),
             )
-        [(out, caught)] = _in_memory([ds], opts, [use_ref], e0_rows)
-        for w in caught:
+        stacked = _stack([ds], opts, [use_ref], e0_rows)
+        for w in stacked.warnings[0]:
             warnings.warn(w, stacklevel=2)
-        return out
+        return stacked.dataset(0)
 
     def kernel(mu, *rest, energy):
         ref = rest[0] if use_ref else None
@@ -452,6 +453,37 @@ def analyze_many(
     >>> round(float(out[1][0].e0[0] - out[0][0].e0[0]), 1)
     2.0
     """
+    stacked = analyze_stacked(datasets, reference_channel=reference_channel, **options)
+    return [(stacked.dataset(i), list(stacked.warnings[i])) for i in range(len(datasets))]
+
+
+def analyze_stacked(
+    datasets: Sequence[xr.Dataset], *, reference_channel: bool = True, **options: Any
+) -> Stacked:
+    """:func:`analyze_many` without building a results Dataset per input.
+
+    For callers that want the numbers of many small inputs as arrays (a
+    batch writes them as columns): the results of all scans stay stacked
+    along one row axis, and :meth:`Stacked.dataset` gives any one input's
+    Dataset, the same as :func:`analyze_many` gives.
+
+    Parameters and errors are those of :func:`analyze_many`.
+
+    Returns
+    -------
+    Stacked
+
+    Examples
+    --------
+    >>> import spectro
+    >>> a = spectro.simulate.xanes(valence=2.0, seed=0)
+    >>> b = spectro.simulate.xanes(valence=3.0, n_scans=2, energy=a.energy.values[::2], seed=1)
+    >>> st = analyze_stacked([a, b], preedge="centroid")
+    >>> st.rows(1), st.values["e0"].shape, st.attrs["e0"]["units"]
+    (slice(1, 3, None), (3,), 'eV')
+    >>> bool(st.values["e0"][1] == st.dataset(1).e0[0])
+    True
+    """
     if "e0" in options:
         raise DataError("analyze_many takes no e0: each spectrum is anchored on its own derivative maximum")
     parameters = inspect.signature(analyze).parameters
@@ -460,10 +492,70 @@ def analyze_many(
     unknown = set(options) - set(opts)
     if unknown:
         raise DataError(f"unknown options {sorted(unknown)}")
-    if not datasets:
-        return []
     refs = [reference_channel and "mu_ref" in ds.data_vars for ds in datasets]
-    return _in_memory(datasets, opts, refs, None)
+    return _stack(datasets, opts, refs, None)
+
+
+@dataclass(frozen=True)
+class Stacked:
+    """Results of several XANES Datasets from one kernel call, their scans stacked as rows.
+
+    Attributes
+    ----------
+    datasets : tuple of xarray.Dataset
+        The inputs, in order.
+    values : dict of str to ndarray
+        Every variable of :data:`RESULTS`, shape (rows,), and the spectra
+        ``norm`` and ``flat``, shape (rows, points) padded with NaN; the
+        rows of input ``i`` are :meth:`rows` ``(i)``.
+    energy : ndarray
+        The energies of the spectra, eV: shape (points,) when every input
+        has the same grid, else (rows, points) padded with NaN.
+    bounds : ndarray of int
+        Row of the first scan of each input, and the number of rows last.
+    sizes : tuple of int
+        Points of each input's energy grid.
+    attrs : dict of str to dict
+        Units, long name and method of each variable of :data:`RESULTS`
+        (the ``nnorm`` of ``edge_step`` is that of all rows), and of the
+        spectra.
+    per_input_attrs : tuple of dict
+        The attrs that differ from ``attrs`` for one input (its own
+        ``edge_step`` post-edge order and whether it was calibrated).
+    warnings : tuple of tuple of Warning
+        Each input's warnings, naming its file and the scans concerned.
+    """
+
+    datasets: tuple[xr.Dataset, ...]
+    values: dict[str, np.ndarray]
+    energy: np.ndarray
+    bounds: np.ndarray
+    sizes: tuple[int, ...]
+    attrs: dict[str, dict]
+    per_input_attrs: tuple[dict[str, dict], ...]
+    warnings: tuple[tuple[Warning, ...], ...]
+
+    def rows(self, i: int) -> slice:
+        """The rows of input ``i``."""
+        return slice(int(self.bounds[i]), int(self.bounds[i + 1]))
+
+    def variable_attrs(self, i: int) -> dict[str, dict]:
+        """The attrs of every variable for input ``i``."""
+        return {k: {**v, **self.per_input_attrs[i].get(k, {})} for k, v in self.attrs.items()}
+
+    def dataset(self, i: int) -> xr.Dataset:
+        """Input ``i``'s results as :func:`analyze` gives them."""
+        ds, rows, n = self.datasets[i], self.rows(i), self.sizes[i]
+        attrs = self.variable_attrs(i)
+        data = {}
+        for k in _NAMES[:-1]:
+            if k in _SPECTRA:
+                data[k] = (("scan", "energy"), self.values[k][rows, :n], attrs[k])
+            else:
+                data[k] = ("scan", np.array(self.values[k][rows], dtype=float), attrs[k])
+        coords = {k: ds.variables[k] for k in ds.coords if set(ds.variables[k].dims) <= {"scan", "energy"}}
+        return xr.Dataset(data, coords=coords,
+                          attrs={"kind": "xanes_results", "source_file": ds.attrs.get("source_file", "")})
 
 
 def _rows(ds: xr.Dataset, name: str) -> np.ndarray:
@@ -472,8 +564,8 @@ def _rows(ds: xr.Dataset, name: str) -> np.ndarray:
     return np.asarray(var.transpose("scan", "energy").values, dtype=float)
 
 
-def _in_memory(datasets, opts, refs, e0_rows):
-    """The kernel on the scans of in-memory Datasets as rows of one array; per-Dataset results.
+def _stack(datasets, opts, refs, e0_rows) -> Stacked:
+    """The kernel on the scans of in-memory Datasets as rows of one array.
 
     Datasets that share one energy grid keep it 1-D (the kernels' fast
     paths); otherwise each row has its own energies, padded with NaN.
@@ -481,10 +573,10 @@ def _in_memory(datasets, opts, refs, e0_rows):
     """
     mus = [_rows(ds, "mu") for ds in datasets]
     grids = [np.asarray(ds.variables["energy"].values, dtype=float) for ds in datasets]
-    width = max(m.shape[-1] for m in mus)
+    width = max((m.shape[-1] for m in mus), default=0)
     bounds = np.cumsum([0] + [m.shape[0] for m in mus])
     shared = all(g.shape == grids[0].shape and np.array_equal(g, grids[0]) for g in grids[1:])
-    energy = grids[0] if shared else np.full((bounds[-1], width), np.nan)
+    energy = grids[0] if shared and grids else np.full((bounds[-1], width), np.nan)
     mu = np.full((bounds[-1], width), np.nan)
     mu_ref = np.full((bounds[-1], width), np.nan) if any(refs) else None
     for ds, m, g, ref, a, b in zip(datasets, mus, grids, refs, bounds[:-1], bounds[1:]):
@@ -496,25 +588,27 @@ def _in_memory(datasets, opts, refs, e0_rows):
             mu_ref[a:b, :n] = _rows(ds, "mu_ref")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        r = analyze_arrays(energy, mu, mu_ref, e0=e0_rows, **opts)
-    nnorm_used = r.pop("_nnorm")
-    out = []
-    for ds, m, ref, a, b in zip(datasets, mus, refs, bounds[:-1], bounds[1:]):
-        n = m.shape[-1]
-        attrs = _method_attrs(opts, calibrated=bool(ref), has_e0=e0_rows is not None, nnorm_used=nnorm_used[a:b])
-        data = {}
-        for k in _NAMES[:-1]:
-            values = r[k]
-            if k in _SPECTRA:
-                data[k] = (("scan", "energy"), values[a:b, :n], {"units": "1", "long_name": _SPECTRA[k]})
-                continue
-            units, long_name = RESULTS[k]
-            data[k] = ("scan", np.array(values[a:b], dtype=float),
-                       {"units": units, "long_name": long_name, **attrs.get(k, {})})
-        other, named = _named(caught, ds, {k: data[k][1] for k in ("edge_step", "preedge_centroid_err")},
-                              only_concerned=len(datasets) > 1)
-        coords = {k: ds.variables[k] for k in ds.coords if set(ds.variables[k].dims) <= {"scan", "energy"}}
-        res = xr.Dataset(data, coords=coords,
-                         attrs={"kind": "xanes_results", "source_file": ds.attrs.get("source_file", "")})
-        out.append((res, [w.message for w in other] + named))
-    return out
+        r = analyze_arrays(energy, mu, mu_ref, e0=e0_rows, **opts) if datasets else {}
+    nnorm_used = r.pop("_nnorm", np.zeros(0))
+    has_e0 = e0_rows is not None
+    common = _method_attrs(opts, calibrated=False, has_e0=has_e0, nnorm_used=nnorm_used)
+    attrs = {k: {"units": units, "long_name": long_name, **common.get(k, {})}
+             for k, (units, long_name) in RESULTS.items()}
+    attrs.update({k: {"units": "1", "long_name": long_name} for k, long_name in _SPECTRA.items()})
+    per_input, named = [], []
+    for ds, ref, a, b in zip(datasets, refs, bounds[:-1], bounds[1:]):
+        own = _method_attrs(opts, calibrated=bool(ref), has_e0=has_e0, nnorm_used=nnorm_used[a:b])
+        per_input.append({k: v for k, v in own.items() if v != common[k]})
+        rows = {k: r[k][a:b] for k in ("edge_step", "preedge_centroid_err")}
+        other, mine = _named(caught, ds, rows, only_concerned=len(datasets) > 1)
+        named.append(tuple(w.message for w in other) + tuple(mine))
+    return Stacked(
+        datasets=tuple(datasets),
+        values=r,
+        energy=energy,
+        bounds=bounds,
+        sizes=tuple(m.shape[-1] for m in mus),
+        attrs=attrs,
+        per_input_attrs=tuple(per_input),
+        warnings=tuple(named),
+    )
