@@ -50,6 +50,7 @@ __all__ = [
     "calibrate",
     "apply_calibration",
     "valence",
+    "extrapolation_warning",
     "from_spectra",
     "OBSERVABLES",
 ]
@@ -578,16 +579,31 @@ def apply_calibration(
     out = xr.Dataset(data)
     flags = out[f"{quantity}_flags"]
     if flags.chunks is None:
-        n = int(np.count_nonzero(np.char.find(flags.values.astype(str), "extrapolated") >= 0))
-        if n:
-            lo, hi = calibration.range
-            warnings.warn(
-                f"{n} scan(s) with {quantity} outside the anchor range [{lo:g}, {hi:g}]: "
-                "flagged 'extrapolated'",
-                ExtrapolationWarning,
-                stacklevel=2,
-            )
+        warning = extrapolation_warning(flags.values, calibration)
+        if warning is not None:
+            warnings.warn(warning, stacklevel=2)
     return out
+
+
+def extrapolation_warning(flags: np.ndarray, calibration: LinearCalibration) -> ExtrapolationWarning | None:
+    """The warning for the scans whose ``flags`` say "extrapolated"; None when there are none.
+
+    Examples
+    --------
+    >>> cal = linear_calibration([2, 3], [8345.0, 8347.0])
+    >>> str(extrapolation_warning(np.array(["", "extrapolated,uncalibrated"]), cal))
+    "1 scan(s) with valence outside the anchor range [2, 3]: flagged 'extrapolated'"
+    >>> extrapolation_warning(np.array([""]), cal) is None
+    True
+    """
+    n = int(np.count_nonzero(np.char.find(np.asarray(flags).astype(str), "extrapolated") >= 0))
+    if not n:
+        return None
+    lo, hi = calibration.range
+    return ExtrapolationWarning(
+        f"{n} scan(s) with {calibration.quantity} outside the anchor range [{lo:g}, {hi:g}]: "
+        "flagged 'extrapolated'"
+    )
 
 
 def valence(
