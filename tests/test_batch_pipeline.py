@@ -18,6 +18,7 @@ pytestmark = pytest.mark.realdata
 NIO = "xanes/ceric_NiO_111.xdi"
 LANIO3 = "xanes/ceric_LaNiO3_Ni_80K_111.xdi"
 FOIL = "xanes/ceric_Ni_foil_111.xdi"
+NIS = "xanes/xaslib_NiS_rt_01.xdi"
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +99,20 @@ def test_parse_references_resolves_files(data_dir):
     assert parse_references(f"{NIO}=2", base=data_dir) == ((str(data_dir / NIO), 2.0),)
 
 
+def _assert_same_table(got, want):
+    """Same columns in the same order, attrs and kinds; numbers within 1e-9."""
+    for mine, theirs in ((got.results, want.results), (got.spectra, want.spectra)):
+        assert list(mine) == list(theirs)
+        for name, column in mine.items():
+            other = theirs[name]
+            assert (column.attrs, column.coord) == (other.attrs, other.coord), name
+            if column.values.dtype.kind == "f":
+                np.testing.assert_allclose(column.values, other.values, rtol=1e-9, atol=1e-9, err_msg=name)
+            else:
+                assert column.values.tolist() == other.values.tolist(), name
+    assert got.row_size.tolist() == want.row_size.tolist()
+
+
 def test_a_chunk_gives_each_input_what_it_gets_alone(data_dir):
     """analyze_files: one kernel call for the chunk, each input's results, failures and warnings its own."""
     jobs = [
@@ -124,10 +139,35 @@ def test_a_chunk_gives_each_input_what_it_gets_alone(data_dir):
         if alone.results is None:
             assert outcome.results is None
             continue
-        assert list(outcome.results.data_vars) == list(alone.results.data_vars)
-        xr.testing.assert_allclose(outcome.results, alone.results, rtol=1e-9, atol=1e-9)
-        xr.testing.assert_allclose(outcome.spectra, alone.spectra, rtol=1e-9, atol=1e-12)
-        assert outcome.results.attrs == alone.results.attrs
-    assert together[0].results.pressure.values.tolist() == [1.5]
-    assert together[4].results["sample"].values.tolist() == ["foil"]
+        _assert_same_table(outcome.results, alone.results)
+    assert together[0].results["pressure"].tolist() == [1.5]
+    assert together[4].results["sample"].tolist() == ["foil"]
     assert together[1].failures[0].file.endswith("xdispec_bad_01.xdi")
+
+
+def test_a_chunk_gives_each_input_the_valence_and_warnings_it_gets_alone(data_dir):
+    """One calibration for the inputs sharing anchors; each keeps its rows and its own extrapolation warning."""
+    anchors = (("ceric_nio_300k", 2.0), ("ceric_lanio3_80k", 3.0))
+    jobs = [
+        Job(data_dir / NIO),
+        Job(data_dir / NIS, references=anchors),
+        Job(data_dir / LANIO3, references=anchors),
+        Job(data_dir / NIS),
+        Job(data_dir / NIO, references=(("nothing_like_this", 2.0), ("NiO", 3.0))),
+    ]
+    options = {"xanes": {"preedge": "centroid"}}
+    together = analyze_files(jobs, options)
+    for job, outcome in zip(jobs, together):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            alone = analyze_file(job, options)
+        assert [str(w) for w in outcome.warnings] == [str(w.message) for w in caught]
+        assert outcome.failures == alone.failures
+        _assert_same_table(outcome.results, alone.results)
+    valences = [o.results["valence"][0] for o in together[:4]]
+    assert valences[0] == pytest.approx(2.0, abs=0.05) and valences[2] == pytest.approx(3.0, abs=0.05)
+    assert valences[1] < 1.5 and valences[3] == valences[1]  # NiS: the sulfide's edge lies below NiO's
+    assert [o.results["valence_flags"][0] for o in together[:4]] == ["", "extrapolated", "", "extrapolated"]
+    assert sum("outside the anchor range" in str(w) for w in together[1].warnings) == 1
+    assert "valence" not in together[4].results
+    assert together[4].failures[-1].reason.startswith("valence not computed")

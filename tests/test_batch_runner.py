@@ -14,7 +14,7 @@ import xarray as xr
 
 import spectro
 from spectro.batch import Failure, Job, Outcome, expand_inputs, run_batch
-from spectro.batch.records import read_record
+from spectro.batch.records import Column, Table, read_record
 from spectro.errors import FormatError, SpectroWarning
 
 
@@ -220,3 +220,19 @@ def test_a_chunk_record_reads_back_exactly(tmp_path):
     assert back.row_size.tolist() == [2, 3, 0]
     assert back.spectra["energy"].values.tolist() == [1.0, 3.0, 1.0, 2.0, 3.0]
     assert back.spectra["norm"].values.tolist() == [0.1, 0.3, 0.4, 0.5, 0.6]
+
+
+def test_table_select_keeps_each_row_with_its_own_points():
+    sizes = np.array([2, 0, 3])
+    table = Table(
+        {"e0": Column(np.array([1.0, 2.0, 3.0])), "scan": Column(np.array(["a", "b", "c"]), coord=True)},
+        {"energy": Column(np.array([1.0, 2.0, 10.0, 11.0, 12.0]), coord=True)},
+        sizes,
+    )
+    picked = table.select(np.array([0, 2]))
+    assert picked["scan"].tolist() == ["a", "c"] and picked.row_size.tolist() == [2, 3]
+    assert picked.spectra["energy"].values.tolist() == [1.0, 2.0, 10.0, 11.0, 12.0]
+    assert table.select(np.array([2])).spectra["energy"].values.tolist() == [10.0, 11.0, 12.0]
+    assert table.select(np.array([1, 2])).row_size.tolist() == [0, 3]
+    assert Table.concat([picked, table]).spectra["energy"].values.size == 10
+    assert table.n_rows == 3 and table["e0"].tolist() == [1.0, 2.0, 3.0]

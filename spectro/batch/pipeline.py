@@ -10,11 +10,15 @@ job's metadata (pressure, temperature, run, sample), and
   anchors (E0 against valence) gives every scan's valence with its error;
 - XES: :func:`spectro.xes.analyze` (Kbeta1,3, Kbeta', Kbeta2,5, IAD).
 
-:func:`analyze_files` does the same for a chunk of inputs, the XANES
-spectra of all of them in one kernel call (:func:`spectro.xanes.analyze_many`).
+:func:`analyze_files` does the same for a chunk of inputs: the XANES
+spectra of all of them in one kernel call (:func:`spectro.xanes.analyze_stacked`),
+their numbers taken straight from the kernels' arrays, and one valence
+calibration applied to all the inputs that share anchors.
 
-Per-scan values go to the results, spectra with an energy dimension
-(``norm``, ``flat``, ...) to the spectra. When the analysis of a file
+The outcome of an input is a :class:`~spectro.batch.records.Table`, the
+columns its record stores: per-scan values (with the per-scan
+coordinates) and the spectra with an energy dimension (``norm``,
+``flat``, ...) as a ragged array. When the analysis of a file
 raises, each scan is analysed alone so that one bad scan does not lose the
 others; a scan without its primary observable (``e0`` for XANES,
 ``kb13_energy`` for XES) is a failure, with the warnings as the reason.
@@ -26,6 +30,7 @@ import functools
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +38,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import (
+    ExtrapolationWarning,
     ReferenceNotFoundError,
     SpectroError,
     SpectroWarning,
@@ -40,7 +46,7 @@ from ..errors import (
 )
 from ..model import ENERGY_DIMS, kind_of
 from .manifest import Job
-from .records import Failure, Outcome
+from .records import Column, Failure, Outcome, Table, ragged_columns
 
 __all__ = ["DEFAULT_ANCHORS", "PRIMARY", "analyze_file", "analyze_files", "apply_metadata", "reference_dataset"]
 
@@ -79,15 +85,6 @@ def apply_metadata(ds: xr.Dataset, job: Job) -> xr.Dataset:
     return out
 
 
-def _split(results: xr.Dataset, kind: str) -> tuple[xr.Dataset, xr.Dataset | None]:
-    dim = ENERGY_DIMS[kind]
-    dims = {n: results.variables[n].dims for n in results.data_vars}
-    spectral = [n for n, d in dims.items() if dim in d]
-    per_scan = [n for n, d in dims.items() if d == ("scan",)]
-    spectra = results[spectral] if spectral else None
-    return results[per_scan], spectra
-
-
 def _analyse(analyse: Callable[[xr.Dataset], xr.Dataset], ds: xr.Dataset, file: str):
     """Results of all scans, scan by scan when the whole file fails."""
     try:
@@ -105,22 +102,6 @@ def _analyse(analyse: Callable[[xr.Dataset], xr.Dataset], ds: xr.Dataset, file: 
     if not results:
         raise first
     return results, failures
-
-
-def _primary_failures(results: xr.Dataset, kind: str, file: str) -> tuple[np.ndarray, list[Failure]]:
-    """Positions of the scans that have the primary observable, and failures for the others.
-
-    The reason is the same wherever the file was processed; the warnings
-    that explain it are in ``warnings.csv`` (capturing warnings is not
-    thread-safe, so they cannot be part of a reproducible reason).
-    """
-    name = PRIMARY[kind]
-    if name not in results:
-        return np.arange(results.sizes["scan"]), []
-    ok = np.isfinite(np.asarray(results[name].values, dtype=float))
-    reason = f"no {name} could be determined (see warnings.csv)"
-    failures = [Failure(file, str(s), "DataError", reason) for s in results["scan"].values[~ok]]
-    return np.flatnonzero(ok), failures
 
 
 def reference_dataset(name: str, *, kind: str = "xanes") -> xr.Dataset:
@@ -169,31 +150,13 @@ def _calibration(anchors: tuple[tuple[str, float], ...], xanes_options: str):
     for name, value in anchors:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SpectroWarning)
-            res, _ = _split(xanes.analyze(reference_dataset(name), **options), "xanes")
+            res = xanes.analyze(reference_dataset(name), **options)
+        res = res[[v for v in res.data_vars if res[v].dims == ("scan",)]]
         res = res.assign_coords(scan=[f"{name}:{s}" for s in res["scan"].values])
         results.append(res)
         valences.extend([value] * res.sizes["scan"])
     combined = xr.concat(results, dim="scan", join="outer", coords="minimal", compat="override")
     return valence.calibrate(combined, np.asarray(valences), observable="e0")
-
-
-def _with_valence(results: xr.Dataset, job: Job, options: Mapping[str, Any], file: str):
-    import json
-
-    from .. import valence
-
-    explicit = bool(job.references)
-    anchors = job.references or (DEFAULT_ANCHORS if options.get("default_references", True) else ())
-    if not anchors:
-        return results, []
-    try:
-        calibration = _calibration(tuple(anchors), json.dumps(dict(options.get("xanes", {})), sort_keys=True))
-        return results.merge(valence.valence(results, calibration)), []
-    except SpectroError as err:
-        if not explicit:
-            return results, []
-        failure = Failure.from_exception(err, file=file)
-        return results, [Failure(file, failure.scan, failure.error, f"valence not computed: {failure.reason}")]
 
 
 def _load(job: Job, options: Mapping[str, Any]) -> tuple[xr.Dataset, str]:
@@ -220,26 +183,104 @@ def _analyser(kind: str, options: Mapping[str, Any]) -> Callable[[xr.Dataset], x
     return lambda d: xes.analyze(d, element=element, **xes_options)
 
 
-def _outcome(job: Job, options: Mapping[str, Any], kind: str, parts: list, failures: list) -> Outcome:
-    """The outcome of one input from its analysed parts: failed scans dropped, valence added."""
-    file = str(job.path)
-    split = [_split(p, kind) for p in parts]
-    results = xr.concat([r for r, _ in split], dim="scan") if len(split) > 1 else split[0][0]
-    spectra_parts = [s for _, s in split if s is not None]
-    spectra = None
-    if spectra_parts:
-        spectra = xr.concat(spectra_parts, dim="scan", join="outer") if len(spectra_parts) > 1 else spectra_parts[0]
-    keep, missing = _primary_failures(results, kind, file)
-    failures = failures + missing
-    if keep.size == 0:
-        return Outcome(None, None, tuple(failures))
-    if keep.size < results.sizes["scan"]:
-        results = results.isel(scan=keep)
-        spectra = None if spectra is None else spectra.isel(scan=keep)
-    if kind == "xanes":
-        results, valence_failures = _with_valence(results, job, options, file)
-        failures.extend(valence_failures)
-    return Outcome(results=results, spectra=spectra, failures=tuple(failures))
+def _primary(table: Table, kind: str, file: str) -> tuple[Table | None, list[Failure]]:
+    """The rows that have the primary observable, and failures for the others.
+
+    The reason is the same wherever the file was processed; the warnings
+    that explain it are in ``warnings.csv`` (capturing warnings is not
+    thread-safe, so they cannot be part of a reproducible reason).
+    """
+    name = PRIMARY[kind]
+    if name not in table.results:
+        return table, []
+    ok = np.isfinite(np.asarray(table[name], dtype=float))
+    reason = f"no {name} could be determined (see warnings.csv)"
+    failures = [Failure(file, str(s), "DataError", reason) for s in table["scan"][~ok]]
+    if not ok.any():
+        return None, failures
+    return (table if ok.all() else table.select(np.flatnonzero(ok))), failures
+
+
+def _anchors(job: Job, options: Mapping[str, Any]) -> tuple[tuple[tuple[str, float], ...], bool]:
+    """The valence anchors of an input, and whether the input named them."""
+    if job.references:
+        return tuple(job.references), True
+    return (DEFAULT_ANCHORS if options.get("default_references", True) else ()), False
+
+
+def _with_valences(done: list[_Done], options: Mapping[str, Any]) -> None:
+    """Add the valence of every XANES input that has anchors, one calibration per set of anchors.
+
+    The inputs that share anchors get their valences from one call; each
+    gets its own extrapolation warning. When the calibration fails, an
+    input that named its anchors gets the failure; the others go without
+    a valence.
+    """
+    import json
+
+    from .. import valence
+
+    groups: dict[tuple, list[_Done]] = {}
+    for item in done:
+        if item.kind == "xanes" and item.table is not None:
+            anchors, explicit = _anchors(item.job, options)
+            if anchors:
+                groups.setdefault((anchors, explicit), []).append(item)
+    xanes_options = json.dumps(dict(options.get("xanes", {})), sort_keys=True)
+    for (anchors, explicit), items in groups.items():
+        tables = [item.table for item in items]
+        names = [n for n in ("e0", "e0_err", "calibration_shift", "calibration_shift_err") if n in tables[0].results]
+        results = xr.Dataset(
+            {n: ("scan", np.concatenate([t[n] for t in tables]).astype(float)) for n in names},
+            coords={"scan": np.concatenate([t["scan"] for t in tables])},
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            warnings.simplefilter("ignore", ExtrapolationWarning)
+            try:
+                calibration = _calibration(anchors, xanes_options)
+                out = valence.valence(results, calibration)
+            except Exception as err:  # the inputs' failure (a SpectroError only when they named the anchors)
+                out = err
+        ends = np.cumsum([t.n_rows for t in tables])
+        for item, end, n in zip(items, ends, (t.n_rows for t in tables)):
+            item.warnings.extend(w.message for w in caught)
+            if isinstance(out, Exception):
+                if explicit or not isinstance(out, SpectroError):
+                    failure = Failure.from_exception(out, file=item.file)
+                    item.failures.append(Failure(item.file, failure.scan, failure.error,
+                                                 f"valence not computed: {failure.reason}"))
+                continue
+            rows = slice(int(end - n), int(end))
+            columns = {str(k): Column(v.values[rows], dict(v.attrs)) for k, v in out.data_vars.items()}
+            item.table = item.table.with_results(columns)
+            extrapolated = valence.extrapolation_warning(columns["valence_flags"].values, calibration)
+            if extrapolated is not None:
+                item.warnings.append(extrapolated)
+
+
+@dataclass
+class _Done:
+    """An input on its way to an :class:`Outcome`."""
+
+    job: Job
+    kind: str | None
+    table: Table | None
+    failures: list[Failure]
+    warnings: list[Warning]
+
+    @property
+    def file(self) -> str:
+        return str(self.job.path)
+
+    def outcome(self) -> Outcome:
+        return Outcome(self.table, None, tuple(self.failures), tuple(self.warnings))
+
+
+def _settle(job: Job, kind: str, table: Table, failures: list[Failure], seen: list[Warning]) -> _Done:
+    """The input with its failed scans dropped (valences come later, for all inputs at once)."""
+    table, missing = _primary(table, kind, str(job.path))
+    return _Done(job, kind, table, failures + missing, seen)
 
 
 def analyze_file(job: Job, options: Mapping[str, Any]) -> Outcome:
@@ -260,6 +301,8 @@ def analyze_file(job: Job, options: Mapping[str, Any]) -> Outcome:
     Returns
     -------
     Outcome
+        Its ``results`` a :class:`~spectro.batch.records.Table` (None
+        when no scan has the primary observable; the failures say why).
 
     Raises
     ------
@@ -268,7 +311,11 @@ def analyze_file(job: Job, options: Mapping[str, Any]) -> Outcome:
     """
     ds, kind = _load(job, options)
     parts, failures = _analyse(_analyser(kind, options), ds, str(job.path))
-    return _outcome(job, options, kind, parts, failures)
+    done = _settle(job, kind, _tabulate(parts, kind), failures, [])
+    _with_valences([done], options)
+    for w in done.warnings:
+        warnings.warn(w, stacklevel=2)
+    return Outcome(done.table, None, tuple(done.failures))
 
 
 def _loaded(job: Job, options: Mapping[str, Any]):
@@ -282,32 +329,58 @@ def _loaded(job: Job, options: Mapping[str, Any]):
     return ds, kind, None, [w.message for w in caught]
 
 
-def _together(loaded: list, options: Mapping[str, Any]) -> dict[int, tuple[xr.Dataset, list[Warning]]]:
-    """The in-memory XANES inputs analysed in one kernel call, by position; {} when that fails."""
+def _together(loaded: list, options: Mapping[str, Any]):
+    """The in-memory XANES inputs analysed in one kernel call, and their positions; None when that fails."""
     from .. import xanes
     from ..xanes._xr import is_lazy
 
     wanted = [i for i, (ds, kind, _, _) in enumerate(loaded) if kind == "xanes" and not is_lazy(ds)]
     if len(wanted) < 2:
-        return {}
+        return None, {}
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            together = xanes.analyze_many([loaded[i][0] for i in wanted], **dict(options.get("xanes", {})))
+            stacked = xanes.analyze_stacked([loaded[i][0] for i in wanted], **dict(options.get("xanes", {})))
     except Exception:  # every input is then analysed alone, and fails on its own
-        return {}
+        return None, {}
     if caught:  # a warning that names no input: let each input be analysed alone
-        return {}
-    return dict(zip(wanted, together))
+        return None, {}
+    return stacked, {i: k for k, i in enumerate(wanted)}
+
+
+def _tabulate(parts: list[xr.Dataset], kind: str) -> Table:
+    """The table of an input's analysed parts (Datasets along scan)."""
+    return Table.concat([Table.from_dataset(p, dim=ENERGY_DIMS[kind]) for p in parts])
+
+
+def _stacked_table(stacked, k: int) -> Table:
+    """The table of input ``k`` of a :class:`spectro.xanes.Stacked`, as :func:`_tabulate` gives it."""
+    from ..xanes import RESULTS
+
+    ds, rows = stacked.datasets[k], stacked.rows(k)
+    attrs = stacked.variable_attrs(k)
+    results = {name: Column(np.array(stacked.values[name][rows], dtype=float), attrs[name]) for name in RESULTS}
+    for name in ds.coords:
+        var = ds.variables[name]
+        if var.dims == ("scan",):
+            results[str(name)] = Column(np.asarray(var.values), dict(var.attrs), True)
+    energy = ds.variables["energy"]
+    n = stacked.sizes[k]
+    spectra, row_size = ragged_columns(
+        np.asarray(energy.values, dtype=float), dict(energy.attrs),
+        {name: (stacked.values[name][rows, :n], attrs[name]) for name in ("norm", "flat")},
+    )
+    return Table(results, spectra, row_size)
 
 
 def analyze_files(jobs: Sequence[Job], options: Mapping[str, Any]) -> list[Outcome]:
     """:func:`analyze_file` on several inputs, their XANES spectra in one kernel call.
 
     The XANES inputs that could be read go through
-    :func:`spectro.xanes.analyze_many` together (each keeps its own
+    :func:`spectro.xanes.analyze_stacked` together (each keeps its own
     warnings); when that call fails, each input is analysed alone, so a
-    failure stays with the input it concerns. Every input gets an
+    failure stays with the input it concerns. The inputs that share
+    valence anchors get their valences from one call. Every input gets an
     :class:`Outcome` with its warnings; nothing raised by one input is
     raised here.
 
@@ -321,7 +394,7 @@ def analyze_files(jobs: Sequence[Job], options: Mapping[str, Any]) -> list[Outco
     Returns
     -------
     list of Outcome
-        One per input, in order.
+        One per input, in order, as :func:`analyze_file` gives them.
 
     Examples
     --------
@@ -334,31 +407,32 @@ def analyze_files(jobs: Sequence[Job], options: Mapping[str, Any]) -> list[Outco
     ...     _ = (folder / name).write_text(header + "\\n".join(rows) + "\\n")
     >>> jobs = [Job(folder / "a.xdi"), Job(folder / "b.xdi", pressure=2.0), Job(folder / "c.xdi")]
     >>> a, b, c = analyze_files(jobs, {"default_references": False, "xanes": {"preedge": "centroid"}})
-    >>> abs(float(a.results.e0[0] - sim.true_e0[0])) < 0.05, b.results.pressure.values.tolist()
+    >>> abs(float(a.results["e0"][0] - sim.true_e0[0])) < 0.05, b.results["pressure"].tolist()
     (True, [2.0])
     >>> c.results is None, c.failures[0].error
     (True, 'MissingFileError')
     """
     loaded = [_loaded(job, options) for job in jobs]
-    together = _together(loaded, options)
-    outcomes = []
+    stacked, position = _together(loaded, options)
+    done = []
     for i, (job, (ds, kind, error, read_warnings)) in enumerate(zip(jobs, loaded)):
         file = str(job.path)
+        kernel_warnings: list[Warning] = []
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
                 if error is not None:
                     raise error
-                if i in together:
-                    result, kernel_warnings = together[i]
-                    parts, failures = [result], []
+                if i in position:
+                    table, failures = _stacked_table(stacked, position[i]), []
+                    kernel_warnings = list(stacked.warnings[position[i]])
                 else:
-                    kernel_warnings = []
                     parts, failures = _analyse(_analyser(kind, options), ds, file)
-                outcome = _outcome(job, options, kind, parts, failures)
+                    table = _tabulate(parts, kind)
             except Exception as err:  # every failure is recorded; the batch goes on
-                kernel_warnings = []
-                outcome = Outcome(None, None, (Failure.from_exception(err, file=file),))
-        seen = tuple(read_warnings) + tuple(kernel_warnings) + tuple(w.message for w in caught)
-        outcomes.append(Outcome(outcome.results, outcome.spectra, outcome.failures, seen))
-    return outcomes
+                kind, table, failures = None, None, [Failure.from_exception(err, file=file)]
+        seen = list(read_warnings) + kernel_warnings + [w.message for w in caught]
+        done.append(_Done(job, kind, None, failures, seen) if table is None
+                    else _settle(job, kind, table, failures, seen))
+    _with_valences(done, options)
+    return [d.outcome() for d in done]

@@ -39,12 +39,14 @@ __all__ = [
     "Outcome",
     "ProcessFunction",
     "Record",
+    "Table",
     "Task",
     "chunk_key",
     "concat_columns",
     "has_record",
     "outcome_columns",
     "process_chunk",
+    "ragged_columns",
     "read_record",
     "record_path",
     "write_record",
@@ -90,10 +92,11 @@ class Outcome:
 
     Attributes
     ----------
-    results : xarray.Dataset or None
-        One value per scan along ``scan`` (with the per-scan coordinates).
+    results : xarray.Dataset, Table or None
+        One value per scan along ``scan`` (with the per-scan coordinates),
+        or a :class:`Table` that holds the spectra too.
     spectra : xarray.Dataset or None
-        Processed spectra, e.g. ``norm(scan, energy)``.
+        Processed spectra, e.g. ``norm(scan, energy)`` (None with a Table).
     failures : tuple of Failure
         Scans that could not be processed (the others are in ``results``).
     warnings : tuple of Warning
@@ -101,7 +104,7 @@ class Outcome:
         batch; a process function need not set it).
     """
 
-    results: xr.Dataset | None
+    results: xr.Dataset | Table | None
     spectra: xr.Dataset | None = None
     failures: tuple[Failure, ...] = ()
     warnings: tuple[Warning, ...] = ()
@@ -133,6 +136,90 @@ class Column:
     values: np.ndarray
     attrs: dict = field(default_factory=dict)
     coord: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    """One input's results as the columns a record stores, without xarray objects.
+
+    The default chain builds these straight from the kernels' arrays, so
+    that a chunk of small files costs no per-file Dataset.
+
+    Attributes
+    ----------
+    results : dict of str to Column
+        One value per spectrum (the per-scan coordinates marked ``coord``).
+    spectra : dict of str to Column
+        The processed spectra as one contiguous ragged array along points,
+        ``energy`` among them (empty when there are none).
+    row_size : ndarray of int
+        Points of each spectrum: one per row of ``results``.
+
+    Examples
+    --------
+    >>> t = Table({"e0": Column(np.array([8345.0, np.nan]))}, {}, np.zeros(2, dtype=int))
+    >>> t.n_rows, t["e0"].tolist(), "e0" in t, t.select(np.array([0])).n_rows
+    (2, [8345.0, nan], True, 1)
+    """
+
+    results: dict[str, Column]
+    spectra: dict[str, Column]
+    row_size: np.ndarray
+
+    @property
+    def n_rows(self) -> int:
+        """Number of spectra."""
+        return int(self.row_size.size)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        """The values of result column ``name``."""
+        return self.results[name].values
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.results
+
+    def select(self, rows: np.ndarray) -> Table:
+        """The table of the spectra at positions ``rows`` (ascending), their points with them."""
+        ends = np.cumsum(self.row_size)
+        sizes = self.row_size[rows]
+        starts = (ends - self.row_size)[rows]
+        points = np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
+        return Table(
+            {n: Column(c.values[rows], c.attrs, c.coord) for n, c in self.results.items()},
+            {n: Column(c.values[points], c.attrs, c.coord) for n, c in self.spectra.items()},
+            sizes,
+        )
+
+    def with_results(self, columns: Mapping[str, Column]) -> Table:
+        """This table with ``columns`` added to (or replacing) its results."""
+        return Table({**self.results, **columns}, self.spectra, self.row_size)
+
+    @classmethod
+    def concat(cls, tables: Sequence[Table]) -> Table:
+        """The rows of ``tables`` one after the other (see :func:`concat_columns`)."""
+        if len(tables) == 1:
+            return tables[0]
+        return cls(
+            concat_columns([(t.n_rows, t.results) for t in tables]),
+            concat_columns([(int(t.row_size.sum()), t.spectra) for t in tables]),
+            np.concatenate([t.row_size for t in tables]),
+        )
+
+    @classmethod
+    def from_dataset(cls, results: xr.Dataset, spectra: xr.Dataset | None = None, *, dim: str | None = None) -> Table:
+        """The table of per-scan ``results`` and spectra along (scan, ``dim``).
+
+        The spectra are the variables of ``spectra`` along (scan, ``dim``)
+        (``dim``: the one dimension other than ``scan`` when not given);
+        ``spectra`` defaults to ``results`` itself when ``dim`` is given.
+        """
+        n = results.sizes["scan"]
+        if spectra is None and dim is not None:
+            spectra = results
+        if spectra is None:
+            return cls(_per_scan(results), {}, np.zeros(n, dtype=np.int64))
+        columns, sizes = _ragged(spectra, n, dim)
+        return cls(_per_scan(results), columns, sizes)
 
 
 @dataclass(frozen=True)
@@ -231,43 +318,67 @@ def _per_scan(ds: xr.Dataset) -> dict[str, Column]:
     }
 
 
-def _ragged(spectra: xr.Dataset, n_rows: int) -> tuple[dict[str, Column], np.ndarray]:
-    """The spectra along (scan, energy) of one input as points (only those with a value)."""
-    dim = next((d for d in spectra.dims if d != "scan"), None)
+def _ragged(spectra: xr.Dataset, n_rows: int, dim: str | None = None) -> tuple[dict[str, Column], np.ndarray]:
+    """The spectra along (scan, ``dim``) of one input as points (only those with a value)."""
+    if dim is None:
+        dim = next((d for d in spectra.dims if d != "scan"), None)
     arrays = {
         str(name): var for name, var in spectra.data_vars.items()
         if dim is not None and var.dims == ("scan", dim)
     }
     if not arrays:
         return {}, np.zeros(n_rows, dtype=np.int64)
-    values = {name: np.asarray(var.values, dtype=float) for name, var in arrays.items()}
-    present = np.zeros((n_rows, spectra.sizes[dim]), dtype=bool)
-    for v in values.values():
-        present |= np.isfinite(v)
-    scan_i, point_j = np.nonzero(present)
     energy = spectra[dim]
-    columns = {"energy": Column(np.asarray(energy.values, dtype=float)[point_j], dict(energy.attrs), True)}
-    for name, v in values.items():
-        columns[name] = Column(v[scan_i, point_j], dict(arrays[name].attrs))
+    return ragged_columns(
+        np.asarray(energy.values, dtype=float), dict(energy.attrs),
+        {name: (np.asarray(var.values, dtype=float), dict(var.attrs)) for name, var in arrays.items()},
+    )
+
+
+def ragged_columns(
+    energy: np.ndarray, energy_attrs: Mapping[str, Any], spectra: Mapping[str, tuple[np.ndarray, dict]]
+) -> tuple[dict[str, Column], np.ndarray]:
+    """Spectra on one grid as a contiguous ragged array: the points where any has a value.
+
+    ``spectra`` maps names to (values of shape (rows, points), attrs);
+    ``energy`` (points,) is their grid. Returns the columns (``energy``
+    first) and the points kept per row.
+
+    Examples
+    --------
+    >>> cols, sizes = ragged_columns(np.array([1.0, 2.0]), {}, {"norm": (np.array([[0.5, np.nan]]), {})})
+    >>> cols["energy"].values.tolist(), cols["norm"].values.tolist(), sizes.tolist()
+    ([1.0], [0.5], [1])
+    """
+    first = next(iter(spectra.values()))[0]
+    present = np.zeros(first.shape, dtype=bool)
+    for values, _ in spectra.values():
+        present |= np.isfinite(values)
+    scan_i, point_j = np.nonzero(present)
+    columns = {"energy": Column(energy[point_j], dict(energy_attrs), True)}
+    for name, (values, attrs) in spectra.items():
+        columns[name] = Column(values[scan_i, point_j], attrs)
     return columns, present.sum(axis=1)
 
 
-def outcome_columns(outcome: Outcome) -> tuple[int, dict[str, Column], dict[str, Column], np.ndarray]:
-    """Rows, per-scan columns, ragged spectra columns and row sizes of an outcome with results."""
-    results = outcome.results
-    n = results.sizes["scan"]
-    columns = _per_scan(results)
-    if outcome.spectra is None:
-        return n, columns, {}, np.zeros(n, dtype=np.int64)
-    spectra, sizes = _ragged(outcome.spectra, n)
-    return n, columns, spectra, sizes
+def outcome_columns(outcome: Outcome) -> Table:
+    """The columns of an outcome with results."""
+    if isinstance(outcome.results, Table):
+        return outcome.results
+    return Table.from_dataset(outcome.results, outcome.spectra)
+
+
+def _n_rows(results: xr.Dataset | Table | None) -> int:
+    if results is None:
+        return 0
+    return results.n_rows if isinstance(results, Table) else int(results.sizes.get("scan", 0))
 
 
 def _member(task: Task, outcome: Outcome) -> dict[str, Any]:
     file = os.fspath(task.job.path)
-    results = outcome.results if outcome.results is not None and outcome.results.sizes.get("scan") else None
+    n_rows = _n_rows(outcome.results)
     failures = list(outcome.failures)
-    if results is None and not failures:
+    if not n_rows and not failures:
         failures.append(Failure(file, "", "DataError", "no scan could be processed"))
     return {
         "key": task.key,
@@ -275,8 +386,8 @@ def _member(task: Task, outcome: Outcome) -> dict[str, Any]:
         "sha256": task.sha256,
         "parameters_hash": task.params_hash,
         "metadata": task.job.metadata(),
-        "status": "ok" if results is not None else "failed",
-        "n_spectra": 0 if results is None else int(results.sizes["scan"]),
+        "status": "ok" if n_rows else "failed",
+        "n_spectra": n_rows,
         "failures": [asdict(f) for f in failures],
         "warnings": [{"file": file, "category": type(w).__name__, "message": str(w)} for w in outcome.warnings],
     }
@@ -327,14 +438,14 @@ def write_record(key: str, tasks: Sequence[Task], outcomes: Sequence[Outcome], p
         member = _member(task, outcome)
         if member["status"] == "ok":
             try:
-                n, columns, spectra, row_size = outcome_columns(outcome)
+                table = outcome_columns(outcome)
             except (TypeError, ValueError, AttributeError, KeyError) as err:
                 failure = Failure.from_exception(err, file=member["file"])
                 member.update(status="failed", n_spectra=0, failures=[asdict(failure)])
             else:
-                result_parts.append((n, columns))
-                spectra_parts.append((int(row_size.sum()), spectra))
-                sizes.append(row_size)
+                result_parts.append((table.n_rows, table.results))
+                spectra_parts.append((int(table.row_size.sum()), table.spectra))
+                sizes.append(table.row_size)
         members.append(member)
     results = concat_columns(result_parts)
     spectra = concat_columns(spectra_parts)
