@@ -362,6 +362,14 @@ def _column_labels(
 
 
 def _data_table(lines: list[str]) -> np.ndarray:
+    """The data table after the header; a table NumPy's parser rejects is read again to say why."""
+    if any(ln.strip() and not ln.lstrip().startswith("#") for ln in lines):
+        try:
+            values = np.loadtxt(lines, comments="#", ndmin=2)
+        except ValueError:
+            values = None
+        if values is not None and np.isfinite(values).all():
+            return values
     rows = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
     if not rows:
         raise FormatError("no data table after the header")
