@@ -4,7 +4,7 @@
 (:func:`spectro.simulate.beamtime`), processes it with spectro's public
 API only, and writes into one folder:
 
-* ``results.nc`` - every result as a group of one NetCDF-4 file (h5netcdf);
+* ``results.nc`` - every result as a group of one NetCDF-4 file (netCDF4 engine);
 * ``xanes_results.csv``, ``pressure_series.csv``, ``xes_results.csv`` and
   ``summary.csv`` (recovered against true values);
 * one PNG per figure of the study (P-T paths, XANES and XES overlays, stacks
@@ -411,7 +411,7 @@ def _report(st: _State, out: Path, elapsed: float) -> Path:
                   " eV per valence unit (figure `fig_valence_real_references.png`).", ""]
     lines += [f"- {n}" for n in st.notes] + ([""] if st.notes else [])
     lines += ["## Figures", ""] + [f"![{name}]({name})" for name in st.figures]
-    lines += ["", "## Files", "", "- `results.nc`: every result (NetCDF-4 groups, h5netcdf engine)",
+    lines += ["", "## Files", "", "- `results.nc`: every result (NetCDF-4 groups, netCDF4 engine)",
               "- `xanes_results.csv`, `pressure_series.csv`, `xes_results.csv`, `summary.csv`",
               "- `summary.json`: the summary printed by `spectro demo --json`", "",
               f"Run time: {elapsed:.1f} s. spectro {s['spectro_version']}, seed {s['seed']}.", ""]

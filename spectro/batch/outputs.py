@@ -180,9 +180,11 @@ def _clean(ds: xr.Dataset) -> xr.Dataset:
 
 
 def write_netcdf(target: str | os.PathLike, data: xr.Dataset | xr.DataTree) -> Path:
-    """Write a Dataset or DataTree to NetCDF-4 (h5netcdf engine) atomically.
+    """Write a Dataset or DataTree to NetCDF-4 atomically.
 
-    Attrs are made storable with :func:`netcdf_attrs`; object arrays become strings.
+    Attrs are made storable with :func:`netcdf_attrs`; object arrays become
+    strings. The netCDF4 engine (the Unidata library) writes a file of a few
+    dozen variables several times faster than h5netcdf; either reads it.
 
     Examples
     --------
@@ -197,7 +199,7 @@ def write_netcdf(target: str | os.PathLike, data: xr.Dataset | xr.DataTree) -> P
     else:
         data = _clean(data)
     with atomic_path(target) as tmp:
-        data.to_netcdf(tmp, engine="h5netcdf")
+        data.to_netcdf(tmp, engine="netcdf4")
     return Path(target)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 __all__ = ["canonical_json", "environment", "file_sha256", "parameters_hash", "record_key", "utc_now"]
 
 _CHUNK = 1 << 20
-_LIBRARIES = ("numpy", "scipy", "xarray", "lmfit", "h5netcdf", "h5py", "dask", "distributed")
+_LIBRARIES = ("numpy", "scipy", "xarray", "lmfit", "netCDF4", "h5netcdf", "h5py", "dask", "distributed")
 
 
 def file_sha256(path: str | os.PathLike) -> str:
