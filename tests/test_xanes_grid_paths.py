@@ -182,3 +182,24 @@ def test_kernels_on_shared_nonuniform_grid(nonuniform):
         np.testing.assert_allclose(
             getattr(fast, name), getattr(general, name), rtol=1e-9, atol=1e-12
         )
+
+
+@pytest.mark.parametrize("width, degree", [(1.0, 2), (1.5, 2), (9.0, 3)])
+def test_local_fits_on_ragged_rows_are_those_of_each_row_alone(nonuniform, width, degree):
+    """Rows of very different lengths (joined end to end inside) get the fits they get alone."""
+    e, mu, _ = nonuniform
+    keep = [e.size, 60, 25, e.size // 2, 140]
+    x = np.full((len(keep), e.size), np.nan)
+    y = np.full(x.shape, np.nan)
+    for i, n in enumerate(keep):
+        start = min(50, e.size - n)  # every row takes in the fine part of the grid
+        x[i, :n], y[i, :n] = e[start : start + n], mu[i, start : start + n]
+        assert _arrays.uniform_step(x[i, :n], y[i, :n]) is None
+    assert np.isfinite(x).sum() < 0.6 * x.size  # padded enough to take the joined path
+    coef, var = _arrays.local_poly(x, y, width, degree)
+    for i, n in enumerate(keep):
+        alone, alone_var = _arrays.local_poly(x[i : i + 1, :n].copy(), y[i : i + 1, :n], width, degree)
+        for k in range(degree + 1):
+            np.testing.assert_array_equal(coef[k][i, :n], alone[k][0])
+            np.testing.assert_array_equal(var[k][i, :n], alone_var[k][0])
+            assert np.isnan(coef[k][i, n:]).all()

@@ -300,16 +300,51 @@ def _local_poly_general(x: np.ndarray, y: np.ndarray, width: float, degree: int)
 
     Each pair of points ``(i, i + j)`` is visited once: its power ``dx**k``
     is added to the sums of both points, with the sign ``(-1)**k`` at the
-    right-hand one. Rows must be compacted (ascending, NaN tail).
+    right-hand one. Rows must be compacted (ascending, NaN tail); rows
+    padded by more than a fifth are joined end to end first.
+    """
+    m = max(max_offset(x, 0.5 * width), degree // 2 + 1)
+    x, y = np.broadcast_arrays(x, y)
+    points = np.isfinite(x)
+    if x.ndim == 2 and x.shape[0] > 1 and points.sum() + m * x.shape[0] < 0.8 * x.size:
+        return _on_joined_rows(x, y, points, m, width, degree)
+    return _pair_sums_fit(x, y, m, width, degree)
+
+
+def _on_joined_rows(x, y, points, m, width, degree):
+    """:func:`_pair_sums_fit` on ragged rows joined end to end, ``m`` missing points apart.
+
+    Rows of very different lengths padded to the longest waste work; joined
+    into one row, separated by more missing points than any fit reaches
+    across, each point sees the same neighbours and gets the same fit.
+    """
+    rows, cols = np.nonzero(points)
+    length = points.sum(axis=-1)
+    start = np.cumsum(length + m) - (length + m)
+    at = start[rows] + np.cumsum(points, axis=-1)[rows, cols] - 1
+    joined_x = np.full(int(start[-1] + length[-1] + m), np.nan)
+    joined_y = np.full(joined_x.shape, np.nan)
+    joined_x[at] = x[rows, cols]
+    joined_y[at] = y[rows, cols]
+    coef_j, inv_j = _pair_sums_fit(joined_x, joined_y, m, width, degree)
+    coef = np.full(x.shape + (degree + 1,), np.nan)
+    inv_diag = np.full(coef.shape, np.nan)
+    coef[rows, cols] = coef_j[at]
+    inv_diag[rows, cols] = inv_j[at]
+    return coef, inv_diag
+
+
+def _pair_sums_fit(x, y, m, width, degree):
+    """The local fits from sums over the pairs of points at most ``m`` apart.
+
+    See :func:`_local_poly_general`.
     """
     half = 0.5 * width
     always = degree // 2 + 1
     scale = max(half, 1e-6)
     idx = np.arange(degree + 1)
     powers = scale ** -idx.astype(float)
-    m = max(max_offset(x, half), always)
     npow = 2 * degree + 1
-    x, y = np.broadcast_arrays(x, y)
     n = x.shape[-1]
     good = np.isfinite(x) & np.isfinite(y)
     y0 = np.where(good, y, 0.0)
