@@ -318,19 +318,18 @@ def _on_joined_rows(x, y, points, m, width, degree):
     into one row, separated by more missing points than any fit reaches
     across, each point sees the same neighbours and gets the same fit.
     """
-    rows, cols = np.nonzero(points)
     length = points.sum(axis=-1)
     start = np.cumsum(length + m) - (length + m)
-    at = start[rows] + np.cumsum(points, axis=-1)[rows, cols] - 1
+    at = (np.cumsum(points, axis=-1) + (start - 1)[:, None])[points]
     joined_x = np.full(int(start[-1] + length[-1] + m), np.nan)
     joined_y = np.full(joined_x.shape, np.nan)
-    joined_x[at] = x[rows, cols]
-    joined_y[at] = y[rows, cols]
+    joined_x[at] = x[points]
+    joined_y[at] = y[points]
     coef_j, inv_j = _pair_sums_fit(joined_x, joined_y, m, width, degree)
     coef = np.full(x.shape + (degree + 1,), np.nan)
     inv_diag = np.full(coef.shape, np.nan)
-    coef[rows, cols] = coef_j[at]
-    inv_diag[rows, cols] = inv_j[at]
+    coef[points] = coef_j[at]
+    inv_diag[points] = inv_j[at]
     return coef, inv_diag
 
 
