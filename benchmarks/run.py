@@ -48,7 +48,7 @@ TARGETS = {
     "cube_seconds": ("<=", 60.0),
     "cube_peak_rss_mb": ("<=", 2048.0),
 }
-_LIBRARIES = ("numpy", "scipy", "xarray", "dask", "distributed", "lmfit", "h5netcdf", "xraylarch")
+_LIBRARIES = ("numpy", "scipy", "xarray", "dask", "distributed", "lmfit", "netCDF4", "h5netcdf", "xraylarch")
 
 
 def machine() -> dict[str, object]:
