@@ -137,3 +137,27 @@ def test_real_lanio3_preedge_fit_converges_above_nio(data_file):
         centroids[name] = float(res.preedge_centroid[0])
     shift = centroids["xanes/ceric_LaNiO3_Ni_80K_111.xdi"] - centroids["xanes/ceric_NiO_111.xdi"]
     assert 0.5 < shift < 2.5
+
+
+def test_height_error_is_the_linear_propagation_lmfit_gives_derived_parameters():
+    """The fit runs without lmfit's derived fwhm/height; the height error is propagated as lmfit would."""
+    import importlib
+
+    from lmfit import lineshapes
+
+    module = importlib.import_module("spectro.xanes.preedge")  # the module, not the function it exports
+
+    rng = np.random.default_rng(1)
+    x = np.arange(0.0, 12.0, 0.1)
+    y = 0.02 + lineshapes.pvoigt(x, 0.1, 5.0, 0.8, 0.5) + rng.normal(0.0, 0.002, x.size)
+    for peak in ("pseudovoigt", "gaussian"):
+        model = module._build_model("linear", peak, 1)
+        start = {"b_slope": 0.0, "b_intercept": 0.02, "p0_amplitude": 0.1, "p0_center": 5.0, "p0_sigma": 0.8}
+        with_derived = model.fit(y, model.make_params(**start), x=x, method="least_squares")
+        assert with_derived.params["p0_height"].stderr > 0
+        params = model.make_params(**start)
+        for name in module._derived(model):
+            del params[name]
+        without = model.fit(y, params, x=x, method="least_squares")
+        assert without.params["p0_center"].value == with_derived.params["p0_center"].value
+        assert module._height_err(without, peak) == pytest.approx(with_derived.params["p0_height"].stderr, rel=1e-6)
