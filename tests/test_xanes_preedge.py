@@ -161,3 +161,27 @@ def test_height_error_is_the_linear_propagation_lmfit_gives_derived_parameters()
         without = model.fit(y, params, x=x, method="least_squares")
         assert without.params["p0_center"].value == with_derived.params["p0_center"].value
         assert module._height_err(without, peak) == pytest.approx(with_derived.params["p0_height"].stderr, rel=1e-6)
+
+
+def test_fit_by_component_functions_is_the_composite_model_fit():
+    """_fit_one evaluates the components directly; the fit is lmfit's Model.fit to the last bit."""
+    import importlib
+
+    module = importlib.import_module("spectro.xanes.preedge")
+    sim = spectro.simulate.xanes(valence=2.4, noise=0.003, seed=4)
+    norm = spectro.xanes.normalize(sim).norm.values[0]
+    e = sim.energy.values
+    inside = (e >= module.FIT_RANGE[0]) & (e <= module.FIT_RANGE[1])
+    for baseline, peak in (("arctan", "pseudovoigt"), ("lorentzian", "gaussian"), ("linear", "pseudovoigt")):
+        model = module._build_model(baseline, peak, 1)
+        fast, origin = module._fit_one(model, e[inside], norm[inside], baseline, 1, module.PEAK_RANGE, 8333.0)
+        x = e[inside] - origin
+        start = module._start(model, x, norm[inside], baseline, 1, (module.PEAK_RANGE[0] - origin,
+                               module.PEAK_RANGE[1] - origin), 8333.0 - origin)
+        slow = model.fit(norm[inside], start, x=x, nan_policy="omit", max_nfev=2000, method="least_squares")
+        assert fast.nfev == slow.nfev
+        for name in fast.var_names:
+            assert fast.params[name].value == slow.params[name].value, name
+            assert fast.params[name].stderr == slow.params[name].stderr, name
+        values = module._evaluator(model)(fast.params.valuesdict(), e[inside] - origin)
+        np.testing.assert_array_equal(sum(values.values()), model.eval(fast.params, x=e[inside] - origin))
