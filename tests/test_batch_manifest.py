@@ -132,3 +132,21 @@ def test_keys_change_with_content_and_parameters(tmp_path):
     path.write_text("2")
     assert record_key(path, file_sha256(path), parameters_hash({"x": 1})) != key
     assert parameters_hash({"x": 1, "y": [1, 2]}) == parameters_hash({"y": [1, 2], "x": 1})
+
+
+def test_in_memory_outputs_are_written_without_the_cluster_wide_lock(tmp_path, monkeypatch):
+    """xarray takes a dask.distributed lock per write when a client is active; in-memory data needs none."""
+    dask = pytest.importorskip("dask")
+    seen = []
+    write = xr.Dataset.to_netcdf
+
+    def spy(self, *args, **kwargs):
+        seen.append(dask.config.get("scheduler", None))
+        return write(self, *args, **kwargs)
+
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", spy)
+    ds = xr.Dataset({"x": ("s", [1.0, 2.0])})
+    write_netcdf(tmp_path / "a.nc", ds)
+    write_netcdf(tmp_path / "b.nc", ds.chunk())
+    assert seen == ["synchronous", None]
+    assert xr.open_dataset(tmp_path / "b.nc", engine="h5netcdf").x.values.tolist() == [1.0, 2.0]
