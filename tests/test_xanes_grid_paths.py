@@ -14,6 +14,7 @@ import spectro
 from spectro.xanes import (
     _arrays,
     e0_crossing_arrays,
+    e0_crossings,
     e0_derivative_arrays,
     normalize_arrays,
     preedge_centroid_arrays,
@@ -203,3 +204,25 @@ def test_local_fits_on_ragged_rows_are_those_of_each_row_alone(nonuniform, width
             np.testing.assert_array_equal(coef[k][i, :n], alone[k][0])
             np.testing.assert_array_equal(var[k][i, :n], alone_var[k][0])
             assert np.isnan(coef[k][i, n:]).all()
+
+
+def test_crossings_of_ragged_rows_with_their_own_ranges_are_those_of_each_row_alone(nonuniform):
+    """Rows on their own grids are cut to their search ranges; each keeps the crossing it has alone."""
+    e, mu, _ = nonuniform
+    norm = normalize_arrays(e, mu).norm
+    keep = [e.size, 200, 180, e.size - 40]  # every row runs through the edge, the others far beyond
+    x = np.full((len(keep), e.size), np.nan)
+    y = np.full(x.shape, np.nan)
+    for i, n in enumerate(keep):
+        x[i, :n], y[i, :n] = e[:n], norm[i, :n]
+    lo, hi = np.array([8320.0, 8325.0, 8315.0, 8322.0]), np.array([8360.0, 8350.0, 8345.0, 8370.0])
+    together = e0_crossings(x, y, levels=(0.8, 0.5), sigma=0.003, search=(lo, hi))
+    for i, n in enumerate(keep):
+        alone = e0_crossings(x[i : i + 1, :n].copy(), y[i : i + 1, :n], levels=(0.8, 0.5), sigma=0.003,
+                             search=(lo[i : i + 1], hi[i : i + 1]))
+        on_grid = e0_crossings(x[i, :n], y[i, :n], levels=(0.8, 0.5), sigma=0.003, search=(lo[i], hi[i]))
+        for level in range(2):
+            assert together[level].e0[i] == alone[level].e0[0]
+            assert together[level].e0_err[i] == pytest.approx(alone[level].e0_err[0], rel=1e-12)
+            assert together[level].e0[i] == pytest.approx(float(on_grid[level].e0), abs=1e-9)
+    assert np.isfinite(together[0].e0).all()

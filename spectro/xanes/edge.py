@@ -118,9 +118,9 @@ def e0_crossing_arrays(
         Only look for the crossing between these energies, eV: floats, or
         arrays of the leading shape for one range per spectrum. The
         smoothing and the persistence test see the data just outside the
-        range, so a spectrum's result depends only on its own range (with a
-        shared 1-D energy grid, only the columns near the ranges are
-        processed).
+        range, so a spectrum's result depends only on its own range (only
+        the points near the ranges are processed: the columns near them on
+        a shared 1-D grid, each row's own run of points otherwise).
 
     Returns
     -------
@@ -179,6 +179,10 @@ def e0_crossings(
                 energy = energy[cols[0] : cols[-1] + 1]
                 norm = np.asarray(norm)[..., cols[0] : cols[-1] + 1]
     xs, ys, finite = _arrays.prepare(energy, norm)
+    if lo is not None and _arrays.one_row(xs).ndim > 1:
+        margin = 2.0 * (smooth + persist)
+        xs, ys, cropped = _near(xs, ys, lo - margin, hi + margin)
+        finite = finite and not cropped
     if xs.shape[-1] < 2:
         nan = np.full(ys.shape[:-1], np.nan)
         return [
@@ -195,6 +199,29 @@ def e0_crossings(
                   sigma=sigma, level_err=level_err, lo=lo, hi=hi)
         for level in levels
     ]
+
+
+def _near(xs: np.ndarray, ys: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The points of each compacted row from ``lo`` to ``hi`` (one range per row), at its front.
+
+    Rows on their own grids keep only what the crossing search looks at;
+    the rows become as long as the longest such run (NaN after each run).
+    Returns the rows unchanged, and False, when that would save little.
+    """
+    with np.errstate(invalid="ignore"):
+        near = (xs >= lo[..., None]) & (xs <= hi[..., None])
+    count = near.sum(axis=-1)
+    width = int(count.max(initial=0))
+    if width > 0.8 * xs.shape[-1]:
+        return xs, ys, False
+    columns = np.arange(width)
+    idx = np.minimum(np.argmax(near, axis=-1)[..., None] + columns, xs.shape[-1] - 1)
+    keep = columns < count[..., None]
+    return (
+        np.where(keep, np.take_along_axis(xs, idx, -1), np.nan),
+        np.where(keep, np.take_along_axis(ys, idx, -1), np.nan),
+        True,
+    )
 
 
 def _persistence(xs: np.ndarray, persist: float) -> tuple[list[np.ndarray], np.ndarray]:
