@@ -197,3 +197,20 @@ def test_model_free_preedge_option_matches_the_free_centroid_and_rejects_unknown
     assert fast_bias.max() < 0.3 and fit_bias.max() < 0.05  # the documented price of speed
     with pytest.raises(spectro.errors.DataError, match="preedge"):
         spectro.xanes.analyze(ds, preedge="spline")
+
+
+def test_spectra_with_missing_points_do_not_take_the_others_off_the_shared_grid_path():
+    """Complete spectra get what they get on their own, and so do those with gaps."""
+    from spectro.xanes import analyze_arrays
+
+    ds = spectro.simulate.xanes(valence=np.linspace(2.0, 3.0, 6), n_scans=6, reference=True, noise=0.003, seed=3)
+    e, mu, ref = ds.energy.values, ds.mu.values.copy(), ds.mu_ref.values
+    mu[[1, 4], 300:310] = np.nan
+    anchors = np.full(6, 8333.0)
+    mixed = analyze_arrays(e, mu, ref, e0=anchors, preedge="centroid")
+    complete = np.isfinite(mu).all(axis=-1)
+    for rows in (complete, ~complete):
+        alone = analyze_arrays(e, mu[rows], ref[rows], e0=anchors[rows], preedge="centroid")
+        for name, values in alone.items():
+            np.testing.assert_array_equal(mixed[name][rows], values, err_msg=name)
+    assert np.isfinite(mixed["e0"]).all() and mixed["norm"].shape == mu.shape

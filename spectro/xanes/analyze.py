@@ -120,6 +120,14 @@ def analyze_arrays(
     >>> abs(float(r["e0"][0] - ds.true_e0[0])) < 0.02
     True
     """
+    options = dict(
+        e0=e0, pre1=pre1, pre2=pre2, norm1=norm1, norm2=norm2, nnorm=nnorm, nvict=nvict, level=level,
+        edge_energy=edge_energy, fit_range=fit_range, peak_range=peak_range, baseline=baseline, peak=peak,
+        npeaks=npeaks, preedge=preedge, feature_energy=feature_energy,
+    )
+    complete = _complete_rows(energy, mu, mu_ref)
+    if complete is not None:
+        return _apart(complete, energy, mu, mu_ref, options)
     n = normalize_arrays(
         energy,
         mu,
@@ -192,6 +200,38 @@ def analyze_arrays(
         "flat": n.flat,
         "_nnorm": n.nnorm.astype(float),
     }
+
+
+def _complete_rows(energy, mu, mu_ref) -> np.ndarray | None:
+    """Which spectra on a shared grid have every point, when only some do (else None).
+
+    Those take the kernels' shared-grid paths, which one spectrum with a
+    missing point would otherwise deny to all of them.
+    """
+    energy, mu = np.asarray(energy), np.asarray(mu)
+    if energy.ndim != 1 or mu.ndim < 2 or not np.isfinite(energy).all():
+        return None
+    complete = np.isfinite(mu).all(axis=-1)
+    if mu_ref is not None:
+        complete &= np.isfinite(mu_ref).all(axis=-1)
+    return complete if 0 < complete.sum() < complete.size else None
+
+
+def _apart(complete, energy, mu, mu_ref, options) -> dict[str, np.ndarray]:
+    """:func:`analyze_arrays` on the complete and the other spectra apart, put back in place."""
+    e0 = options.pop("e0")
+    parts = []
+    for rows in (complete, ~complete):
+        e0_rows = None if e0 is None else np.broadcast_to(np.asarray(e0, dtype=float), complete.shape)[rows]
+        ref = None if mu_ref is None else np.asarray(mu_ref)[rows]
+        parts.append((rows, analyze_arrays(energy, np.asarray(mu)[rows], ref, e0=e0_rows, **options)))
+    out = {}
+    for name, values in parts[0][1].items():
+        whole = np.empty(complete.shape + values.shape[1:], dtype=values.dtype)
+        for rows, r in parts:
+            whole[rows] = r[name]
+        out[name] = whole
+    return out
 
 
 def _file_of(ds: xr.Dataset) -> str:
