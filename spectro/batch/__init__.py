@@ -21,7 +21,7 @@ Examples
 
 from .cube import analyze_cube, open_cube, write_cube_results
 from .manifest import Job, expand_inputs, parse_references, read_manifest
-from .records import Failure, Outcome
+from .records import Failure, Outcome, Table
 from .runner import BatchSummary, run_batch
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "Failure",
     "Job",
     "Outcome",
+    "Table",
     "analyze_cube",
     "expand_inputs",
     "open_cube",
