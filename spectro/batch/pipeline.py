@@ -208,6 +208,24 @@ def _anchors(job: Job, options: Mapping[str, Any]) -> tuple[tuple[tuple[str, flo
     return (DEFAULT_ANCHORS if options.get("default_references", True) else ()), False
 
 
+@dataclass
+class _Done:
+    """An input on its way to an :class:`Outcome`."""
+
+    job: Job
+    kind: str | None
+    table: Table | None
+    failures: list[Failure]
+    warnings: list[Warning]
+
+    @property
+    def file(self) -> str:
+        return str(self.job.path)
+
+    def outcome(self) -> Outcome:
+        return Outcome(self.table, None, tuple(self.failures), tuple(self.warnings))
+
+
 def _with_valences(done: list[_Done], options: Mapping[str, Any]) -> None:
     """Add the valence of every XANES input that has anchors, one calibration per set of anchors.
 
@@ -242,8 +260,8 @@ def _with_valences(done: list[_Done], options: Mapping[str, Any]) -> None:
                 out = valence.valence(results, calibration)
             except Exception as err:  # the inputs' failure (a SpectroError only when they named the anchors)
                 out = err
-        ends = np.cumsum([t.n_rows for t in tables])
-        for item, end, n in zip(items, ends, (t.n_rows for t in tables)):
+        bounds = np.cumsum([0] + [t.n_rows for t in tables])
+        for item, start, end in zip(items, bounds[:-1], bounds[1:]):
             item.warnings.extend(w.message for w in caught)
             if isinstance(out, Exception):
                 if explicit or not isinstance(out, SpectroError):
@@ -251,30 +269,12 @@ def _with_valences(done: list[_Done], options: Mapping[str, Any]) -> None:
                     item.failures.append(Failure(item.file, failure.scan, failure.error,
                                                  f"valence not computed: {failure.reason}"))
                 continue
-            rows = slice(int(end - n), int(end))
+            rows = slice(int(start), int(end))
             columns = {str(k): Column(v.values[rows], dict(v.attrs)) for k, v in out.data_vars.items()}
             item.table = item.table.with_results(columns)
             extrapolated = valence.extrapolation_warning(columns["valence_flags"].values, calibration)
             if extrapolated is not None:
                 item.warnings.append(extrapolated)
-
-
-@dataclass
-class _Done:
-    """An input on its way to an :class:`Outcome`."""
-
-    job: Job
-    kind: str | None
-    table: Table | None
-    failures: list[Failure]
-    warnings: list[Warning]
-
-    @property
-    def file(self) -> str:
-        return str(self.job.path)
-
-    def outcome(self) -> Outcome:
-        return Outcome(self.table, None, tuple(self.failures), tuple(self.warnings))
 
 
 def _settle(job: Job, kind: str, table: Table, failures: list[Failure], seen: list[Warning]) -> _Done:
@@ -350,15 +350,14 @@ def _together(loaded: list, options: Mapping[str, Any]):
 
 def _tabulate(parts: list[xr.Dataset], kind: str) -> Table:
     """The table of an input's analysed parts (Datasets along scan)."""
-    return Table.concat([Table.from_dataset(p, dim=ENERGY_DIMS[kind]) for p in parts])
+    return Table.concat([Table.from_dataset(p, p, dim=ENERGY_DIMS[kind]) for p in parts])
 
 
 def _stacked_table(stacked, k: int) -> Table:
     """The table of input ``k`` of a :class:`spectro.xanes.Stacked`, as :func:`_tabulate` gives it."""
     from ..xanes import RESULTS
 
-    ds, rows = stacked.datasets[k], stacked.rows(k)
-    attrs = stacked.variable_attrs(k)
+    ds, rows, attrs = stacked.datasets[k], stacked.rows(k), stacked.attrs[k]
     results = {name: Column(np.array(stacked.values[name][rows], dtype=float), attrs[name]) for name in RESULTS}
     for name in ds.coords:
         var = ds.variables[name]

@@ -180,10 +180,10 @@ class Table:
 
     def select(self, rows: np.ndarray) -> Table:
         """The table of the spectra at positions ``rows`` (ascending), their points with them."""
-        ends = np.cumsum(self.row_size)
         sizes = self.row_size[rows]
-        starts = (ends - self.row_size)[rows]
-        points = np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
+        first = (np.cumsum(self.row_size) - self.row_size)[rows]  # each kept row's first point, here
+        placed = np.cumsum(sizes) - sizes  # and in the new table
+        points = np.repeat(first - placed, sizes) + np.arange(int(sizes.sum()))
         return Table(
             {n: Column(c.values[rows], c.attrs, c.coord) for n, c in self.results.items()},
             {n: Column(c.values[points], c.attrs, c.coord) for n, c in self.spectra.items()},
@@ -207,15 +207,11 @@ class Table:
 
     @classmethod
     def from_dataset(cls, results: xr.Dataset, spectra: xr.Dataset | None = None, *, dim: str | None = None) -> Table:
-        """The table of per-scan ``results`` and spectra along (scan, ``dim``).
+        """The table of per-scan ``results`` and the variables of ``spectra`` along (scan, ``dim``).
 
-        The spectra are the variables of ``spectra`` along (scan, ``dim``)
-        (``dim``: the one dimension other than ``scan`` when not given);
-        ``spectra`` defaults to ``results`` itself when ``dim`` is given.
+        ``dim`` defaults to the one dimension of ``spectra`` other than ``scan``.
         """
         n = results.sizes["scan"]
-        if spectra is None and dim is not None:
-            spectra = results
         if spectra is None:
             return cls(_per_scan(results), {}, np.zeros(n, dtype=np.int64))
         columns, sizes = _ragged(spectra, n, dim)

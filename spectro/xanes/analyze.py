@@ -519,7 +519,7 @@ def analyze_stacked(
     >>> a = spectro.simulate.xanes(valence=2.0, seed=0)
     >>> b = spectro.simulate.xanes(valence=3.0, n_scans=2, energy=a.energy.values[::2], seed=1)
     >>> st = analyze_stacked([a, b], preedge="centroid")
-    >>> st.rows(1), st.values["e0"].shape, st.attrs["e0"]["units"]
+    >>> st.rows(1), st.values["e0"].shape, st.attrs[1]["e0"]["units"]
     (slice(1, 3, None), (3,), 'eV')
     >>> bool(st.values["e0"][1] == st.dataset(1).e0[0])
     True
@@ -555,13 +555,9 @@ class Stacked:
         Row of the first scan of each input, and the number of rows last.
     sizes : tuple of int
         Points of each input's energy grid.
-    attrs : dict of str to dict
-        Units, long name and method of each variable of :data:`RESULTS`
-        (the ``nnorm`` of ``edge_step`` is that of all rows), and of the
-        spectra.
-    per_input_attrs : tuple of dict
-        The attrs that differ from ``attrs`` for one input (its own
-        ``edge_step`` post-edge order and whether it was calibrated).
+    attrs : tuple of dict
+        Per input, the attrs of each variable of :data:`RESULTS` (units,
+        long name, method) and of the spectra.
     warnings : tuple of tuple of Warning
         Each input's warnings, naming its file and the scans concerned.
     """
@@ -571,22 +567,16 @@ class Stacked:
     energy: np.ndarray
     bounds: np.ndarray
     sizes: tuple[int, ...]
-    attrs: dict[str, dict]
-    per_input_attrs: tuple[dict[str, dict], ...]
+    attrs: tuple[dict[str, dict], ...]
     warnings: tuple[tuple[Warning, ...], ...]
 
     def rows(self, i: int) -> slice:
         """The rows of input ``i``."""
         return slice(int(self.bounds[i]), int(self.bounds[i + 1]))
 
-    def variable_attrs(self, i: int) -> dict[str, dict]:
-        """The attrs of every variable for input ``i``."""
-        return {k: {**v, **self.per_input_attrs[i].get(k, {})} for k, v in self.attrs.items()}
-
     def dataset(self, i: int) -> xr.Dataset:
         """Input ``i``'s results as :func:`analyze` gives them."""
-        ds, rows, n = self.datasets[i], self.rows(i), self.sizes[i]
-        attrs = self.variable_attrs(i)
+        ds, rows, n, attrs = self.datasets[i], self.rows(i), self.sizes[i], self.attrs[i]
         data = {}
         for k in _NAMES[:-1]:
             if k in _SPECTRA:
@@ -630,15 +620,12 @@ def _stack(datasets, opts, refs, e0_rows) -> Stacked:
         warnings.simplefilter("always")
         r = analyze_arrays(energy, mu, mu_ref, e0=e0_rows, **opts) if datasets else {}
     nnorm_used = r.pop("_nnorm", np.zeros(0))
-    has_e0 = e0_rows is not None
-    common = _method_attrs(opts, calibrated=False, has_e0=has_e0, nnorm_used=nnorm_used)
-    attrs = {k: {"units": units, "long_name": long_name, **common.get(k, {})}
-             for k, (units, long_name) in RESULTS.items()}
-    attrs.update({k: {"units": "1", "long_name": long_name} for k, long_name in _SPECTRA.items()})
-    per_input, named = [], []
+    spectra_attrs = {k: {"units": "1", "long_name": long_name} for k, long_name in _SPECTRA.items()}
+    attrs, named = [], []
     for ds, ref, a, b in zip(datasets, refs, bounds[:-1], bounds[1:]):
-        own = _method_attrs(opts, calibrated=bool(ref), has_e0=has_e0, nnorm_used=nnorm_used[a:b])
-        per_input.append({k: v for k, v in own.items() if v != common[k]})
+        method = _method_attrs(opts, calibrated=bool(ref), has_e0=e0_rows is not None, nnorm_used=nnorm_used[a:b])
+        attrs.append({k: {"units": units, "long_name": long_name, **method.get(k, {})}
+                      for k, (units, long_name) in RESULTS.items()} | spectra_attrs)
         rows = {k: r[k][a:b] for k in ("edge_step", "preedge_centroid_err")}
         other, mine = _named(caught, ds, rows, only_concerned=len(datasets) > 1)
         named.append(tuple(w.message for w in other) + tuple(mine))
@@ -648,7 +635,6 @@ def _stack(datasets, opts, refs, e0_rows) -> Stacked:
         energy=energy,
         bounds=bounds,
         sizes=tuple(m.shape[-1] for m in mus),
-        attrs=attrs,
-        per_input_attrs=tuple(per_input),
+        attrs=tuple(attrs),
         warnings=tuple(named),
     )
