@@ -160,7 +160,7 @@ def test_height_error_is_the_linear_propagation_lmfit_gives_derived_parameters()
             del params[name]
         without = model.fit(y, params, x=x, method="least_squares")
         assert without.params["p0_center"].value == with_derived.params["p0_center"].value
-        assert module._height_err(without, peak) == pytest.approx(with_derived.params["p0_height"].stderr, rel=1e-6)
+        assert module._height_err(without, model) == pytest.approx(with_derived.params["p0_height"].stderr, rel=1e-6)
 
 
 def test_fit_with_analytic_jacobian_is_the_composite_model_fit():

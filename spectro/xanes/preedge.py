@@ -356,7 +356,7 @@ def _start(model, e, y, baseline, npeaks, peak_range, guess):
     """Starting values and bounds of the fit of ``y`` on energies ``e`` (all relative to the origin)."""
     plo, phi = peak_range
     params = model.make_params()
-    for name in _derived(model):  # evaluated at every step, used by none: the fit runs 1.6x faster without
+    for name in _derived(model):  # lmfit would evaluate them at every step; nothing here uses them
         del params[name]
     if baseline == "linear":
         params["b_slope"].set(value=0.0)
@@ -469,28 +469,18 @@ def _derived(model) -> list[str]:
     return [c.prefix + name for c in model.components for name, hint in c.param_hints.items() if "expr" in hint]
 
 
-def _height_err(result, peak: str) -> float:
-    """Uncertainty of the height of peak ``p0_`` from the fit covariance (linear propagation).
+def _height_err(result, model) -> float:
+    """Uncertainty of the height of peak ``p0_`` from the fit covariance (delta method).
 
-    Heights (lmfit's definitions): Gaussian ``a / (sqrt(2 pi) s)``;
-    pseudo-Voigt ``(1 - f) a / (s sqrt(pi / ln 2)) + f a / (pi s)``.
+    The height is the peak's value at its centre, so its gradient is that
+    of the lineshape there.
     """
-    values = {
-        n: result.params[f"p0_{n}"].value for n in ("amplitude", "sigma", "fraction") if f"p0_{n}" in result.params
-    }
-    a, sig = values["amplitude"], values["sigma"]
-    if peak == "gaussian":
-        grad = {"amplitude": 1.0 / (np.sqrt(2.0 * np.pi) * sig)}
-        height = a * grad["amplitude"]
-    else:
-        f, k = values["fraction"], 1.0 / (sig * np.sqrt(np.pi / np.log(2.0)))
-        grad = {"amplitude": (1.0 - f) * k + f / (np.pi * sig), "fraction": a / (np.pi * sig) - a * k}
-        height = a * grad["amplitude"]
-    grad["sigma"] = -height / sig
+    [peak] = [c for c in model.components if c.prefix == "p0_"]
+    values = {k[3:]: v for k, v in result.params.valuesdict().items() if k.startswith("p0_")}
+    grads = _lineshape_gradient(peak.func.__name__, np.array([values["center"]]), values, peak.opts)
     free = list(result.var_names)
-    idx = [(free.index(f"p0_{n}"), g) for n, g in grad.items() if f"p0_{n}" in free]
-    variance = sum(ga * gb * result.covar[i, j] for i, ga in idx for j, gb in idx)
-    return float(np.sqrt(variance))
+    idx = [(free.index(f"p0_{n}"), float(g[0])) for n, g in grads.items() if f"p0_{n}" in free]
+    return float(np.sqrt(sum(ga * gb * result.covar[i, j] for i, ga in idx for j, gb in idx)))
 
 
 def _centroid_stats(result, npeaks):
@@ -590,7 +580,7 @@ def preedge_fit_arrays(
         height = float(np.max(psum))
         h_err = np.nan
         if res.covar is not None and npeaks == 1:
-            h_err = _height_err(res, peak)
+            h_err = _height_err(res, model)
         if not res.success:  # stopped before converging: no error bars to trust
             ce = ae = h_err = np.nan
         out[:, i] = (c, ce, a, ae, height, h_err)
