@@ -364,7 +364,7 @@ def _stacked_table(stacked, k: int) -> Table:
         if var.dims == ("scan",):
             results[str(name)] = Column(np.asarray(var.values), dict(var.attrs), True)
     energy = ds.variables["energy"]
-    n = stacked.sizes[k]
+    n = ds.sizes["energy"]
     spectra, row_size = ragged_columns(
         np.asarray(energy.values, dtype=float), dict(energy.attrs),
         {name: (stacked.values[name][rows, :n], attrs[name]) for name in ("norm", "flat")},

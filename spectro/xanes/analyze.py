@@ -546,15 +546,11 @@ class Stacked:
         The inputs, in order.
     values : dict of str to ndarray
         Every variable of :data:`RESULTS`, shape (rows,), and the spectra
-        ``norm`` and ``flat``, shape (rows, points) padded with NaN; the
-        rows of input ``i`` are :meth:`rows` ``(i)``.
-    energy : ndarray
-        The energies of the spectra, eV: shape (points,) when every input
-        has the same grid, else (rows, points) padded with NaN.
+        ``norm`` and ``flat``, shape (rows, points) padded with NaN (input
+        ``i``'s spectra in its first ``datasets[i].sizes["energy"]`` points); the rows
+        of input ``i`` are :meth:`rows` ``(i)``.
     bounds : ndarray of int
         Row of the first scan of each input, and the number of rows last.
-    sizes : tuple of int
-        Points of each input's energy grid.
     attrs : tuple of dict
         Per input, the attrs of each variable of :data:`RESULTS` (units,
         long name, method) and of the spectra.
@@ -564,9 +560,7 @@ class Stacked:
 
     datasets: tuple[xr.Dataset, ...]
     values: dict[str, np.ndarray]
-    energy: np.ndarray
     bounds: np.ndarray
-    sizes: tuple[int, ...]
     attrs: tuple[dict[str, dict], ...]
     warnings: tuple[tuple[Warning, ...], ...]
 
@@ -576,7 +570,8 @@ class Stacked:
 
     def dataset(self, i: int) -> xr.Dataset:
         """Input ``i``'s results as :func:`analyze` gives them."""
-        ds, rows, n, attrs = self.datasets[i], self.rows(i), self.sizes[i], self.attrs[i]
+        ds, rows, attrs = self.datasets[i], self.rows(i), self.attrs[i]
+        n = ds.sizes["energy"]
         data = {}
         for k in _NAMES[:-1]:
             if k in _SPECTRA:
@@ -632,9 +627,7 @@ def _stack(datasets, opts, refs, e0_rows) -> Stacked:
     return Stacked(
         datasets=tuple(datasets),
         values=r,
-        energy=energy,
         bounds=bounds,
-        sizes=tuple(m.shape[-1] for m in mus),
         attrs=tuple(attrs),
         warnings=tuple(named),
     )
