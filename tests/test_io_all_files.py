@@ -2,7 +2,8 @@
 
 Files are enumerated at collection time, so new files are covered
 automatically. Each file must either give a model Dataset with ascending
-energies in eV between 1 and 100 keV, or raise a SpectroError subclass;
+energies in eV between 1 and 100 keV (and the same Dataset again from its
+arrays, :class:`spectro.model.Spectra`), or raise a SpectroError subclass;
 any other exception, or taking longer than the time limit, fails.
 """
 
@@ -16,10 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import xarray as xr
 
 import spectro
 from spectro.cli import main
 from spectro.errors import SpectroError
+from spectro.model import Spectra
 
 TIME_LIMIT_S = 60
 
@@ -65,6 +68,7 @@ def test_file_is_read_or_refused(path):
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
     spectro.validate(ds)
+    xr.testing.assert_identical(Spectra.from_dataset(ds).to_dataset(), ds)
     dim = spectro.model.energy_dim(ds)
     energy = ds[dim].values
     assert np.all(np.diff(energy) > 0)

@@ -13,6 +13,7 @@ from spectro.model import (
     ENERGY_DIMS,
     SCAN_COORDS,
     Scan,
+    Spectra,
     build,
     energy_dim,
     kind_of,
@@ -192,3 +193,20 @@ def test_read_output_is_valid(tmp_path):
         warnings.simplefilter("error")
         ds = spectro.read(path)
     validate(ds)
+
+
+def test_spectra_with_values_leaves_the_original_and_the_attrs():
+    sp = Spectra.from_scans([Scan(E, {"mu": E * 0}, "a"), Scan(E, {"mu": E * 0}, "b")], kind="xanes")
+    new = sp.with_values(pressure=3.0, run="r2")
+    assert new.coords["pressure"][0].tolist() == [3.0, 3.0] and new.coords["run"][0].tolist() == ["r2", "r2"]
+    assert new.coords["pressure"][1] == {"units": "GPa", "long_name": "pressure"}
+    assert np.isnan(sp.coords["pressure"][0]).all() and sp.coords["run"][0].tolist() == ["", ""]
+    ds = new.to_dataset()
+    assert ds.pressure.values.tolist() == [3.0, 3.0] and ds.pressure.attrs["units"] == "GPa"
+
+
+def test_spectra_from_a_transposed_dataset_gives_scan_rows():
+    ds = build([Scan(E, {"mu": E - E[0]}, "a"), Scan(E, {"mu": 2 * (E - E[0])}, "b")], kind="xanes")
+    sp = Spectra.from_dataset(ds.transpose("energy", "scan"))
+    np.testing.assert_array_equal(sp.signals["mu"][0], ds.mu.values)
+    assert sp.labels.tolist() == ["a", "b"] and sp.file == ""

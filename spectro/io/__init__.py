@@ -6,13 +6,16 @@ format module whose ``sniff`` accepts it, in the order of :data:`FORMATS`
 format module has two functions::
 
     sniff(path: pathlib.Path, head: bytes) -> bool
-    read(path: pathlib.Path, **options) -> xarray.Dataset
+    parse(path: pathlib.Path, **options) -> spectro.model.Spectra
 
-and builds its Dataset with :func:`spectro.model.build`.
+and gathers its scans with :meth:`spectro.model.Spectra.from_scans`.
+:func:`parse` gives those arrays as they are (what a batch of many small
+files wants); :func:`read` makes the model Dataset of them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 from pathlib import Path
@@ -21,8 +24,9 @@ from typing import Any
 import xarray as xr
 
 from ..errors import FormatError, MissingFileError, SpectroError
+from ..model import Spectra
 
-__all__ = ["read", "FORMATS", "sniff_format"]
+__all__ = ["read", "parse", "FORMATS", "sniff_format"]
 
 #: Format names, in the order they are tried; each is a module of this package.
 FORMATS: tuple[str, ...] = ("nexus", "athena", "xdi", "spec", "i20", "columns")
@@ -93,6 +97,34 @@ def read(path: str | os.PathLike, *, format: str | None = None, **options: Any) 
     >>> ds.mu.dims, ds.sizes["energy"], ds.energy.attrs["units"]
     (('scan', 'energy'), 200, 'eV')
     """
+    spectra = parse(path, format=format, **options)
+    try:
+        return spectra.to_dataset()
+    except SpectroError as err:
+        raise err.with_context(file=path) from err
+
+
+def parse(path: str | os.PathLike, *, format: str | None = None, **options: Any) -> Spectra:
+    """Read a XANES or XES file into the arrays of its model Dataset, building no Dataset.
+
+    Parameters, format detection and errors are those of :func:`read`,
+    which is ``parse(path).to_dataset()``.
+
+    Returns
+    -------
+    spectro.model.Spectra
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "scan.dat"
+    >>> e = np.arange(8300.0, 8400.0, 0.5)
+    >>> np.savetxt(path, np.c_[e, 1 + np.tanh((e - 8345) / 3)], header="energy mu")
+    >>> sp = parse(path)
+    >>> sp.kind, sp.signals["mu"][0].shape, sp.attrs["source_format"]
+    ('xanes', (1, 200), 'columns')
+    """
     path = Path(path)
     if not path.is_file():
         raise MissingFileError("no such file", file=path)
@@ -100,9 +132,10 @@ def read(path: str | os.PathLike, *, format: str | None = None, **options: Any) 
         name = format or sniff_format(path)
         if name not in FORMATS:
             raise FormatError(f"unknown format {name!r}; choose from {list(FORMATS)}", file=path)
-        ds = _module(name).read(path, **options)
-        ds.attrs.setdefault("source_format", name)
-        return ds
+        spectra = _module(name).parse(path, **options)
+        attrs = dict(spectra.attrs)
+        attrs.setdefault("source_format", name)
+        return dataclasses.replace(spectra, attrs=attrs)
     except SpectroError as err:
         raise err.with_context(file=path) from err
     except UnicodeDecodeError as err:

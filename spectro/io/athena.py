@@ -81,10 +81,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import xarray as xr
 
 from ..errors import FormatError, FormatWarning
-from ..model import Scan, build
+from ..model import Scan, Spectra
 from .perl_dumper import parse_records
 
 __all__ = ["AthenaGroup", "AthenaProject", "read", "read_project", "sniff"]
@@ -415,13 +414,13 @@ def _pairable(sample: AthenaGroup, ref: AthenaGroup) -> bool:
     )
 
 
-def read(
+def parse(
     path: Path,
     *,
     references: str = "pair",
     match: str | None = None,
-) -> xr.Dataset:
-    """Read an Athena project into a XANES Dataset, one scan per group.
+) -> Spectra:
+    """Parse an Athena project into the arrays of a XANES Dataset, one scan per group.
 
     Parameters
     ----------
@@ -438,7 +437,7 @@ def read(
 
     Returns
     -------
-    xarray.Dataset
+    spectro.model.Spectra
         ``mu(scan, energy)`` (Athena's ``y``) on ``x + bkg_eshift`` in eV,
         optional ``mu_ref``, ``i0`` (Athena's ``i0`` array) and
         ``mu_stddev`` (Athena's ``stddev`` of merged groups), and the
@@ -469,10 +468,10 @@ def read(
     >>> text = head + group("aaaaa", "NiO.001", "bbbbb") + group("bbbbb", "  Ref NiO.001", "aaaaa")
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "pair.prj"
     >>> _ = path.write_bytes(gzip.compress(text.encode()))
-    >>> ds = read(path)
+    >>> ds = parse(path).to_dataset()
     >>> ds.scan.values.tolist(), "mu_ref" in ds, float(ds.energy[0])
     (['NiO.001'], True, 8302.5)
-    >>> read(path, references="scans").is_reference.values.tolist()
+    >>> parse(path, references="scans").to_dataset().is_reference.values.tolist()
     [False, True]
     """
     if references not in ("pair", "scans"):
@@ -518,7 +517,7 @@ def read(
     scans = [
         _scan(g, labels[g.key], paired_ref.get(g.key), path=path) for g in scans_groups
     ]
-    ds = build(
+    return Spectra.from_scans(
         scans,
         kind="xanes",
         file=path,
@@ -534,8 +533,8 @@ def read(
                 "long_name": "standard deviation of mu over the merged scans (Athena stddev)",
             },
         },
+        coords=_coords(scans_groups, labels, pairs, paired_ref),
     )
-    return ds.assign_coords(_coords(scans_groups, labels, pairs, paired_ref))
 
 
 def _scan(g: AthenaGroup, label: str, ref: AthenaGroup | None, *, path: Path) -> Scan:
@@ -568,7 +567,7 @@ def _coords(
     partner.update({s: r for r, s in pairs.items()})
 
     def per_scan(values, units, long_name):
-        return ("scan", np.asarray(values), {"units": units, "long_name": long_name})
+        return np.asarray(values), {"units": units, "long_name": long_name}
 
     coords: dict[str, Any] = {
         "scan_energy_shift": per_scan(

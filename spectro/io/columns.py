@@ -49,10 +49,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import xarray as xr
 
 from ..errors import ColumnError, FormatError, FormatWarning
-from ..model import Scan, build
+from ..model import Scan, Spectra
 from .channels import select_channels
 from .units import find_d_spacing
 
@@ -467,8 +466,8 @@ def _channel_options(options: dict[str, Any], header_text: str) -> dict[str, Any
     return chosen
 
 
-def read(path: Path, **options: Any) -> xr.Dataset:
-    """Read a generic column file into a XANES Dataset (one scan).
+def parse(path: Path, **options: Any) -> Spectra:
+    """Parse a generic column file into the arrays of a XANES Dataset (one scan).
 
     Parameters
     ----------
@@ -484,7 +483,7 @@ def read(path: Path, **options: Any) -> xr.Dataset:
 
     Returns
     -------
-    xarray.Dataset
+    spectro.model.Spectra
         ``mu(scan, energy)`` and ``mu_ref`` when a reference channel exists;
         attrs record the columns, mode and header.
 
@@ -495,7 +494,7 @@ def read(path: Path, **options: Any) -> xr.Dataset:
     >>> e = np.arange(8300.0, 8310.0)
     >>> rows = "\\n".join(f"{x} 1000 {500 + i}" for i, x in enumerate(e))
     >>> _ = p.write_text("# Energy I0 It\\n" + rows + "\\n")
-    >>> ds = read(p)
+    >>> ds = parse(p).to_dataset()
     >>> ds.attrs["mode"], ds.sizes["energy"]
     ('transmission', 10)
     """
@@ -514,4 +513,4 @@ def read(path: Path, **options: Any) -> xr.Dataset:
         attrs=ch.attrs,
     )
     attrs = {"columns": list(table.labels), "header": header_text}
-    return build([scan], kind="xanes", file=path, attrs=attrs)
+    return Spectra.from_scans([scan], kind="xanes", file=path, attrs=attrs)

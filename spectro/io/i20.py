@@ -33,10 +33,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import xarray as xr
 
 from ..errors import ColumnError, DataError, FormatError, FormatWarning
-from ..model import Scan, build
+from ..model import Scan, Spectra
 
 __all__ = ["read", "sniff"]
 
@@ -71,15 +70,15 @@ def _meta(header: list[str]) -> dict[str, str]:
     return meta
 
 
-def read(
+def parse(
     path: Path,
     *,
     signal: str = "FF/I1",
     energy: str = "Ef",
     sigma: str | None = None,
     **_: Any,
-) -> xr.Dataset:
-    """Read a Diamond I20 XES scan into ``intensity(scan, emission_energy)``.
+) -> Spectra:
+    """Parse a Diamond I20 XES scan into the arrays of ``intensity(scan, emission_energy)``.
 
     Parameters
     ----------
@@ -94,7 +93,7 @@ def read(
 
     Returns
     -------
-    xarray.Dataset
+    spectro.model.Spectra
         One scan labelled by the ``Sample name`` header; header metadata and
         the columns used as attrs; the mean incident energy as
         ``incident_energy_ev``.
@@ -182,7 +181,7 @@ def read(
     units = "counts" if signal == "FF" else "1"
     long_name = f"emitted intensity ({signal})"
     scan = Scan(col[energy], signals, label=label, coords={"sample": label})
-    return build(
+    return Spectra.from_scans(
         [scan], kind="xes", file=path, attrs=attrs,
         signal_attrs={"intensity": {"units": units, "long_name": long_name},
                       "intensity_err": {"units": units,

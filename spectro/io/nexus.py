@@ -46,10 +46,9 @@ from typing import Any
 
 import h5py
 import numpy as np
-import xarray as xr
 
 from ..errors import FormatError, FormatWarning, SpectroError
-from ..model import Scan, build
+from ..model import Scan, Spectra
 from .channels import select_channels
 from .units import check_energy_range, detect_units, to_ev
 
@@ -237,14 +236,14 @@ _META_LONG_NAMES = {
 }
 
 
-def read(
+def parse(
     path: Path,
     *,
     entries: str | Sequence[str] | None = None,
     signal: str | None = None,
     **channel_options: Any,
-) -> xr.Dataset:
-    """Read the NXxas entries of a NeXus/HDF5 file into one XANES Dataset.
+) -> Spectra:
+    """Parse the NXxas entries of a NeXus/HDF5 file into the arrays of one XANES Dataset.
 
     Parameters
     ----------
@@ -263,7 +262,7 @@ def read(
 
     Returns
     -------
-    xarray.Dataset
+    spectro.model.Spectra
         ``mu(scan, energy)`` in eV, one scan per entry, with the per-scan
         coordinates of the module documentation.
 
@@ -294,7 +293,7 @@ def read(
     >>> import warnings
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
-    ...     ds = read(path)
+    ...     ds = parse(path).to_dataset()
     >>> ds.scan.values.tolist(), float(ds.energy[0]), ds.element.values.tolist()
     (['scan1'], 8200.0, ['Ni'])
     """
@@ -335,10 +334,8 @@ def read(
     if not scans:
         raise FormatError("no NXxas entry in the file", file=path)
     metas = [sc.attrs.pop("_meta") for sc in scans]
-    ds = build(scans, kind="xanes", file=path)
     coords = {
-        key: ("scan", np.asarray([m[key] for m in metas], dtype=str),
-              {"units": "", "long_name": long_name})
+        key: (np.asarray([m[key] for m in metas], dtype=str), {"units": "", "long_name": long_name})
         for key, long_name in _META_LONG_NAMES.items()
     }
-    return ds.assign_coords(coords)
+    return Spectra.from_scans(scans, kind="xanes", file=path, coords=coords)

@@ -14,7 +14,7 @@ the same options. Scans that cannot be used (no points, no usable
 channels) are skipped with a :class:`~spectro.errors.FormatWarning`
 naming the scan and the reason; when no scan is usable the first error is
 raised. Scans on different energy grids share the union grid
-(:func:`spectro.model.build`).
+(:meth:`spectro.model.Spectra.from_scans`).
 """
 
 from __future__ import annotations
@@ -27,10 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import xarray as xr
 
 from ..errors import FormatError, FormatWarning, SpectroError
-from ..model import Scan, build
+from ..model import Scan, Spectra
 from .channels import select_channels
 from .columns import (
     CHANNEL_OPTIONS,
@@ -160,8 +159,8 @@ def _unique(labels: Sequence[str]) -> list[str]:
     return out
 
 
-def read(path: Path, **options: Any) -> xr.Dataset:
-    """Read the scans of a SPEC file into one XANES Dataset.
+def parse(path: Path, **options: Any) -> Spectra:
+    """Parse the scans of a SPEC file into the arrays of one XANES Dataset.
 
     Parameters
     ----------
@@ -174,7 +173,7 @@ def read(path: Path, **options: Any) -> xr.Dataset:
 
     Returns
     -------
-    xarray.Dataset
+    spectro.model.Spectra
         One ``scan`` entry per usable SPEC scan, labelled
         ``"<number> <title>"``.
 
@@ -185,7 +184,7 @@ def read(path: Path, **options: Any) -> xr.Dataset:
     >>> body = lambda n, e0: f"#S {n} ascan energy\\n#N 3\\n#L energy  I0  I1\\n" + "".join(
     ...     f"{e0 + i} 1000 {500 - i}\\n" for i in range(8))
     >>> _ = p.write_text("#F two.spec\\n\\n" + body(1, 8300) + "\\n" + body(2, 8300.5))
-    >>> ds = read(p)
+    >>> ds = parse(p).to_dataset()
     >>> ds.scan.values.tolist(), ds.sizes["energy"]
     (['1 ascan energy', '2 ascan energy'], 16)
     """
@@ -245,4 +244,4 @@ def read(path: Path, **options: Any) -> xr.Dataset:
             )
             for b in built
         ]
-    return build(built, kind="xanes", file=path, attrs=attrs)
+    return Spectra.from_scans(built, kind="xanes", file=path, attrs=attrs)

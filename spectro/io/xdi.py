@@ -56,10 +56,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import xarray as xr
 
 from ..errors import FormatError, FormatWarning
-from ..model import Scan, build
+from ..model import Scan, Spectra
 from .channels import select_channels
 from .columns import (
     CHANNEL_OPTIONS,
@@ -398,14 +397,14 @@ def _data_table(lines: list[str]) -> np.ndarray:
     return parse_numeric_lines(rows, n)
 
 
-def read(path: Path, **options: Any) -> xr.Dataset:
-    """Read an XDI file into a XANES Dataset (one scan).
+def parse(path: Path, **options: Any) -> Spectra:
+    """Parse an XDI file into the arrays of a XANES Dataset (one scan).
 
     Parameters
     ----------
     path : pathlib.Path
     **options
-        As for :func:`spectro.io.columns.read`: channel options
+        As for :func:`spectro.io.columns.parse`: channel options
         (``energy=``, ``mode=``, ``i0=``, ``itrans=``, ``ifluor=``,
         ``irefer=``, ``mu=``, ``murefer=``, ``reference=``,
         ``energy_units=``, ``d_spacing=``), ``label=`` and per-scan
@@ -414,7 +413,7 @@ def read(path: Path, **options: Any) -> xr.Dataset:
 
     Returns
     -------
-    xarray.Dataset
+    spectro.model.Spectra
         ``mu`` (and ``mu_ref``) with the XDI fields in attrs.
 
     Examples
@@ -426,7 +425,7 @@ def read(path: Path, **options: Any) -> xr.Dataset:
     ...     "# XDI/1.0\\n# Column.1: energy eV\\n# Column.2: i0\\n# Column.3: itrans\\n"
     ...     "# Element.symbol: Ni\\n# Element.edge: K\\n# Sample.temperature: 80 K\\n"
     ...     "#----\\n" + rows + "\\n")
-    >>> ds = read(p)
+    >>> ds = parse(p).to_dataset()
     >>> ds.attrs["Element.symbol"], float(ds.temperature[0]), ds.attrs["mode"]
     ('Ni', 80.0, 'transmission')
     """
@@ -490,4 +489,4 @@ def read(path: Path, **options: Any) -> xr.Dataset:
         comments="\n".join(header["comments"]),
         columns=labels,
     )
-    return build([scan], kind="xanes", file=path, attrs=attrs)
+    return Spectra.from_scans([scan], kind="xanes", file=path, attrs=attrs)
