@@ -251,10 +251,8 @@ class Spectra:
         """The model Dataset (validated by :func:`validate`)."""
         dim = self.dim
         data_vars = {n: (("scan", dim), v, dict(a)) for n, (v, a) in self.signals.items()}
-        names = list(self.coords)
-        coords = {names[0]: ("scan", *self.coords[names[0]])}
-        coords[dim] = (dim, self.energy, dict(self.energy_attrs))
-        coords.update((n, ("scan", v, dict(a))) for n, (v, a) in self.coords.items() if n != names[0])
+        coords = {"scan": ("scan", *self.coords["scan"]), dim: (dim, self.energy, dict(self.energy_attrs))}
+        coords.update((n, ("scan", v, dict(a))) for n, (v, a) in self.coords.items() if n != "scan")
         return validate(xr.Dataset(data_vars, coords=coords, attrs=dict(self.attrs)))
 
 

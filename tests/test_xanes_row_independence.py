@@ -9,6 +9,7 @@ grids gives each one the results it gets alone.
 
 import numpy as np
 import pytest
+import xarray as xr
 
 import spectro
 from spectro.xanes.analyze import RESULTS, analyze_arrays
@@ -102,3 +103,23 @@ def test_analyze_many_returns_each_file_its_own_warnings():
     assert w_good == []
     assert np.isnan(res.edge_step.values).all()
     assert any(str(w).startswith("short.xdi: scans 'sim0000': too few points") for w in w_short)
+
+
+@pytest.mark.filterwarnings("ignore::spectro.errors.SpectroWarning")
+def test_files_as_parsed_arrays_give_what_their_datasets_give(data_file):
+    paths = [data_file(n) for n in FILES + ["xanes/larch_NiO.prj"]]
+    from_arrays = spectro.xanes.analyze_stacked([spectro.io.parse(p) for p in paths])
+    from_datasets = spectro.xanes.analyze_stacked([spectro.read(p) for p in paths])
+    np.testing.assert_array_equal(from_arrays.bounds, from_datasets.bounds)
+    assert from_arrays.attrs == from_datasets.attrs and from_arrays.warnings == from_datasets.warnings
+    for name, values in from_datasets.values.items():
+        np.testing.assert_array_equal(from_arrays.values[name], values, err_msg=name)
+    for i, path in enumerate(paths):
+        xr.testing.assert_identical(from_arrays.dataset(i), from_datasets.dataset(i))
+        assert "athena_label" in from_arrays.dataset(i).coords or path.suffix != ".prj"
+
+
+def test_analyze_keeps_scalar_coordinates():
+    ds = spectro.simulate.xanes(seed=0).assign_coords(cell=((), "DAC-1", {"units": "", "long_name": "cell"}))
+    res = spectro.xanes.analyze(ds, preedge="centroid")
+    assert res.cell.item() == "DAC-1" and list(res.coords)[:2] == ["scan", "energy"]

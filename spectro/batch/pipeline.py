@@ -10,7 +10,8 @@ job's metadata (pressure, temperature, run, sample), and
   anchors (E0 against valence) gives every scan's valence with its error;
 - XES: :func:`spectro.xes.analyze` (Kbeta1,3, Kbeta', Kbeta2,5, IAD).
 
-:func:`analyze_files` does the same for a chunk of inputs: the XANES
+:func:`analyze_files` does the same for a chunk of inputs, each file's
+arrays as :func:`spectro.io.parse` gives them (no Dataset per file): the XANES
 spectra of all of them in one kernel call (:func:`spectro.xanes.analyze_stacked`),
 their numbers taken straight from the kernels' arrays, and one valence
 calibration applied to all the inputs that share anchors.
@@ -44,7 +45,7 @@ from ..errors import (
     SpectroWarning,
     ValidationError,
 )
-from ..model import ENERGY_DIMS, kind_of
+from ..model import ENERGY_DIMS, Spectra
 from .manifest import Job
 from .records import Column, Failure, Outcome, Table, ragged_columns
 
@@ -57,8 +58,11 @@ PRIMARY = {"xanes": "e0", "xes": "kb13_energy"}
 DEFAULT_ANCHORS = (("NiO", 2.0), ("LaNiO3", 3.0))
 
 
-def apply_metadata(ds: xr.Dataset, job: Job) -> xr.Dataset:
-    """Return ``ds`` with the job's known pressure, temperature, run and sample on every scan.
+def apply_metadata(data: Spectra | xr.Dataset, job: Job) -> Spectra | xr.Dataset:
+    """Return ``data`` with the job's known pressure, temperature, run and sample on every scan.
+
+    ``data`` is a model Dataset or its arrays (:class:`spectro.model.Spectra`);
+    it is not modified.
 
     Examples
     --------
@@ -67,21 +71,22 @@ def apply_metadata(ds: xr.Dataset, job: Job) -> xr.Dataset:
     >>> ds.pressure.values.tolist(), ds.pressure.attrs["units"]
     ([3.0, 3.0], 'GPa')
     """
-    n = ds.sizes["scan"]
-    updates = {}
+    updates: dict[str, Any] = {}
     for name in ("pressure", "temperature"):
         value = getattr(job, name)
         if not math.isnan(value):
-            updates[name] = np.full(n, value)
+            updates[name] = value
     for name in ("run", "sample"):
         value = getattr(job, name)
         if value:
-            updates[name] = np.full(n, value)
+            updates[name] = value
     if not updates:
-        return ds
-    out = ds.copy(deep=False)  # new variables sharing the data: replacing their values leaves ds as it is
-    for name, values in updates.items():
-        out.variables[name].values = values
+        return data
+    if isinstance(data, Spectra):
+        return data.with_values(**updates)
+    out = data.copy(deep=False)  # new variables sharing the data: replacing their values leaves data as it is
+    for name, value in updates.items():
+        out.variables[name].values = np.full(data.sizes["scan"], value)
     return out
 
 
@@ -159,17 +164,16 @@ def _calibration(anchors: tuple[tuple[str, float], ...], xanes_options: str):
     return valence.calibrate(combined, np.asarray(valences), observable="e0")
 
 
-def _load(job: Job, options: Mapping[str, Any]) -> tuple[xr.Dataset, str]:
-    """Read one input with the job's metadata; return it and its kind."""
-    from ..io import read
+def _load(job: Job, options: Mapping[str, Any]) -> tuple[Spectra, str]:
+    """Read one input's arrays with the job's metadata; return them and their kind."""
+    from ..io import parse
 
-    ds = apply_metadata(read(job.path, **dict(options.get("read", {}))), job)
-    kind = kind_of(ds)
-    if job.kind is not None and job.kind != kind:
+    spectra = apply_metadata(parse(job.path, **dict(options.get("read", {}))), job)
+    if job.kind is not None and job.kind != spectra.kind:
         raise ValidationError(
-            f"the manifest says kind {job.kind!r} but the file holds {kind!r}", file=str(job.path)
+            f"the manifest says kind {job.kind!r} but the file holds {spectra.kind!r}", file=str(job.path)
         )
-    return ds, kind
+    return spectra, spectra.kind
 
 
 def _analyser(kind: str, options: Mapping[str, Any]) -> Callable[[xr.Dataset], xr.Dataset]:
@@ -309,8 +313,8 @@ def analyze_file(job: Job, options: Mapping[str, Any]) -> Outcome:
     SpectroError
         When the file cannot be read or no scan can be analysed.
     """
-    ds, kind = _load(job, options)
-    parts, failures = _analyse(_analyser(kind, options), ds, str(job.path))
+    spectra, kind = _load(job, options)
+    parts, failures = _analyse(_analyser(kind, options), spectra.to_dataset(), str(job.path))
     done = _settle(job, kind, _tabulate(parts, kind), failures, [])
     _with_valences([done], options)
     for w in done.warnings:
@@ -319,22 +323,21 @@ def analyze_file(job: Job, options: Mapping[str, Any]) -> Outcome:
 
 
 def _loaded(job: Job, options: Mapping[str, Any]):
-    """(Dataset, kind, None, warnings) for a readable input, else (None, None, exception, warnings)."""
+    """(Spectra, kind, None, warnings) for a readable input, else (None, None, exception, warnings)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            ds, kind = _load(job, options)
+            spectra, kind = _load(job, options)
         except Exception as err:  # recorded as the input's failure
             return None, None, err, [w.message for w in caught]
-    return ds, kind, None, [w.message for w in caught]
+    return spectra, kind, None, [w.message for w in caught]
 
 
 def _together(loaded: list, options: Mapping[str, Any]):
-    """The in-memory XANES inputs analysed in one kernel call, and their positions; None when that fails."""
+    """The XANES inputs analysed in one kernel call, and their positions; None when that fails."""
     from .. import xanes
-    from ..xanes._xr import is_lazy
 
-    wanted = [i for i, (ds, kind, _, _) in enumerate(loaded) if kind == "xanes" and not is_lazy(ds)]
+    wanted = [i for i, (_, kind, _, _) in enumerate(loaded) if kind == "xanes"]
     if len(wanted) < 2:
         return None, {}
     try:
@@ -357,16 +360,13 @@ def _stacked_table(stacked, k: int) -> Table:
     """The table of input ``k`` of a :class:`spectro.xanes.Stacked`, as :func:`_tabulate` gives it."""
     from ..xanes import RESULTS
 
-    ds, rows, attrs = stacked.datasets[k], stacked.rows(k), stacked.attrs[k]
+    sp, rows, attrs = stacked.inputs[k], stacked.rows(k), stacked.attrs[k]
     results = {name: Column(np.array(stacked.values[name][rows], dtype=float), attrs[name]) for name in RESULTS}
-    for name in ds.coords:
-        var = ds.variables[name]
-        if var.dims == ("scan",):
-            results[str(name)] = Column(np.asarray(var.values), dict(var.attrs), True)
-    energy = ds.variables["energy"]
-    n = ds.sizes["energy"]
+    for name, (values, coord_attrs) in sp.coords.items():
+        results[name] = Column(values, dict(coord_attrs), True)
+    n = sp.energy.size
     spectra, row_size = ragged_columns(
-        np.asarray(energy.values, dtype=float), dict(energy.attrs),
+        sp.energy, dict(sp.energy_attrs),
         {name: (stacked.values[name][rows, :n], attrs[name]) for name in ("norm", "flat")},
     )
     return Table(results, spectra, row_size)
@@ -414,7 +414,7 @@ def analyze_files(jobs: Sequence[Job], options: Mapping[str, Any]) -> list[Outco
     loaded = [_loaded(job, options) for job in jobs]
     stacked, position = _together(loaded, options)
     done = []
-    for i, (job, (ds, kind, error, read_warnings)) in enumerate(zip(jobs, loaded)):
+    for i, (job, (spectra, kind, error, read_warnings)) in enumerate(zip(jobs, loaded)):
         file = str(job.path)
         kernel_warnings: list[Warning] = []
         with warnings.catch_warnings(record=True) as caught:
@@ -426,7 +426,7 @@ def analyze_files(jobs: Sequence[Job], options: Mapping[str, Any]) -> list[Outco
                     table, failures = _stacked_table(stacked, position[i]), []
                     kernel_warnings = list(stacked.warnings[position[i]])
                 else:
-                    parts, failures = _analyse(_analyser(kind, options), ds, file)
+                    parts, failures = _analyse(_analyser(kind, options), spectra.to_dataset(), file)
                     table = _tabulate(parts, kind)
             except Exception as err:  # every failure is recorded; the batch goes on
                 kind, table, failures = None, None, [Failure.from_exception(err, file=file)]

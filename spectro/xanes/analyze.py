@@ -35,6 +35,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import DataError, SpectroWarning
+from ..model import Spectra
 from . import _xr
 from .calibrate import calibration_arrays, tabulated_edge
 from .edge import E0_LEVEL, e0_crossings, e0_derivative_arrays
@@ -240,28 +241,27 @@ def _file_of(ds: xr.Dataset) -> str:
     )
 
 
-def _named(caught, ds: xr.Dataset, values: Mapping[str, np.ndarray] | None, *, only_concerned: bool = False):
+def _named(caught, file: str, labels: Sequence[str], values: Mapping[str, np.ndarray] | None, *,
+           only_concerned: bool = False):
     """The kernels' spectro warnings reworded to name the file and the scans concerned.
 
-    ``values`` holds the results of ``ds``'s scans (None when lazy: the
-    warnings pass through). Returns (passed-through warnings, list of
-    warning instances). With ``only_concerned`` a warning is dropped for a
-    Dataset none of whose scans it concerns (the kernel ran on several
-    files at once).
+    ``values`` holds the results of the scans ``labels`` of ``file`` (None
+    when lazy: the warnings pass through). Returns (passed-through
+    warnings, list of warning instances). With ``only_concerned`` a
+    warning is dropped for an input none of whose scans it concerns (the
+    kernel ran on several inputs at once).
     """
-    where = _file_of(ds)
-    labels = [str(s) for s in ds.scan.values]
     other, named = [], []
     for w in caught:
         if not issubclass(w.category, SpectroWarning) or values is None:
             other.append(w)
             continue
         key = "edge_step" if "normalization" in str(w.message) else "preedge_centroid_err"
-        bad = [lab for lab, v in zip(labels, values[key]) if not np.isfinite(v)]
+        bad = [str(lab) for lab, v in zip(labels, values[key]) if not np.isfinite(v)]
         if only_concerned and not bad:
             continue
         scans = f"scans {', '.join(repr(b) for b in bad)}: " if bad else ""
-        prefix = f"{where}: " if where else ""
+        prefix = f"{file}: " if file else ""
         named.append(w.category(f"{prefix}{scans}{w.message}"))
     return other, named
 
@@ -270,7 +270,7 @@ def _warn_with_scans(caught, ds: xr.Dataset, out: xr.Dataset) -> None:
     """Re-issue the kernels' warnings naming the file and the scans concerned."""
     lazy = not isinstance(out["e0"].data, np.ndarray)
     values = None if lazy else {k: out[k].values for k in ("edge_step", "preedge_centroid_err")}
-    other, named = _named(caught, ds, values)
+    other, named = _named(caught, _file_of(ds), ds.scan.values, values)
     for w in other:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     for w in named:
@@ -426,10 +426,10 @@ def analyze(
                 np.asarray(e0.values if isinstance(e0, xr.DataArray) else e0, dtype=float),
                 (ds.sizes["scan"],),
             )
-        stacked = _stack([ds], opts, [use_ref], e0_rows)
+        stacked = _stack([Spectra.from_dataset(ds)], opts, [use_ref], e0_rows)
         for w in stacked.warnings[0]:
             warnings.warn(w, stacklevel=2)
-        return stacked.dataset(0)
+        return _with_other_coords(stacked.dataset(0), ds)
 
     def kernel(mu, *rest, energy):
         ref = rest[0] if use_ref else None
@@ -494,18 +494,20 @@ def analyze_many(
     2.0
     """
     stacked = analyze_stacked(datasets, reference_channel=reference_channel, **options)
-    return [(stacked.dataset(i), list(stacked.warnings[i])) for i in range(len(datasets))]
+    return [(_with_other_coords(stacked.dataset(i), ds), list(stacked.warnings[i])) for i, ds in enumerate(datasets)]
 
 
 def analyze_stacked(
-    datasets: Sequence[xr.Dataset], *, reference_channel: bool = True, **options: Any
+    inputs: Sequence[xr.Dataset | Spectra], *, reference_channel: bool = True, **options: Any
 ) -> Stacked:
     """:func:`analyze_many` without building a results Dataset per input.
 
     For callers that want the numbers of many small inputs as arrays (a
-    batch writes them as columns): the results of all scans stay stacked
-    along one row axis, and :meth:`Stacked.dataset` gives any one input's
-    Dataset, the same as :func:`analyze_many` gives.
+    batch writes them as columns): the inputs may be the arrays of their
+    Datasets (:class:`spectro.model.Spectra`, e.g. from
+    :func:`spectro.io.parse`), the results of all scans stay stacked along
+    one row axis, and :meth:`Stacked.dataset` gives any one input's
+    results Dataset with its per-scan coordinates.
 
     Parameters and errors are those of :func:`analyze_many`.
 
@@ -532,23 +534,24 @@ def analyze_stacked(
     unknown = set(options) - set(opts)
     if unknown:
         raise DataError(f"unknown options {sorted(unknown)}")
-    refs = [reference_channel and "mu_ref" in ds.data_vars for ds in datasets]
-    return _stack(datasets, opts, refs, None)
+    spectra = [x if isinstance(x, Spectra) else Spectra.from_dataset(x) for x in inputs]
+    refs = [reference_channel and "mu_ref" in sp.signals for sp in spectra]
+    return _stack(spectra, opts, refs, None)
 
 
 @dataclass(frozen=True)
 class Stacked:
-    """Results of several XANES Datasets from one kernel call, their scans stacked as rows.
+    """Results of several XANES inputs from one kernel call, their scans stacked as rows.
 
     Attributes
     ----------
-    datasets : tuple of xarray.Dataset
-        The inputs, in order.
+    inputs : tuple of spectro.model.Spectra
+        The inputs' arrays, in order.
     values : dict of str to ndarray
         Every variable of :data:`RESULTS`, shape (rows,), and the spectra
         ``norm`` and ``flat``, shape (rows, points) padded with NaN (input
-        ``i``'s spectra in its first ``datasets[i].sizes["energy"]`` points); the rows
-        of input ``i`` are :meth:`rows` ``(i)``.
+        ``i``'s spectra in its first ``inputs[i].energy.size`` points); the
+        rows of input ``i`` are :meth:`rows` ``(i)``.
     bounds : ndarray of int
         Row of the first scan of each input, and the number of rows last.
     attrs : tuple of dict
@@ -558,7 +561,7 @@ class Stacked:
         Each input's warnings, naming its file and the scans concerned.
     """
 
-    datasets: tuple[xr.Dataset, ...]
+    inputs: tuple[Spectra, ...]
     values: dict[str, np.ndarray]
     bounds: np.ndarray
     attrs: tuple[dict[str, dict], ...]
@@ -569,63 +572,67 @@ class Stacked:
         return slice(int(self.bounds[i]), int(self.bounds[i + 1]))
 
     def dataset(self, i: int) -> xr.Dataset:
-        """Input ``i``'s results as :func:`analyze` gives them."""
-        ds, rows, attrs = self.datasets[i], self.rows(i), self.attrs[i]
-        n = ds.sizes["energy"]
+        """Input ``i``'s results with its per-scan coordinates."""
+        sp, rows, attrs = self.inputs[i], self.rows(i), self.attrs[i]
+        n = sp.energy.size
         data = {}
         for k in _NAMES[:-1]:
             if k in _SPECTRA:
                 data[k] = (("scan", "energy"), self.values[k][rows, :n], attrs[k])
             else:
                 data[k] = ("scan", np.array(self.values[k][rows], dtype=float), attrs[k])
-        coords = {k: ds.variables[k] for k in ds.coords if set(ds.variables[k].dims) <= {"scan", "energy"}}
+        coords = {"scan": ("scan", *sp.coords["scan"]), "energy": ("energy", sp.energy, dict(sp.energy_attrs))}
+        coords.update((k, ("scan", v, a)) for k, (v, a) in sp.coords.items() if k != "scan")
         return xr.Dataset(data, coords=coords,
-                          attrs={"kind": "xanes_results", "source_file": ds.attrs.get("source_file", "")})
+                          attrs={"kind": "xanes_results", "source_file": sp.attrs.get("source_file", "")})
 
 
-def _rows(ds: xr.Dataset, name: str) -> np.ndarray:
-    """The values of signal ``name`` as (scan, energy) floats."""
-    var = _xr.signal(ds, name).variable
-    return np.asarray(var.transpose("scan", "energy").values, dtype=float)
+def _with_other_coords(out: xr.Dataset, ds: xr.Dataset) -> xr.Dataset:
+    """``out`` with the coordinates of ``ds`` that are neither along energy nor per scan (scalars)."""
+    other = {k: v for k, v in _xr.scan_coords(ds).items() if k not in out.coords}
+    return out.assign_coords(other) if other else out
 
 
-def _stack(datasets, opts, refs, e0_rows) -> Stacked:
-    """The kernel on the scans of in-memory Datasets as rows of one array.
+def _stack(spectra: Sequence[Spectra], opts, refs, e0_rows) -> Stacked:
+    """The kernel on the scans of several inputs as rows of one array.
 
-    Datasets that share one energy grid keep it 1-D (the kernels' fast
+    Inputs that share one energy grid keep it 1-D (the kernels' fast
     paths); otherwise each row has its own energies, padded with NaN.
-    ``e0_rows`` (one per scan of all Datasets) anchors the windows when given.
+    ``e0_rows`` (one per scan of all inputs) anchors the windows when given.
     """
-    mus = [_rows(ds, "mu") for ds in datasets]
-    grids = [np.asarray(ds.variables["energy"].values, dtype=float) for ds in datasets]
+    for sp in spectra:
+        if "mu" not in sp.signals:
+            raise DataError("no variable 'mu' in the Dataset", file=sp.file or None)
+    mus = [np.asarray(sp.signals["mu"][0], dtype=float) for sp in spectra]
+    grids = [sp.energy for sp in spectra]
     width = max((m.shape[-1] for m in mus), default=0)
     bounds = np.cumsum([0] + [m.shape[0] for m in mus])
     shared = all(g.shape == grids[0].shape and np.array_equal(g, grids[0]) for g in grids[1:])
     energy = grids[0] if shared and grids else np.full((bounds[-1], width), np.nan)
     mu = np.full((bounds[-1], width), np.nan)
     mu_ref = np.full((bounds[-1], width), np.nan) if any(refs) else None
-    for ds, m, g, ref, a, b in zip(datasets, mus, grids, refs, bounds[:-1], bounds[1:]):
+    for sp, m, g, ref, a, b in zip(spectra, mus, grids, refs, bounds[:-1], bounds[1:]):
         n = m.shape[-1]
         if not shared:
             energy[a:b, :n] = g
         mu[a:b, :n] = m
         if ref:
-            mu_ref[a:b, :n] = _rows(ds, "mu_ref")
+            mu_ref[a:b, :n] = sp.signals["mu_ref"][0]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        r = analyze_arrays(energy, mu, mu_ref, e0=e0_rows, **opts) if datasets else {}
+        r = analyze_arrays(energy, mu, mu_ref, e0=e0_rows, **opts) if spectra else {}
     nnorm_used = r.pop("_nnorm", np.zeros(0))
     spectra_attrs = {k: {"units": "1", "long_name": long_name} for k, long_name in _SPECTRA.items()}
     attrs, named = [], []
-    for ds, ref, a, b in zip(datasets, refs, bounds[:-1], bounds[1:]):
+    for sp, ref, a, b in zip(spectra, refs, bounds[:-1], bounds[1:]):
         method = _method_attrs(opts, calibrated=bool(ref), has_e0=e0_rows is not None, nnorm_used=nnorm_used[a:b])
         attrs.append({k: {"units": units, "long_name": long_name, **method.get(k, {})}
                       for k, (units, long_name) in RESULTS.items()} | spectra_attrs)
         rows = {k: r[k][a:b] for k in ("edge_step", "preedge_centroid_err")}
-        other, mine = _named(caught, ds, rows, only_concerned=len(datasets) > 1)
+        other, mine = _named(caught, sp.file, sp.labels, rows, only_concerned=len(spectra) > 1)
         named.append(tuple(w.message for w in other) + tuple(mine))
     return Stacked(
-        datasets=tuple(datasets),
+        inputs=tuple(spectra),
         values=r,
         bounds=bounds,
         attrs=tuple(attrs),
