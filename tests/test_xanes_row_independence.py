@@ -123,3 +123,18 @@ def test_analyze_keeps_scalar_coordinates():
     ds = spectro.simulate.xanes(seed=0).assign_coords(cell=((), "DAC-1", {"units": "", "long_name": "cell"}))
     res = spectro.xanes.analyze(ds, preedge="centroid")
     assert res.cell.item() == "DAC-1" and list(res.coords)[:2] == ["scan", "energy"]
+
+
+@pytest.mark.filterwarnings("ignore::spectro.errors.SpectroWarning")
+@pytest.mark.parametrize("sign", [1.0, -1.0], ids=["rising", "inverted"])
+def test_derivative_e0_is_the_maximum_of_the_derivative_of_norm(rows, sign):
+    from spectro.xanes.edge import e0_derivative_arrays
+    from spectro.xanes.normalize import normalize_arrays
+
+    energy, mu, _ = _padded(rows)
+    got = analyze_arrays(energy, sign * mu, preedge="centroid")
+    n = normalize_arrays(energy, sign * mu)
+    want = e0_derivative_arrays(energy, n.norm, sigma=n.sigma)
+    assert np.isfinite(want.e0).all() and np.isfinite(want.e0_err).all()
+    np.testing.assert_allclose(got["e0_derivative"], want.e0, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(got["e0_derivative_err"], want.e0_err, rtol=1e-9)

@@ -9,6 +9,7 @@ a changed option is processed again on ``--resume`` and nothing else is.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import json
 import os
@@ -85,6 +86,12 @@ def environment() -> dict[str, str]:
     >>> sorted(k for k in env if k in ("spectro_version", "python_version"))
     ['python_version', 'spectro_version']
     """
+    return dict(_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _versions() -> dict[str, str]:
+    """:func:`environment`, looked up once per process (the package metadata takes about 10 ms)."""
     from .. import __version__
 
     env = {"spectro_version": __version__, "python_version": platform.python_version()}

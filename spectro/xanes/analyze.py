@@ -152,7 +152,7 @@ def analyze_arrays(
     cross, half = e0_crossings(
         energy, n.norm, levels=(level, 0.5), sigma=n.sigma, level_err=n.level_err, search=search
     )
-    deriv = e0_derivative_arrays(energy, n.norm, sigma=n.sigma)
+    deriv_e0, deriv_err = _derivative_of_norm(energy, n, given_e0=e0 is not None)
     ecal = np.asarray(energy, dtype=float) + s[..., None]
     free = preedge_centroid_arrays(
         ecal, n.norm, fit_range=fit_range, peak_range=peak_range, sigma=n.sigma
@@ -175,8 +175,8 @@ def analyze_arrays(
     return {
         "e0": cross.e0 + s,
         "e0_err": cross.e0_err,
-        "e0_derivative": deriv.e0 + s,
-        "e0_derivative_err": deriv.e0_err,
+        "e0_derivative": deriv_e0 + s,
+        "e0_derivative_err": deriv_err,
         "e0_half": half.e0 + s,
         "e0_half_err": half.e0_err,
         "e0_anchor": n.e0,
@@ -201,6 +201,25 @@ def analyze_arrays(
         "flat": n.flat,
         "_nnorm": n.nnorm.astype(float),
     }
+
+
+def _derivative_of_norm(energy, n, *, given_e0: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Position and error of the maximum of the smoothed derivative of ``n.norm``.
+
+    When the windows were anchored on the derivative maximum of ``mu``,
+    the pre-edge is a line (``nvict`` 0) and every edge step is positive,
+    this is that anchor: ``norm = (mu - line) / step``, the local quadratic
+    keeps a line exactly, and so the derivative of ``norm`` is that of
+    ``mu`` less a constant over a positive step, with its maximum (and the
+    parabola through it) at the same energy and the same error. Otherwise
+    it is found on ``norm`` itself.
+    """
+    step = n.edge_step
+    if not given_e0 and n.nvict == 0 and n.npre <= 1 and np.all(step[np.isfinite(step)] > 0):
+        ok = np.isfinite(step)
+        return np.where(ok, n.e0, np.nan), np.where(ok, n.e0_err, np.nan)
+    deriv = e0_derivative_arrays(energy, n.norm, sigma=n.sigma)
+    return deriv.e0, deriv.e0_err
 
 
 def _complete_rows(energy, mu, mu_ref) -> np.ndarray | None:

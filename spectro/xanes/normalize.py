@@ -77,8 +77,10 @@ class Normalization:
         L = 0.8.
     sigma : ndarray, shape (...)
         Noise standard deviation of ``norm`` (normalized units).
-    e0 : ndarray, shape (...)
-        E0 that anchored the windows, eV.
+    e0, e0_err : ndarray, shape (...)
+        E0 that anchored the windows, eV, and its 1-sigma uncertainty when
+        found here (the maximum of the smoothed derivative of ``mu``; NaN
+        when given).
     pre1, pre2, norm1, norm2 : ndarray, shape (...)
         Windows actually used, eV relative to ``e0`` (after clipping).
     nnorm : ndarray of int, shape (...)
@@ -100,6 +102,7 @@ class Normalization:
     level_err: np.ndarray
     sigma: np.ndarray
     e0: np.ndarray
+    e0_err: np.ndarray
     pre1: np.ndarray
     pre2: np.ndarray
     norm1: np.ndarray
@@ -383,9 +386,10 @@ def normalize_arrays(
     lead = ys.shape[:-1]
     sigma_mu = _arrays.noise_sigma(xs, ys, finite=shared)
     if e0 is None:
-        e0 = _derivative_max(
-            xs, ys, shared, window=DERIVATIVE_WINDOW, search=None, first=None, sigma=sigma_mu
-        ).e0
+        anchor = _derivative_max(xs, ys, shared, window=DERIVATIVE_WINDOW, search=None, first=None, sigma=sigma_mu)
+        e0, e0_err = anchor.e0, anchor.e0_err
+    else:
+        e0_err = np.full(lead, np.nan)
     e0 = np.broadcast_to(np.asarray(e0, dtype=float), lead)
     e_in = np.asarray(energy, dtype=float)
     x, y = (xs, ys) if shared else _arrays.as_rows(energy, mu)
@@ -450,6 +454,7 @@ def normalize_arrays(
         level_err=np.sqrt(var_pre0 + 0.64 * var_step) / step_abs,
         sigma=sigma_mu / step_abs,
         e0=np.asarray(e0, dtype=float),
+        e0_err=np.asarray(e0_err, dtype=float),
         pre1=used["pre1"],
         pre2=used["pre2"],
         norm1=used["norm1"],
