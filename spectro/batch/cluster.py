@@ -4,9 +4,10 @@
 scheduler (``--scheduler ADDRESS``), a new local cluster with ``workers``
 single-threaded worker processes, or None (work stays in this process; dask
 arrays then use the threaded scheduler). dask.distributed is imported only
-when a cluster is asked for. Local workers are started without dask's
-``MALLOC_TRIM_THRESHOLD_`` setting, which slows the kernels down, and
-without the statistical profiler that feeds the dashboard (there is none).
+when a cluster is asked for. Local workers are started with glibc keeping
+freed memory for reuse (dask's ``MALLOC_TRIM_THRESHOLD_`` setting slows the
+kernels down), and without the statistical profiler that feeds the
+dashboard (there is none).
 """
 
 from __future__ import annotations
@@ -18,14 +19,18 @@ from typing import Any
 
 __all__ = ["dask_client", "default_workers"]
 
-#: Local workers keep glibc's default memory trimming: with dask's default
-#: ``MALLOC_TRIM_THRESHOLD_=65536`` the kernels' temporary arrays are
-#: allocated afresh each time (measured: a chunk of 16 XANES files took
-#: 56 ms in such a worker, 44 ms without it). They do not sample their own
+#: Local workers keep the freed memory of the kernels' temporary arrays for
+#: the next chunk: glibc serves allocations below 32 MiB from its heap and
+#: gives memory back to the system only above 256 MiB free at the top
+#: (dask's default ``MALLOC_TRIM_THRESHOLD_=65536`` returns it at once, so
+#: every chunk faults its pages in again). Measured on a chunk of 16 XANES
+#: files in a fresh process: 24 ms with dask's setting, 18-20 ms with
+#: glibc's defaults, 16.5 ms with these. They do not sample their own
 #: stacks every 10 ms for the dashboard's profile, since a local cluster is
 #: started without a dashboard (measured: 450 -> 510 files/s on 2 workers).
 _LOCAL_CLUSTER_CONFIG = {
-    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 256 * 2**20,
+    "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": 32 * 2**20,
     "distributed.worker.profile.enabled": False,
 }
 
