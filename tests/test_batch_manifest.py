@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import xarray as xr
 
 from spectro.batch import expand_inputs, parse_references, read_manifest
-from spectro.batch.outputs import atomic_path, write_csv, write_netcdf
+from spectro.batch.outputs import atomic_path, write_csv, write_csv_columns, write_netcdf
 from spectro.batch.provenance import file_sha256, parameters_hash, record_key
 from spectro.errors import FormatError, MissingFileError
 
@@ -123,6 +124,20 @@ def test_csv_and_netcdf_round_trip_exactly(tmp_path):
     back = xr.open_dataset(write_netcdf(tmp_path / "t.nc", ds), engine="h5netcdf")
     assert back.x.values.tolist() == values
     assert (back.attrs["flag"], back.attrs["nothing"], back.attrs["meta"]) == (1, "", '{"a": 1}')
+
+
+def test_columns_are_written_as_the_rows_would_be(tmp_path):
+    columns = {
+        "x": np.array([0.1, np.nan, np.inf, -np.inf, 1 / 3]),
+        "n": np.arange(5, dtype=np.int64),
+        "label": np.array(["a", 'quote "b"', "c,d", "", "e\nf"]),
+        "ok": np.array([True, False, True, True, False]),
+        "mixed": np.array([1.5, "s", None, np.float32(2), 3], dtype=object),
+    }
+    rows = [{k: v[i] for k, v in columns.items()} for i in range(5)]
+    by_rows = write_csv(tmp_path / "rows.csv", rows, columns=list(columns)).read_bytes()
+    assert write_csv_columns(tmp_path / "columns.csv", columns).read_bytes() == by_rows
+    assert b"\ninf,2," in by_rows and b"\n-inf,3,," in by_rows and b"\n,1," in by_rows
 
 
 def test_keys_change_with_content_and_parameters(tmp_path):

@@ -37,7 +37,7 @@ import numpy as np
 import xarray as xr
 
 from .manifest import Job
-from .outputs import write_csv, write_netcdf
+from .outputs import write_csv, write_csv_columns, write_netcdf
 from .provenance import canonical_json, environment, parameters_hash, utc_now
 from .records import Column, Failure, concat_columns, read_record, record_path
 
@@ -106,13 +106,12 @@ def _results_dataset(
     return xr.Dataset(data_vars, coords=coords, attrs=dict(attrs))
 
 
-def _table(ds: xr.Dataset) -> tuple[list[dict[str, Any]], list[str]]:
+def _table(ds: xr.Dataset) -> dict[str, np.ndarray]:
+    """The columns of ``results.csv``: file, scan, then every per-spectrum variable."""
     names = ["file", "scan"] + [
         n for n in list(ds.coords) + list(ds.data_vars) if ds[n].dims == ("spectrum",) and n not in ("file", "scan", "input")
     ]
-    arrays = {n: ds[n].values for n in names}
-    rows = [{n: arrays[n][i] for n in names} for i in range(ds.sizes["spectrum"])]
-    return rows, names
+    return {n: ds.variables[n].values for n in names}
 
 
 def _spectra_dataset(spectra: Mapping[str, Column], row_size: np.ndarray, files: np.ndarray,
@@ -191,11 +190,11 @@ def combine(
         **environment(),
     }
     results = _results_dataset(columns, owner, files, jobs, statuses, n_spectra, shas, failures, attrs)
-    rows, names = _table(results)
+    table = _table(results)
     write_netcdf(out / OUTPUT_FILES["spectra"],
                  _spectra_dataset(spectra, row_size, results.file.values, results.scan.values, attrs))
     write_csv(out / OUTPUT_FILES["failures"], [vars(f) for f in failures], columns=_FAILURE_FIELDS)
     write_csv(out / OUTPUT_FILES["warnings"], warning_rows, columns=_WARNING_FIELDS)
-    write_csv(out / OUTPUT_FILES["table"], rows, columns=names)
+    write_csv_columns(out / OUTPUT_FILES["table"], table)
     write_netcdf(out / OUTPUT_FILES["results"], results)
-    return Combined(n_succeeded=attrs["n_succeeded"], n_spectra=len(rows), failures=tuple(failures))
+    return Combined(n_succeeded=attrs["n_succeeded"], n_spectra=results.sizes["spectrum"], failures=tuple(failures))

@@ -31,6 +31,7 @@ __all__ = [
     "remove_stale_temporaries",
     "write_bytes",
     "write_csv",
+    "write_csv_columns",
     "write_json",
     "write_netcdf",
 ]
@@ -142,6 +143,34 @@ def write_csv(
     writer.writeheader()
     for row in rows:
         writer.writerow({c: _cell(row.get(c, "")) for c in columns})
+    return write_bytes(target, buffer.getvalue().encode())
+
+
+def _column_cells(values: np.ndarray) -> list[Any]:
+    """The CSV cells of one column, as :func:`_cell` gives them, converted at once."""
+    if values.dtype.kind == "f":
+        return ["" if v != v else repr(v) for v in values.tolist()]
+    if values.dtype.kind in "iubUS":
+        return values.tolist()
+    return [_cell(v) for v in values.tolist()]
+
+
+def write_csv_columns(target: str | os.PathLike, columns: Mapping[str, np.ndarray]) -> Path:
+    """:func:`write_csv` of a table given as equal-length columns (the same file, faster).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np
+    >>> p = write_csv_columns(pathlib.Path(tempfile.mkdtemp()) / "t.csv",
+    ...                       {"a": np.array([0.1, np.nan]), "b": np.array(["x", "y"])})
+    >>> p.read_text().splitlines()
+    ['a,b', '0.1,x', ',y']
+    """
+    cells = [_column_cells(np.asarray(v)) for v in columns.values()]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(list(columns))
+    writer.writerows(zip(*cells))
     return write_bytes(target, buffer.getvalue().encode())
 
 

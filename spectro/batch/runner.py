@@ -167,35 +167,48 @@ def run_batch(
         raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
     keys: list[str | None] = []
     unreadable: dict[int, Failure] = {}
-    tasks: list[Task] = []
-    for i, job in enumerate(jobs):
-        try:
-            sha = file_sha256(job.path)
-        except OSError as err:
-            keys.append(None)
-            unreadable[i] = Failure(os.fspath(job.path), "", "MissingFileError", f"cannot be read: {err}")
-            continue
-        params = parameters_hash({"base": base_hash, "metadata": job.metadata()})
-        key = record_key(job.path, sha, params)
-        keys.append(key)
-        tasks.append(Task(job, key, sha, params))
-    chunks = [tasks[i : i + chunk_size] for i in range(0, len(tasks), chunk_size)]
-    chunk_keys = [chunk_key(c) for c in chunks]
-    pending = [c for c, k in zip(chunks, chunk_keys) if not (resume and has_record(parts, k))]
-    n_pending = sum(len(c) for c in pending)
+
+    def chunks():
+        """The chunks of tasks, each as soon as its inputs are hashed."""
+        chunk: list[Task] = []
+        for i, job in enumerate(jobs):
+            try:
+                sha = file_sha256(job.path)
+            except OSError as err:
+                keys.append(None)
+                unreadable[i] = Failure(os.fspath(job.path), "", "MissingFileError", f"cannot be read: {err}")
+                continue
+            params = parameters_hash({"base": base_hash, "metadata": job.metadata()})
+            key = record_key(job.path, sha, params)
+            keys.append(key)
+            chunk.append(Task(job, key, sha, params))
+            if len(chunk) == chunk_size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(jobs), initial=len(jobs) - n_pending, unit="file", file=sys.stderr,
-               disable=not progress, desc="spectro batch")
+    chunk_keys: list[str] = []
+    n_tasks = n_pending = 0
+    futures = []
+    bar = tqdm(total=len(jobs), unit="file", file=sys.stderr, disable=not progress, desc="spectro batch")
     with bar:
-        if executor is None:
-            for chunk in pending:
+        for chunk in chunks():  # processing starts while later inputs are still being hashed
+            chunk_keys.append(chunk_key(chunk))
+            n_tasks += len(chunk)
+            if resume and has_record(parts, chunk_keys[-1]):
+                bar.update(len(chunk))
+                continue
+            n_pending += len(chunk)
+            if executor is None:
                 bar.update(len(process_chunk(process, chunk, options, parts)))
-        else:
-            futures = [executor.submit(process_chunk, process, chunk, options, parts) for chunk in pending]
-            for future in concurrent.futures.as_completed(futures):
-                bar.update(len(future.result()))
+            else:
+                futures.append(executor.submit(process_chunk, process, chunk, options, parts))
+        bar.update(len(unreadable))
+        for future in concurrent.futures.as_completed(futures):
+            bar.update(len(future.result()))
     combined = combine(
         out, jobs, keys, chunk_keys, unreadable=unreadable, parameters={"process": name, "options": options}
     )
@@ -203,7 +216,7 @@ def run_batch(
         out=out,
         n_inputs=len(jobs),
         n_processed=n_pending,
-        n_skipped=len(tasks) - n_pending,
+        n_skipped=n_tasks - n_pending,
         n_succeeded=combined.n_succeeded,
         n_failed=len(jobs) - combined.n_succeeded,
         n_spectra=combined.n_spectra,
