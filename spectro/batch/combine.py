@@ -109,7 +109,8 @@ def _results_dataset(
 def _table(ds: xr.Dataset) -> dict[str, np.ndarray]:
     """The columns of ``results.csv``: file, scan, then every per-spectrum variable."""
     names = ["file", "scan"] + [
-        n for n in list(ds.coords) + list(ds.data_vars) if ds[n].dims == ("spectrum",) and n not in ("file", "scan", "input")
+        n for n in list(ds.coords) + list(ds.data_vars)
+        if ds[n].dims == ("spectrum",) and n not in ("file", "scan", "input")
     ]
     return {n: ds.variables[n].values for n in names}
 

@@ -86,7 +86,7 @@ from ..errors import FormatError, FormatWarning
 from ..model import Scan, Spectra
 from .perl_dumper import parse_records
 
-__all__ = ["AthenaGroup", "AthenaProject", "read", "read_project", "sniff"]
+__all__ = ["AthenaGroup", "AthenaProject", "parse", "read_project", "sniff"]
 
 _MAGIC = "Athena project file --"
 _GZIP_MAGIC = b"\x1f\x8b"

@@ -61,7 +61,7 @@ __all__ = [
     "fast_parse",
     "parse_numeric_lines",
     "parse_table",
-    "read",
+    "parse",
     "read_text",
     "scan_coords",
     "sniff",

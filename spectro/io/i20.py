@@ -37,7 +37,7 @@ import numpy as np
 from ..errors import ColumnError, DataError, FormatError, FormatWarning
 from ..model import Scan, Spectra
 
-__all__ = ["read", "sniff"]
+__all__ = ["parse", "sniff"]
 
 _SIGMA_NAMES = ("sigma", "err", "error")
 _MIN_POINTS = 5

@@ -52,7 +52,7 @@ from ..model import Scan, Spectra
 from .channels import select_channels
 from .units import check_energy_range, detect_units, to_ev
 
-__all__ = ["HDF5_MAGIC", "read", "sniff"]
+__all__ = ["HDF5_MAGIC", "parse", "sniff"]
 
 #: The 8-byte signature at the start of an HDF5 file (or of its superblock).
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"

@@ -41,7 +41,7 @@ from .columns import (
 )
 from .units import find_d_spacing
 
-__all__ = ["SpecScan", "parse_scans", "read", "sniff"]
+__all__ = ["SpecScan", "parse_scans", "parse", "sniff"]
 
 _SCAN_START = re.compile(rb"^#S\s+\S", re.MULTILINE)
 

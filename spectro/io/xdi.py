@@ -69,7 +69,7 @@ from .columns import (
     split_labels,
 )
 
-__all__ = ["EDGES", "crystal_d_spacing", "parse_header", "read", "sniff"]
+__all__ = ["EDGES", "crystal_d_spacing", "parse_header", "parse", "sniff"]
 
 #: Absorption edges allowed in ``Element.edge``.
 EDGES = frozenset(
