@@ -215,7 +215,7 @@ def _derivative_of_norm(energy, n, *, given_e0: bool) -> tuple[np.ndarray, np.nd
     it is found on ``norm`` itself.
     """
     step = n.edge_step
-    if not given_e0 and n.nvict == 0 and n.npre <= 1 and np.all(step[np.isfinite(step)] > 0):
+    if not given_e0 and n.nvict == 0 and np.all(step[np.isfinite(step)] > 0):
         ok = np.isfinite(step)
         return np.where(ok, n.e0, np.nan), np.where(ok, n.e0_err, np.nan)
     deriv = e0_derivative_arrays(energy, n.norm, sigma=n.sigma)
