@@ -43,6 +43,7 @@ __all__ = [
     "Scan",
     "Spectra",
     "build",
+    "source_file",
     "validate",
     "energy_dim",
     "kind_of",
@@ -155,9 +156,15 @@ class Spectra:
 
     @property
     def file(self) -> str:
-        """The source file (``attrs["source_file"]``, else the first scan's ``source``); "" when unknown."""
-        source = self.coords.get("source", (np.zeros(0),))[0]
-        return str(self.attrs.get("source_file") or (source[0] if source.size else ""))
+        """The source file, as :func:`source_file` names it."""
+        return source_file(self.attrs, self.coords.get("source", (np.zeros(0),))[0])
+
+    def coordinates(self) -> dict[str, tuple]:
+        """The coordinates of its Dataset as (dims, values, attrs): ``scan``, the energy, the other per-scan ones."""
+        dim = self.dim
+        coords = {"scan": ("scan", *self.coords["scan"]), dim: (dim, self.energy, dict(self.energy_attrs))}
+        coords.update((n, ("scan", v, dict(a))) for n, (v, a) in self.coords.items() if n != "scan")
+        return coords
 
     @classmethod
     def from_scans(
@@ -249,11 +256,19 @@ class Spectra:
 
     def to_dataset(self) -> xr.Dataset:
         """The model Dataset (validated by :func:`validate`)."""
-        dim = self.dim
-        data_vars = {n: (("scan", dim), v, dict(a)) for n, (v, a) in self.signals.items()}
-        coords = {"scan": ("scan", *self.coords["scan"]), dim: (dim, self.energy, dict(self.energy_attrs))}
-        coords.update((n, ("scan", v, dict(a))) for n, (v, a) in self.coords.items() if n != "scan")
-        return validate(xr.Dataset(data_vars, coords=coords, attrs=dict(self.attrs)))
+        data_vars = {n: (("scan", self.dim), v, dict(a)) for n, (v, a) in self.signals.items()}
+        return validate(xr.Dataset(data_vars, coords=self.coordinates(), attrs=dict(self.attrs)))
+
+
+def source_file(attrs: Mapping[str, Any], sources: Sequence[str] | np.ndarray) -> str:
+    """The file scans came from: ``attrs["source_file"]``, else the first of their ``source`` values; "" when unknown.
+
+    Examples
+    --------
+    >>> source_file({}, np.array(["a.xdi", "a.xdi"])), source_file({"source_file": "b.xdi"}, np.array([]))
+    ('a.xdi', 'b.xdi')
+    """
+    return str(attrs.get("source_file") or (sources[0] if len(sources) else ""))
 
 
 def build(

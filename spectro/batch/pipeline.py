@@ -164,8 +164,8 @@ def _calibration(anchors: tuple[tuple[str, float], ...], xanes_options: str):
     return valence.calibrate(combined, np.asarray(valences), observable="e0")
 
 
-def _load(job: Job, options: Mapping[str, Any]) -> tuple[Spectra, str]:
-    """Read one input's arrays with the job's metadata; return them and their kind."""
+def _load(job: Job, options: Mapping[str, Any]) -> Spectra:
+    """Read one input's arrays with the job's metadata."""
     from ..io import parse
 
     spectra = apply_metadata(parse(job.path, **dict(options.get("read", {}))), job)
@@ -173,7 +173,7 @@ def _load(job: Job, options: Mapping[str, Any]) -> tuple[Spectra, str]:
         raise ValidationError(
             f"the manifest says kind {job.kind!r} but the file holds {spectra.kind!r}", file=str(job.path)
         )
-    return spectra, spectra.kind
+    return spectra
 
 
 def _analyser(kind: str, options: Mapping[str, Any]) -> Callable[[xr.Dataset], xr.Dataset]:
@@ -313,9 +313,9 @@ def analyze_file(job: Job, options: Mapping[str, Any]) -> Outcome:
     SpectroError
         When the file cannot be read or no scan can be analysed.
     """
-    spectra, kind = _load(job, options)
-    parts, failures = _analyse(_analyser(kind, options), spectra.to_dataset(), str(job.path))
-    done = _settle(job, kind, _tabulate(parts, kind), failures, [])
+    spectra = _load(job, options)
+    parts, failures = _analyse(_analyser(spectra.kind, options), spectra.to_dataset(), str(job.path))
+    done = _settle(job, spectra.kind, _tabulate(parts, spectra.kind), failures, [])
     _with_valences([done], options)
     for w in done.warnings:
         warnings.warn(w, stacklevel=2)
@@ -323,21 +323,21 @@ def analyze_file(job: Job, options: Mapping[str, Any]) -> Outcome:
 
 
 def _loaded(job: Job, options: Mapping[str, Any]):
-    """(Spectra, kind, None, warnings) for a readable input, else (None, None, exception, warnings)."""
+    """(Spectra, None, warnings) for a readable input, else (None, exception, warnings)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            spectra, kind = _load(job, options)
+            spectra = _load(job, options)
         except Exception as err:  # recorded as the input's failure
-            return None, None, err, [w.message for w in caught]
-    return spectra, kind, None, [w.message for w in caught]
+            return None, err, [w.message for w in caught]
+    return spectra, None, [w.message for w in caught]
 
 
 def _together(loaded: list, options: Mapping[str, Any]):
     """The XANES inputs analysed in one kernel call, and their positions; None when that fails."""
     from .. import xanes
 
-    wanted = [i for i, (_, kind, _, _) in enumerate(loaded) if kind == "xanes"]
+    wanted = [i for i, (spectra, _, _) in enumerate(loaded) if spectra is not None and spectra.kind == "xanes"]
     if len(wanted) < 2:
         return None, {}
     try:
@@ -414,8 +414,8 @@ def analyze_files(jobs: Sequence[Job], options: Mapping[str, Any]) -> list[Outco
     loaded = [_loaded(job, options) for job in jobs]
     stacked, position = _together(loaded, options)
     done = []
-    for i, (job, (spectra, kind, error, read_warnings)) in enumerate(zip(jobs, loaded)):
-        file = str(job.path)
+    for i, (job, (spectra, error, read_warnings)) in enumerate(zip(jobs, loaded)):
+        file, kind = str(job.path), None if spectra is None else spectra.kind
         kernel_warnings: list[Warning] = []
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

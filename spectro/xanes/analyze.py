@@ -35,7 +35,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import DataError, SpectroWarning
-from ..model import Spectra
+from ..model import Spectra, source_file
 from . import _xr
 from .calibrate import calibration_arrays, tabulated_edge
 from .edge import E0_LEVEL, e0_crossings, e0_derivative_arrays
@@ -254,12 +254,6 @@ def _apart(complete, energy, mu, mu_ref, options) -> dict[str, np.ndarray]:
     return out
 
 
-def _file_of(ds: xr.Dataset) -> str:
-    return ds.attrs.get("source_file") or (
-        str(ds.source.values[0]) if "source" in ds.coords and ds.sizes.get("scan") else ""
-    )
-
-
 def _named(caught, file: str, labels: Sequence[str], values: Mapping[str, np.ndarray] | None, *,
            only_concerned: bool = False):
     """The kernels' spectro warnings reworded to name the file and the scans concerned.
@@ -289,7 +283,8 @@ def _warn_with_scans(caught, ds: xr.Dataset, out: xr.Dataset) -> None:
     """Re-issue the kernels' warnings naming the file and the scans concerned."""
     lazy = not isinstance(out["e0"].data, np.ndarray)
     values = None if lazy else {k: out[k].values for k in ("edge_step", "preedge_centroid_err")}
-    other, named = _named(caught, _file_of(ds), ds.scan.values, values)
+    file = source_file(ds.attrs, ds.source.values if "source" in ds.coords else [])
+    other, named = _named(caught, file, ds.scan.values, values)
     for w in other:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     for w in named:
@@ -600,9 +595,7 @@ class Stacked:
                 data[k] = (("scan", "energy"), self.values[k][rows, :n], attrs[k])
             else:
                 data[k] = ("scan", np.array(self.values[k][rows], dtype=float), attrs[k])
-        coords = {"scan": ("scan", *sp.coords["scan"]), "energy": ("energy", sp.energy, dict(sp.energy_attrs))}
-        coords.update((k, ("scan", v, a)) for k, (v, a) in sp.coords.items() if k != "scan")
-        return xr.Dataset(data, coords=coords,
+        return xr.Dataset(data, coords=sp.coordinates(),
                           attrs={"kind": "xanes_results", "source_file": sp.attrs.get("source_file", "")})
 
 
