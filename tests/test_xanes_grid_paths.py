@@ -7,8 +7,13 @@ general paths (per-row weights, compaction, per-row local fits); every
 result must then be the same, with energies shifted by that constant.
 """
 
+import warnings
+
+import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import spectro
 from spectro.xanes import (
@@ -226,3 +231,25 @@ def test_crossings_of_ragged_rows_with_their_own_ranges_are_those_of_each_row_al
             assert together[level].e0_err[i] == pytest.approx(alone[level].e0_err[0], rel=1e-12)
             assert together[level].e0[i] == pytest.approx(float(on_grid[level].e0), abs=1e-9)
     assert np.isfinite(together[0].e0).all()
+
+
+@given(
+    hnp.arrays(
+        float,
+        hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=9),
+        elements=st.one_of(  # (numpy's own median overflows for finite values near the float limit)
+            st.floats(min_value=-1e300, max_value=1e300),
+            st.sampled_from([np.nan, np.inf, -np.inf, 0.0, 1.0]),
+        ),
+    )
+)
+def test_nan_row_median_is_numpys_nanmedian(a):
+    """The sort-based median of the general noise path gives np.nanmedian's answer, all-NaN rows NaN."""
+    kept = a.copy()
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.nanmedian(a, axis=-1) if a.shape[-1] else np.full(a.shape[:-1], np.nan)
+        got = _arrays.nan_row_median(a)
+    assert got.shape == expected.shape
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(a, kept)

@@ -65,6 +65,12 @@ def compact(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     if np.isfinite(one_row(x)).all() and all_finite(y):
         return x, y, np.broadcast_to(np.arange(x.shape[-1]), x.shape)
     valid = np.isfinite(x) & np.isfinite(y)
+    if (valid[..., :-1] >= valid[..., 1:]).all():  # valid points already lead every row
+        return (
+            np.where(valid, x, np.nan),
+            np.where(valid, y, np.nan),
+            np.broadcast_to(np.arange(x.shape[-1]), valid.shape),
+        )
     order = np.argsort(~valid, axis=-1, kind="stable")
     xs = np.take_along_axis(np.where(valid, x, np.nan), order, axis=-1)
     ys = np.take_along_axis(np.where(valid, y, np.nan), order, axis=-1)
@@ -93,7 +99,7 @@ def shifted(a: np.ndarray, j: int) -> np.ndarray:
 def median_step(x: np.ndarray) -> np.ndarray:
     """Median energy step of each (compacted) row, eV."""
     with quiet():
-        return np.nanmedian(np.diff(x, axis=-1), axis=-1)
+        return nan_row_median(np.diff(x, axis=-1))
 
 
 def one_row(x: np.ndarray) -> np.ndarray:
@@ -178,8 +184,9 @@ def local_poly(
         Diagonal of ``(X^T X)^-1``: the variance of each coefficient per
         unit noise variance.
 
-    ``orders`` limits the coefficients computed on the uniform-grid path
-    (the others are None). ``finite=True`` says that ``y`` has no NaN.
+    ``orders`` limits the coefficients computed (the others are None; on
+    the general path, their ``inv_diag`` too). ``finite=True`` says that
+    ``y`` has no NaN.
     """
     half = 0.5 * width
     always = degree // 2 + 1
@@ -215,10 +222,11 @@ def local_poly(
             for k in range(degree + 1)
         ]
         return coef, [np.broadcast_to(inv_diag[:, k], y.shape) for k in range(degree + 1)]
-    coef, inv_diag = _local_poly_general(x, y, width, degree)
+    wanted = tuple(range(degree + 1)) if orders is None else tuple(orders)
+    coef, inv_diag = _local_poly_general(x, y, width, degree, wanted)
     return (
-        [coef[..., k] for k in range(degree + 1)],
-        [inv_diag[..., k] for k in range(degree + 1)],
+        [coef[wanted.index(k)] if k in wanted else None for k in range(degree + 1)],
+        [inv_diag[wanted.index(k)] if k in wanted else None for k in range(degree + 1)],
     )
 
 
@@ -260,9 +268,9 @@ def _grid_weights(x: tuple, width: float, degree: int) -> tuple[np.ndarray, np.n
         np.broadcast_to(grid, comb.shape), comb, width, degree
     )
     row = (np.arange(n)[None, :] + np.arange(band)[:, None] - m) % band
-    weights = unit[row, np.arange(n)[None, :], :]
+    weights = np.moveaxis(unit, 0, -1)[row, np.arange(n)[None, :], :]
     weights.setflags(write=False)
-    inv_diag = np.ascontiguousarray(inv_diag[0])
+    inv_diag = np.ascontiguousarray(inv_diag[:, 0].T)
     inv_diag.setflags(write=False)
     return weights, inv_diag
 
@@ -290,28 +298,33 @@ def _end_weights(x: tuple, first: bool, width: float, degree: int) -> np.ndarray
         np.broadcast_to(np.asarray(x), (size, size)), np.eye(size), width, degree
     )
     ends = slice(None, size // 2) if first else slice(-(size // 2), None)
-    weights = unit[:, ends, :].reshape(size, -1)
+    weights = np.moveaxis(unit, 0, -1)[:, ends, :].reshape(size, -1)
     weights.setflags(write=False)
     return weights
 
 
-def _local_poly_general(x: np.ndarray, y: np.ndarray, width: float, degree: int):
+def _local_poly_general(
+    x: np.ndarray, y: np.ndarray, width: float, degree: int, orders: tuple[int, ...] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """:func:`local_poly` on any grid, with gaps (one loop over neighbour offsets).
 
     Each pair of points ``(i, i + j)`` is visited once: its power ``dx**k``
     is added to the sums of both points, with the sign ``(-1)**k`` at the
     right-hand one. Rows must be compacted (ascending, NaN tail); rows
-    padded by more than a fifth are joined end to end first.
+    padded by more than a fifth are joined end to end first. Returns the
+    coefficients and ``inv_diag`` of the ``orders`` (default: all), each of
+    shape ``(len(orders),) + y.shape``.
     """
+    orders = tuple(range(degree + 1)) if orders is None else tuple(orders)
     m = max(max_offset(x, 0.5 * width), degree // 2 + 1)
     x, y = np.broadcast_arrays(x, y)
     points = np.isfinite(x)
     if x.ndim == 2 and x.shape[0] > 1 and points.sum() + m * x.shape[0] < 0.8 * x.size:
-        return _on_joined_rows(x, y, points, m, width, degree)
-    return _pair_sums_fit(x, y, m, width, degree)
+        return _on_joined_rows(x, y, points, m, width, degree, orders)
+    return _pair_sums_fit(x, y, m, width, degree, orders)
 
 
-def _on_joined_rows(x, y, points, m, width, degree):
+def _on_joined_rows(x, y, points, m, width, degree, orders):
     """:func:`_pair_sums_fit` on ragged rows joined end to end, ``m`` missing points apart.
 
     Rows of very different lengths padded to the longest waste work; joined
@@ -325,15 +338,15 @@ def _on_joined_rows(x, y, points, m, width, degree):
     joined_y = np.full(joined_x.shape, np.nan)
     joined_x[at] = x[points]
     joined_y[at] = y[points]
-    coef_j, inv_j = _pair_sums_fit(joined_x, joined_y, m, width, degree)
-    coef = np.full(x.shape + (degree + 1,), np.nan)
+    coef_j, inv_j = _pair_sums_fit(joined_x, joined_y, m, width, degree, orders)
+    coef = np.full((len(orders),) + x.shape, np.nan)
     inv_diag = np.full(coef.shape, np.nan)
-    coef[points] = coef_j[at]
-    inv_diag[points] = inv_j[at]
+    coef[:, points] = coef_j[:, at]
+    inv_diag[:, points] = inv_j[:, at]
     return coef, inv_diag
 
 
-def _pair_sums_fit(x, y, m, width, degree):
+def _pair_sums_fit(x, y, m, width, degree, orders):
     """The local fits from sums over the pairs of points at most ``m`` apart.
 
     See :func:`_local_poly_general`.
@@ -341,8 +354,6 @@ def _pair_sums_fit(x, y, m, width, degree):
     half = 0.5 * width
     always = degree // 2 + 1
     scale = max(half, 1e-6)
-    idx = np.arange(degree + 1)
-    powers = scale ** -idx.astype(float)
     npow = 2 * degree + 1
     n = x.shape[-1]
     good = np.isfinite(x) & np.isfinite(y)
@@ -372,45 +383,40 @@ def _pair_sums_fit(x, y, m, width, degree):
             p *= dx
     enough = s[0] > degree
     if degree == 2:
-        coef, inv_diag = _solve_quadratic(s, t)
+        coef, inv_diag = _solve_quadratic(s, t, orders)
     else:
-        s, t = np.moveaxis(s, 0, -1), np.moveaxis(t, 0, -1)
-        a = s[..., idx[:, None] + idx[None, :]]
+        idx = np.arange(degree + 1)
+        a = np.moveaxis(s, 0, -1)[..., idx[:, None] + idx[None, :]]
         a = np.where(enough[..., None, None], a, np.eye(degree + 1))
         inv = np.linalg.inv(a)
-        coef = np.einsum("...ij,...j->...i", inv, t)
-        inv_diag = np.diagonal(inv, axis1=-2, axis2=-1)
-    coef = coef * powers
-    inv_diag = inv_diag * powers**2
+        coef = np.moveaxis(np.einsum("...ij,...j->...i", inv, np.moveaxis(t, 0, -1)), -1, 0)[list(orders)]
+        inv_diag = np.moveaxis(np.diagonal(inv, axis1=-2, axis2=-1), -1, 0)[list(orders)]
+    powers = (scale ** -np.asarray(orders, dtype=float)).reshape((-1,) + (1,) * x.ndim)
     bad = ~enough | ~np.isfinite(y)
-    coef = np.where(bad[..., None], np.nan, coef)
-    inv_diag = np.where(bad[..., None], np.nan, inv_diag)
+    coef = np.where(bad, np.nan, coef * powers)
+    inv_diag = np.where(bad, np.nan, inv_diag * powers**2)
     return coef, inv_diag
 
 
-def _solve_quadratic(s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _solve_quadratic(
+    s: np.ndarray, t: np.ndarray, orders: tuple[int, ...] = (0, 1, 2)
+) -> tuple[np.ndarray, np.ndarray]:
     """Normal equations of local quadratic fits, solved by cofactors.
 
     ``s`` (5, ...) holds the power sums ``sum dx**k`` and ``t`` (3, ...) the
     sums ``sum y dx**k``: the normal matrix is the Hankel matrix of ``s``.
-    Returns the coefficients and the diagonal of the inverse, shape
-    (..., 3) (NaN or inf where the matrix is singular).
+    Returns the coefficients of the ``orders`` and those diagonal elements
+    of the inverse, shape (len(orders), ...) (NaN or inf where the matrix
+    is singular).
     """
     s0, s1, s2, s3, s4 = s
-    t0, t1, t2 = t
     with np.errstate(all="ignore"):
         c00, c01, c02 = s2 * s4 - s3 * s3, s2 * s3 - s1 * s4, s1 * s3 - s2 * s2
         c11, c12, c22 = s0 * s4 - s2 * s2, s1 * s2 - s0 * s3, s0 * s2 - s1 * s1
         det = s0 * c00 + s1 * c01 + s2 * c02
-        coef = np.stack(
-            [
-                c00 * t0 + c01 * t1 + c02 * t2,
-                c01 * t0 + c11 * t1 + c12 * t2,
-                c02 * t0 + c12 * t1 + c22 * t2,
-            ],
-            -1,
-        ) / det[..., None]
-        inv_diag = np.stack([c00, c11, c22], -1) / det[..., None]
+        cofactors = ((c00, c01, c02), (c01, c11, c12), (c02, c12, c22))
+        coef = np.stack([sum(c * tk for c, tk in zip(cofactors[k], t)) / det for k in orders])
+        inv_diag = np.stack([cofactors[k][k] / det for k in orders])
     return coef, inv_diag
 
 
@@ -442,66 +448,91 @@ def noise_sigma(x: np.ndarray, y: np.ndarray, *, finite: bool = False) -> np.nda
     ignores the few points where the spectrum's own curvature dominates.
     Rows must be compacted; ``finite=True`` says that ``y`` has no NaN.
     """
+    n = y.shape[-1]
     if uniform_step(x, y, finite=finite) is not None:
         r = convolve_rows(y, _RESIDUAL)
         np.abs(r, out=r)
         r = r[..., 2:-2]
         return 1.4826 / np.sqrt(1.0 + 2.0 * (1 / 36 + 4 / 9)) * row_median(r, inplace=True)
+    if n < 5:
+        return np.full(y.shape[:-1], np.nan)
     x1 = one_row(x)
-    if x1.ndim == 1 and x1.size > 4 and np.isfinite(x1).all() and (finite or all_finite(y)):
+    if x1.ndim == 1 and np.isfinite(x1).all() and (finite or all_finite(y)):
         weights, norm = _residual_weights(tuple(x1.tolist()))
         if np.isfinite(norm).all():
-            n = y.shape[-1]
-            pred = np.zeros(y.shape[:-1] + (n - 4,))
-            for w, j in zip(weights, _NEIGHBOURS):
-                pred += w * y[..., 2 + j : n - 2 + j]
-            r = y[..., 2:-2] - pred
-            np.abs(r, out=r)
-            r *= norm
-            return 1.4826 * row_median(r, inplace=True)
-    ys = [shifted(y, j) for j in _NEIGHBOURS]
-    weights, norm = _interp_weights(x)
+            return 1.4826 * row_median(_scaled_residual(y, weights, norm), inplace=True)
     with quiet():
-        pred = np.zeros_like(y)
-        for w, yj in zip(weights, ys):
-            pred = pred + w * yj
-        r = np.abs(y - pred) * norm
-        return 1.4826 * np.nanmedian(r, axis=-1)
+        weights, norm = _interp_weights(x)
+        return 1.4826 * nan_row_median(_scaled_residual(y, weights, norm))
 
 
 #: Neighbour offsets of the cubic prediction in :func:`noise_sigma`.
 _NEIGHBOURS = (-2, -1, 1, 2)
 
 
+def _scaled_residual(y: np.ndarray, weights, norm: np.ndarray) -> np.ndarray:
+    """``|y_i - p_i| * norm_i`` at the points ``2 .. n - 3`` of each row (see :func:`noise_sigma`)."""
+    n = y.shape[-1]
+    pred = np.zeros(y.shape[:-1] + (n - 4,))
+    for w, j in zip(weights, _NEIGHBOURS):
+        pred += w * y[..., 2 + j : n - 2 + j]
+    r = y[..., 2:-2] - pred
+    np.abs(r, out=r)
+    r *= norm
+    return r
+
+
 def _interp_weights(x: np.ndarray) -> tuple[list, np.ndarray]:
     """Weights of ``y[i + j]`` (j in :data:`_NEIGHBOURS`) in the cubic prediction of ``y_i``.
 
-    Also returns ``1 / sqrt(1 + sum w**2)``; NaN where a neighbour is missing.
+    At the points ``2 .. n - 3`` of each row (shape ``(..., n - 4)``, ``n``
+    at least 5); also returns ``1 / sqrt(1 + sum w**2)``. NaN where a
+    neighbour is missing. With ``d_j = x_{i+j} - x_i``, the Lagrange weight
+    of neighbour ``a`` is the product over the others ``b`` of
+    ``d_b / (d_b - d_a)``.
     """
-    xs = [shifted(x, j) for j in _NEIGHBOURS]
+    n = x.shape[-1]
+    centre = x[..., 2 : n - 2]
+    d = [x[..., 2 + j : n - 2 + j] - centre for j in _NEIGHBOURS]
     weights = []
-    wsum = np.zeros(x.shape)
-    with quiet():
-        for a in range(4):
-            w = np.ones(x.shape)
-            for b in range(4):
-                if a != b:
-                    w = w * (x - xs[b]) / (xs[a] - xs[b])
-            weights.append(w)
-            wsum = wsum + w * w
-        return weights, 1.0 / np.sqrt(1.0 + wsum)
+    wsum = np.zeros(centre.shape)
+    for a in range(4):
+        others = [b for b in range(4) if b != a]
+        w = d[others[0]] / (d[others[0]] - d[a])
+        for b in others[1:]:
+            w *= d[b] / (d[b] - d[a])
+        weights.append(w)
+        wsum += w * w
+    return weights, 1.0 / np.sqrt(1.0 + wsum)
 
 
 @lru_cache(maxsize=64)
 def _residual_weights(x: tuple) -> tuple[tuple, np.ndarray]:
-    """:func:`_interp_weights` on one grid, at its points ``2 .. n - 3`` (read-only)."""
-    weights, norm = _interp_weights(np.asarray(x, dtype=float))
-    out = tuple(np.ascontiguousarray(w[2:-2]) for w in weights) + (
-        np.ascontiguousarray(norm[2:-2]),
-    )
+    """:func:`_interp_weights` on one grid (read-only arrays)."""
+    with quiet():
+        weights, norm = _interp_weights(np.asarray(x, dtype=float))
+    out = tuple(weights) + (norm,)
     for a in out:
         a.setflags(write=False)
     return out[:-1], out[-1]
+
+
+def nan_row_median(a: np.ndarray) -> np.ndarray:
+    """Median over the last axis ignoring NaN (NaN for a row without a number).
+
+    The rows are sorted once (NaN last) and each row's middle element(s)
+    taken at its own count, instead of ``np.nanmedian``'s row-by-row loop.
+    """
+    if a.shape[-1] == 0:
+        return np.full(a.shape[:-1], np.nan)
+    count = a.shape[-1] - np.count_nonzero(np.isnan(a), axis=-1)
+    ordered = np.sort(a, axis=-1)
+    lo = np.maximum((count - 1) // 2, 0)[..., None]
+    hi = (count // 2)[..., None]
+    low, high = np.take_along_axis(ordered, lo, -1)[..., 0], np.take_along_axis(ordered, hi, -1)[..., 0]
+    with np.errstate(all="ignore"):
+        median = np.where(count % 2 == 1, low, 0.5 * (low + high))
+    return np.where(count > 0, median, np.nan)
 
 
 def row_median(a: np.ndarray, *, inplace: bool = False) -> np.ndarray:
