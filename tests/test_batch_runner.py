@@ -189,7 +189,11 @@ def test_dask_cluster_executor_gives_the_same_outputs_as_serial(inputs, tmp_path
 
 
 def test_a_chunk_record_reads_back_exactly(tmp_path):
-    """Numbers (float, int, bool), text and missing columns survive the record unchanged."""
+    """Numbers (float, int, bool), text and missing columns survive the record unchanged.
+
+    The record write_record returns (the batch combines it without reading
+    the file again) is the one read_record reads: same values, dtypes, attrs.
+    """
     from spectro.batch.records import Task, write_record
 
     a = xr.Dataset(
@@ -208,11 +212,15 @@ def test_a_chunk_record_reads_back_exactly(tmp_path):
     back = read_record(tmp_path / "chunk.npz")
     assert [m["status"] for m in back.members] == ["ok", "ok", "failed"]
     assert [m["n_spectra"] for m in back.members] == [2, 1, 0]
-    for name, column in written.results.items():
-        np.testing.assert_array_equal(back.results[name].values, column.values)
-        same = back.results[name].values.dtype
-        assert same == column.values.dtype if same.kind != "U" else column.values.dtype.kind == "U"
-        assert back.results[name].attrs == column.attrs and back.results[name].coord == column.coord
+    assert written.key == back.key and written.members == back.members
+    np.testing.assert_array_equal(written.row_size, back.row_size)
+    for part in ("results", "spectra"):
+        assert list(getattr(written, part)) == list(getattr(back, part))
+        for name, column in getattr(written, part).items():
+            again = getattr(back, part)[name]
+            np.testing.assert_array_equal(again.values, column.values)
+            assert again.values.dtype == column.values.dtype
+            assert again.attrs == column.attrs and again.coord == column.coord
     assert back.results["e0"].values[2] == 1e-300
     assert back.results["n"].values.tolist() == [3, 4, 7] and back.results["n"].values.dtype == np.int64
     assert back.results["ok"].values.tolist()[:2] == [1.0, 0.0] and np.isnan(back.results["ok"].values[2])

@@ -39,7 +39,7 @@ import xarray as xr
 from .manifest import Job
 from .outputs import write_csv, write_csv_columns, write_netcdf
 from .provenance import canonical_json, environment, parameters_hash, utc_now
-from .records import Column, Failure, concat_columns, read_record, record_path
+from .records import Column, Failure, Record, concat_columns, read_record, record_path
 
 __all__ = ["OUTPUT_FILES", "Combined", "combine"]
 
@@ -148,15 +148,19 @@ def combine(
     *,
     unreadable: Mapping[int, Failure],
     parameters: Mapping[str, Any],
+    in_memory: Mapping[str, Record] | None = None,
 ) -> Combined:
     """Read the records of the chunks and write the outputs listed in :data:`OUTPUT_FILES`.
 
     ``keys[i]`` is the record key of ``jobs[i]`` (None when the input could
     not be read at all; its failure is then ``unreadable[i]``);
-    ``chunk_keys`` are the keys of the chunks, in order.
+    ``chunk_keys`` are the keys of the chunks, in order. ``in_memory``
+    holds records at hand, by chunk key (as :func:`read_record` reads
+    them); the others are read from ``out/parts``.
     """
     parts = out / "parts"
-    records = [read_record(record_path(parts, key)) for key in chunk_keys]
+    at_hand = dict(in_memory or {})
+    records = [at_hand[key] if key in at_hand else read_record(record_path(parts, key)) for key in chunk_keys]
     members = {m["key"]: m for record in records for m in record.members}
     failures: list[Failure] = []
     warning_rows: list[dict] = []

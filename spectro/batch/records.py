@@ -424,7 +424,7 @@ def _unpack(prefix: str, layout: Mapping[str, Any], data: Mapping[str, np.ndarra
 
 
 def write_record(key: str, tasks: Sequence[Task], outcomes: Sequence[Outcome], parts: Path) -> Record:
-    """Write the record of a processed chunk atomically; return it.
+    """Write the record of a processed chunk atomically; return it as :func:`read_record` reads it.
 
     An outcome whose results cannot be stored (not along ``scan``) makes
     that input a failure.
@@ -454,11 +454,12 @@ def write_record(key: str, tasks: Sequence[Task], outcomes: Sequence[Outcome], p
         "results": _pack("results", results, arrays),
         "spectra": _pack("spectra", spectra, arrays),
     }
-    arrays["meta"] = np.array(json.dumps(meta, sort_keys=True, default=json_default))
+    text = json.dumps(meta, sort_keys=True, default=json_default)
+    arrays["meta"] = np.array(text)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     write_bytes(record_path(parts, key), buffer.getvalue(), durable=False)
-    return Record(key, members, results, spectra, row_size)
+    return _record(json.loads(text), arrays)
 
 
 def read_record(path: Path) -> Record:
@@ -471,13 +472,16 @@ def read_record(path: Path) -> Record:
     """
     try:
         with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            results = _unpack("results", meta["results"], data)
-            spectra = _unpack("spectra", meta["spectra"], data)
-            row_size = data["row_size"]
+            return _record(json.loads(str(data["meta"])), data)
     except (zipfile.BadZipFile, KeyError, EOFError) as err:
         raise ValueError(f"{path} is not a complete batch record: {err}") from err
-    return Record(meta["key"], meta["members"], results, spectra, row_size)
+
+
+def _record(meta: Mapping[str, Any], data: Mapping[str, np.ndarray]) -> Record:
+    """The Record of a record's ``meta`` and arrays (as written to its file)."""
+    results = _unpack("results", meta["results"], data)
+    spectra = _unpack("spectra", meta["spectra"], data)
+    return Record(meta["key"], meta["members"], results, spectra, data["row_size"])
 
 
 def has_record(parts: Path, key: str) -> bool:
@@ -513,8 +517,8 @@ def _each(process: ProcessFunction, jobs: Sequence[Job], options: Mapping[str, A
 
 def process_chunk(
     process: ProcessFunction | None, tasks: Sequence[Task], options: Mapping[str, Any], parts: Path
-) -> list[dict[str, Any]]:
-    """Process a chunk of inputs, write its record, return a summary per input.
+) -> Record:
+    """Process a chunk of inputs, write its record, return the record (as :func:`read_record` reads it).
 
     ``process`` None runs the default chain on the whole chunk at once
     (:func:`spectro.batch.pipeline.analyze_files`); otherwise ``process``
@@ -528,7 +532,4 @@ def process_chunk(
         outcomes = analyze_files(jobs, options)
     else:
         outcomes = _each(process, jobs, options)
-    record = write_record(chunk_key(tasks), tasks, outcomes, parts)
-    return [
-        {"key": m["key"], "status": m["status"], "n_failures": len(m["failures"])} for m in record.members
-    ]
+    return write_record(chunk_key(tasks), tasks, outcomes, parts)

@@ -21,7 +21,7 @@ from .combine import OUTPUT_FILES, combine
 from .manifest import Job
 from .outputs import remove_stale_temporaries
 from .provenance import file_sha256, parameters_hash, record_key
-from .records import Failure, ProcessFunction, Task, chunk_key, has_record, process_chunk
+from .records import Failure, ProcessFunction, Record, Task, chunk_key, has_record, process_chunk
 
 __all__ = ["CHUNK_SIZE", "BatchSummary", "run_batch"]
 
@@ -193,6 +193,7 @@ def run_batch(
     chunk_keys: list[str] = []
     n_tasks = n_pending = 0
     futures = []
+    done: list[Record] = []  # the records of the chunks processed now (the others are read back)
     bar = tqdm(total=len(jobs), unit="file", file=sys.stderr, disable=not progress, desc="spectro batch")
     with bar:
         for chunk in chunks():  # processing starts while later inputs are still being hashed
@@ -203,14 +204,17 @@ def run_batch(
                 continue
             n_pending += len(chunk)
             if executor is None:
-                bar.update(len(process_chunk(process, chunk, options, parts)))
+                done.append(process_chunk(process, chunk, options, parts))
+                bar.update(len(chunk))
             else:
                 futures.append(executor.submit(process_chunk, process, chunk, options, parts))
         bar.update(len(unreadable))
         for future in concurrent.futures.as_completed(futures):
-            bar.update(len(future.result()))
+            done.append(future.result())
+            bar.update(len(done[-1].members))
     combined = combine(
-        out, jobs, keys, chunk_keys, unreadable=unreadable, parameters={"process": name, "options": options}
+        out, jobs, keys, chunk_keys, unreadable=unreadable, parameters={"process": name, "options": options},
+        in_memory={record.key: record for record in done},
     )
     return BatchSummary(
         out=out,
