@@ -92,6 +92,8 @@ def clean_grid(
     """
     energy = np.asarray(energy, dtype=float)
     arrays = {k: np.asarray(v, dtype=float) for k, v in values.items()}
+    if energy.size > 1 and np.diff(energy).min() >= MERGE_TOL_EV:  # rising, nothing to merge
+        return energy.copy(), {k: v.copy() for k, v in arrays.items()}
     notes = []
     finite = np.isfinite(energy)
     if not finite.all():

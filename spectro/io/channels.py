@@ -77,6 +77,7 @@ import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -166,8 +167,9 @@ class Channels:
     attrs: dict[str, Any] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=4096)
 def clean_label(label: str) -> str:
-    """Canonical lower-case form of a column label for matching.
+    """Canonical lower-case form of a column label for matching (remembered per label).
 
     Examples
     --------
@@ -196,8 +198,9 @@ def clean_label(label: str) -> str:
     return text
 
 
-def _tokens(name: str) -> list[str]:
-    return [t for t in re.split(r"[^a-z0-9]+", name) if t]
+@lru_cache(maxsize=4096)
+def _tokens(name: str) -> tuple[str, ...]:
+    return tuple(t for t in re.split(r"[^a-z0-9]+", name) if t)
 
 
 def find_column(
@@ -244,7 +247,7 @@ def find_column(
 def _find(
     labels: Sequence[str],
     cleaned: Sequence[str],
-    tokens: Sequence[list[str]] | None,
+    tokens: Sequence[Sequence[str]] | None,
     wanted: str | int | None,
     names: Sequence[str],
     role: str,
@@ -266,17 +269,20 @@ def _find(
         if str(wanted).isdigit() and int(wanted) < len(labels):
             return int(wanted)
         raise ColumnError(f"no {role} column {wanted!r}; columns are {list(labels)}")
+    first = {c: i for i, c in reversed(list(enumerate(cleaned)))}
     for name in names:
-        for i, c in enumerate(cleaned):
-            if c == name:
-                return i
+        if name in first:
+            return first[name]
     if tokens is None:
         tokens = [_tokens(c) for c in cleaned]
+    words = [(i, tok) for i, tok in enumerate(tokens) if len(tok) > 1]
     for position in (0, -1):
+        at = {}
+        for i, tok in words:
+            at.setdefault(tok[position], i)
         for name in names:
-            for i, tok in enumerate(tokens):
-                if len(tok) > 1 and tok[position] == name:
-                    return i
+            if name in at:
+                return at[name]
     return None
 
 

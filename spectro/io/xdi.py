@@ -253,12 +253,17 @@ def _parse_field(line: str, header: dict[str, Any]) -> None:
     header["fields"][f"{family}.{key}"] = value
 
 
-def _field(fields: dict[str, str], name: str) -> str | None:
-    lower = name.lower()
+def _folded(fields: dict[str, str]) -> dict[str, str]:
+    """The header fields by lower-case name (XDI names are case-insensitive; the first one wins)."""
+    folded: dict[str, str] = {}
     for k, v in fields.items():
-        if k.lower() == lower:
-            return v
-    return None
+        folded.setdefault(k.lower(), v)
+    return folded
+
+
+def _field(folded: dict[str, str], name: str) -> str | None:
+    """The value of field ``name`` in fields folded by :func:`_folded`, or None."""
+    return folded.get(name.lower())
 
 
 @lru_cache(maxsize=1)
@@ -433,7 +438,7 @@ def parse(path: Path, **options: Any) -> Spectra:
     lines = read_text(path).split("\n")
     header, start, notes = parse_header(lines)
     data = _data_table(lines[start:])
-    fields = header["fields"]
+    fields = _folded(header["fields"])
     _check_metadata(fields, notes)
     labels, units = _column_labels(header, data.shape[1], notes)
     chosen = {k: options[k] for k in CHANNEL_OPTIONS if options.get(k) is not None}
@@ -482,7 +487,7 @@ def parse(path: Path, **options: Any) -> Spectra:
         coords=coords,
         attrs=ch.attrs,
     )
-    attrs = dict(fields)
+    attrs = dict(header["fields"])
     attrs.update(
         xdi_version=header["version"],
         xdi_applications=header["applications"],
