@@ -72,10 +72,11 @@ def spectro_batch(files: list[Path], workers: int, xanes: dict | None = None) ->
         start = time.perf_counter()
         with dask_client(workers=workers) as client:
             executor = None if client is None else client.get_executor()
+            slots = None if client is None else sum(client.nthreads().values())  # as `spectro batch` does
             warm = jobs[: 2 * max(workers, 1) * CHUNK_SIZE]
-            run_batch(warm, Path(tmp) / "warm", executor=executor, options=options)
+            run_batch(warm, Path(tmp) / "warm", executor=executor, workers=slots, options=options)
             ready = time.perf_counter()
-            summary = run_batch(jobs, Path(tmp) / "out", executor=executor, options=options)
+            summary = run_batch(jobs, Path(tmp) / "out", executor=executor, workers=slots, options=options)
             seconds = time.perf_counter() - ready
     return seconds, ready - start, summary.n_succeeded
 

@@ -167,6 +167,40 @@ def test_process_pool_gives_the_same_outputs_as_serial(inputs, tmp_path):
     assert serial.outputs["table"].read_bytes() == parallel.outputs["table"].read_bytes()
 
 
+class _CountingPool(concurrent.futures.ProcessPoolExecutor):
+    """A process pool that notes how many chunks each task it is given holds."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sizes = []
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.sizes.append(len(args[1]))
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_chunks_sent_together_give_the_same_outputs(tmp_path):
+    """With workers given, tasks hold several chunks, fewer towards the end; records and outputs do not change."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(24):
+        (folder / f"s{i:02d}.txt").write_text(f"{2 + i / 24} 1")
+    jobs = expand_inputs([folder])
+    serial = run_batch(jobs, tmp_path / "serial", process=stand_in, chunk_size=2)
+    with _CountingPool(2) as pool:
+        grouped = run_batch(jobs, tmp_path / "grouped", process=stand_in, executor=pool, workers=2, chunk_size=2)
+    assert pool.sizes == [3, 2, 1, 1, 1, 1, 1, 1, 1]  # a quarter of the chunks not yet sent (12, 9, 7...), at least one
+    assert grouped.n_processed == serial.n_processed == 24
+    assert sorted(p.name for p in (tmp_path / "grouped" / "parts").iterdir()) == sorted(
+        p.name for p in (tmp_path / "serial" / "parts").iterdir()
+    )
+    a = xr.open_dataset(serial.outputs["results"], engine="h5netcdf").load()
+    b = xr.open_dataset(grouped.outputs["results"], engine="h5netcdf").load()
+    a.attrs.pop("created"), b.attrs.pop("created")
+    xr.testing.assert_identical(a, b)
+    assert serial.outputs["table"].read_bytes() == grouped.outputs["table"].read_bytes()
+
+
 def test_unreadable_input_is_a_failure(inputs, tmp_path):
     jobs = expand_inputs([inputs])
     (inputs / "a.txt").unlink()

@@ -46,6 +46,7 @@ __all__ = [
     "has_record",
     "outcome_columns",
     "process_chunk",
+    "process_chunks",
     "ragged_columns",
     "read_record",
     "record_path",
@@ -513,6 +514,13 @@ def _each(process: ProcessFunction, jobs: Sequence[Job], options: Mapping[str, A
                     tuple(outcome.warnings) + tuple(w.message for w in caught))
         )
     return outcomes
+
+
+def process_chunks(
+    process: ProcessFunction | None, chunks: Sequence[Sequence[Task]], options: Mapping[str, Any], parts: Path
+) -> list[Record]:
+    """:func:`process_chunk` on each of ``chunks`` in turn (one executor task); their records."""
+    return [process_chunk(process, tasks, options, parts) for tasks in chunks]
 
 
 def process_chunk(

@@ -21,11 +21,20 @@ from .combine import OUTPUT_FILES, combine
 from .manifest import Job
 from .outputs import remove_stale_temporaries
 from .provenance import file_sha256, parameters_hash, record_key
-from .records import Failure, ProcessFunction, Record, Task, chunk_key, has_record, process_chunk
+from .records import (
+    Failure,
+    ProcessFunction,
+    Record,
+    Task,
+    chunk_key,
+    has_record,
+    process_chunk,
+    process_chunks,
+)
 
 __all__ = ["CHUNK_SIZE", "BatchSummary", "run_batch"]
 
-#: Inputs per chunk (one record, one executor task, one kernel call).
+#: Inputs per chunk (one record, one kernel call; one executor task unless run_batch groups chunks).
 CHUNK_SIZE = 16
 
 
@@ -83,6 +92,19 @@ def _process_name(process: ProcessFunction) -> str:
     return f"{getattr(process, '__module__', '')}.{getattr(process, '__qualname__', repr(process))}"
 
 
+def _task_size(remaining: int, workers: int | None) -> int:
+    """Chunks in the next executor task: a share of the ``remaining`` ones, fewer as the batch ends.
+
+    Each task takes ``1 / (2 workers)`` of the chunks not yet sent (guided
+    self-scheduling): few round trips through the executor while most
+    chunks remain, single chunks at the end so that the workers finish
+    together. Without ``workers`` every chunk is a task of its own.
+    """
+    if not workers or workers < 1:
+        return 1
+    return max(1, remaining // (2 * workers))
+
+
 def run_batch(
     jobs: Sequence[Job],
     out: str | os.PathLike,
@@ -92,6 +114,7 @@ def run_batch(
     resume: bool = False,
     progress: bool = False,
     executor: concurrent.futures.Executor | None = None,
+    workers: int | None = None,
     chunk_size: int = CHUNK_SIZE,
 ) -> BatchSummary:
     """Process every input, record each chunk of inputs, and write the combined outputs.
@@ -121,9 +144,15 @@ def run_batch(
         Show a tqdm progress bar on stderr.
     executor : concurrent.futures.Executor, optional
         Where to run the chunks; default: in this process.
+    workers : int, optional
+        How many tasks ``executor`` runs at once. With it, consecutive
+        chunks are sent together, in tasks that shrink as the batch ends
+        (each takes ``1 / (2 workers)`` of the chunks not yet sent, at
+        least one): fewer round trips through the executor, the same
+        records. Default: one task per chunk.
     chunk_size : int, keyword-only
-        Consecutive inputs per chunk: one executor task, one record, and
-        with the default chain one kernel call. The chunks are the same
+        Consecutive inputs per chunk: one record, and with the default
+        chain one kernel call. The chunks are the same
         however the batch is run (in this process, on a cluster, resumed),
         so its outputs are too; a different ``chunk_size`` can change
         results in the last digits (about 1e-12 relative), since the kernels
@@ -193,6 +222,7 @@ def run_batch(
     chunk_keys: list[str] = []
     n_tasks = n_pending = 0
     futures = []
+    group: list[list[Task]] = []  # chunks that go to the executor as one task
     done: list[Record] = []  # the records of the chunks processed now (the others are read back)
     bar = tqdm(total=len(jobs), unit="file", file=sys.stderr, disable=not progress, desc="spectro batch")
     with bar:
@@ -206,12 +236,19 @@ def run_batch(
             if executor is None:
                 done.append(process_chunk(process, chunk, options, parts))
                 bar.update(len(chunk))
-            else:
-                futures.append(executor.submit(process_chunk, process, chunk, options, parts))
+                continue
+            group.append(chunk)
+            unseen = -(-(len(jobs) - len(keys)) // chunk_size)
+            if len(group) >= _task_size(len(group) + unseen, workers):
+                futures.append(executor.submit(process_chunks, process, group, options, parts))
+                group = []
+        if group:
+            futures.append(executor.submit(process_chunks, process, group, options, parts))
         bar.update(len(unreadable))
         for future in concurrent.futures.as_completed(futures):
-            done.append(future.result())
-            bar.update(len(done[-1].members))
+            records = future.result()
+            done.extend(records)
+            bar.update(sum(len(r.members) for r in records))
     combined = combine(
         out, jobs, keys, chunk_keys, unreadable=unreadable, parameters={"process": name, "options": options},
         in_memory={record.key: record for record in done},

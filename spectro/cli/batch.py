@@ -126,8 +126,9 @@ def _run_files(args: argparse.Namespace, progress: bool) -> dict:
         workers = default_workers() if len(jobs) >= CLUSTER_MIN_INPUTS else 1
     with dask_client(scheduler=args.scheduler, workers=workers) as client:
         executor = None if client is None else client.get_executor()
+        slots = None if client is None else sum(client.nthreads().values())
         summary = run_batch(jobs, args.out, options=options, resume=args.resume, progress=progress,
-                            executor=executor, chunk_size=args.chunk_size)
+                            executor=executor, workers=slots, chunk_size=args.chunk_size)
     return summary.to_dict()
 
 
