@@ -71,7 +71,7 @@ def spectro_batch(files: list[Path], workers: int, xanes: dict | None = None) ->
         options = {"default_references": False, "xanes": dict(xanes or {})}
         start = time.perf_counter()
         with dask_client(workers=workers) as client:
-            executor = None if client is None else client.get_executor()
+            executor = None if client is None else client.get_executor(pure=False)
             slots = None if client is None else sum(client.nthreads().values())  # as `spectro batch` does
             warm = jobs[: 2 * max(workers, 1) * CHUNK_SIZE]
             run_batch(warm, Path(tmp) / "warm", executor=executor, workers=slots, options=options)

@@ -216,7 +216,7 @@ def test_dask_cluster_executor_gives_the_same_outputs_as_serial(inputs, tmp_path
     serial = run_batch(jobs, tmp_path / "serial", process=stand_in)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
-        clustered = run_batch(jobs, tmp_path / "cluster", process=stand_in, executor=client.get_executor())
+        clustered = run_batch(jobs, tmp_path / "cluster", process=stand_in, executor=client.get_executor(pure=False))
     assert clustered.n_succeeded == serial.n_succeeded
     assert serial.outputs["table"].read_bytes() == clustered.outputs["table"].read_bytes()
     assert serial.outputs["failures"].read_bytes() == clustered.outputs["failures"].read_bytes()

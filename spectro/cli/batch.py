@@ -125,7 +125,7 @@ def _run_files(args: argparse.Namespace, progress: bool) -> dict:
     if workers is None:
         workers = default_workers() if len(jobs) >= CLUSTER_MIN_INPUTS else 1
     with dask_client(scheduler=args.scheduler, workers=workers) as client:
-        executor = None if client is None else client.get_executor()
+        executor = None if client is None else client.get_executor(pure=False)
         slots = None if client is None else sum(client.nthreads().values())
         summary = run_batch(jobs, args.out, options=options, resume=args.resume, progress=progress,
                             executor=executor, workers=slots, chunk_size=args.chunk_size)
