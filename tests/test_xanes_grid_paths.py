@@ -253,3 +253,25 @@ def test_nan_row_median_is_numpys_nanmedian(a):
     assert got.shape == expected.shape
     np.testing.assert_array_equal(got, expected)
     np.testing.assert_array_equal(a, kept)
+
+
+@given(
+    st.lists(
+        st.lists(st.floats(min_value=0.01, max_value=5.0), min_size=0, max_size=40),
+        min_size=1, max_size=5,
+    ),
+    st.floats(min_value=0.01, max_value=30.0),
+    st.sampled_from([1, 3, 64, 256]),
+)
+def test_max_offset_is_the_largest_neighbour_offset_within_the_width(steps, width, limit):
+    """Doubling and bisection over offsets find what counting every pair finds (ragged rows, NaN tails)."""
+    n = max(len(s) for s in steps) + 1
+    x = np.full((len(steps), n), np.nan)
+    for i, s in enumerate(steps):
+        x[i, : len(s) + 1] = 8300.0 + np.concatenate([[0.0], np.cumsum(s)])
+    reach = width * (1 + 1e-9) + 1e-9
+    counted = max(
+        (j - i for row in x for i in range(n) for j in range(i + 1, n) if row[j] - row[i] <= reach),
+        default=1,
+    )
+    assert _arrays.max_offset(x, width, limit) == min(limit, max(1, counted))
