@@ -202,10 +202,10 @@ def local_poly(
     scale = max(half, 1e-6)
     idx = np.arange(degree + 1)
     powers = scale ** -idx.astype(float)
+    wanted = tuple(range(degree + 1)) if orders is None else tuple(orders)
     h = uniform_step(x, y, finite=finite)
     if h is not None and 2 * max(int(half / h * (1 + 1e-9)), always) + 1 <= x.shape[-1]:
         m = max(int(half / h * (1 + 1e-9)), always)
-        wanted = range(degree + 1) if orders is None else orders
         coef = [
             convolve_rows(y, _savgol_weights(m, degree, k, h)) if k in wanted else None
             for k in range(degree + 1)
@@ -225,13 +225,11 @@ def local_poly(
     x1 = one_row(x)
     if x1.ndim == 1 and np.isfinite(x1).all() and (finite or all_finite(y)):
         weights, inv_diag = _grid_weights(tuple(x1.tolist()), width, degree)
-        wanted = range(degree + 1) if orders is None else orders
         coef = [
             apply_band(y, weights[..., k]) if k in wanted else None
             for k in range(degree + 1)
         ]
         return coef, [np.broadcast_to(inv_diag[:, k], y.shape) for k in range(degree + 1)]
-    wanted = tuple(range(degree + 1)) if orders is None else tuple(orders)
     coef, inv_diag = _local_poly_general(x, y, width, degree, wanted)
     return (
         [coef[wanted.index(k)] if k in wanted else None for k in range(degree + 1)],
@@ -407,9 +405,7 @@ def _pair_sums_fit(x, y, m, width, degree, orders):
     return coef, inv_diag
 
 
-def _solve_quadratic(
-    s: np.ndarray, t: np.ndarray, orders: tuple[int, ...] = (0, 1, 2)
-) -> tuple[np.ndarray, np.ndarray]:
+def _solve_quadratic(s: np.ndarray, t: np.ndarray, orders: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     """Normal equations of local quadratic fits, solved by cofactors.
 
     ``s`` (5, ...) holds the power sums ``sum dx**k`` and ``t`` (3, ...) the
