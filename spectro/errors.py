@@ -35,6 +35,7 @@ __all__ = [
     "ValidationError",
     "ReferenceNotFoundError",
     "FitError",
+    "OptionError",
     "SpectroWarning",
     "FormatWarning",
     "UnitConversionWarning",
@@ -124,6 +125,77 @@ class ReferenceNotFoundError(SpectroError, LookupError):
 
 class FitError(SpectroError, RuntimeError):
     """A fit did not converge or its result is not usable."""
+
+
+class OptionError(SpectroError, ValueError):
+    """An analysis or reading option has a value it cannot take.
+
+    The message names the option in the spelling of the door it came
+    through (``preedge='x'`` for a keyword, ``--preedge x`` on the command
+    line, column ``preedge`` of a manifest), the value and what is allowed.
+
+    Parameters
+    ----------
+    option : str
+        The option's name (a field of an options object).
+    value : object
+        The value given.
+    allowed : str
+        What the option accepts, e.g. ``"one of 'fit', 'centroid'"``.
+    door : {"keyword", "cli", "manifest"}
+        How the option was given.
+
+    Examples
+    --------
+    >>> err = OptionError("preedge", "spline", "one of 'fit', 'centroid'")
+    >>> str(err)
+    "preedge='spline' is not allowed: one of 'fit', 'centroid'"
+    >>> str(err.through("cli"))
+    "--preedge spline is not allowed: one of 'fit', 'centroid'"
+    """
+
+    def __init__(
+        self,
+        option: str,
+        value: object,
+        allowed: str,
+        *,
+        door: str = "keyword",
+        file: str | os.PathLike | None = None,
+        scan: object | None = None,
+    ) -> None:
+        self.option, self.value, self.allowed, self.door = option, value, allowed, door
+        super().__init__(f"{_spelled(option, value, door)} is not allowed: {allowed}", file=file, scan=scan)
+
+    def through(self, door: str) -> OptionError:
+        """The same error spelled for another door (``"keyword"``, ``"cli"`` or ``"manifest"``)."""
+        return OptionError(self.option, self.value, self.allowed, door=door, file=self.file, scan=self.scan)
+
+    def with_context(
+        self, *, file: str | os.PathLike | None = None, scan: object | None = None
+    ) -> OptionError:
+        return OptionError(
+            self.option, self.value, self.allowed, door=self.door,
+            file=self.file if self.file is not None else file,
+            scan=self.scan if self.scan is not None else scan,
+        )
+
+    def __reduce__(self):
+        return (_rebuild_option, (self.option, self.value, self.allowed, self.door, self.file, self.scan))
+
+
+def _spelled(option: str, value: object, door: str) -> str:
+    """An option and its value as the user wrote them through ``door``."""
+    if door == "cli":
+        shown = value if not isinstance(value, (tuple, list)) else " ".join(str(v) for v in value)
+        return f"--{option.replace('_', '-')} {shown}"
+    if door == "manifest":
+        return f"column {option!r} = {value!r}"
+    return f"{option}={value!r}"
+
+
+def _rebuild_option(option, value, allowed, door, file, scan):
+    return OptionError(option, value, allowed, door=door, file=file, scan=scan)
 
 
 class SpectroWarning(UserWarning):

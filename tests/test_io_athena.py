@@ -72,7 +72,7 @@ def test_sniffed_as_athena(data_file, rel):
 @pytest.mark.parametrize("rel", PROJECTS)
 def test_every_group_read_with_its_stored_arrays(data_file, rel):
     path = data_file(rel)
-    ds = _read(path, references="scans")
+    ds = _read(path, reference_groups="scans")
     project = read_project(path)
     assert ds.sizes["scan"] == len(project.groups) == _n_groups(path)
     assert ds.scan.to_index().is_unique
@@ -104,7 +104,7 @@ def test_json_arrays_stored_as_strings_become_numbers(data_file):
 
 def test_nio_shifts_applied_to_stored_energies(data_file):
     path = data_file(NIO)
-    ds = _read(path, references="scans")
+    ds = _read(path, reference_groups="scans")
     shifts = ds.scan_energy_shift
     assert shifts.attrs["units"] == "eV"
     individual = shifts.where(~ds.athena_is_merge, drop=True)
@@ -121,7 +121,7 @@ def test_nio_shifts_applied_to_stored_energies(data_file):
 
 
 def test_nio_sample_scans_line_up_after_shift(data_file):
-    ds = _read(data_file(NIO), references="scans")
+    ds = _read(data_file(NIO), reference_groups="scans")
     samples = ds.sel(scan=~ds.is_reference & ~ds.athena_is_merge)
     assert samples.sizes["scan"] == 11
     shift = samples.scan_energy_shift.values
@@ -136,7 +136,7 @@ def test_nio_sample_scans_line_up_after_shift(data_file):
 
 
 def test_nio_reference_foils_line_up_after_shift(data_file):
-    ds = _read(data_file(NIO), references="scans")
+    ds = _read(data_file(NIO), reference_groups="scans")
     refs = ds.sel(scan=ds.is_reference & ~ds.athena_is_merge)
     after = np.array([_half_jump_e0(refs.energy.values, row) for row in refs.mu.values])
     assert np.ptp(after) < 0.5
@@ -145,7 +145,7 @@ def test_nio_reference_foils_line_up_after_shift(data_file):
 def test_nio_reference_channels_paired(data_file):
     path = data_file(NIO)
     paired = _read(path)
-    scans = _read(path, references="scans")
+    scans = _read(path, reference_groups="scans")
     assert paired.sizes["scan"] == 12
     assert "mu_ref" in paired and not paired.is_reference.any()
     reference_labels = scans.scan.values[scans.is_reference.values]
@@ -164,7 +164,7 @@ def test_nio_reference_channels_paired(data_file):
 
 
 def test_duplicate_and_padded_labels_made_unique(data_file):
-    ds = _read(data_file(NIO), references="scans")
+    ds = _read(data_file(NIO), reference_groups="scans")
     labels = list(ds.scan.values)
     assert labels.count("NiO.000") == 1 and "NiO.000 (2)" in labels
     assert "Ref NiO.000 (2)" in labels
@@ -204,7 +204,7 @@ def test_foil_standard_flagged_as_reference(data_file):
 
 
 def test_match_keeps_reference_with_its_sample(data_file):
-    ds = _read(data_file(NIO), match="nio.00[12]", references="scans")
+    ds = _read(data_file(NIO), groups="nio.00[12]", reference_groups="scans")
     assert sorted(ds.scan.values) == ["NiO.001", "NiO.002", "Ref NiO.001", "Ref NiO.002"]
 
 
@@ -213,7 +213,7 @@ def test_agrees_with_xraylarch(data_file, larch):
 
     for rel in PROJECTS:
         path = data_file(rel)
-        ours = _read(path, references="scans")
+        ours = _read(path, reference_groups="scans")
         theirs = read_athena(str(path), do_preedge=False, use_hashkey=True)
         # xraylarch keys groups by label, so a repeated label overwrites the first
         assert len(theirs.groups) == len(set(ours.athena_label.values))

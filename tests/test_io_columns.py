@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import spectro
 from spectro.errors import (
     ColumnError,
+    OptionError,
     DataError,
     FormatError,
     FormatWarning,
@@ -322,8 +323,13 @@ def test_two_columns_without_channel_names(tmp_path):
 
 
 def test_unknown_option_refused(tmp_path):
-    with pytest.raises(ColumnError, match="unknown option"):
+    with pytest.raises(OptionError, match="engery='x' is not allowed: unknown option of ReadOptions"):
         spectro.read(write(tmp_path, "# energy i0 it\n" + table()), engery="x")
+
+
+def test_option_the_reader_does_not_use_refused(tmp_path):
+    with pytest.raises(OptionError, match="groups='NiO' is not allowed: not used by the columns reader"):
+        spectro.read(write(tmp_path, "# energy i0 it\n" + table()), groups="NiO")
 
 
 def test_coordinates_from_options(tmp_path):

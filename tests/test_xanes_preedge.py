@@ -92,7 +92,7 @@ def test_model_free_error_matches_scatter():
 def test_tail_baselines_need_the_edge_energy():
     e = np.arange(8320.0, 8345.0, 0.25)
     with pytest.raises(FitError, match="edge energy"):
-        preedge_centroid_arrays(e, np.zeros_like(e), form="arctan")
+        preedge_centroid_arrays(e, np.zeros_like(e), baseline="arctan")
 
 
 @pytest.mark.parametrize("baseline", ["arctan", "erf", "lorentzian"])

@@ -3,8 +3,7 @@
 A map of a million spectra does not fit in memory as float64 several times
 over, so :func:`analyze_cube` never loads it: the array is chunked along
 its spatial dimensions with the whole energy axis in each chunk, and each
-chunk goes through a kernel chain (by default normalization, E0 at 0.8 of
-the jump and the pre-edge centroid of :mod:`spectro.xanes`) via
+chunk goes through the XANES kernel of :func:`spectro.xanes.analyze` via
 :func:`xarray.apply_ufunc` with ``dask="parallelized"``. The result is a
 small lazy Dataset of per-pixel numbers; computing it streams the chunks
 through the workers, so peak memory is a few chunks per worker.
@@ -19,9 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,40 +26,20 @@ import numpy as np
 import xarray as xr
 
 from ..errors import ColumnError, DataError, FormatError, MissingFileError
+from ..options import XanesOptions, options_of
 
 __all__ = [
     "CHUNK_BYTES",
-    "XANES_OUTPUTS",
-    "CubeKernel",
+    "CUBE_OPTIONS",
     "analyze_cube",
     "chunk_sizes",
     "open_cube",
     "write_cube_results",
-    "xanes_chain",
 ]
 
 #: Default target size of one input chunk (bytes): 4 MiB, i.e. about 2600
-#: spectra of 200 float64 points. The XANES chain's temporaries are about
-#: 75 times its input, so one chunk in flight needs about 300 MB.
+#: spectra of 200 float64 points.
 CHUNK_BYTES = 4 * 2**20
-
-
-@dataclass(frozen=True)
-class CubeKernel:
-    """A chain of kernels applied to each chunk of a cube.
-
-    Attributes
-    ----------
-    function : callable
-        ``function(energy, mu, **options) -> mapping`` with ``energy`` of
-        shape (n,) in eV and ``mu`` of shape (..., n); returns one array of
-        shape (...) per name in ``outputs``.
-    outputs : tuple of (name, units, long_name)
-        The per-spectrum results, in order.
-    """
-
-    function: Callable[..., Mapping[str, np.ndarray]]
-    outputs: tuple[tuple[str, str, str], ...]
 
 
 def chunk_sizes(shape: Sequence[int], itemsize: int = 8, *, chunk_bytes: int = CHUNK_BYTES) -> tuple[int, ...]:
@@ -88,20 +65,26 @@ def chunk_sizes(shape: Sequence[int], itemsize: int = 8, *, chunk_bytes: int = C
     return tuple(reversed(chunks)) + (n_energy,)
 
 
-def _stacked(mu: np.ndarray, energy: np.ndarray, *, kernel: CubeKernel, options: Mapping[str, Any]) -> np.ndarray:
-    values = kernel.function(energy, mu, **options)
-    return np.stack([np.broadcast_to(values[name], mu.shape[:-1]) for name, _, _ in kernel.outputs], axis=-1)
+#: The options of :func:`analyze_cube` unless given: the defaults with the
+#: model-free pre-edge centroid (one lmfit fit per spectrum would take hours
+#: on a map of a million spectra).
+CUBE_OPTIONS = XanesOptions(preedge="centroid")
 
 
 def analyze_cube(
     data: xr.DataArray,
+    options: XanesOptions | None = None,
+    /,
     *,
     energy_dim: str = "energy",
-    kernel: CubeKernel | None = None,
     chunk_bytes: int = CHUNK_BYTES,
-    **options: Any,
+    **changes: Any,
 ) -> xr.Dataset:
-    """Per-spectrum results of a large map, lazily, chunk by chunk.
+    """Per-spectrum XANES results of a large map, lazily, chunk by chunk.
+
+    The map goes through :func:`spectro.xanes.analyze` (the same kernel as
+    every other way of analysing spectra), chunked along its spatial
+    dimensions with the whole energy axis in each chunk.
 
     Parameters
     ----------
@@ -109,23 +92,24 @@ def analyze_cube(
         mu with dims (..., ``energy_dim``), e.g. (y, x, energy), NumPy- or
         dask-backed; energies in eV as the ``energy_dim`` coordinate,
         strictly increasing.
+    options : XanesOptions, optional
+        Default :data:`CUBE_OPTIONS`.
     energy_dim : str, default "energy"
-    kernel : CubeKernel, optional
-        The chain applied to each chunk; default :func:`xanes_chain`
-        (normalization, E0 at 0.8 of the jump, pre-edge centroid).
     chunk_bytes : int
         Target bytes of input per chunk (:func:`chunk_sizes`); the energy
         axis is never split.
-    **options
-        Passed to the kernel function (e.g. normalization windows).
+    **changes
+        Changes to ``options`` by name.
 
     Returns
     -------
     xarray.Dataset
-        Dask-backed, one variable per kernel output with the spatial dims
-        of ``data``; call ``.compute()`` (or ``.to_netcdf``) to run it on the
-        current dask scheduler (threads, or a distributed Client if one is
-        active). The kernel name and options are in attrs.
+        Dask-backed, every per-spectrum result of :func:`spectro.xanes.analyze`
+        (``e0``, ``e0_err``, ``edge_step``, ``preedge_centroid``, ...,
+        ``flags``) with the spatial dims of ``data``; the normalized spectra
+        are left out. Call ``.compute()`` (or :func:`write_cube_results`) to
+        run it on the current dask scheduler (threads, or a distributed
+        Client if one is active). The options are in attrs.
 
     Raises
     ------
@@ -134,41 +118,27 @@ def analyze_cube(
 
     Examples
     --------
-    >>> import numpy as np, xarray as xr
-    >>> e = np.linspace(8300.0, 8400.0, 201)
-    >>> mu = xr.DataArray(np.broadcast_to(np.tanh((e - 8340) / 5), (4, 3, 201)),
-    ...                   dims=("y", "x", "energy"), coords={"energy": e})
-    >>> half = CubeKernel(lambda energy, mu: {"e_half": energy[np.argmax(mu > 0, axis=-1)]},
-    ...                   (("e_half", "eV", "first energy above 0"),))
-    >>> analyze_cube(mu, kernel=half).e_half.compute().values[0, 0]
-    np.float64(8340.5)
+    >>> import spectro
+    >>> sim = spectro.simulate.xanes(n_scans=6, seed=0)
+    >>> cube = sim.mu.rename(scan="x").expand_dims(y=2)
+    >>> res = analyze_cube(cube).compute()
+    >>> res.e0.dims, bool(abs(res.e0[0, 0] - sim.true_e0[0]) < 0.05)
+    (('y', 'x'), True)
     """
+    from ..xanes import analyze
+
+    opts = options_of(XanesOptions, options if options is not None else CUBE_OPTIONS, changes)
     if energy_dim not in data.dims:
         raise DataError(f"the map has no {energy_dim!r} dimension; its dims are {data.dims}")
     energy = np.asarray(data[energy_dim].values, dtype=float)
     if energy.size < 2 or not np.all(np.diff(energy) > 0):
         raise DataError(f"{energy_dim!r} must be strictly increasing with at least 2 points")
-    kernel = kernel or xanes_chain()
-    data = data.transpose(..., energy_dim)
+    data = data.transpose(..., energy_dim).rename({energy_dim: "energy"})
     sizes = chunk_sizes(data.shape, np.dtype(data.dtype).itemsize, chunk_bytes=chunk_bytes)
     data = data.chunk(dict(zip(data.dims, sizes)))
-    stacked = xr.apply_ufunc(
-        _stacked,
-        data,
-        input_core_dims=[[energy_dim]],
-        output_core_dims=[["output"]],
-        kwargs={"energy": energy, "kernel": kernel, "options": options},
-        dask="parallelized",
-        output_dtypes=[float],
-        dask_gufunc_kwargs={"output_sizes": {"output": len(kernel.outputs)}},
-    )
-    variables = {
-        name: stacked.isel(output=i, drop=True).assign_attrs(units=units, long_name=long_name)
-        for i, (name, units, long_name) in enumerate(kernel.outputs)
-    }
-    attrs = {"kernel": getattr(kernel.function, "__qualname__", str(kernel.function))}
-    attrs.update({f"option_{k}": (str(v) if not isinstance(v, (int, float, str)) else v) for k, v in options.items()})
-    return xr.Dataset(variables, attrs=attrs)
+    results = analyze(xr.Dataset({"mu": data}), opts)
+    return results.drop_vars([v for v in results.data_vars if "energy" in results[v].dims] + ["energy"],
+                             errors="ignore")
 
 
 def open_cube(
@@ -304,72 +274,3 @@ def _no_client() -> bool:
     except (ImportError, ValueError):
         return True
     return False
-
-
-#: Outputs of :func:`xanes_chain`: name, units, long_name.
-XANES_OUTPUTS = (
-    ("e0", "eV", "edge position: crossing of 0.8 of the normalized jump"),
-    ("e0_err", "eV", "edge position uncertainty (1 sigma)"),
-    ("edge_step", "1", "edge step (units of mu)"),
-    ("edge_step_err", "1", "edge step uncertainty (1 sigma)"),
-    ("preedge_centroid", "eV", "pre-edge centroid (model-free)"),
-    ("preedge_centroid_err", "eV", "pre-edge centroid uncertainty (1 sigma)"),
-    ("preedge_area", "eV", "pre-edge area (normalized units times eV)"),
-    ("preedge_area_err", "eV", "pre-edge area uncertainty (1 sigma)"),
-)
-
-_PREEDGE_OPTIONS = ("fit_range", "peak_range", "form", "tail_width")
-
-
-def _xanes_chain(
-    energy: np.ndarray,
-    mu: np.ndarray,
-    *,
-    level: float = 0.8,
-    search: tuple[float, float] | None = None,
-    **options: Any,
-) -> dict[str, np.ndarray]:
-    from ..errors import SpectroWarning
-    from ..xanes import e0_crossing_arrays, normalize_arrays
-    from ..xanes.preedge import preedge_centroid_arrays
-
-    preedge = {k: options.pop(k) for k in _PREEDGE_OPTIONS if k in options}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SpectroWarning)
-        norm = normalize_arrays(energy, mu, **options)
-        edge = e0_crossing_arrays(
-            energy, norm.norm, level=level, search=search, sigma=norm.sigma, level_err=norm.level_err
-        )
-        pre = preedge_centroid_arrays(energy, norm.norm, sigma=norm.sigma, **preedge)
-    return {
-        "e0": edge.e0,
-        "e0_err": edge.e0_err,
-        "edge_step": norm.edge_step,
-        "edge_step_err": norm.edge_step_err,
-        "preedge_centroid": pre.centroid,
-        "preedge_centroid_err": pre.centroid_err,
-        "preedge_area": pre.area,
-        "preedge_area_err": pre.area_err,
-    }
-
-
-def xanes_chain() -> CubeKernel:
-    """The default chain: normalization, E0 at 0.8 of the jump, pre-edge centroid.
-
-    Options of :func:`analyze_cube` go to
-    :func:`spectro.xanes.normalize_arrays` (``pre1``, ``pre2``, ``norm1``,
-    ``norm2``, ``nnorm``, ...), ``level`` and ``search`` (an energy range
-    in eV that contains the edge of every spectrum; it saves time) to
-    :func:`spectro.xanes.e0_crossing_arrays`, and ``fit_range``,
-    ``peak_range``, ``form``, ``tail_width`` to
-    :func:`spectro.xanes.preedge.preedge_centroid_arrays` (the model-free
-    centroid: the lmfit model fit is one fit per spectrum, too slow for
-    maps). Warnings inside chunks are not raised: a metric that cannot be
-    computed for a spectrum is NaN.
-
-    Examples
-    --------
-    >>> [name for name, _, _ in xanes_chain().outputs][:2]
-    ['e0', 'e0_err']
-    """
-    return CubeKernel(_xanes_chain, XANES_OUTPUTS)

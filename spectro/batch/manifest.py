@@ -65,6 +65,10 @@ class Job:
     compound, path_label : str
         Compound of the series and pressure-path label (manifest columns
         ``compound`` and ``path``); empty when not given.
+    read : tuple of (str, str)
+        Changes to the batch's read options for this input (manifest
+        columns named like :class:`spectro.options.ReadOptions` fields),
+        as (option, value) pairs.
     row : int
         Manifest row the job comes from (0 when not from a manifest); not
         part of the job's identity.
@@ -82,6 +86,7 @@ class Job:
     ruby_wavelength_err: float = math.nan
     compound: str = ""
     path_label: str = ""
+    read: tuple[tuple[str, str], ...] = field(default=())
     row: int = field(default=0, compare=False)
 
     def metadata(self) -> dict[str, Any]:
@@ -93,6 +98,7 @@ class Job:
             "sample": self.sample,
             "kind": self.kind,
             "references": [list(r) for r in self.references],
+            "read": [list(r) for r in self.read],
         }
 
 

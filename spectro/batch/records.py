@@ -29,6 +29,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import SpectroError
+from ..options import AnalysisOptions
 from .manifest import Job
 from .outputs import json_default, write_bytes
 from .provenance import utc_now
@@ -113,7 +114,7 @@ class Outcome:
 
 #: A per-input process function: ``process(job, options) -> Outcome``; it may
 #: raise, and the exception becomes the input's failure.
-ProcessFunction = Callable[[Job, Mapping[str, Any]], Outcome]
+ProcessFunction = Callable[[Job, AnalysisOptions], Outcome]
 
 
 @dataclass(frozen=True)
@@ -499,7 +500,7 @@ def has_record(parts: Path, key: str) -> bool:
         return False
 
 
-def _each(process: ProcessFunction, jobs: Sequence[Job], options: Mapping[str, Any]) -> list[Outcome]:
+def _each(process: ProcessFunction, jobs: Sequence[Job], options: AnalysisOptions) -> list[Outcome]:
     """``process`` on every input alone, each exception recorded as that input's failure."""
     outcomes = []
     for job in jobs:
@@ -517,14 +518,14 @@ def _each(process: ProcessFunction, jobs: Sequence[Job], options: Mapping[str, A
 
 
 def process_chunks(
-    process: ProcessFunction | None, chunks: Sequence[Sequence[Task]], options: Mapping[str, Any], parts: Path
+    process: ProcessFunction | None, chunks: Sequence[Sequence[Task]], options: AnalysisOptions, parts: Path
 ) -> list[Record]:
     """:func:`process_chunk` on each of ``chunks`` in turn (one executor task); their records."""
     return [process_chunk(process, tasks, options, parts) for tasks in chunks]
 
 
 def process_chunk(
-    process: ProcessFunction | None, tasks: Sequence[Task], options: Mapping[str, Any], parts: Path
+    process: ProcessFunction | None, tasks: Sequence[Task], options: AnalysisOptions, parts: Path
 ) -> Record:
     """Process a chunk of inputs, write its record, return the record (as :func:`read_record` reads it).
 

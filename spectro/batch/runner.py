@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..options import AnalysisOptions
 from .combine import OUTPUT_FILES, combine
 from .manifest import Job
 from .outputs import remove_stale_temporaries
+from .pipeline import anchor_digests
 from .provenance import file_sha256, parameters_hash, record_key
 from .records import (
     Failure,
@@ -110,7 +112,7 @@ def run_batch(
     out: str | os.PathLike,
     *,
     process: ProcessFunction | None = None,
-    options: Mapping[str, Any] | None = None,
+    options: AnalysisOptions | None = None,
     resume: bool = False,
     progress: bool = False,
     executor: concurrent.futures.Executor | None = None,
@@ -133,10 +135,12 @@ def run_batch(
         (:func:`spectro.batch.pipeline.analyze_files`: the XANES spectra of
         a chunk go through the kernels together). With an executor it must
         be picklable (a module-level function).
-    options : mapping, optional
-        JSON-serializable options passed to ``process``; with the process
-        function's name, the input's metadata and its SHA-256 they make the
-        record key.
+    options : AnalysisOptions, optional
+        Read, XANES, XES and valence options (default: the defaults),
+        passed to ``process``. The record key of an input is made of its
+        path, the SHA-256 of its bytes, its metadata, the options' hash,
+        the process function's name and the SHA-256 of each valence anchor
+        file it uses, so a resumed batch redoes what any of them changed.
     resume : bool
         Skip the chunks whose record exists (same inputs, bytes and
         parameters); the others are processed again whole.
@@ -183,14 +187,15 @@ def run_batch(
     >>> summary.n_succeeded, summary.n_failed, sorted(summary.outputs)
     (1, 0, ['failures', 'results', 'spectra', 'table', 'warnings'])
     """
-    options = dict(options or {})
+    options = options if options is not None else AnalysisOptions()
     out = Path(out)
     parts = out / "parts"
     parts.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)
     remove_stale_temporaries(parts)
     name = _DEFAULT_PROCESS if process is None else _process_name(process)
-    base_hash = parameters_hash({"process": name, "options": options})
+    base_hash = parameters_hash({"process": name, "options": options.digest()})
+    anchor_files: dict[tuple, list] = {}
 
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
@@ -207,7 +212,11 @@ def run_batch(
                 keys.append(None)
                 unreadable[i] = Failure(os.fspath(job.path), "", "MissingFileError", f"cannot be read: {err}")
                 continue
-            params = parameters_hash({"base": base_hash, "metadata": job.metadata()})
+            anchors = job.references or (options.valence.anchors if options.valence is not None else ())
+            if anchors not in anchor_files:
+                anchor_files[anchors] = anchor_digests(anchors)
+            params = parameters_hash({"base": base_hash, "metadata": job.metadata(),
+                                      "anchors": anchor_files[anchors]})
             key = record_key(job.path, sha, params)
             keys.append(key)
             chunk.append(Task(job, key, sha, params))
@@ -250,7 +259,7 @@ def run_batch(
             done.extend(records)
             bar.update(sum(len(r.members) for r in records))
     combined = combine(
-        out, jobs, keys, chunk_keys, unreadable=unreadable, parameters={"process": name, "options": options},
+        out, jobs, keys, chunk_keys, unreadable=unreadable, parameters={"process": name, "options": options.to_dict()},
         in_memory={record.key: record for record in done},
     )
     return BatchSummary(

@@ -55,7 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.simplefilter("default")
             return int(args._run(args) or 0)
     except SpectroError as err:
-        print(f"error: {err}", file=sys.stderr)
+        from ._output import cli_spelling
+
+        print(f"error: {cli_spelling(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

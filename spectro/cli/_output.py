@@ -9,13 +9,14 @@ from __future__ import annotations
 import math
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import SpectroError
+from ..errors import OptionError, SpectroError
 
-__all__ = ["cell", "finite", "json_ready", "print_error"]
+__all__ = ["cell", "cli_spelling", "finite", "input_files", "json_ready", "print_error"]
 
 
 def json_ready(value: Any) -> Any:
@@ -77,5 +78,35 @@ def cell(value: Any) -> str:
 
 def print_error(err: SpectroError, file: str | os.PathLike) -> None:
     """Print ``error: <err>`` on stderr, naming ``file`` when the error does not."""
-    print(f"error: {err.with_context(file=file)}", file=sys.stderr)
+    print(f"error: {cli_spelling(err).with_context(file=file)}", file=sys.stderr)
 
+
+def cli_spelling(err: SpectroError) -> SpectroError:
+    """``err`` as a command-line user reads it: an option named as its flag."""
+    return err.through("cli") if isinstance(err, OptionError) and err.door == "keyword" else err
+
+
+
+def input_files(names: list[str]) -> list[str]:
+    """The files named, a folder standing for the files in it (sorted, hidden ones left out).
+
+    A name that is neither stays as it is, so that reading it gives the
+    error that names it.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> for n in ("b.xdi", "a.xdi", ".hidden"):
+    ...     _ = (d / n).write_text("x")
+    >>> [pathlib.Path(p).name for p in input_files([str(d), "missing.xdi"])]
+    ['a.xdi', 'b.xdi', 'missing.xdi']
+    """
+    out = []
+    for name in names:
+        path = Path(name)
+        if path.is_dir():
+            out.extend(str(p) for p in sorted(path.iterdir()) if p.is_file() and not p.name.startswith("."))
+        else:
+            out.append(name)
+    return out

@@ -4,7 +4,7 @@ Examples::
 
     spectro batch data/*.xdi -o results/
     spectro batch manifest.csv -o results/ --resume --progress
-    spectro batch scans/ -o results/ --references "NiO=2;LaNiO3=3" --workers 2
+    spectro batch scans/ -o results/ --anchors NiO=2 LaNiO3=3 --workers 2 --preedge centroid
     spectro batch map.zarr -o results/ --cube mu --scheduler tcp://10.0.0.5:8786
 """
 
@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from ..batch.runner import CHUNK_SIZE
+from ._options import add_option_flags, options_from_flags
 from ._output import json_ready
 
 __all__ = ["CLUSTER_MIN_INPUTS", "register", "run"]
@@ -40,7 +41,8 @@ def register(subparsers) -> argparse.ArgumentParser:
         description=(
             "Read, calibrate, normalize and analyse every input (XANES: E0, pre-edge, valence; "
             "XES: Kbeta metrics). Inputs are files, folders, glob patterns or manifest CSV files "
-            "(columns file, pressure, temperature, run, sample, kind, references). Failures are "
+            "(columns file, pressure, temperature, run, sample, kind, references, and any reading "
+            "option such as mu or energy for that file). Failures are "
             "listed in OUT/failures.csv and the rest is finished; every output is written "
             "atomically; --resume skips the chunks of inputs already recorded under OUT/parts/."
         ),
@@ -54,32 +56,16 @@ def register(subparsers) -> argparse.ArgumentParser:
         "keep it the same when resuming",
     )
     parser.add_argument(
-        "--references",
-        default="",
-        metavar="ANCHORS",
-        help="valence anchors for inputs without their own, e.g. 'NiO=2;LaNiO3=3' (ids, formulas or files)",
-    )
-    parser.add_argument(
-        "--no-default-references",
-        action="store_true",
-        help="do not use the catalogue's NiO/LaNiO3 anchors when no references are given",
-    )
-    parser.add_argument("--element", default="Ni", help="emitting element of XES inputs (default Ni)")
-    parser.add_argument(
-        "--xanes", action="append", default=[], metavar="KEY=VALUE",
-        help="option of spectro.xanes.analyze (and of the --cube chain), repeatable, VALUE as JSON: "
-        "--xanes pre1=-60 --xanes norm2=100 --xanes 'fit_range=[8325,8338.5]'",
-    )
-    parser.add_argument(
-        "--xes", action="append", default=[], metavar="KEY=VALUE",
-        help="option of spectro.xes.analyze, repeatable, VALUE as JSON",
+        "--no-valence", action="store_true",
+        help="compute no valence (by default every XANES input gets one from its manifest references or --anchors)",
     )
     parser.add_argument(
         "--cube",
         metavar="VARIABLE",
         help="treat inputs as (y, x, energy) maps (Zarr, NetCDF or HDF5) and analyse VARIABLE lazily with dask",
     )
-    parser.add_argument("--energy", default="energy", help="energy coordinate (or HDF5 dataset) of --cube maps")
+    parser.add_argument("--cube-energy", default="energy", metavar="NAME",
+                        help="energy coordinate (or HDF5 dataset) of --cube maps (default: energy)")
     parser.add_argument(
         "--workers", type=int, default=None, metavar="N",
         help=f"local dask worker processes (default: one per CPU for >= {CLUSTER_MIN_INPUTS} files or maps "
@@ -91,36 +77,16 @@ def register(subparsers) -> argparse.ArgumentParser:
                           help="show a progress bar on stderr")
     progress.add_argument("--no-progress", dest="progress", action="store_false", help="never show a progress bar")
     parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    add_option_flags(parser, "read", "xanes", "xes", "valence")
     return parser
 
 
-def _key_values(items: list[str], flag: str) -> dict:
-    """``["pre1=-60", "form=linear"]`` -> ``{"pre1": -60, "form": "linear"}`` (values as JSON, else text)."""
-    from ..errors import FormatError
-
-    options = {}
-    for item in items:
-        key, sep, text = item.partition("=")
-        if not sep or not key.strip():
-            raise FormatError(f"{flag} {item!r} must be KEY=VALUE, e.g. {flag} pre1=-60")
-        try:
-            options[key.strip()] = json.loads(text)
-        except ValueError:
-            options[key.strip()] = text
-    return options
-
-
 def _run_files(args: argparse.Namespace, progress: bool) -> dict:
-    from ..batch import expand_inputs, parse_references, run_batch
+    from ..batch import expand_inputs, run_batch
     from ..batch.cluster import dask_client, default_workers
 
-    jobs = expand_inputs(args.inputs, references=parse_references(args.references))
-    options = {
-        "element": args.element,
-        "default_references": not args.no_default_references,
-        "xanes": _key_values(args.xanes, "--xanes"),
-        "xes": _key_values(args.xes, "--xes"),
-    }
+    options = options_from_flags(args, valence=not args.no_valence)
+    jobs = expand_inputs(args.inputs)
     workers = args.workers
     if workers is None:
         workers = default_workers() if len(jobs) >= CLUSTER_MIN_INPUTS else 1
@@ -134,16 +100,18 @@ def _run_files(args: argparse.Namespace, progress: bool) -> dict:
 
 def _run_cubes(args: argparse.Namespace, progress: bool) -> dict:
     from ..batch.cluster import dask_client, default_workers
-    from ..batch.cube import analyze_cube, open_cube, write_cube_results
+    from ..batch.cube import CUBE_OPTIONS, analyze_cube, open_cube, write_cube_results
 
     written = []
-    cubes = [open_cube(p, variable=args.cube, energy=args.energy) for p in args.inputs]
+    options = options_from_flags(args, valence=False)
+    cubes = [open_cube(p, variable=args.cube, energy=args.cube_energy) for p in args.inputs]
     large = any(c.nbytes > 2**30 for c in cubes)
     workers = args.workers if args.workers is not None else (default_workers() if large else 1)
     with dask_client(scheduler=args.scheduler, workers=workers):
         for path, cube in zip(args.inputs, cubes):
             target = args.out / f"{Path(path).name}.results.nc"
-            results = analyze_cube(cube, energy_dim=cube.dims[-1], **_key_values(args.xanes, "--xanes"))
+            changes = options.xanes.changed()
+            results = analyze_cube(cube, CUBE_OPTIONS.replace(**changes), energy_dim=cube.dims[-1])
             write_cube_results(results, target, progress=progress, source=path)
             written.append(str(target))
     return {"out": str(args.out), "n_inputs": len(cubes), "outputs": written}

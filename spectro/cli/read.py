@@ -1,6 +1,6 @@
 """The ``spectro read`` command: what spectro makes of each file.
 
-Usage: ``spectro read FILE [FILE ...] [--json]``.
+Usage: ``spectro read FILE|FOLDER [...] [--json] [reading flags]``.
 
 For every scan of every file: the number of points, the energy range in eV,
 the columns used, the mode and the warnings raised while reading. A file
@@ -21,7 +21,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import SpectroError
-from ._output import json_ready
+from ..options import ReadOptions
+from ._options import add_option_flags
+from ._output import cli_spelling, input_files, json_ready
 
 __all__ = ["register", "run", "summarize"]
 
@@ -36,33 +38,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "files",
         nargs="+",
         metavar="FILE",
-        help="XDI, SPEC, column, Athena, NeXus or I20 file",
+        help="XDI, SPEC, column, Athena, NeXus or I20 file, or a folder of them",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
-    parser.add_argument(
-        "--format", help="skip format detection (xdi, spec, columns, ...)"
-    )
-    parser.add_argument("--energy", help="energy column label or 0-based index")
-    parser.add_argument(
-        "--mode",
-        choices=("transmission", "fluorescence", "mu"),
-        help="how mu is obtained",
-    )
-    for name in ("i0", "itrans", "ifluor", "irefer", "mu", "murefer"):
-        parser.add_argument(f"--{name}", help=f"{name} column label or 0-based index")
-    parser.add_argument(
-        "--energy-units",
-        choices=("eV", "keV", "deg"),
-        help="units of the energy column",
-    )
-    parser.add_argument(
-        "--d-spacing",
-        type=float,
-        help="monochromator d-spacing in Angstrom (angle columns)",
-    )
-    parser.add_argument(
-        "--no-reference", action="store_true", help="do not compute mu_ref"
-    )
+    add_option_flags(parser, "read")
     return parser
 
 
@@ -114,17 +93,6 @@ def summarize(ds: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _options(args: argparse.Namespace) -> dict[str, Any]:
-    from ..io.columns import CHANNEL_OPTIONS
-
-    options = {k: getattr(args, k) for k in CHANNEL_OPTIONS if getattr(args, k, None) is not None}
-    if args.no_reference:
-        options["reference"] = False
-    if args.format:
-        options["format"] = args.format
-    return options
-
-
 def _ev(value: float | None) -> str:
     return "?" if value is None else f"{value:.2f}"
 
@@ -154,10 +122,10 @@ def run(args: argparse.Namespace) -> int:
     """Read every file, print the summaries; 2 if any file failed."""
     from ..io import read
 
-    options = _options(args)
+    options = ReadOptions.from_args(args)
     reports = []
     failed = False
-    for name in args.files:
+    for name in input_files(args.files):
         report: dict[str, Any] = {
             "file": name,
             "error": None,
@@ -167,10 +135,10 @@ def run(args: argparse.Namespace) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                ds = read(Path(name), **options)
+                ds = read(Path(name), options)
             except SpectroError as err:
                 ds = None
-                report["error"] = str(err)
+                report["error"] = str(cli_spelling(err))
         report["warnings"] = [f"{w.category.__name__}: {w.message}" for w in caught]
         if ds is None:
             failed = True

@@ -1,6 +1,6 @@
 """The ``spectro xanes`` command: edge, pre-edge and calibration of each scan.
 
-Usage: ``spectro xanes FILE [FILE ...] [--json]``.
+Usage: ``spectro xanes FILE|FOLDER [...] [--json] [reading and analysis flags]``.
 
 One record per scan: file, scan, e0 (0.8 of the jump), e0_err,
 e0_derivative, edge_step, preedge_centroid, preedge_centroid_err,
@@ -15,7 +15,9 @@ import json
 from typing import Any
 
 from ..errors import SpectroError
-from ._output import cell, finite, print_error
+from ..options import AnalysisOptions
+from ._options import add_option_flags, options_from_flags
+from ._output import cell, finite, input_files, print_error
 
 __all__ = ["KEYS", "register", "run"]
 
@@ -31,6 +33,7 @@ KEYS = (
     "preedge_centroid_err",
     "preedge_area",
     "calibration_shift",
+    "flags",
 )
 
 
@@ -42,54 +45,19 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         description=__doc__.split("\n\n")[1],
     )
     parser.add_argument(
-        "files", nargs="+", metavar="FILE", help="XANES file (XDI, Athena, SPEC, ...)"
+        "files", nargs="+", metavar="FILE", help="XANES file (XDI, Athena, SPEC, ...) or folder of them"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
-    parser.add_argument(
-        "--e0",
-        type=float,
-        help="E0 anchoring the windows, eV (default: derivative maximum)",
-    )
-    for name, default in (
-        ("pre1", -150.0),
-        ("pre2", -30.0),
-        ("norm1", 50.0),
-        ("norm2", 400.0),
-    ):
-        parser.add_argument(
-            f"--{name}",
-            type=float,
-            default=default,
-            help=f"window limit in eV relative to E0 (larch meaning; default {default:g})",
-        )
-    parser.add_argument(
-        "--nnorm", type=int, choices=(0, 1, 2, 3), help="post-edge polynomial order"
-    )
-    parser.add_argument(
-        "--reference-channel",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="calibrate on the reference channel when present (default: yes)",
-    )
+    add_option_flags(parser, "read", "xanes")
     return parser
 
 
-def records(path: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+def records(path: str, options: AnalysisOptions) -> list[dict[str, Any]]:
     """Analyze one file; return one record per scan."""
     from .. import read
     from ..xanes import analyze
 
-    ds = read(path)
-    res = analyze(
-        ds,
-        reference_channel=args.reference_channel,
-        e0=args.e0,
-        pre1=args.pre1,
-        pre2=args.pre2,
-        norm1=args.norm1,
-        norm2=args.norm2,
-        nnorm=args.nnorm,
-    )
+    res = analyze(read(path, options.read), options.xanes)
     out = []
     for i, scan in enumerate(res.scan.values):
         rec: dict[str, Any] = {"file": path, "scan": str(scan)}
@@ -101,11 +69,12 @@ def records(path: str, args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``spectro xanes``; exit status 2 if any file failed."""
+    options = options_from_flags(args, valence=False)
     results: list[dict[str, Any]] = []
     status = 0
-    for path in args.files:
+    for path in input_files(args.files):
         try:
-            results.extend(records(path, args))
+            results.extend(records(path, options))
         except SpectroError as err:
             print_error(err, path)
             status = 2

@@ -7,6 +7,7 @@ format module has two functions::
 
     sniff(path: pathlib.Path, head: bytes) -> bool
     parse(path: pathlib.Path, **options) -> spectro.model.Spectra
+    OPTIONS: tuple[str, ...]   # the ReadOptions its parse takes
 
 and gathers its scans with :meth:`spectro.model.Spectra.from_scans`.
 :func:`parse` gives those arrays as they are (what a batch of many small
@@ -23,8 +24,9 @@ from typing import Any
 
 import xarray as xr
 
-from ..errors import FormatError, MissingFileError, SpectroError
+from ..errors import FormatError, MissingFileError, OptionError, SpectroError
 from ..model import Spectra
+from ..options import ReadOptions, options_of
 
 __all__ = ["read", "parse", "FORMATS", "sniff_format"]
 
@@ -58,7 +60,7 @@ def sniff_format(path: str | os.PathLike) -> str:
     raise FormatError("not a recognised XAS/XES file (binary, and not HDF5)", file=path)
 
 
-def read(path: str | os.PathLike, *, format: str | None = None, **options: Any) -> xr.Dataset:
+def read(path: str | os.PathLike, options: ReadOptions | None = None, /, **changes: Any) -> xr.Dataset:
     """Read a XANES or XES file into a model Dataset.
 
     Parameters
@@ -66,12 +68,15 @@ def read(path: str | os.PathLike, *, format: str | None = None, **options: Any) 
     path : str or path-like
         XDI, SPEC, Athena project (.prj), NeXus/HDF5 NXxas, Diamond I20 XES
         or a generic column file.
-    format : str, optional
-        Skip detection and use this format module (one of :data:`FORMATS`).
-    **options
-        Passed to the format reader: e.g. ``energy="ZapEnergy"``,
-        ``mode="fluorescence"``, ``d_spacing=3.13551`` (Angstrom). See each
-        reader's documentation.
+    options : ReadOptions, optional
+        How to read (:class:`spectro.options.ReadOptions`): the format
+        (default: detected), columns, mode, units, scans, groups, and
+        per-scan metadata such as ``pressure``.
+    **changes
+        Changes to ``options`` by name, e.g. ``energy="ZapEnergy"``,
+        ``mode="fluorescence"``, ``d_spacing=3.13551`` (Angstrom). An
+        option the file's reader does not use is an
+        :class:`~spectro.errors.OptionError`.
 
     Returns
     -------
@@ -97,14 +102,14 @@ def read(path: str | os.PathLike, *, format: str | None = None, **options: Any) 
     >>> ds.mu.dims, ds.sizes["energy"], ds.energy.attrs["units"]
     (('scan', 'energy'), 200, 'eV')
     """
-    spectra = parse(path, format=format, **options)
+    spectra = parse(path, options, **changes)
     try:
         return spectra.to_dataset()
     except SpectroError as err:
         raise err.with_context(file=path) from err
 
 
-def parse(path: str | os.PathLike, *, format: str | None = None, **options: Any) -> Spectra:
+def parse(path: str | os.PathLike, options: ReadOptions | None = None, /, **changes: Any) -> Spectra:
     """Read a XANES or XES file into the arrays of its model Dataset, building no Dataset.
 
     Parameters, format detection and errors are those of :func:`read`,
@@ -125,14 +130,28 @@ def parse(path: str | os.PathLike, *, format: str | None = None, **options: Any)
     >>> sp.kind, sp.signals["mu"][0].shape, sp.attrs["source_format"]
     ('xanes', (1, 200), 'columns')
     """
+    opts = options_of(ReadOptions, options, changes)
     path = Path(path)
     if not path.is_file():
-        raise MissingFileError("no such file", file=path)
+        raise MissingFileError("a folder, not a file" if path.is_dir() else "no such file", file=path)
     try:
-        name = format or sniff_format(path)
+        name = opts.format or sniff_format(path)
         if name not in FORMATS:
-            raise FormatError(f"unknown format {name!r}; choose from {list(FORMATS)}", file=path)
-        spectra = _module(name).parse(path, **options)
+            raise OptionError("format", name, "one of " + ", ".join(repr(f) for f in FORMATS))
+        module = _module(name)
+        given = {k: v for k, v in opts.changed().items() if k not in ReadOptions.METADATA and k != "format"}
+        for key, value in given.items():
+            if key not in module.OPTIONS and key != "reference":
+                raise OptionError(key, value, f"not used by the {name} reader, which takes "
+                                  + (", ".join(module.OPTIONS) or "no options"))
+        if "reference" not in module.OPTIONS:
+            given.pop("reference", None)
+        spectra = module.parse(path, **given)
+        if not opts.reference and "mu_ref" in spectra.signals:
+            spectra = dataclasses.replace(spectra, signals={k: v for k, v in spectra.signals.items() if k != "mu_ref"})
+        metadata = {k: getattr(opts, k) for k in ReadOptions.METADATA if getattr(opts, k) is not None}
+        if metadata:
+            spectra = spectra.with_values(**metadata)
         attrs = dict(spectra.attrs)
         attrs.setdefault("source_format", name)
         return dataclasses.replace(spectra, attrs=attrs)

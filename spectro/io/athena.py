@@ -33,10 +33,10 @@ sample (e.g. ``NiO.000``, mu = ln(i0/it)) and the reference foil, labelled
 ``"  Ref NiO.000"`` (mu = ln(it/ir)). Of such a pair the reference is the
 group whose label starts with ``Ref``, else the one whose label contains
 ``foil``, else the later one in the file (Athena writes it after its
-sample). With ``references="pair"`` (default) the reference becomes the
+sample). With ``reference_groups="pair"`` (default) the reference becomes the
 ``mu_ref`` of its sample scan when both have the same stored energies and
 shift, which is how Athena measured them; otherwise, and with
-``references="scans"``, it stays a scan of its own. The per-scan coordinate
+``reference_groups="scans"``, it stays a scan of its own. The per-scan coordinate
 ``is_reference`` is True for reference scans: unpaired references and any
 group whose label contains ``foil`` (a foil standard measured on its own).
 ``athena_pair`` names the other group of a pair (its scan label).
@@ -82,11 +82,14 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError, FormatWarning
+from ..errors import FormatError, FormatWarning, OptionError
 from ..model import Scan, Spectra
 from .perl_dumper import parse_records
 
 __all__ = ["AthenaGroup", "AthenaProject", "parse", "read_project", "sniff"]
+
+#: The :class:`~spectro.options.ReadOptions` this reader takes.
+OPTIONS: tuple[str, ...] = ("groups", "reference_groups")
 
 _MAGIC = "Athena project file --"
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -417,8 +420,8 @@ def _pairable(sample: AthenaGroup, ref: AthenaGroup) -> bool:
 def parse(
     path: Path,
     *,
-    references: str = "pair",
-    match: str | None = None,
+    reference_groups: str = "pair",
+    groups: str | None = None,
 ) -> Spectra:
     """Parse an Athena project into the arrays of a XANES Dataset, one scan per group.
 
@@ -426,11 +429,11 @@ def parse(
     ----------
     path : pathlib.Path
         Athena project (Perl or JSON text, gzip-compressed or not).
-    references : {"pair", "scans"}
+    reference_groups : {"pair", "scans"}
         ``"pair"``: a reference-channel group becomes ``mu_ref`` of its
         sample scan (when they share energies and shift). ``"scans"``: every
         group is a scan; reference groups are flagged by ``is_reference``.
-    match : str, optional
+    groups : str, optional
         Keep only groups whose stripped label matches this shell pattern
         (case-insensitive, :func:`fnmatch.fnmatch`), e.g. ``"NiO.*"``.
         A reference channel is kept with its sample.
@@ -446,7 +449,7 @@ def parse(
     Raises
     ------
     FormatError
-        Damaged file (see :func:`read_project`), unknown ``references``,
+        Damaged file (see :func:`read_project`), unknown ``reference_groups``,
         or no mu(E) group left.
 
     Warns
@@ -471,27 +474,27 @@ def parse(
     >>> ds = parse(path).to_dataset()
     >>> ds.scan.values.tolist(), "mu_ref" in ds, float(ds.energy[0])
     (['NiO.001'], True, 8302.5)
-    >>> parse(path, references="scans").to_dataset().is_reference.values.tolist()
+    >>> parse(path, reference_groups="scans").to_dataset().is_reference.values.tolist()
     [False, True]
     """
-    if references not in ("pair", "scans"):
-        raise FormatError(f"references must be 'pair' or 'scans', not {references!r}", file=path)
+    if reference_groups not in ("pair", "scans"):
+        raise OptionError("reference_groups", reference_groups, "one of 'pair', 'scans'")
     project = read_project(path)
-    groups = []
+    usable = []
     for g in project.groups:
         if g.datatype in _MU_DATATYPES:
-            groups.append(g)
+            usable.append(g)
         else:
             warnings.warn(
                 f"{path}: group {g.label.strip()!r} holds {g.datatype!r} data, not mu(E); skipped",
                 FormatWarning,
                 stacklevel=2,
             )
-    pairs = _pairs(groups)
+    pairs = _pairs(usable)
     ref_of = {s: r for r, s in pairs.items()}
-    by_key = {g.key: g for g in groups}
+    by_key = {g.key: g for g in usable}
     paired_ref: dict[str, AthenaGroup] = {}
-    if references == "pair":
+    if reference_groups == "pair":
         for r_key, s_key in pairs.items():
             sample, ref = by_key[s_key], by_key[r_key]
             if _pairable(sample, ref):
@@ -504,14 +507,14 @@ def parse(
                     stacklevel=2,
                 )
     absorbed = {r.key for r in paired_ref.values()}
-    scans_groups = [g for g in groups if g.key not in absorbed]
-    labels = dict(zip((g.key for g in groups), _unique_labels([g.label.strip() for g in groups])))
-    if match is not None:
-        wanted = {g.key for g in scans_groups if fnmatch(labels[g.key].lower(), match.lower())}
+    scans_groups = [g for g in usable if g.key not in absorbed]
+    labels = dict(zip((g.key for g in usable), _unique_labels([g.label.strip() for g in usable])))
+    if groups is not None:
+        wanted = {g.key for g in scans_groups if fnmatch(labels[g.key].lower(), groups.lower())}
         wanted |= {ref_of[k] for k in wanted if k in ref_of}
         scans_groups = [g for g in scans_groups if g.key in wanted]
     if not scans_groups:
-        problem = "no group matches " + repr(match) if match else "no group holds mu(E) data"
+        problem = "no group matches " + repr(groups) if groups else "no group holds mu(E) data"
         raise FormatError(problem, file=path)
 
     scans = [
@@ -558,7 +561,7 @@ def _scan(g: AthenaGroup, label: str, ref: AthenaGroup | None, *, path: Path) ->
 
 
 def _coords(
-    groups: list[AthenaGroup],
+    usable: list[AthenaGroup],
     labels: Mapping[str, str],
     pairs: Mapping[str, str],
     paired_ref: Mapping[str, AthenaGroup],
@@ -571,38 +574,38 @@ def _coords(
 
     coords: dict[str, Any] = {
         "scan_energy_shift": per_scan(
-            [g.eshift for g in groups], "eV", "energy shift added to the stored Athena x (bkg_eshift)"
+            [g.eshift for g in usable], "eV", "energy shift added to the stored Athena x (bkg_eshift)"
         ),
         "is_reference": per_scan(
-            [g.key in pairs or bool(_FOIL.search(g.label)) for g in groups],
+            [g.key in pairs or bool(_FOIL.search(g.label)) for g in usable],
             "",
             "reference (foil) spectrum, not a sample",
         ),
         "athena_pair": per_scan(
-            [labels.get(partner.get(g.key, ""), "") for g in groups],
+            [labels.get(partner.get(g.key, ""), "") for g in usable],
             "",
             "scan label of the paired Athena reference channel or sample",
         ),
-        "athena_label": per_scan([g.label for g in groups], "", "group label as stored in Athena"),
-        "athena_group": per_scan([g.key for g in groups], "", "Athena internal group name"),
-        "athena_datatype": per_scan([g.datatype for g in groups], "", "Athena data type"),
+        "athena_label": per_scan([g.label for g in usable], "", "group label as stored in Athena"),
+        "athena_group": per_scan([g.key for g in usable], "", "Athena internal group name"),
+        "athena_datatype": per_scan([g.datatype for g in usable], "", "Athena data type"),
         "athena_element": per_scan(
-            [str(g.args.get("bkg_z") or "") for g in groups], "", "absorbing element (Athena bkg_z)"
+            [str(g.args.get("bkg_z") or "") for g in usable], "", "absorbing element (Athena bkg_z)"
         ),
         "athena_mu_expression": per_scan(
-            [_mu_expression(g) for g in groups], "", "how Athena computed mu from the columns"
+            [_mu_expression(g) for g in usable], "", "how Athena computed mu from the columns"
         ),
         "athena_is_merge": per_scan(
-            [_flag(g.args.get("is_merge")) for g in groups], "", "group is a merge of scans"
+            [_flag(g.args.get("is_merge")) for g in usable], "", "group is a merge of scans"
         ),
         "athena_flatten": per_scan(
-            [_flag(g.args.get("bkg_flatten")) for g in groups], "", "Athena flattens the post-edge"
+            [_flag(g.args.get("bkg_flatten")) for g in usable], "", "Athena flattens the post-edge"
         ),
     }
     for name, (arg, units, long_name) in _FLOAT_PARAMS.items():
-        coords[name] = per_scan([_number(g.args.get(arg)) for g in groups], units, long_name)
+        coords[name] = per_scan([_number(g.args.get(arg)) for g in usable], units, long_name)
     coords["athena_mu_ref_expression"] = per_scan(
-        [_mu_expression(paired_ref[g.key]) if g.key in paired_ref else "" for g in groups],
+        [_mu_expression(paired_ref[g.key]) if g.key in paired_ref else "" for g in usable],
         "",
         "how Athena computed mu_ref (the paired reference group) from the columns",
     )

@@ -95,6 +95,9 @@ __all__ = [
     "select_channels",
 ]
 
+#: What an error about the channels tells the user to do (in the words of every door).
+CHOOSE_CHANNELS = "choose them with the reading options mode, i0, itrans, ifluor, mu (--mode, --i0, ... on the command line)"
+
 #: Fewest points a spectrum may have after non-finite points are dropped:
 #: two each to define the pre-edge line, the edge and the post-edge line.
 MIN_POINTS = 6
@@ -449,14 +452,15 @@ def select_channels(
             mode = "mu"
             warnings.warn(
                 f"no i0/itrans/ifluor/mu column: took the only other column "
-                f"{labels[i_mu]!r} as mu; pass mode= and mu= to choose explicitly",
+                f"{labels[i_mu]!r} as mu; choose explicitly with the reading options mode and mu "
+                "(--mode, --mu on the command line)",
                 FormatWarning,
                 stacklevel=2,
             )
         else:
             raise ColumnError(
                 "cannot tell how to get mu: no mu column and no i0 with itrans or ifluor "
-                f"among {labels}; pass mode= and the column names (i0=, itrans=, ifluor=, mu=)"
+                f"among {labels}; {CHOOSE_CHANNELS}"
             )
     if mode == "fluorescence" and mu is None and i_mu is not None:
         if cleaned[i_mu] not in _MU_FLUOR:
@@ -523,8 +527,7 @@ def _drop_non_finite(ch: Channels, *, label: str) -> Channels:
     n_bad = int(energy.size - keep.sum())
     if keep.sum() < MIN_POINTS:
         why = (
-            "; the intensities are zero or of opposite sign, so pass mode= and the "
-            "channel columns (i0=, itrans=, ifluor=, mu=)"
+            f"; the intensities are zero or of opposite sign: {CHOOSE_CHANNELS}"
             if keep.sum() == 0 and np.isfinite(energy).any()
             else ""
         )
@@ -536,7 +539,7 @@ def _drop_non_finite(ch: Channels, *, label: str) -> Channels:
         raise DataError(
             f"{n_bad} of {energy.size} points have non-finite energy or mu = "
             f"{ch.attrs.get('mu_expression')} (zero or negative intensities): wrong channels? "
-            "pass mode= and the channel columns (i0=, itrans=, ifluor=, mu=)"
+            f"{CHOOSE_CHANNELS}"
         )
     signals = {k: v[keep] for k, v in ch.signals.items()}
     if "mu_ref" in signals:

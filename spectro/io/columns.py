@@ -82,6 +82,8 @@ CHANNEL_OPTIONS = (
     "energy_units",
     "d_spacing",
 )
+#: The :class:`~spectro.options.ReadOptions` this reader takes.
+OPTIONS: tuple[str, ...] = CHANNEL_OPTIONS + ("labels",)
 _COORD_OPTIONS = ("pressure", "pressure_err", "temperature", "run", "sample")
 
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eEdD][-+]?\d+)?|[-+]?(?:nan|inf(?:inity)?)"

@@ -39,6 +39,9 @@ from ..model import Scan, Spectra
 
 __all__ = ["parse", "sniff"]
 
+#: The :class:`~spectro.options.ReadOptions` this reader takes.
+OPTIONS: tuple[str, ...] = ("energy", "signal", "sigma")
+
 _SIGMA_NAMES = ("sigma", "err", "error")
 _MIN_POINTS = 5
 

@@ -50,9 +50,13 @@ import numpy as np
 from ..errors import FormatError, FormatWarning, SpectroError
 from ..model import Scan, Spectra
 from .channels import select_channels
+from .columns import CHANNEL_OPTIONS
 from .units import check_energy_range, detect_units, to_ev
 
 __all__ = ["HDF5_MAGIC", "parse", "sniff"]
+
+#: The :class:`~spectro.options.ReadOptions` this reader takes.
+OPTIONS: tuple[str, ...] = ("entries", "signal") + CHANNEL_OPTIONS
 
 #: The 8-byte signature at the start of an HDF5 file (or of its superblock).
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"

@@ -43,6 +43,9 @@ from .units import find_d_spacing
 
 __all__ = ["SpecScan", "parse_scans", "parse", "sniff"]
 
+#: The :class:`~spectro.options.ReadOptions` this reader takes.
+OPTIONS: tuple[str, ...] = CHANNEL_OPTIONS + ("scans",)
+
 _SCAN_START = re.compile(rb"^#S\s+\S", re.MULTILINE)
 
 

@@ -238,7 +238,7 @@ def check_energy_range(energy: np.ndarray, *, label: str = "energy") -> None:
     >>> check_energy_range(np.array([-0.5, 0.5]))
     Traceback (most recent call last):
     ...
-    spectro.errors.DataError: energy column 'energy' spans -0.5 to 0.5 eV, outside the 1-100 keV X-ray range; choose another column with energy= or set energy_units=
+    spectro.errors.DataError: energy column 'energy' spans -0.5 to 0.5 eV, outside the 1-100 keV X-ray range; choose another column with the reading option energy or give its units with energy_units (--energy, --energy-units on the command line)
     """
     finite = np.asarray(energy, dtype=float)
     finite = finite[np.isfinite(finite)]
@@ -248,5 +248,5 @@ def check_energy_range(energy: np.ndarray, *, label: str = "energy") -> None:
     if lo <= MIN_ENERGY_EV or hi >= MAX_ENERGY_EV:
         raise DataError(
             f"energy column {label!r} spans {lo:.6g} to {hi:.6g} eV, outside the "
-            "1-100 keV X-ray range; choose another column with energy= or set energy_units="
+            "1-100 keV X-ray range; choose another column with the reading option energy or give its units with energy_units (--energy, --energy-units on the command line)"
         )

@@ -71,6 +71,9 @@ from .columns import (
 
 __all__ = ["EDGES", "crystal_d_spacing", "parse_header", "parse", "sniff"]
 
+#: The :class:`~spectro.options.ReadOptions` this reader takes.
+OPTIONS: tuple[str, ...] = CHANNEL_OPTIONS
+
 #: Absorption edges allowed in ``Element.edge``.
 EDGES = frozenset(
     ["K", "L", "L1", "L2", "L3", "M", "M1", "M2", "M3", "M4", "M5", "N"]

@@ -7,7 +7,7 @@ accessor. See ``docs/xanes.md`` for every definition.
 """
 
 from . import accessor
-from .analyze import RESULTS, Stacked, analyze, analyze_arrays, analyze_many, analyze_stacked
+from .analyze import RESULTS, XanesFlag, XanesResult, analyze, analyze_arrays, flagged
 from .calibrate import (
     Calibration,
     align,
@@ -44,14 +44,13 @@ __all__ = [
     "Normalization",
     "PreedgeCentroid",
     "PreedgeFit",
-    "Stacked",
+    "XanesFlag",
+    "XanesResult",
     "accessor",
     "align",
     "align_arrays",
     "analyze",
     "analyze_arrays",
-    "analyze_many",
-    "analyze_stacked",
     "calibrate",
     "calibration_arrays",
     "derivative",
@@ -60,6 +59,7 @@ __all__ = [
     "e0_crossings",
     "e0_derivative_arrays",
     "feature_intensity_arrays",
+    "flagged",
     "find_glitches",
     "find_glitches_arrays",
     "merge",

@@ -30,21 +30,21 @@ class XanesAccessor:
     def __init__(self, ds: xr.Dataset) -> None:
         self._ds = ds
 
-    def analyze(self, **options) -> xr.Dataset:
+    def analyze(self, *options, **changes) -> xr.Dataset:
         """:func:`spectro.xanes.analyze`."""
-        return analyze(self._ds, **options)
+        return analyze(self._ds, *options, **changes)
 
-    def normalize(self, **options) -> xr.Dataset:
+    def normalize(self, *options, **changes) -> xr.Dataset:
         """:func:`spectro.xanes.normalize`."""
-        return normalize(self._ds, **options)
+        return normalize(self._ds, *options, **changes)
 
     def derivative(self, **options) -> xr.Dataset:
         """:func:`spectro.xanes.derivative`."""
         return derivative(self._ds, **options)
 
-    def preedge(self, **options) -> xr.Dataset:
+    def preedge(self, *options, **changes) -> xr.Dataset:
         """:func:`spectro.xanes.preedge` (on ``norm``: call on a normalized Dataset)."""
-        return preedge(self._ds, **options)
+        return preedge(self._ds, *options, **changes)
 
     def calibrate(self, **options) -> xr.Dataset:
         """:func:`spectro.xanes.calibrate`."""

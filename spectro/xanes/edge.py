@@ -40,13 +40,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..options import XanesOptions
 from . import _arrays
 from .derivative import DERIVATIVE_WINDOW
 
 __all__ = ["E0_LEVEL", "EdgePosition", "e0_crossing_arrays", "e0_crossings", "e0_derivative_arrays"]
 
 #: Default level of the normalized jump that defines E0.
-E0_LEVEL: float = 0.8
+E0_LEVEL: float = XanesOptions().level
 #: Default smoothing window used to locate the crossing, eV.
 CROSSING_SMOOTH: float = 1.0
 #: Default distance the smoothed spectrum must stay above the level, eV.

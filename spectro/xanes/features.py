@@ -14,12 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..options import XanesOptions
 from . import _arrays
 
 __all__ = ["FEATURE_C_ENERGY", "FeatureIntensity", "feature_intensity_arrays"]
 
 #: Energy of feature C of La3Ni2O7 (Ni K edge), eV.
-FEATURE_C_ENERGY: float = 8358.0
+FEATURE_C_ENERGY: float = XanesOptions().feature_energy
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ a negative ``norm2`` meaning "this far below the end of the data" as in
 larch). As in larch, a window runs from the last point at or below its
 start up to, but excluding, the point nearest its end. A window that reaches beyond the data is clipped to the data; the
 windows actually used are returned per spectrum. A window with fewer points
-than its fit needs gives NaN for that spectrum and a
-:class:`~spectro.errors.MissingRegionWarning`.
+than its fit needs gives NaN for that spectrum (``ok`` False); the Dataset
+functions warn, naming the scans.
 
 All spectra are fitted at once: normal equations of the stacked systems,
 inverted with ``numpy.linalg.inv``. On one shared grid without missing
@@ -42,12 +42,14 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 from functools import cached_property
 
 import numpy as np
 import xarray as xr
 
 from ..errors import DataError, MissingRegionWarning
+from ..options import XanesOptions, options_of
 from . import _arrays, _xr
 from .derivative import DERIVATIVE_WINDOW
 from .edge import _derivative_max
@@ -55,7 +57,7 @@ from .edge import _derivative_max
 __all__ = ["DEFAULT_WINDOWS", "Normalization", "normalize", "normalize_arrays"]
 
 #: Default windows relative to E0, eV, and post-edge order (None = by span).
-DEFAULT_WINDOWS = {"pre1": -150.0, "pre2": -30.0, "norm1": 50.0, "norm2": 400.0}
+DEFAULT_WINDOWS = {k: getattr(XanesOptions(), k) for k in ("pre1", "pre2", "norm1", "norm2")}
 _SCALE = 100.0  # eV: energies are fitted as (E - mean E0) / 100 eV for conditioning
 
 
@@ -69,6 +71,9 @@ class Normalization:
         Normalized and flattened spectra, pre-edge line and post-edge curve
         (in units of the input). ``flat``, ``pre_edge`` and ``post_edge``
         are computed from the fitted coefficients on first access.
+    ok : ndarray of bool, shape (...)
+        False where a window had fewer points than its fit needs (then
+        ``norm`` and ``edge_step`` are NaN).
     edge_step, edge_step_err : ndarray, shape (...)
         Edge jump at E0 and its 1-sigma uncertainty (input units).
     level_err : ndarray, shape (...)
@@ -90,13 +95,15 @@ class Normalization:
     pre_coef, post_coef : ndarray, shape (..., npre + 1) and (..., max(nnorm) + 1)
         Coefficients of the pre-edge line (of ``mu * E**nvict``) and of the
         post-edge polynomial, in powers of ``(E - origin) / 100 eV``.
-    origin : float
-        Energy origin of the polynomials, eV.
+    origin : float or ndarray, shape (...)
+        Energy origin of the polynomials, eV: the middle of the shared grid,
+        or of each spectrum's own energies.
     energy : ndarray, shape (n,) or (..., n)
         Energies of the points, eV (NaN = no point).
     """
 
     norm: np.ndarray
+    ok: np.ndarray
     edge_step: np.ndarray
     edge_step_err: np.ndarray
     level_err: np.ndarray
@@ -112,12 +119,12 @@ class Normalization:
     npre: int
     pre_coef: np.ndarray = field(repr=False)
     post_coef: np.ndarray = field(repr=False)
-    origin: float = field(repr=False)
+    origin: float | np.ndarray = field(repr=False)
     energy: np.ndarray = field(repr=False)
 
     @cached_property
     def _u(self) -> np.ndarray:
-        return (self.energy - self.origin) / _SCALE
+        return (self.energy - _column(self.origin)) / _SCALE
 
     @cached_property
     def pre_edge(self) -> np.ndarray:
@@ -140,6 +147,11 @@ class Normalization:
             curve = _polyval(self.post_coef, self._u) / self.edge_step[..., None]
             above = self.energy >= self.e0[..., None]
         return np.where(above, self.norm - curve + 1.0, self.norm)
+
+
+def _column(origin: float | np.ndarray) -> float | np.ndarray:
+    """A per-spectrum origin as a column against (..., n) energies; a scalar as it is."""
+    return origin[..., None] if np.ndim(origin) else origin
 
 
 def _solve(s, t, count, order, row_order=None):
@@ -415,7 +427,12 @@ def normalize_arrays(
     else:
         order, row_order = int(nnorm), None
         orders = np.full(lead, order)
-    origin = float(np.nanmean(e0)) if np.isfinite(e0).any() else 0.0
+    # The polynomials' origin comes from each spectrum's own energies, so
+    # that no row's numbers depend on the other rows of the call.
+    if shared:
+        origin: float | np.ndarray = 0.5 * (float(e_in.min()) + float(e_in.max()))
+    else:
+        origin = np.where(np.isfinite(emin + emax), 0.5 * (emin + emax), 0.0)
     u0 = (e0 - origin) / _SCALE
     on_grid = shared and bool(np.isfinite(e0).all())
     with _arrays.quiet():
@@ -423,7 +440,7 @@ def normalize_arrays(
             pre, post = _fit_shared(e_in, y, e0, used, origin, npre, order, nvict, row_order)
         else:
             pre, post, pre_edge = _fit_rows(
-                e_in if shared else x, x, y, e0, used, origin, npre, order, nvict, row_order
+                e_in if shared else x, x, y, e0, used, _column(origin), npre, order, nvict, row_order
             )
         (pre_c, pre_inv, pre_ok), (post_c, post_inv, post_ok) = pre, post
         step, var_post = _at(post_c, post_inv, u0)
@@ -437,18 +454,10 @@ def normalize_arrays(
                 pre_edge /= e_in**nvict
         norm = np.subtract(y, pre_edge, out=pre_edge if on_grid else None)
         norm /= step[..., None]
-    bad = ~(pre_ok & post_ok)
-    if bad.any():
-        warnings.warn(
-            MissingRegionWarning(
-                f"too few points in the pre-edge [{p1}, {p2}] or post-edge "
-                f"[{norm1}, {norm2}] eV window (relative to E0): normalization is NaN"
-            ),
-            stacklevel=2,
-        )
     step_abs = np.abs(step)
     return Normalization(
         norm=norm,
+        ok=pre_ok & post_ok,
         edge_step=step,
         edge_step_err=np.sqrt(var_step),
         level_err=np.sqrt(var_pre0 + 0.64 * var_step) / step_abs,
@@ -471,16 +480,11 @@ def normalize_arrays(
 
 def normalize(
     ds: xr.Dataset,
+    options: XanesOptions | None = None,
+    /,
     *,
-    e0: xr.DataArray | float | None = None,
-    pre1: float = DEFAULT_WINDOWS["pre1"],
-    pre2: float = DEFAULT_WINDOWS["pre2"],
-    norm1: float = DEFAULT_WINDOWS["norm1"],
-    norm2: float = DEFAULT_WINDOWS["norm2"],
-    nnorm: int | None = None,
-    nvict: float = 0.0,
-    npre: int = 1,
     variable: str = "mu",
+    **changes: Any,
 ) -> xr.Dataset:
     """Normalize every scan of a XANES Dataset (see :func:`normalize_arrays`).
 
@@ -488,18 +492,21 @@ def normalize(
     ----------
     ds : xarray.Dataset
         XANES Dataset with ``mu(scan, energy)``.
-    e0 : DataArray along scan or float, optional
-        E0 anchoring the windows, eV; default the derivative maximum.
-    pre1, pre2, norm1, norm2, nnorm, nvict, npre
-        As in :func:`normalize_arrays` (eV relative to E0).
+    options : XanesOptions, optional
+        Its normalization options are used (``e0_anchor``, ``pre1`` ...
+        ``norm2``, ``nnorm``, ``nvict``, ``npre``).
     variable : str, keyword-only
         Signal to normalize (``mu`` or ``mu_ref``).
+    **changes
+        Changes to ``options`` by name.
 
     Returns
     -------
     xarray.Dataset
         ``norm`` and ``flat`` (scan, energy); ``edge_step``,
-        ``edge_step_err``, ``e0_anchor`` and the windows used per scan.
+        ``edge_step_err``, ``e0_anchor``, the windows and the post-edge
+        order used per scan. Scans whose windows hold too few points are
+        NaN, with a :class:`~spectro.errors.MissingRegionWarning` naming them.
 
     Examples
     --------
@@ -508,79 +515,55 @@ def normalize(
     >>> round(float(out.edge_step[0] / out.edge_step[0]), 1), out.norm.dims
     (1.0, ('scan', 'energy'))
     """
-    opts = {
-        "pre1": pre1,
-        "pre2": pre2,
-        "norm1": norm1,
-        "norm2": norm2,
-        "nnorm": nnorm,
-        "nvict": nvict,
-        "npre": npre,
-    }
-    orders = {}
+    opts = options_of(XanesOptions, options, changes)
 
-    def kernel(mu, *rest, energy):
-        r = normalize_arrays(energy, mu, e0=rest[0] if rest else None, **opts)
-        orders["nnorm"] = int(r.nnorm.max(initial=0))
-        return (
-            r.norm,
-            r.flat,
-            r.pre_edge,
-            r.post_edge,
-            r.edge_step,
-            r.edge_step_err,
-            r.e0,
-            r.pre1,
-            r.pre2,
-            r.norm1,
-            r.norm2,
+    def kernel(mu, *, energy):
+        r = normalize_arrays(
+            energy, mu, e0=opts.e0_anchor, pre1=opts.pre1, pre2=opts.pre2, norm1=opts.norm1, norm2=opts.norm2,
+            nnorm=opts.nnorm, nvict=opts.nvict, npre=opts.npre,
         )
+        return (r.norm, r.flat, r.pre_edge, r.post_edge, r.edge_step, r.edge_step_err, r.e0,
+                r.pre1, r.pre2, r.norm1, r.norm2, r.nnorm, r.ok)
 
-    args = []
-    if e0 is not None:
-        args = [
-            e0
-            if isinstance(e0, xr.DataArray)
-            else xr.DataArray(np.full(ds.sizes["scan"], float(e0)), dims="scan")
-        ]
+    units = ds[variable].attrs.get("units", "1") if variable in ds else "1"
     out = _xr.run(
         kernel,
         _xr.signal(ds, variable),
-        args=args,
         outputs={
             "norm": (["energy"], "1", f"normalized {variable}"),
             "flat": (["energy"], "1", f"flattened normalized {variable}"),
-            "pre_edge": (
-                ["energy"],
-                ds[variable].attrs.get("units", "1"),
-                "pre-edge line",
-            ),
-            "post_edge": (
-                ["energy"],
-                ds[variable].attrs.get("units", "1"),
-                "post-edge curve",
-            ),
-            "edge_step": ([], ds[variable].attrs.get("units", "1"), "edge step at E0"),
-            "edge_step_err": (
-                [],
-                ds[variable].attrs.get("units", "1"),
-                "edge step uncertainty (1 sigma)",
-            ),
+            "pre_edge": (["energy"], units, "pre-edge line"),
+            "post_edge": (["energy"], units, "post-edge curve"),
+            "edge_step": ([], units, "edge step at E0"),
+            "edge_step_err": ([], units, "edge step uncertainty (1 sigma)"),
             "e0_anchor": ([], "eV", "E0 anchoring the normalization windows"),
             "pre1": ([], "eV", "pre-edge window start used, relative to E0"),
             "pre2": ([], "eV", "pre-edge window end used, relative to E0"),
             "norm1": ([], "eV", "post-edge window start used, relative to E0"),
             "norm2": ([], "eV", "post-edge window end used, relative to E0"),
+            "nnorm": ([], "1", "post-edge polynomial order used"),
+            "_ok": ([], "1", "normalized"),
         },
     )
     method = {
-        "e0_anchor": "given" if e0 is not None else "derivative maximum",
-        "nvict": float(nvict),
-        "npre": int(npre),
-        "requested_windows_ev": [pre1, pre2, norm1, norm2],
+        "e0_anchor": "given" if opts.e0_anchor is not None else "derivative maximum",
+        "nvict": opts.nvict,
+        "npre": opts.npre,
+        "requested_windows_ev": [opts.pre1, opts.pre2, opts.norm1, opts.norm2],
+        "nnorm": "by post-edge span" if opts.nnorm is None else opts.nnorm,
     }
-    if "nnorm" in orders or nnorm is not None:
-        method["nnorm"] = int(orders.get("nnorm", nnorm))
     for name in ("norm", "flat", "edge_step"):
         out[name].attrs.update(method)
-    return out.assign_coords(_xr.scan_coords(ds))
+    out["nnorm"] = out["nnorm"].astype(np.int64, keep_attrs=True)
+    out = out.assign_coords(_xr.scan_coords(ds))
+    if not _xr.is_lazy(out):
+        bad = [str(s) for s, ok in zip(out["scan"].values, out["_ok"].values) if not ok]
+        if bad:
+            warnings.warn(
+                MissingRegionWarning(
+                    f"scans {', '.join(repr(b) for b in bad)}: too few points in the pre-edge or post-edge "
+                    "window: normalization is NaN"
+                ),
+                stacklevel=2,
+            )
+    return out.drop_vars("_ok")

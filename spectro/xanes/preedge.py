@@ -45,12 +45,14 @@ import inspect
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import xarray as xr
 from scipy.special import erf
 
 from ..errors import FitError, FitWarning
+from ..options import XanesOptions, options_of
 from . import _arrays, _xr
 
 __all__ = [
@@ -64,9 +66,9 @@ __all__ = [
 ]
 
 #: Default energy range of the pre-edge fit (Ni K), eV.
-FIT_RANGE: tuple[float, float] = (8320.0, 8338.5)
+FIT_RANGE: tuple[float, float] = XanesOptions().fit_range
 #: Default energy range of the pre-edge peak (Ni K), eV.
-PEAK_RANGE: tuple[float, float] = (8330.0, 8336.5)
+PEAK_RANGE: tuple[float, float] = XanesOptions().peak_range
 #: Default width of the edge tail of linear-parameter baselines, eV.
 TAIL_WIDTH: float = 3.0
 
@@ -86,7 +88,8 @@ class PreedgeCentroid:
     baseline : ndarray, shape (..., n)
         Baseline (NaN outside ``fit_range``), built on first access.
     fit_range, peak_range : tuple of float
-    form : str
+    baseline_form : str
+        Form of the baseline (``"linear"``, ``"lorentzian"``, ...).
     baseline_part : ndarray, shape (..., m)
         Baseline on the columns ``columns`` of the input.
     columns : slice
@@ -99,7 +102,7 @@ class PreedgeCentroid:
     height: np.ndarray
     fit_range: tuple[float, float]
     peak_range: tuple[float, float]
-    form: str
+    baseline_form: str
     baseline_part: np.ndarray = field(repr=False)
     columns: slice = field(repr=False)
     n_points: int = field(repr=False)
@@ -129,7 +132,7 @@ def preedge_centroid_arrays(
     *,
     fit_range: tuple[float, float] = FIT_RANGE,
     peak_range: tuple[float, float] = PEAK_RANGE,
-    form: str = "linear",
+    baseline: str = "linear",
     edge: np.ndarray | float | None = None,
     tail_width: float = TAIL_WIDTH,
     sigma: np.ndarray | float | None = None,
@@ -144,10 +147,10 @@ def preedge_centroid_arrays(
         Normalized spectra.
     fit_range, peak_range : (float, float), keyword-only
         Baseline fit range and peak range, eV.
-    form : {"linear", "lorentzian", "arctan", "erf"}, keyword-only
+    baseline : {"linear", "lorentzian", "arctan", "erf"}, keyword-only
         Baseline form (see the module docstring).
     edge : float or ndarray, optional
-        Edge energy of the tail forms, eV (required unless ``form="linear"``).
+        Edge energy of the tail forms, eV (required unless ``baseline="linear"``).
     tail_width : float, keyword-only
         Width of the tail, eV.
     sigma : float or ndarray, optional
@@ -186,15 +189,15 @@ def preedge_centroid_arrays(
     w = (inside & ~peak).astype(float)
     xc = np.where(inside, x, 0.0)
     u = (xc - 0.5 * (lo + hi)) / max(hi - lo, 1e-9)
-    if form == "linear":
+    if baseline == "linear":
         basis = [np.ones_like(u), u]
     else:
         if edge is None:
-            raise FitError(f"baseline form {form!r} needs the edge energy (edge=...)")
+            raise FitError(f"baseline form {baseline!r} needs the edge energy (edge=...)")
         edge_arr = np.asarray(edge, dtype=float)[..., None]
         basis = [
             np.ones_like(u),
-            np.where(inside, _tail(xc, edge_arr, tail_width, form), 0.0),
+            np.where(inside, _tail(xc, edge_arr, tail_width, baseline), 0.0),
         ]
     basis = np.broadcast_arrays(*basis, y)[:-1]
     a = np.stack(
@@ -246,7 +249,7 @@ def preedge_centroid_arrays(
         height=np.where(fail | ~np.isfinite(height), nan, height),
         fit_range=(float(lo), float(hi)),
         peak_range=(float(plo), float(phi)),
-        form=form,
+        baseline_form=baseline,
         baseline_part=np.where(inside, base, np.nan),
         columns=cols,
         n_points=full,
@@ -273,6 +276,8 @@ class PreedgeFit:
         1-sigma uncertainties from the fit covariance.
     redchi : ndarray, shape (...)
         Reduced chi-square of each fit (NaN where the fit failed).
+    ok : ndarray of bool, shape (...)
+        True where the fit converged with a covariance matrix.
     model : str
         Description of the model (baseline + peaks).
     fit_range : tuple of float
@@ -285,6 +290,7 @@ class PreedgeFit:
     height: np.ndarray
     height_err: np.ndarray
     redchi: np.ndarray
+    ok: np.ndarray
     model: str
     fit_range: tuple[float, float]
 
@@ -560,18 +566,16 @@ def preedge_fit_arrays(
     guess = preedge_centroid_arrays(
         xf, yf, fit_range=fit_range, peak_range=peak_range
     ).centroid
-    failed = 0
+    ok = np.zeros(xf.shape[0], dtype=bool)
     for i in range(xf.shape[0]):
         m = np.isfinite(yf[i]) & (xf[i] >= fit_range[0]) & (xf[i] <= fit_range[1])
         if m.sum() < len(model.param_names) + 2:
-            failed += 1
             continue
         try:
             res, origin = _fit_one(
                 model, xf[i][m], yf[i][m], baseline, npeaks, peak_range, guess[i]
             )
         except (ValueError, TypeError, RuntimeError):
-            failed += 1
             continue
         c, ce, a, ae = _centroid_stats(res, npeaks)
         c += origin
@@ -585,13 +589,7 @@ def preedge_fit_arrays(
             ce = ae = h_err = np.nan
         out[:, i] = (c, ce, a, ae, height, h_err)
         redchi[i] = res.redchi
-        if res.covar is None or not res.success:
-            failed += 1
-    if failed:
-        warnings.warn(
-            FitWarning("pre-edge fit failed or gave no covariance"),
-            stacklevel=2,
-        )
+        ok[i] = res.covar is not None and res.success
     centroid, centroid_err, area, area_err, height, height_err = out.reshape((6,) + lead)
     return PreedgeFit(
         centroid=centroid,
@@ -601,6 +599,7 @@ def preedge_fit_arrays(
         height=height,
         height_err=height_err,
         redchi=redchi.reshape(lead),
+        ok=ok.reshape(lead),
         model=f"{baseline} baseline + {npeaks} {peak}",
         fit_range=(float(fit_range[0]), float(fit_range[1])),
     )
@@ -608,14 +607,11 @@ def preedge_fit_arrays(
 
 def preedge(
     ds: xr.Dataset,
+    options: XanesOptions | None = None,
+    /,
     *,
-    fit_range: tuple[float, float] = FIT_RANGE,
-    peak_range: tuple[float, float] = PEAK_RANGE,
-    baseline: str = "arctan",
-    peak: str = "pseudovoigt",
-    npeaks: int = 1,
-    centroid_baseline: str = "linear",
     variable: str = "norm",
+    **changes: Any,
 ) -> xr.Dataset:
     """Pre-edge centroid, area and height of every scan (fit and model-free).
 
@@ -624,13 +620,14 @@ def preedge(
     ds : xarray.Dataset
         Dataset with normalized spectra ``norm(scan, energy)`` (e.g. from
         :func:`spectro.xanes.normalize`).
-    fit_range, peak_range, baseline, peak, npeaks
-        As in :func:`preedge_fit_arrays`.
-    centroid_baseline : str, keyword-only
-        Baseline of the model-free centroid: ``"linear"`` (the tail forms
-        need a per-scan edge energy; use :func:`preedge_centroid_arrays`).
+    options : XanesOptions, optional
+        Its pre-edge options are used (``fit_range``, ``peak_range``,
+        ``baseline``, ``peak``, ``npeaks``); the model-free centroid has a
+        linear baseline.
     variable : str, keyword-only
         Normalized variable to use.
+    **changes
+        Changes to ``options`` by name.
 
     Returns
     -------
@@ -638,7 +635,8 @@ def preedge(
         ``preedge_centroid``, ``preedge_centroid_err``, ``preedge_area``,
         ``preedge_area_err``, ``preedge_height`` (fit) and
         ``preedge_centroid_free``, ``preedge_centroid_free_err``,
-        ``preedge_area_free`` (model-free).
+        ``preedge_area_free`` (model-free). Scans whose fit failed get a
+        :class:`~spectro.errors.FitWarning` naming them.
 
     Examples
     --------
@@ -648,75 +646,48 @@ def preedge(
     >>> abs(float(r.preedge_centroid[0] - ds.true_preedge_centroid[0])) < 0.05
     True
     """
+    opts = options_of(XanesOptions, options, changes)
+    windows = {"fit_range": opts.fit_range, "peak_range": opts.peak_range}
 
     def kernel(norm, *, energy):
-        f = preedge_fit_arrays(
-            energy,
-            norm,
-            fit_range=fit_range,
-            peak_range=peak_range,
-            baseline=baseline,
-            peak=peak,
-            npeaks=npeaks,
-        )
-        c = preedge_centroid_arrays(
-            energy,
-            norm,
-            fit_range=fit_range,
-            peak_range=peak_range,
-            form=centroid_baseline,
-        )
-        return (
-            f.centroid,
-            f.centroid_err,
-            f.area,
-            f.area_err,
-            f.height,
-            c.centroid,
-            c.centroid_err,
-            c.area,
-            c.area_err,
-        )
+        f = preedge_fit_arrays(energy, norm, baseline=opts.baseline, peak=opts.peak, npeaks=opts.npeaks, **windows)
+        c = preedge_centroid_arrays(energy, norm, **windows)
+        return (f.centroid, f.centroid_err, f.area, f.area_err, f.height, f.ok,
+                c.centroid, c.centroid_err, c.area, c.area_err)
 
     out = _xr.run(
         kernel,
         _xr.signal(ds, variable),
         outputs={
             "preedge_centroid": ([], "eV", "pre-edge centroid (fit)"),
-            "preedge_centroid_err": (
-                [],
-                "eV",
-                "pre-edge centroid uncertainty (1 sigma)",
-            ),
+            "preedge_centroid_err": ([], "eV", "pre-edge centroid uncertainty (1 sigma)"),
             "preedge_area": ([], "eV", "pre-edge peak area (normalized units x eV)"),
             "preedge_area_err": ([], "eV", "pre-edge area uncertainty (1 sigma)"),
             "preedge_height": ([], "1", "pre-edge peak height (normalized)"),
+            "_ok": ([], "1", "fit converged"),
             "preedge_centroid_free": ([], "eV", "pre-edge centroid (model-free)"),
-            "preedge_centroid_free_err": (
-                [],
-                "eV",
-                "model-free centroid uncertainty (1 sigma)",
-            ),
+            "preedge_centroid_free_err": ([], "eV", "model-free centroid uncertainty (1 sigma)"),
             "preedge_area_free": ([], "eV", "pre-edge area (model-free)"),
-            "preedge_area_free_err": (
-                [],
-                "eV",
-                "model-free area uncertainty (1 sigma)",
-            ),
+            "preedge_area_free_err": ([], "eV", "model-free area uncertainty (1 sigma)"),
         },
     )
     fit_attrs = {
-        "method": "lmfit",
-        "model": f"{baseline} baseline + {npeaks} {peak}",
-        "fit_range_ev": list(fit_range),
-        "peak_range_ev": list(peak_range),
+        "method": "least-squares fit (lmfit)",
+        "model": f"{opts.baseline} baseline + {opts.npeaks} {opts.peak}",
+        "fit_range_ev": list(opts.fit_range),
+        "peak_range_ev": list(opts.peak_range),
     }
     free_attrs = {
         "method": "model-free centroid",
-        "baseline": centroid_baseline,
-        "fit_range_ev": list(fit_range),
-        "peak_range_ev": list(peak_range),
+        "baseline": "linear",
+        "fit_range_ev": list(opts.fit_range),
+        "peak_range_ev": list(opts.peak_range),
     }
     for name, v in out.data_vars.items():
         v.attrs.update(free_attrs if "free" in name else fit_attrs)
-    return out.assign_coords(_xr.scan_coords(ds))
+    if not _xr.is_lazy(out):
+        bad = [str(s) for s, ok in zip(ds["scan"].values, out["_ok"].values) if not ok]
+        if bad:
+            warnings.warn(FitWarning(f"scans {', '.join(repr(b) for b in bad)}: pre-edge fit failed or gave "
+                                     "no covariance"), stacklevel=2)
+    return out.drop_vars("_ok").assign_coords(_xr.scan_coords(ds))
