@@ -47,7 +47,7 @@ def test_end_to_end_from_raw_mixture(rng):
     are fractions of absorbing atoms, which is what LCF of normalized spectra measures.
     """
     sim = spectro.simulate.xanes(valence=[2.0, 3.0], n_scans=2, energy=ENERGY, seed=11)
-    windows = dict(e0=8345.0, pre1=-40.0, pre2=-15.0, norm1=30.0, norm2=100.0)
+    windows = dict(e0_anchor=8345.0, pre1=-40.0, pre2=-15.0, norm1=30.0, norm2=100.0)
     norm = spectro.xanes.normalize(sim, **windows)
     per_atom = sim.mu.values / norm.edge_step.values[:, None]
     mixed = sim.isel(scan=[0]).copy(deep=True)

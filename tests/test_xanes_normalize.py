@@ -97,12 +97,14 @@ def test_windows_are_clipped_to_short_dac_scans_and_recorded():
     assert np.isfinite(r.edge_step).all()
 
 
-def test_too_short_window_warns_and_gives_nan():
+def test_too_short_window_gives_nan_and_the_dataset_function_warns():
     e = np.arange(8330.0, 8450.0, 0.25)
     ds = spectro.simulate.xanes(energy=e, seed=2)
-    with pytest.warns(MissingRegionWarning, match="too few points"):
-        r = normalize_arrays(e, ds.mu.values, e0=8342.0, pre1=-150.0, pre2=-30.0)
-    assert np.isnan(r.edge_step).all()
+    r = normalize_arrays(e, ds.mu.values, e0=8342.0, pre1=-150.0, pre2=-30.0)
+    assert np.isnan(r.edge_step).all() and not r.ok.any()
+    with pytest.warns(MissingRegionWarning, match="scans 'sim0000': too few points"):
+        out = spectro.xanes.normalize(ds, e0_anchor=8342.0)
+    assert np.isnan(out.edge_step).all()
 
 
 @given(scale=st.floats(0.01, 100.0), offset=st.floats(-50.0, 50.0))

@@ -84,6 +84,17 @@ def scatter(values: np.ndarray, order: np.ndarray) -> np.ndarray:
     return out
 
 
+def rows_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for rows ``a`` (..., n) and a matrix ``b`` (n, k), each row summed alike.
+
+    A BLAS product may sum a row in another order depending on how many
+    rows there are (one row is a matrix-vector product); here every row's
+    sums are done the same way, so a spectrum's numbers do not depend on
+    the other spectra of the call.
+    """
+    return np.einsum("...n,nk->...k", a, b)
+
+
 def shifted(a: np.ndarray, j: int) -> np.ndarray:
     """``a[..., i + j]`` with NaN beyond the ends."""
     if j == 0:
@@ -218,7 +229,7 @@ def local_poly(
             (slice(-m, None), slice(-2 * m - 1, None)),
         ):
             weights = _end_weights(tuple(x1[part]), ends.start is None, width, degree)
-            c_end = (y[..., part] @ weights).reshape(y.shape[:-1] + (m, degree + 1))
+            c_end = rows_dot(y[..., part], weights).reshape(y.shape[:-1] + (m, degree + 1))
             for k in wanted:
                 coef[k][..., ends] = c_end[..., k]
         return coef, [np.broadcast_to(v, y.shape) for v in inv_diag]

@@ -81,3 +81,14 @@ def scan_coords(ds: xr.Dataset) -> dict[str, xr.DataArray]:
     """Per-scan coordinates of ``ds`` (to carry over to results)."""
     dim = energy_dim(ds)
     return {k: v for k, v in ds.coords.items() if k != dim and dim not in v.dims}
+
+
+def with_coords_of(out: xr.Dataset, ds: xr.Dataset) -> xr.Dataset:
+    """``out`` with the coordinates of ``ds`` in the order ``ds`` has them (dims first).
+
+    Whatever path made ``out`` (NumPy or dask, eager or lazy), its
+    coordinates are then the same and in the same order.
+    """
+    order = [k for k in ds.dims if k in ds.coords] + [k for k in ds.coords if k not in ds.dims]
+    coords = {k: ds.coords[k].variable for k in order if set(ds.coords[k].dims) <= set(out.dims)}
+    return xr.Dataset({k: v.variable for k, v in out.data_vars.items()}, coords=coords, attrs=out.attrs)

@@ -423,10 +423,10 @@ def analyze(ds: xr.Dataset, options: XanesOptions | None = None, /, **changes: A
     out = _xr.run(kernel, mu, args=[ds.mu_ref] if use_ref else [], outputs=OUTPUTS)
     for name, attrs in result_attrs(opts, calibrated=use_ref).items():
         out[name].attrs = attrs
-    out.attrs = {"kind": "xanes_results", "source_file": ds.attrs.get("source_file", ""), **opts.to_attrs()}
-    out = out.assign_coords(_xr.scan_coords(ds))
     for name in ("flags", "nnorm"):
         out[name] = out[name].astype(np.int64, keep_attrs=True)
+    out = _xr.with_coords_of(out, ds)
+    out.attrs = {"kind": "xanes_results", "source_file": ds.attrs.get("source_file", ""), **opts.to_attrs()}
     if not _xr.is_lazy(out):
         file = source_file(ds.attrs, ds.source.values if "source" in ds.coords else [])
         for w in flag_warnings(out["flags"].values, out["scan"].values, file=file):

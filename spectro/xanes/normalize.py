@@ -191,8 +191,8 @@ def _polyfit(u, y, w, order, row_order=None):
     wy = w * y if np.isfinite(y).all() else np.where(w > 0, y, 0.0)
     if u.ndim == 1:
         up = u[:, None] ** powers
-        s = w @ up
-        t = wy @ up[:, : order + 1]
+        s = _arrays.rows_dot(w, up)
+        t = _arrays.rows_dot(wy, up[:, : order + 1])
     else:
         u = np.where(w > 0, u, 0.0)
         wu = w  # w * u**k, one power at a time
@@ -262,14 +262,14 @@ def _range_sums(y, basis, start, end):
     that any row uses, minus the columns at both ends outside a row's range.
     """
     lo, hi = int(start.min()), int(end.max())
-    out = y[:, lo:hi] @ basis[lo:hi]
+    out = _arrays.rows_dot(y[:, lo:hi], basis[lo:hi])
     for a, b, outside in (
         (lo, int(start.max()), lambda i: i < start[:, None]),
         (int(end.min()), hi, lambda i: i >= end[:, None]),
     ):
         if b > a:
             part = np.where(outside(np.arange(a, b)), y[:, a:b], 0.0)
-            out -= part @ basis[a:b]
+            out -= _arrays.rows_dot(part, basis[a:b])
     return out
 
 
