@@ -3,8 +3,10 @@
 The inputs are the Ni K-edge XDI files of ``SPECTRO_DATA_DIR/xanes``,
 repeated (each repetition is a distinct input with its own ``run`` label in
 a manifest) to ``n`` inputs. xraylarch: ``read_xdi`` and ``pre_edge``
-(normalization with ``find_e0``) for each file in a loop, mu from
-``mutrans`` or ``ln(i0 / itrans)``. spectro: :func:`spectro.batch.run_batch`
+(normalization with ``find_e0``) for each file in a loop, mu taken as
+spectro takes it: the file's mu column, the first of ``mutrans``, ``mu``,
+``xmu`` (spectro's order; the NSLS-II BMM files give ``xmu``), else
+``ln(i0 / itrans)``. spectro: :func:`spectro.batch.run_batch`
 with the default chain (read, calibration on the reference channel,
 normalization, E0 at 0.8, derivative and half-height E0, pre-edge fit and
 model-free centroid, feature C), records and combined NetCDF/CSV outputs,
@@ -42,6 +44,10 @@ def input_files(root: Path) -> list[Path]:
     return sorted((root / "xanes").glob("*.xdi"))
 
 
+#: Columns that already hold mu, in the order spectro prefers them (spectro.io.channels).
+MU_COLUMNS = ("mutrans", "mu", "xmu")
+
+
 def larch_loop(files: list[Path]) -> float:
     """Seconds for xraylarch read_xdi + pre_edge over ``files``."""
     from larch.io import read_xdi
@@ -50,7 +56,7 @@ def larch_loop(files: list[Path]) -> float:
     start = time.perf_counter()
     for path in files:
         group = read_xdi(str(path))
-        mu = getattr(group, "mutrans", None)
+        mu = next((getattr(group, name) for name in MU_COLUMNS if hasattr(group, name)), None)
         if mu is None:
             mu = np.log(group.i0 / group.itrans)
         pre_edge(group.energy, mu, group=group)

@@ -248,6 +248,19 @@ def test_first_column_event_id_is_not_energy(tmp_path):
     np.testing.assert_allclose(ds.energy, E)
 
 
+@pytest.mark.parametrize("data_event_first", [True, False])
+def test_cls_columns_of_the_event_in_the_table(tmp_path, data_event_first):
+    """Two events define their columns; the table's first column names the event (1) whose columns apply."""
+    data_event = "# Event: readMCS\n# ID: 1\n# column 1: Event-ID\n# column 2: $(EnergyAchieved)\n# column 3: I0\n# column 4: I1\n"
+    other = "# Event: background\n# ID: 2\n# column 1: $(Background)[0]\n# column 2: Energy Base\n# column 3: gap\n"
+    header = data_event + other if data_event_first else other + data_event
+    rows = "".join(f"1, {e}, {a}, {b}\n" for e, a, b in zip(E, I0, IT))
+    ds = read_quiet(write(tmp_path, header + rows))
+    assert ds.attrs["columns"] == ["Event-ID", "$(EnergyAchieved)", "I0", "I1"]
+    np.testing.assert_allclose(ds.energy, E)
+    np.testing.assert_allclose(ds.mu.values[0], MU)
+
+
 def test_non_ascii_file_and_label(tmp_path):
     path = write(tmp_path, "# énergie(eV)  I0  It\n" + table(), name="Calibração.060")
     ds = read_quiet(path, energy=0)
@@ -376,6 +389,19 @@ def test_cls_file_picks_achieved_energy(data_file):
     ds = read_quiet(data_file("copyleft-test-inputs/formats/demeter_ORP5.000"))
     assert "EnergyAchieved" in ds.attrs["energy_column"]
     assert 9000 < float(ds.energy[0]) < 11000
+
+
+def test_cls_file_with_background_event_defined_last(data_file):
+    """demeter_ZT20.000 defines its background event after readMCS; the data rows are readMCS (event 1)."""
+    path = data_file("copyleft-test-inputs/formats/demeter_ZT20.000")
+    ds = read_quiet(path)
+    same_layout = read_quiet(data_file("copyleft-test-inputs/formats/demeter_ORP5.000"))
+    assert ds.attrs["columns"] == same_layout.attrs["columns"]
+    raw = np.loadtxt(path, delimiter=",", comments="#")
+    assert np.all(raw[:, 0] == 1)
+    energy, i0, i1 = raw[:, 3], raw[:, 5], raw[:, 6]  # EnergyAchieved, I0, I1 by the header's readMCS columns
+    np.testing.assert_allclose(ds.energy.values, energy)
+    np.testing.assert_allclose(ds.mu.values[0], np.log(i0 / i1), rtol=1e-12)
 
 
 def test_ssrl_data_labels_and_clock_column(data_file):

@@ -92,9 +92,10 @@ def test_suspect_ni2o3_is_not_an_anchor():
 
 def test_find_filters_combine():
     ids = {r.id for r in references.find(element="ni", valence=2, anchor=True)}
-    assert ids == {"ceric_nio_300k", "larch_nio_x23a2"}
+    assert ids == {"ceric_nio_300k", "larch_nio_x23a2", "bmm_nio_6bm"}
     assert all(r.kind == "xes" and r.element == "Mn" for r in references.find(kind="xes"))
-    assert references.find(element="Ni", spin_state="low") == (references.get("ceric_lanio3_80k"),)
+    low = references.find(element="Ni", spin_state="low")
+    assert low == (references.get("ceric_lanio3_80k"), references.get("bmm_lanio3_6bm"))
 
 
 def test_get_unknown_id_names_close_matches():
@@ -138,6 +139,32 @@ def test_catalogue_covers_the_ni_and_mn_spectra(data_dir):
     assert len(spectra) >= 20
     missing = [p.name for p in spectra if files.sha256(p) not in known]
     assert not missing
+
+
+@pytest.mark.realdata
+def test_xdi_entries_agree_with_their_headers(data_dir, monkeypatch):
+    """Date, facility, beamline and temperature of each XDI entry as its header records them."""
+    monkeypatch.setenv("SPECTRO_DATA_DIR", str(data_dir))
+    entries = [r for r in references.catalogue() if r.file.endswith(".xdi")]
+    assert len(entries) >= 16
+    for ref in entries:
+        header = references.load(ref.id, download=False).attrs
+        assert header["Scan.start_time"].startswith(ref.measured) and ref.measured, ref.id
+        assert header.get("Facility.name", ref.facility) == ref.facility, ref.id
+        assert ref.beamline in header["Beamline.name"], ref.id
+        recorded = header.get("Sample.temperature")
+        assert recorded is None or recorded.lower() == ref.temperature.lower(), ref.id
+
+
+def test_second_beamline_anchors_and_their_caveats():
+    anchors = {r.id for r in references.find(element="Ni", anchor=True) if r.id.startswith("bmm_")}
+    assert anchors == {"bmm_nio_6bm", "bmm_lanio3_6bm"}
+    borate = references.get("bmm_ni_borate_hydrate_6bm")
+    assert math.isnan(borate.valence) and "unverified" in borate.anchor_reason
+    foil = references.get("bmm_ni_foil_6bm")
+    assert foil.valence == 0 and "reference position" in foil.mode and "metal" in foil.anchor_reason
+    dac = references.find(element="Mn", kind="xanes", compound="MnLa30min")
+    assert [r.group for r in dac] == ["pinitial", "p20"] and not any(r.valence_anchor for r in dac)
 
 
 @pytest.mark.realdata

@@ -16,7 +16,10 @@ Line endings
     LF, CRLF and CR (classic Mac) are all accepted.
 Labels, in order of preference
     1. ``labels=`` option (a list, one per column);
-    2. ``Column.N: label`` or ``column N: label`` header lines;
+    2. ``Column.N: label`` or ``column N: label`` header lines; when the
+       header defines the columns of several events (CLS: ``# ID: 1`` then
+       its ``column N:`` lines, ``# ID: 2`` then others) and the first
+       column of the table holds one event id, the columns of that event;
     3. one label per line after a ``Data:`` line (SSRL);
     4. the last non-numeric header line before the table (comment characters
        ``# ; % ! *`` stripped, also doubled ones like ``# #``), skipping
@@ -97,6 +100,7 @@ _SEPARATOR = re.compile(r"[-=_*~+ \t]*")
 _COLUMN_FIELD = re.compile(r"^\s*column[ .]?(\d+)\s*:\s*(.*?)\s*$", re.IGNORECASE)
 _ALIAS = re.compile(r"^\s*(\w+)\s*=\s*\{([^}]*)\}")
 _DATA_LINE = re.compile(r"^\s*data\s*:\s*$", re.IGNORECASE)
+_EVENT_ID = re.compile(r"^\s*ID\s*:\s*(\d+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -361,11 +365,21 @@ def _label_line(
     return None, None
 
 
+def _event_id(data: np.ndarray) -> int | None:
+    """The event id a CLS table carries in its first column: one integer on every row, else None."""
+    first = data[:, 0]
+    if first.size and np.isfinite(first[0]) and first[0] == int(first[0]) and np.all(first == first[0]):
+        return int(first[0])
+    return None
+
+
 def _labels_from_header(
-    header: list[str], n_columns: int
+    header: list[str], n_columns: int, *, event_id: int | None = None
 ) -> tuple[list[str], list[str]]:
     notes: list[str] = []
     fields: dict[int, str] = {}
+    events: dict[int, dict[int, str]] = {}
+    current_event: int | None = None
     aliases: dict[str, str] = {}
     data_line = None
     for i, line in enumerate(header):
@@ -373,12 +387,20 @@ def _labels_from_header(
         m = _COLUMN_FIELD.match(text)
         if m:
             fields[int(m.group(1))] = m.group(2)
+            if current_event is not None:
+                events.setdefault(current_event, {})[int(m.group(1))] = m.group(2)
+            continue
+        m = _EVENT_ID.match(text)
+        if m:
+            current_event = int(m.group(1))
             continue
         m = _ALIAS.match(text)
         if m:
             aliases[m.group(1)] = m.group(2).strip()
         if _DATA_LINE.match(text):
             data_line = i
+    if len(events) > 1 and event_id in events:
+        fields = events[event_id]
     labels: list[str] | None = None
     if fields:
         labels = [fields.get(k + 1, "") for k in range(n_columns)]
@@ -445,7 +467,7 @@ def parse_table(text: str, *, labels: list[str] | None = None) -> Table:
             )
         found = list(labels)
     else:
-        found, label_notes = _labels_from_header(header, n_columns)
+        found, label_notes = _labels_from_header(header, n_columns, event_id=_event_id(data))
         notes += label_notes
     return Table(data, found, header, notes)
 

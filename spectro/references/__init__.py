@@ -14,7 +14,7 @@ Examples
 >>> ref.compound, ref.valence, ref.spin_state
 ('NiO (bunsenite)', 2.0, 'high')
 >>> [r.id for r in references.find(element="Ni", anchor=True, valence=3)]
-['ceric_lanio3_80k']
+['ceric_lanio3_80k', 'bmm_lanio3_6bm']
 """
 
 from __future__ import annotations

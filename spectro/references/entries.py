@@ -215,7 +215,7 @@ def find(
     Examples
     --------
     >>> [r.id for r in find(element="Ni", valence=3, anchor=True)]
-    ['ceric_lanio3_80k']
+    ['ceric_lanio3_80k', 'bmm_lanio3_6bm']
     >>> [r.id for r in find(kind="xes", spin_state="high", valence=3)][:2]
     ['advxafs_mn2o3', 'advxafs_lamno3_solgel']
     """
