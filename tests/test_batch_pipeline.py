@@ -10,8 +10,11 @@ import xarray as xr
 
 import spectro
 from spectro.batch import Job, expand_inputs, parse_references, run_batch
-from spectro.batch.pipeline import _analyse, analyze_file, analyze_files, apply_metadata
-from spectro.errors import DataError, SpectroError
+from spectro.batch import pipeline
+from spectro.batch.pipeline import analyze_file, analyze_files, apply_metadata
+from spectro.batch.records import Table
+from spectro.options import AnalysisOptions, XanesOptions
+from spectro.errors import DataError
 
 pytestmark = pytest.mark.realdata
 
@@ -73,16 +76,19 @@ def test_kind_mismatch_and_unknown_references_are_recorded(valence_batch, data_d
     assert summary.n_succeeded == 4 and summary.n_failed == 1
 
 
-def test_one_bad_scan_does_not_lose_the_others():
-    ds = spectro.simulate.xanes(valence=[2.0, 2.5, 3.0], n_scans=3, seed=2).assign_coords(scan=["0", "1", "2"])
+def test_one_bad_xes_scan_does_not_lose_the_others(monkeypatch):
+    ds = spectro.simulate.xes(spin="high", n_scans=3, seed=2)
+    ds = ds.assign_coords(scan=("scan", ["0", "1", "2"], ds.scan.attrs))
+    real = pipeline._xes_results
 
-    def analyse(d):
+    def analyse(d, options):
         if d.sizes["scan"] > 1 or str(d["scan"].values[0]) == "1":
             raise DataError("bad scan")
-        return d[["true_e0"]].reset_coords("true_e0")
+        return real(d, options)
 
-    results, failures = _analyse(analyse, ds, "f.xdi")
-    assert [str(r["scan"].values[0]) for r in results] == ["0", "2"]
+    monkeypatch.setattr(pipeline, "_xes_results", analyse)
+    table, failures = pipeline._xes_table(spectro.model.Spectra.from_dataset(ds), AnalysisOptions(), "f.dat")
+    assert table["scan"].tolist() == ["0", "2"]
     assert [(f.scan, f.error, f.reason) for f in failures] == [("1", "DataError", "bad scan")]
 
 
@@ -100,49 +106,38 @@ def test_parse_references_resolves_files(data_dir):
 
 
 def _assert_same_table(got, want):
-    """Same columns in the same order, attrs and kinds; numbers within 1e-9."""
+    """Same columns in the same order, attrs, kinds and values to the bit."""
     for mine, theirs in ((got.results, want.results), (got.spectra, want.spectra)):
         assert list(mine) == list(theirs)
         for name, column in mine.items():
             other = theirs[name]
             assert (column.attrs, column.coord) == (other.attrs, other.coord), name
-            if column.values.dtype.kind == "f":
-                np.testing.assert_allclose(column.values, other.values, rtol=1e-9, atol=1e-9, err_msg=name)
-            else:
-                assert column.values.tolist() == other.values.tolist(), name
+            assert column.values.dtype == other.values.dtype, name
+            np.testing.assert_array_equal(column.values, other.values, err_msg=name)
     assert got.row_size.tolist() == want.row_size.tolist()
 
 
-def test_a_chunk_gives_each_input_what_it_gets_alone(data_dir):
-    """analyze_files: one kernel call for the chunk, each input's results, failures and warnings its own."""
-    jobs = [
-        Job(data_dir / NIO, run="A", pressure=1.5),
-        Job(data_dir / "formats" / "xdi_bad" / "xdispec_bad_01.xdi"),
-        Job(data_dir / LANIO3),
-        Job(data_dir / "xes" / "advxafs_Figure_2A_S1_XES_Mn2O3.dat", kind="xanes"),
-        Job(data_dir / FOIL, sample="foil"),
+@pytest.mark.filterwarnings("ignore::spectro.errors.SpectroWarning")
+@pytest.mark.parametrize("preedge", ["centroid", "fit"])
+def test_the_batch_gives_each_input_what_analyze_gives_its_dataset(data_dir, preedge):
+    """The batch's kernel call on an input's arrays and spectro.xanes.analyze on its Dataset: the same bits and attrs."""
+    files = [NIO, LANIO3, FOIL, "xanes/bmm_Ni-K-NickelOxide.xdi", "xanes/larch_NiO.prj"]
+    options = AnalysisOptions(xanes=XanesOptions(preedge=preedge), valence=None)
+    for rel, outcome in zip(files, analyze_files([Job(data_dir / f) for f in files], options)):
+        results = spectro.xanes.analyze(spectro.read(data_dir / rel), options.xanes)
+        ok = np.isfinite(results.e0.values)
+        want = Table.from_dataset(results, results, dim="energy").select(np.flatnonzero(ok))
+        _assert_same_table(outcome.results, want)
+
+
+def test_flags_become_the_input_warnings_naming_its_scans(data_dir):
+    short = spectro.simulate.xanes(energy=np.arange(8300.0, 8360.0, 0.5), seed=1)
+    spectra = spectro.model.Spectra.from_dataset(short.assign_attrs(source_file="short.xdi"))
+    table, found = pipeline._xanes_table(spectra, XanesOptions(preedge="centroid"))
+    assert table["flags"].tolist() == [int(spectro.xanes.XanesFlag.NORMALIZATION_FAILED)]
+    assert [str(w) for w in found] == [
+        "short.xdi: scans 'sim0000': too few points in the pre-edge or post-edge window: normalization is NaN"
     ]
-    options = {"default_references": False, "xanes": {"preedge": "centroid"}}
-    together = analyze_files(jobs, options)
-    assert len(together) == len(jobs)
-    for job, outcome in zip(jobs, together):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                alone = analyze_file(job, options)
-            except SpectroError as err:
-                assert outcome.results is None
-                assert [f.error for f in outcome.failures] == [type(err).__name__]
-                continue
-        assert [str(w) for w in outcome.warnings] == [str(w.message) for w in caught]
-        assert outcome.failures == alone.failures
-        if alone.results is None:
-            assert outcome.results is None
-            continue
-        _assert_same_table(outcome.results, alone.results)
-    assert together[0].results["pressure"].tolist() == [1.5]
-    assert together[4].results["sample"].tolist() == ["foil"]
-    assert together[1].failures[0].file.endswith("xdispec_bad_01.xdi")
 
 
 def test_a_chunk_gives_each_input_the_valence_and_warnings_it_gets_alone(data_dir):
@@ -155,13 +150,11 @@ def test_a_chunk_gives_each_input_the_valence_and_warnings_it_gets_alone(data_di
         Job(data_dir / NIS),
         Job(data_dir / NIO, references=(("nothing_like_this", 2.0), ("NiO", 3.0))),
     ]
-    options = {"xanes": {"preedge": "centroid"}}
+    options = AnalysisOptions(xanes=XanesOptions(preedge="centroid"))
     together = analyze_files(jobs, options)
     for job, outcome in zip(jobs, together):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            alone = analyze_file(job, options)
-        assert [str(w) for w in outcome.warnings] == [str(w.message) for w in caught]
+        alone = analyze_file(job, options)
+        assert [str(w) for w in outcome.warnings] == [str(w) for w in alone.warnings]
         assert outcome.failures == alone.failures
         _assert_same_table(outcome.results, alone.results)
     valences = [o.results["valence"][0] for o in together[:4]]

@@ -16,6 +16,7 @@ import spectro
 from spectro.batch import Failure, Job, Outcome, expand_inputs, run_batch
 from spectro.batch.records import Column, Table, read_record
 from spectro.errors import FormatError, SpectroWarning
+from spectro.options import AnalysisOptions, XanesOptions
 
 
 def stand_in(job: Job, options) -> Outcome:
@@ -29,7 +30,7 @@ def stand_in(job: Job, options) -> Outcome:
     ds = spectro.simulate.xanes(valence=valence, n_scans=n_scans, seed=int(valence * 10))
     results = xr.Dataset(
         {"e0": ds.true_e0.drop_vars([c for c in ds.true_e0.coords if c not in ds.true_e0.dims]),
-         "scale": ("scan", np.full(n_scans, options.get("scale", 1.0)), {"units": "1", "long_name": "scale"})}
+         "scale": ("scan", np.full(n_scans, options.xanes.level), {"units": "1", "long_name": "scale"})}
     )
     results["e0"].attrs = {"units": "eV", "long_name": "edge position"}
     results = results.assign_coords(pressure=("scan", np.full(n_scans, job.pressure)))
@@ -109,7 +110,8 @@ def test_resume_skips_recorded_chunks_and_redoes_the_chunk_of_a_changed_input(in
     assert (changed.n_processed, changed.n_skipped) == (2, 3)
     res = xr.open_dataset(changed.outputs["results"], engine="h5netcdf")
     assert res.e0.values[res.file.values == str(inputs / "d.txt")].size == 1
-    other_options = run_batch(jobs, tmp_path / "out", process=stand_in, resume=True, options={"scale": 2.0},
+    other_options = run_batch(jobs, tmp_path / "out", process=stand_in, resume=True,
+                              options=AnalysisOptions(xanes=XanesOptions(level=0.5)),
                               chunk_size=2)
     assert other_options.n_processed == 5
 
@@ -278,3 +280,30 @@ def test_table_select_keeps_each_row_with_its_own_points():
     assert table.select(np.array([1, 2])).row_size.tolist() == [0, 3]
     assert Table.concat([picked, table]).spectra["energy"].values.size == 10
     assert table.n_rows == 3 and table["e0"].tolist() == [1.0, 2.0, 3.0]
+
+
+@pytest.mark.realdata
+def test_resume_redoes_inputs_whose_valence_anchor_file_changed(data_dir, tmp_path):
+    """Record keys hold the SHA-256 of every anchor file: a changed reference means new valences."""
+    import shutil
+
+    from spectro.options import ValenceOptions
+
+    anchors = tmp_path / "anchors"
+    anchors.mkdir()
+    nio, lanio3 = anchors / "nio.xdi", anchors / "lanio3.xdi"
+    shutil.copy(data_dir / "xanes" / "ceric_NiO_111.xdi", nio)
+    shutil.copy(data_dir / "xanes" / "ceric_LaNiO3_Ni_80K_111.xdi", lanio3)
+    options = AnalysisOptions(xanes=XanesOptions(preedge="centroid"),
+                              valence=ValenceOptions(anchors=((str(nio), 2.0), (str(lanio3), 3.0))))
+    jobs = expand_inputs([data_dir / "xanes" / "xaslib_NiS_rt_01.xdi", data_dir / "xanes" / "bmm_Ni-K-NickelOxide.xdi"])
+    first = run_batch(jobs, tmp_path / "out", options=options, chunk_size=1)
+    again = run_batch(jobs, tmp_path / "out", options=options, chunk_size=1, resume=True)
+    assert (first.n_processed, again.n_processed, again.n_skipped) == (2, 0, 2)
+    before = xr.open_dataset(again.outputs["results"], engine="h5netcdf").load()
+    shutil.copy(data_dir / "xanes" / "bmm_Ni-K-LanthanumNickelate.xdi", lanio3)  # same name, other bytes
+    changed = run_batch(jobs, tmp_path / "out", options=options, chunk_size=1, resume=True)
+    after = xr.open_dataset(changed.outputs["results"], engine="h5netcdf").load()
+    assert (changed.n_processed, changed.n_skipped) == (2, 0)
+    assert not np.array_equal(before.valence.values, after.valence.values)
+    np.testing.assert_array_equal(before.e0.values, after.e0.values)

@@ -192,7 +192,10 @@ def _load(job: Job, options: AnalysisOptions) -> Spectra:
 def _xes_results(ds: xr.Dataset, options: AnalysisOptions) -> xr.Dataset:
     from .. import xes
 
-    return xes.analyze(ds, options.xes)
+    o = options.xes
+    windows = {} if o.kb_prime is None else {"kb_prime": o.kb_prime}
+    return xes.analyze(ds, element=o.element, background=o.background, norm=o.norm, iad_window=o.iad_window,
+                       fit=o.fit, windows=windows or None)
 
 
 def _primary(table: Table, kind: str, file: str) -> tuple[Table | None, list[Failure]]:

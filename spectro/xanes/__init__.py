@@ -7,7 +7,7 @@ accessor. See ``docs/xanes.md`` for every definition.
 """
 
 from . import accessor
-from .analyze import RESULTS, XanesFlag, XanesResult, analyze, analyze_arrays, flagged
+from .analyze import RESULTS, XanesFlag, XanesResult, analyze, analyze_arrays, flagged, result_attrs
 from .calibrate import (
     Calibration,
     align,
@@ -70,6 +70,7 @@ __all__ = [
     "preedge_centroid_arrays",
     "preedge_fit_arrays",
     "remove_glitches",
+    "result_attrs",
     "shift_energy",
     "tabulated_edge",
 ]

@@ -258,20 +258,13 @@ def _window(rel, valid, lo, hi):
 def _range_sums(y, basis, start, end):
     """``sum(y[r, i] * basis[i], i = start[r] .. end[r] - 1)`` for every row ``r``.
 
-    ``y`` is (rows, n), ``basis`` (n, k). One matrix product over the columns
-    that any row uses, minus the columns at both ends outside a row's range.
+    ``y`` is (rows, n), ``basis`` (n, k). Every row is summed over the whole
+    grid with zeros outside its range, so that its sums never depend on the
+    ranges of the other rows.
     """
-    lo, hi = int(start.min()), int(end.max())
-    out = _arrays.rows_dot(y[:, lo:hi], basis[lo:hi])
-    for a, b, outside in (
-        (lo, int(start.max()), lambda i: i < start[:, None]),
-        (int(end.min()), hi, lambda i: i >= end[:, None]),
-    ):
-        if b > a:
-            part = np.where(outside(np.arange(a, b)), y[:, a:b], 0.0)
-            out -= _arrays.rows_dot(part, basis[a:b])
-    return out
-
+    columns = np.arange(y.shape[-1])
+    inside = (columns >= start[:, None]) & (columns < end[:, None])
+    return _arrays.rows_dot(np.where(inside, y, 0.0), basis)
 
 def _cumulative(columns):
     """Prefix sums of columns (n, k) with a leading zero row: sums over [a, b) are C[b] - C[a]."""
