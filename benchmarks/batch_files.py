@@ -68,13 +68,14 @@ def spectro_batch(files: list[Path], workers: int, xanes: dict | None = None) ->
     from spectro.batch import expand_inputs, run_batch
     from spectro.batch.cluster import dask_client
     from spectro.batch.runner import CHUNK_SIZE
+    from spectro.options import AnalysisOptions, XanesOptions
 
     with tempfile.TemporaryDirectory() as tmp:
         manifest = Path(tmp) / "manifest.csv"
         rows = [f"{path},{i}" for i, path in enumerate(files)]
         manifest.write_text("file,run\n" + "\n".join(rows) + "\n")
         jobs = expand_inputs([manifest])
-        options = {"default_references": False, "xanes": dict(xanes or {})}
+        options = AnalysisOptions(xanes=XanesOptions(**(xanes or {})), valence=None)
         start = time.perf_counter()
         with dask_client(workers=workers) as client:
             executor = None if client is None else client.get_executor(pure=False)
