@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -377,7 +378,14 @@ def options_of(cls: type[T], options: T | None, changes: Mapping[str, Any]) -> T
     """
     if options is not None and not isinstance(options, cls):
         raise OptionError("options", options, f"a {cls.__name__}")
-    return cls.from_mapping(changes, base=options if options is not None else cls())
+    base = options if options is not None else _defaults(cls)
+    return cls.from_mapping(changes, base=base) if changes else base
+
+
+@functools.cache
+def _defaults(cls: type[T]) -> T:
+    """The default options of a class (validated once)."""
+    return cls()
 
 
 # --- reading -----------------------------------------------------------------------------
