@@ -364,7 +364,7 @@ def _shown(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, tuple):
-        return " ".join(_shown(v) for v in value)
+        return " ".join(f"{v[0]}={v[1]:g}" if isinstance(v, tuple) else _shown(v) for v in value)
     return str(value)
 
 
