@@ -348,10 +348,10 @@ class Options:
                                     metavar=rule.metavar, help=help_text)
 
     @classmethod
-    def from_args(cls: type[T], args: argparse.Namespace) -> T:
-        """The options given as flags (see :meth:`add_arguments`); the defaults for the others."""
+    def from_args(cls: type[T], args: argparse.Namespace, *, base: T | None = None) -> T:
+        """The options given as flags (see :meth:`add_arguments`); ``base``'s (default: the defaults) for the others."""
         given = {k: getattr(args, k) for k in cls.names() if getattr(args, k, None) is not None}
-        return cls.from_mapping(given, door="cli")
+        return cls.from_mapping(given, door="cli", base=base)
 
 
 def _plain(value: Any) -> Any:

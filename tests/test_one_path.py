@@ -99,3 +99,19 @@ def test_results_record_the_options_they_were_made_with(eager):
     for res in eager.values():
         assert res.attrs["xanes_options_sha256"] == OPTIONS.digest()
         assert res.attrs["xanes_preedge"] == "centroid" and res.edge_step.attrs["nnorm"] == "by post-edge span"
+
+
+def test_cube_command_takes_the_xanes_flags(tmp_path):
+    """spectro batch --cube with --preedge and window flags runs analyze_cube with those options."""
+    sim = spectro.simulate.xanes(valence=np.linspace(2.0, 3.0, 6), n_scans=6, noise=0.002, seed=5)
+    cube = xr.DataArray(sim.mu.values.reshape(2, 3, -1), dims=("y", "x", "energy"),
+                        coords={"energy": sim.energy.values})
+    path = tmp_path / "map.nc"
+    cube.to_dataset(name="mu").to_netcdf(path, engine="h5netcdf")
+    assert main(["batch", str(path), "-o", str(tmp_path / "out"), "--cube", "mu", "--preedge", "fit",
+                 "--norm2", "300", "--no-progress"]) == 0
+    got = xr.open_dataset(tmp_path / "out" / "map.nc.results.nc", engine="h5netcdf").load()
+    want = analyze_cube(cube, XanesOptions(preedge="fit", norm2=300.0)).compute()
+    assert got.attrs["xanes_options_sha256"] == XanesOptions(preedge="fit", norm2=300.0).digest()
+    for var in want.data_vars:
+        np.testing.assert_array_equal(got[var].values, want[var].values, err_msg=var)

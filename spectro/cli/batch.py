@@ -101,17 +101,23 @@ def _run_files(args: argparse.Namespace, progress: bool) -> dict:
 def _run_cubes(args: argparse.Namespace, progress: bool) -> dict:
     from ..batch.cluster import dask_client, default_workers
     from ..batch.cube import CUBE_OPTIONS, analyze_cube, open_cube, write_cube_results
+    from ..errors import OptionError
+    from ..options import ReadOptions, XanesOptions
 
     written = []
-    options = options_from_flags(args, valence=False)
+    options = XanesOptions.from_args(args, base=CUBE_OPTIONS)
+    unused = ReadOptions.from_args(args).changed()
+    if unused:
+        name = next(iter(unused))
+        raise OptionError(name, unused[name], "reading flags do not apply to --cube maps (use --cube-energy)",
+                          door="cli")
     cubes = [open_cube(p, variable=args.cube, energy=args.cube_energy) for p in args.inputs]
     large = any(c.nbytes > 2**30 for c in cubes)
     workers = args.workers if args.workers is not None else (default_workers() if large else 1)
     with dask_client(scheduler=args.scheduler, workers=workers):
         for path, cube in zip(args.inputs, cubes):
             target = args.out / f"{Path(path).name}.results.nc"
-            changes = options.xanes.changed()
-            results = analyze_cube(cube, CUBE_OPTIONS.replace(**changes), energy_dim=cube.dims[-1])
+            results = analyze_cube(cube, options, energy_dim=cube.dims[-1])
             write_cube_results(results, target, progress=progress, source=path)
             written.append(str(target))
     return {"out": str(args.out), "n_inputs": len(cubes), "outputs": written}
