@@ -128,7 +128,7 @@ def _xanes(st: _State) -> None:
 def _valence(st: _State) -> None:
     refs = st.results["xanes_references"]
     anchors = {"NiO": 2.0, "LaNiO3": 3.0}
-    cal = valence.calibrate(refs, [anchors[str(s)] for s in refs.sample.values])
+    cal = valence.fit_calibration(refs, [anchors[str(s)] for s in refs.sample.values])
     st.results["valence_calibration"] = cal
     amb = st.results["xanes_ambient"]
     val = valence.valence(amb, cal)
@@ -152,7 +152,7 @@ def _kbeta(st: _State) -> None:
     refs = xes.analyze(refs_raw, reference=low)
     series = xes.analyze(series_raw, reference=low)
     states = {str(s): ("high" if str(p) == "NiO" else "low") for s, p in zip(refs.scan.values, refs.sample.values)}
-    cal = spin.spin_calibration(refs, states, metric="iad")
+    cal = spin.fit_calibration(refs, states, metric="iad")
     hs = spin.high_spin_fraction(series, cal, spins=(0.5, 1.0))
     st.results.update(xes_references=refs, xes_series=series.merge(hs))
     f, f_err = _weighted_mean(hs.high_spin_fraction.values, hs.high_spin_fraction_err_sample.values)
@@ -226,7 +226,7 @@ def _real_references(st: _State) -> None:
                      "calibration_shift_ev": _f(r.calibration_shift[0]), "sample": str(ds.sample.values[0]),
                      "temperature_k": _f(ds.temperature.values[0])})
     table = xr.concat(res, dim="scan")
-    cal = valence.calibrate(table, [q for _, q, _ in loaded])
+    cal = valence.fit_calibration(table, [q for _, q, _ in loaded])
     st.results.update(real_references=table, real_calibration=cal)
     st.summary["real_references"] = {
         "references": rows, "ev_per_valence": cal.slope, "ev_per_valence_err": math.sqrt(cal.covariance[1, 1]),

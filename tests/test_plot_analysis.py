@@ -13,8 +13,8 @@ import xarray as xr
 
 import spectro.plot
 import spectro.pressure as sp
+from spectro.calibration_line import linear_calibration
 from spectro.simulate.series import MODEL_SAMPLE_BOND, pressure_series
-from spectro.valence import linear_calibration
 
 
 @pytest.fixture(autouse=True)

@@ -161,7 +161,7 @@ def _calibration(anchors: tuple[tuple[str, float], ...], xanes_options: str):
         results.append(res)
         valences.extend([value] * res.sizes["scan"])
     combined = xr.concat(results, dim="scan", join="outer", coords="minimal", compat="override")
-    return valence.calibrate(combined, np.asarray(valences), observable="e0")
+    return valence.fit_calibration(combined, np.asarray(valences), observable="e0")
 
 
 def _load(job: Job, options: Mapping[str, Any]) -> Spectra:
@@ -240,7 +240,7 @@ def _with_valences(done: list[_Done], options: Mapping[str, Any]) -> None:
     """
     import json
 
-    from .. import valence
+    from .. import calibration_line, valence
 
     groups: dict[tuple, list[_Done]] = {}
     for item in done:
@@ -276,7 +276,7 @@ def _with_valences(done: list[_Done], options: Mapping[str, Any]) -> None:
             rows = slice(int(start), int(end))
             columns = {str(k): Column(v.values[rows], dict(v.attrs)) for k, v in out.data_vars.items()}
             item.table = item.table.with_results(columns)
-            extrapolated = valence.extrapolation_warning(columns["valence_flags"].values, calibration)
+            extrapolated = calibration_line.extrapolation_warning(columns["valence_flags"].values, calibration)
             if extrapolated is not None:
                 item.warnings.append(extrapolated)
 

@@ -6,7 +6,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
 
-from ..valence import LinearCalibration
+from ..calibration_line import LinearCalibration
 from ._style import LABELS, colours, get_ax, scan_labels
 
 __all__ = ["valence_line"]
@@ -31,8 +31,8 @@ def valence_line(
     Parameters
     ----------
     calibration : LinearCalibration
-        From :func:`spectro.valence.calibrate` or
-        :func:`spectro.valence.linear_calibration`.
+        From :func:`spectro.valence.fit_calibration` or
+        :func:`spectro.calibration_line.linear_calibration`.
     samples : xarray.Dataset, optional
         Results along ``scan`` holding the observable (e.g. ``e0``) and
         optionally ``<observable>_err``, ``valence`` and ``valence_err``
@@ -51,7 +51,7 @@ def valence_line(
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import spectro.plot
-    >>> from spectro.valence import linear_calibration
+    >>> from spectro.calibration_line import linear_calibration
     >>> cal = linear_calibration([2, 3], [8345.0, 8347.0], [0.05, 0.05], labels=["NiO", "LaNiO3"])
     >>> ax = spectro.plot.valence_line(cal)
     >>> ax.get_xlabel(), ax.get_ylabel()
