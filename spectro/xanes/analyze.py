@@ -5,7 +5,7 @@ pre-edge fits):
 
 1. if a reference channel ``mu_ref`` is present (and ``reference_channel``
    is true), the calibration shift that puts the foil's derivative maximum
-   at the tabulated edge (:mod:`spectro.xanes.calibrate`); otherwise NaN;
+   at the tabulated edge (:mod:`spectro.xanes.energy_calibration`); otherwise NaN;
 2. normalization on the measured energies (:mod:`spectro.xanes.normalize`,
    windows relative to the anchoring E0, default the derivative maximum of
    ``mu``);
@@ -37,8 +37,8 @@ import xarray as xr
 from ..errors import DataError, SpectroWarning
 from ..model import Spectra, source_file
 from . import _xr
-from .calibrate import calibration_arrays, tabulated_edge
 from .edge import E0_LEVEL, e0_crossings, e0_derivative_arrays
+from .energy_calibration import calibration_arrays, tabulated_edge
 from .features import FEATURE_C_ENERGY, feature_intensity_arrays
 from .normalize import DEFAULT_WINDOWS, normalize_arrays
 from .preedge import FIT_RANGE, PEAK_RANGE, preedge_centroid_arrays, preedge_fit_arrays
