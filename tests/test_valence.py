@@ -1,4 +1,4 @@
-"""Valence calibration: the line (spectro.calibration_line), its covariance, error propagation, flags, xarray wrappers."""
+"""Valence: the calibration line, its covariance, error propagation, flags, xarray wrappers."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import spectro
 from spectro.calibration_line import apply_calibration, linear_calibration
 from spectro.errors import DataError, ExtrapolationWarning
-from spectro.simulate.xanes import EV_PER_VALENCE
+from spectro.simulate._xanes import EV_PER_VALENCE
 from spectro.valence import fit_calibration, from_spectra, valence
 
 finite = st.floats(min_value=8300.0, max_value=8400.0, allow_nan=False)

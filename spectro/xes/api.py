@@ -18,13 +18,12 @@ import xarray as xr
 from ..calibration_line import apply_calibration, calibration_from_results
 from ..errors import DataError, ValidationError
 from ..model import energy_dim, kind_of
+from . import _iad, _vtc
+from . import _kbeta as _kb
 from . import background as _bg
 from . import fit as _fit
-from . import iad as _iad
-from . import kbeta as _kb
-from . import vtc as _vtc
-from .windows import Windows
-from .windows import windows as make_windows
+from ._windows import Windows
+from ._windows import windows as make_windows
 
 __all__ = ["METRICS", "analyze", "iad", "kbeta", "kbeta_fit", "normalize", "spin", "vtc"]
 
@@ -140,7 +139,7 @@ def normalize(
     norm : {"max", "area", "none"}
         ``"max"``: Kbeta1,3 maximum = 1 (default).
     windows : Windows or mapping, optional
-        Window overrides (:func:`spectro.xes.windows.windows`).
+        Window overrides (:func:`spectro.xes.windows`).
 
     Returns
     -------
@@ -199,7 +198,7 @@ def kbeta(
     ds : xarray.Dataset
         XES Dataset.
     element, background, norm, windows
-        As in :func:`normalize`; definitions in :mod:`spectro.xes.kbeta`.
+        As in :func:`normalize`; definitions in ``docs/xes.md``.
 
     Returns
     -------
@@ -234,7 +233,7 @@ def vtc(
     ds : xarray.Dataset
         XES Dataset covering Kbeta1,3 and the valence-to-core region.
     element, background, norm, windows
-        As in :func:`normalize`; definitions in :mod:`spectro.xes.vtc`.
+        As in :func:`normalize`; definitions in ``docs/xes.md``.
 
     Returns
     -------
@@ -309,7 +308,7 @@ def iad(
     -------
     xarray.Dataset
         ``iad``, ``iad_err`` and ``iad_shift`` along ``scan``; method in
-        :mod:`spectro.xes.iad`.
+        ``docs/xes.md``.
 
     Examples
     --------
