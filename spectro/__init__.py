@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 
 import importlib
 
-from . import errors, lcf, pressure, references, simulate, spin, valence, xanes, xes
+from . import calibration_line, errors, lcf, pressure, references, simulate, spin, valence, xanes, xes
 from .errors import SpectroError, SpectroWarning
 from .grid import stack
 from .io import read
@@ -31,6 +31,7 @@ _LAZY = ("batch", "demo", "plot")
 __all__ = [
     "__version__",
     "batch",
+    "calibration_line",
     "demo",
     "errors",
     "lcf",

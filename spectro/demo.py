@@ -45,7 +45,7 @@ import xarray as xr
 from . import pressure, references, spin, valence, xanes, xes
 from .batch.outputs import write_bytes, write_csv, write_json, write_netcdf
 from .errors import SpectroError
-from .simulate.beamtime import KB25_EV_PER_GPA, beamtime
+from .simulate._beamtime import KB25_EV_PER_GPA, beamtime
 from .simulate.series import MODEL_SAMPLE_BOND
 
 __all__ = ["run", "TOLERANCES", "REAL_REFERENCES"]
@@ -128,7 +128,7 @@ def _xanes(st: _State) -> None:
 def _valence(st: _State) -> None:
     refs = st.results["xanes_references"]
     anchors = {"NiO": 2.0, "LaNiO3": 3.0}
-    cal = valence.calibrate(refs, [anchors[str(s)] for s in refs.sample.values])
+    cal = valence.fit_calibration(refs, [anchors[str(s)] for s in refs.sample.values])
     st.results["valence_calibration"] = cal
     amb = st.results["xanes_ambient"]
     val = valence.valence(amb, cal)
@@ -152,7 +152,7 @@ def _kbeta(st: _State) -> None:
     refs = xes.analyze(refs_raw, reference=low)
     series = xes.analyze(series_raw, reference=low)
     states = {str(s): ("high" if str(p) == "NiO" else "low") for s, p in zip(refs.scan.values, refs.sample.values)}
-    cal = spin.spin_calibration(refs, states, metric="iad")
+    cal = spin.fit_calibration(refs, states, metric="iad")
     hs = spin.high_spin_fraction(series, cal, spins=(0.5, 1.0))
     st.results.update(xes_references=refs, xes_series=series.merge(hs))
     f, f_err = _weighted_mean(hs.high_spin_fraction.values, hs.high_spin_fraction_err_sample.values)
@@ -226,7 +226,7 @@ def _real_references(st: _State) -> None:
                      "calibration_shift_ev": _f(r.calibration_shift[0]), "sample": str(ds.sample.values[0]),
                      "temperature_k": _f(ds.temperature.values[0])})
     table = xr.concat(res, dim="scan")
-    cal = valence.calibrate(table, [q for _, q, _ in loaded])
+    cal = valence.fit_calibration(table, [q for _, q, _ in loaded])
     st.results.update(real_references=table, real_calibration=cal)
     st.summary["real_references"] = {
         "references": rows, "ev_per_valence": cal.slope, "ev_per_valence_err": math.sqrt(cal.covariance[1, 1]),
@@ -264,15 +264,12 @@ def _figures(st: _State, out: Path) -> None:
     labels = [str(s) for s in ambient.sample.values]
     _figure(st, out, "fig02a_xanes_ambient.png", "Ni K-edge XANES at ambient pressure",
             lambda ax: plot.xanes(ambient, ax=ax, labels=labels))
-    xes_amb_raw = xr.concat([bt["xes_references"], bt["xes_series"].isel(scan=[0])], dim="scan",
-                            coords="minimal", compat="override")
     xes_amb = xr.concat([res["xes_references"], res["xes_series"].isel(scan=[0])], dim="scan",
                         coords="minimal", compat="override", join="outer")
     _figure(st, out, "fig02b_xes_ambient.png", "Kβ XES (lowest pressure)",
-            lambda ax: plot.xes(xes_amb_raw, results=xes_amb, ax=ax,
-                                labels=[str(s) for s in xes_amb_raw.sample.values]))
+            lambda ax: plot.xes(xes_amb, ax=ax, labels=[str(s) for s in xes_amb.sample.values]))
     _figure(st, out, "fig03_xes_pressure.png", "Kβ XES under pressure, 300 K",
-            lambda ax: plot.stack(bt["xes_series"], by="pressure", offset=0.1, ax=ax), size=(6.5, 6.5))
+            lambda ax: plot.stack(res["xes_series"], by="pressure", offset=0.1, ax=ax), size=(6.5, 6.5))
     kinds = dict(zip(series.path.values.astype(str), series.path_kind.values.astype(str)))
     panels = [(path, "temperature" if kind == "isobaric" else "pressure")
               for path, kind in kinds.items() if not path.startswith("nio")]
@@ -291,12 +288,11 @@ def _figures(st: _State, out: Path) -> None:
             lambda ax: plot.edge_shift_pressure(series, anomaly=res["anomaly"], select=is_sample, ax=ax))
     _figure(st, out, "fig05b_edge_shift_contraction.png", "ΔE0 against Ni–O contraction",
             lambda ax: plot.edge_shift_contraction(series, res["contraction"], sample_bond=MODEL_SAMPLE_BOND, ax=ax))
-    samples = res["xanes_ambient"].merge(res["valence"][["valence", "valence_err"]])
     _figure(st, out, "fig_valence.png", "valence calibration on NiO and LaNiO3",
-            lambda ax: plot.valence_line(res["valence_calibration"], samples=samples, ax=ax))
+            lambda ax: plot.valence(res["xanes_ambient"].merge(res["valence"]), res["valence_calibration"], ax=ax))
     if "real_calibration" in res:
         _figure(st, out, "fig_valence_real_references.png", "NiO and LaNiO3 (CERIC/LISA), calibrated on their foils",
-                lambda ax: plot.valence_line(res["real_calibration"], ax=ax),
+                lambda ax: plot.valence(None, res["real_calibration"], ax=ax),
                 banner="REAL measured reference spectra (spectro demo)")
 
 

@@ -11,8 +11,9 @@ A Kβ metric ``m`` of the XES analysis (:func:`spectro.xes.analyze`):
 
 is assumed linear in the high-spin fraction ``f`` between low-spin
 (``f = 0``) and high-spin (``f = 1``) references, exactly as the valence is
-assumed linear in the edge energy (:mod:`spectro.valence`, same fit, same
-three-term error propagation: sample, references, calibration)::
+assumed linear in the edge energy (:mod:`spectro.valence`; the same line of
+:mod:`spectro.calibration_line`, same three-term error propagation: sample,
+references, calibration)::
 
     m = a + b f,     f = (m - a) / b
 
@@ -35,10 +36,10 @@ from collections.abc import Mapping
 import numpy as np
 import xarray as xr
 
+from .calibration_line import LinearCalibration, apply_calibration, calibration_from_results, per_scan_values
 from .errors import DataError
-from .valence import LinearCalibration, apply_calibration, calibrate, per_scan_values
 
-__all__ = ["METRICS", "spin_calibration", "high_spin_fraction"]
+__all__ = ["METRICS", "fit_calibration", "high_spin_fraction"]
 
 #: Kβ metrics a spin estimate can use.
 METRICS = ("iad", "kb_prime_ratio", "kb13_m1")
@@ -54,7 +55,7 @@ def _fractions(results: xr.Dataset, states) -> np.ndarray:
     return np.asarray(out, dtype=float)
 
 
-def spin_calibration(
+def fit_calibration(
     results: xr.Dataset,
     states: np.typing.ArrayLike | Mapping[str, object] | str,
     *,
@@ -79,7 +80,7 @@ def spin_calibration(
 
     Returns
     -------
-    LinearCalibration
+    spectro.calibration_line.LinearCalibration
         With ``quantity = "high_spin_fraction"``.
 
     Examples
@@ -87,18 +88,18 @@ def spin_calibration(
     >>> res = xr.Dataset({"kb_prime_ratio": ("scan", [0.05, 0.20]),
     ...                   "kb_prime_ratio_err": ("scan", [0.01, 0.01])},
     ...                  coords={"scan": ["LaNiO3", "NiO"]})
-    >>> cal = spin_calibration(res, {"LaNiO3": "low", "NiO": "high"}, metric="kb_prime_ratio")
+    >>> cal = fit_calibration(res, {"LaNiO3": "low", "NiO": "high"}, metric="kb_prime_ratio")
     >>> round(cal.slope, 3)
     0.15
     """
     if metric not in results:
         raise DataError(f"results have no {metric!r}; choose from {METRICS} present in the results")
-    return calibrate(
+    return calibration_from_results(
         results,
         _fractions(results, states),
         observable=metric,
-        calibration_err=0.0 if calibration_err is None else calibration_err,
         quantity="high_spin_fraction",
+        calibration_err=0.0 if calibration_err is None else calibration_err,
     )
 
 
@@ -115,8 +116,8 @@ def high_spin_fraction(
     results : xarray.Dataset
         XES results along ``scan`` holding the calibration's metric and,
         when known, ``<metric>_err``. May be dask-backed.
-    calibration : LinearCalibration
-        From :func:`spin_calibration`.
+    calibration : spectro.calibration_line.LinearCalibration
+        From :func:`fit_calibration`.
     spins : (float, float), optional
         Spin quantum numbers ``(S_low, S_high)`` of the two states; adds
         ``spin`` and ``spin_err``.
@@ -137,7 +138,7 @@ def high_spin_fraction(
     Examples
     --------
     >>> refs = xr.Dataset({"kb_prime_ratio": ("scan", [0.05, 0.20])}, coords={"scan": ["LS", "HS"]})
-    >>> cal = spin_calibration(refs, ["low", "high"], metric="kb_prime_ratio")
+    >>> cal = fit_calibration(refs, ["low", "high"], metric="kb_prime_ratio")
     >>> sample = xr.Dataset({"kb_prime_ratio": ("scan", [0.08]), "kb_prime_ratio_err": ("scan", [0.01])})
     >>> out = high_spin_fraction(sample, cal, spins=(0.5, 1.0))
     >>> out.high_spin_fraction.values.round(3), out.spin.values.round(3)

@@ -1,30 +1,17 @@
 """Valence from a linear calibration on references of known valence.
 
 An observable ``x`` (edge position ``e0``, pre-edge centroid, Kβ2,5 energy,
-all in eV) is assumed linear in the quantity ``q`` (valence, or high-spin
-fraction in :mod:`spectro.spin`)::
+all in eV) is assumed linear in the valence ``v`` between references of
+known valence::
 
-    x = a + b q
+    x = a + b v
 
-``a`` and ``b`` are fitted on anchors ``(q_i, x_i +- s_i)``: the exact line
-through two anchors, weighted least squares (weights ``1 / s_i**2``) for
-more. With more than two anchors the parameter covariance is multiplied by
-``max(1, chi2 / dof)`` (the Birge ratio squared), so scatter beyond the
-stated errors widens the result instead of being ignored. When every
-``s_i`` is zero the fit is unweighted and the covariance comes from the
-residual scatter.
-
-A sample observed at ``x +- s_x`` (and whose energy scale is known to
-``+- s_c`` from its calibration) has ``q = (x - a) / b`` with three
-independent variance terms, reported separately::
-
-    var_sample      = s_x**2 / b**2
-    var_calibration = s_c**2 / b**2
-    var_references  = (var(a) + q**2 var(b) + 2 q cov(a, b)) / b**2
-
-and ``q_err = sqrt(var_sample + var_calibration + var_references)``
-(first-order propagation; exact for the linear model). A value outside the
-range spanned by the anchors is flagged ``"extrapolated"`` and an
+The line, its covariance and the three-term error budget of each sample
+(sample, references, energy calibration) are those of
+:mod:`spectro.calibration_line`: :func:`fit_calibration` fits the line on
+the analysis results of the references, :func:`valence` places the samples
+on it, :func:`from_spectra` does both from the spectra. A valence outside the
+range spanned by the references is flagged ``"extrapolated"`` and an
 :class:`~spectro.errors.ExtrapolationWarning` is issued.
 
 This is the method of the La3Ni2O7 study for two anchors:
@@ -35,415 +22,36 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from .errors import DataError, ExtrapolationWarning, SpectroWarning
+from .calibration_line import (
+    LinearCalibration,
+    _calibration_error,
+    _error_of,
+    _uncalibrated,
+    apply_calibration,
+    calibration_from_results,
+    linear_calibration,
+)
+from .errors import DataError, SpectroWarning
 
-__all__ = [
-    "LinearCalibration",
-    "Estimate",
-    "linear_calibration",
-    "calibrate",
-    "apply_calibration",
-    "valence",
-    "extrapolation_warning",
-    "from_spectra",
-    "OBSERVABLES",
-]
+__all__ = ["OBSERVABLES", "fit_calibration", "from_spectra", "valence"]
 
 #: Observables a valence can be calibrated on: name -> kind of Dataset.
 OBSERVABLES = {"e0": "xanes", "preedge_centroid": "xanes", "kb25_energy": "xes"}
 
-_FLAG_WIDTH = "<U25"
 
-
-@dataclass(frozen=True)
-class Estimate:
-    """A quantity predicted from a :class:`LinearCalibration`, with its error budget.
-
-    Attributes
-    ----------
-    value : ndarray
-        Predicted quantity (valence, or high-spin fraction).
-    err : ndarray
-        Total one-sigma uncertainty, ``sqrt(err_sample**2 + err_references**2
-        + err_calibration**2)``.
-    err_sample, err_references, err_calibration : ndarray
-        The three independent terms (see :mod:`spectro.valence`).
-    extrapolated : ndarray of bool
-        True where ``value`` lies outside the range of the anchors.
-    calibration : LinearCalibration
-        The calibration used.
-    """
-
-    value: np.ndarray
-    err: np.ndarray
-    err_sample: np.ndarray
-    err_references: np.ndarray
-    err_calibration: np.ndarray
-    extrapolated: np.ndarray
-    calibration: LinearCalibration
-
-    @property
-    def flags(self) -> np.ndarray:
-        """``"extrapolated"`` where the value is outside the anchor range, else ``""``."""
-        return np.where(self.extrapolated, "extrapolated", "")
-
-    def summary(self) -> str:
-        """Readable table of values, errors and flags.
-
-        Examples
-        --------
-        >>> cal = linear_calibration([2, 3], [8345.0, 8347.0], [0.05, 0.05])
-        >>> print(cal.predict(8346.06, 0.05).summary())
-        valence = 2.530 +- 0.031 (sample 0.025, references 0.018, calibration 0.000)
-        """
-        name = self.calibration.quantity
-        lines = []
-        for v, e, s, r, c, f in zip(
-            np.ravel(self.value),
-            np.ravel(self.err),
-            np.ravel(self.err_sample),
-            np.ravel(self.err_references),
-            np.ravel(self.err_calibration),
-            np.ravel(self.flags),
-        ):
-            flag = f" [{f}]" if f else ""
-            lines.append(
-                f"{name} = {v:.3f} +- {e:.3f} (sample {s:.3f}, references {r:.3f}, "
-                f"calibration {c:.3f}){flag}"
-            )
-        return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class LinearCalibration:
-    """Linear model ``observable = intercept + slope * quantity`` fitted on anchors.
-
-    Attributes
-    ----------
-    quantity : str
-        What the anchors are known in (``"valence"``, ``"high_spin_fraction"``).
-    observable : str
-        The measured observable (``"e0"``, ...).
-    units : str
-        Units of the observable (``"eV"``).
-    anchors, values, errors : ndarray, shape (n,)
-        Known quantity, observed value and its one-sigma error for each anchor.
-    labels : tuple of str
-        Anchor names.
-    intercept, slope : float
-        Fitted parameters (units of the observable, per unit quantity).
-    covariance : ndarray, shape (2, 2)
-        Covariance of ``(intercept, slope)``, scaled as described in
-        :mod:`spectro.valence`.
-    residuals : ndarray, shape (n,)
-        ``values - (intercept + slope * anchors)``.
-    chi2 : float
-        Weighted sum of squared residuals (NaN for an unweighted fit).
-    dof : int
-        ``n - 2``.
-    scale : float
-        Factor applied to the covariance (1 for two anchors).
-    method : str
-        ``"two-point line"``, ``"weighted least squares"`` or
-        ``"unweighted least squares"``.
-    """
-
-    quantity: str
-    observable: str
-    units: str
-    anchors: np.ndarray
-    values: np.ndarray
-    errors: np.ndarray
-    labels: tuple[str, ...]
-    intercept: float
-    slope: float
-    covariance: np.ndarray
-    residuals: np.ndarray
-    chi2: float
-    dof: int
-    scale: float
-    method: str
-
-    @property
-    def range(self) -> tuple[float, float]:
-        """Smallest and largest anchor quantity."""
-        return float(np.min(self.anchors)), float(np.max(self.anchors))
-
-    def predict(
-        self,
-        values: np.typing.ArrayLike,
-        errors: np.typing.ArrayLike = 0.0,
-        *,
-        calibration_errors: np.typing.ArrayLike = 0.0,
-        warn: bool = True,
-    ) -> Estimate:
-        """Quantity for observed values, with the three-term error budget.
-
-        Parameters
-        ----------
-        values : array_like
-            Observed values (units of the observable); any shape; NaN gives NaN.
-        errors : array_like, default 0
-            Their one-sigma statistical errors.
-        calibration_errors : array_like, default 0
-            One-sigma uncertainty of each value's energy calibration
-            (reference-channel alignment), kept as a separate term.
-        warn : bool, default True
-            Issue an :class:`~spectro.errors.ExtrapolationWarning` when any
-            value lies outside the anchor range.
-
-        Returns
-        -------
-        Estimate
-
-        Examples
-        --------
-        >>> cal = linear_calibration([2, 3], [8345.0, 8347.0])
-        >>> est = cal.predict([8346.0, 8346.5])
-        >>> est.value
-        array([2.5 , 2.75])
-        """
-        x = np.asarray(values, dtype=float)
-        sx = np.asarray(errors, dtype=float)
-        sc = np.asarray(calibration_errors, dtype=float)
-        b = self.slope
-        q = (x - self.intercept) / b
-        var_ref = (
-            self.covariance[0, 0] + q**2 * self.covariance[1, 1] + 2 * q * self.covariance[0, 1]
-        ) / b**2
-        err_sample = np.abs(sx / b) * np.ones_like(q)
-        err_cal = np.abs(sc / b) * np.ones_like(q)
-        err_ref = np.sqrt(np.clip(var_ref, 0.0, None))
-        lo, hi = self.range
-        tol = 1e-9 * (hi - lo)
-        extrapolated = (q < lo - tol) | (q > hi + tol)
-        if warn and np.any(extrapolated):
-            warnings.warn(
-                f"{int(np.count_nonzero(extrapolated))} {self.quantity} value(s) outside the "
-                f"anchor range [{lo:g}, {hi:g}]: extrapolated",
-                ExtrapolationWarning,
-                stacklevel=2,
-            )
-        return Estimate(
-            value=q,
-            err=np.sqrt(err_sample**2 + err_ref**2 + err_cal**2),
-            err_sample=err_sample,
-            err_references=err_ref,
-            err_calibration=err_cal,
-            extrapolated=extrapolated,
-            calibration=self,
-        )
-
-    def summary(self) -> str:
-        """Readable description of the fit: parameters, anchors and residuals.
-
-        Examples
-        --------
-        >>> cal = linear_calibration([2, 3], [8345.0, 8347.0], [0.05, 0.05], labels=["NiO", "LaNiO3"])
-        >>> print(cal.summary())  # doctest: +NORMALIZE_WHITESPACE
-        e0 = a + b * valence (two-point line, 2 anchors)
-          a = 8341.000 +- 0.180 eV
-          b = 2.000 +- 0.071 eV per unit valence
-          anchor  valence  e0 (eV)  error  residual
-          NiO     2        8345.000   0.050   0.000
-          LaNiO3  3        8347.000   0.050   0.000
-        """
-        sa, sb = np.sqrt(np.diag(self.covariance))
-        width = max(6, *(len(s) for s in self.labels))
-        qw = max(len(self.quantity), 7)
-        head = [
-            f"{self.observable} = a + b * {self.quantity} ({self.method}, {self.anchors.size} anchors)",
-            f"  a = {self.intercept:.3f} +- {sa:.3f} {self.units}",
-            f"  b = {self.slope:.3f} +- {sb:.3f} {self.units} per unit {self.quantity}",
-            f"  {'anchor'.ljust(width)}  {self.quantity.ljust(qw)}  {self.observable} ({self.units})  error  residual",
-        ]
-        if self.dof > 0 and np.isfinite(self.chi2):
-            head.insert(3, f"  chi2 = {self.chi2:.3g} for {self.dof} dof (covariance scale {self.scale:.3g})")
-        rows = [
-            f"  {lab.ljust(width)}  {q:<{qw}g}  {x:.3f}  {e:6.3f}  {r:6.3f}"
-            for lab, q, x, e, r in zip(self.labels, self.anchors, self.values, self.errors, self.residuals)
-        ]
-        return "\n".join(head + rows)
-
-
-def linear_calibration(
-    anchors: np.typing.ArrayLike,
-    values: np.typing.ArrayLike,
-    errors: np.typing.ArrayLike | None = None,
-    *,
-    labels: Sequence[str] | None = None,
-    observable: str = "e0",
-    quantity: str = "valence",
-    units: str = "eV",
-) -> LinearCalibration:
-    """Fit ``observable = a + b * quantity`` on anchors of known quantity.
-
-    Parameters
-    ----------
-    anchors : array_like, shape (n,)
-        Known quantity of each anchor (e.g. valence 2 for NiO, 3 for LaNiO3).
-    values : array_like, shape (n,)
-        The observable measured on each anchor.
-    errors : array_like, shape (n,), optional
-        One-sigma errors of ``values`` (default 0: unweighted fit).
-    labels : sequence of str, optional
-        Anchor names for :meth:`LinearCalibration.summary`.
-    observable, quantity, units : str
-        Names recorded on the result.
-
-    Returns
-    -------
-    LinearCalibration
-
-    Raises
-    ------
-    DataError
-        Fewer than two distinct anchors, non-finite values, negative or
-        mixed zero/non-zero errors, or a zero slope.
-
-    Notes
-    -----
-    Two anchors give the exact line and its covariance from the two errors.
-    More anchors are fitted by weighted least squares; see
-    :mod:`spectro.valence` for the covariance scaling.
-
-    Examples
-    --------
-    >>> cal = linear_calibration([2, 3, 3], [8345.0, 8347.1, 8346.9], [0.05, 0.05, 0.05])
-    >>> round(cal.slope, 6), cal.method
-    (2.0, 'weighted least squares')
-    """
-    q = np.asarray(anchors, dtype=float).ravel()
-    x = np.asarray(values, dtype=float).ravel()
-    s = np.zeros_like(x) if errors is None else np.broadcast_to(np.asarray(errors, dtype=float), x.shape).copy()
-    names = tuple(labels) if labels is not None else tuple(f"anchor {i}" for i in range(q.size))
-    if not (q.shape == x.shape == s.shape) or len(names) != q.size:
-        raise DataError(
-            f"anchors, values, errors and labels differ in length ({q.size}, {x.size}, {s.size}, {len(names)})"
-        )
-    bad = ~(np.isfinite(q) & np.isfinite(x) & np.isfinite(s))
-    if bad.any():
-        raise DataError(f"non-finite {observable} or error for anchor(s) {[names[i] for i in np.flatnonzero(bad)]}")
-    if np.unique(q).size < 2:
-        raise DataError(f"need anchors of at least two different {quantity} values, got {q.tolist()}")
-    if np.any(s < 0) or (np.any(s == 0) and np.any(s > 0)):
-        raise DataError(f"errors must be all positive or all zero, got {s.tolist()}")
-    design = np.column_stack([np.ones_like(q), q])
-    weighted = bool(np.all(s > 0))
-    w = 1.0 / s**2 if weighted else np.ones_like(q)
-    normal = design.T @ (w[:, None] * design)
-    cov = np.linalg.inv(normal)
-    intercept, slope = cov @ (design.T @ (w * x))
-    residuals = x - (intercept + slope * q)
-    dof = q.size - 2
-    scale = 1.0
-    if weighted:
-        chi2 = float(np.sum(w * residuals**2))
-        method = "two-point line" if q.size == 2 else "weighted least squares"
-        if dof > 0:
-            scale = max(1.0, chi2 / dof)
-    else:
-        chi2 = np.nan
-        method = "two-point line" if q.size == 2 else "unweighted least squares"
-        scale = float(np.sum(residuals**2) / dof) if dof > 0 else 0.0
-    if not np.isfinite(slope) or abs(slope) * np.ptp(q) <= 1e-12 * np.max(np.abs(x)):
-        raise DataError(f"{observable} does not change with {quantity} across the anchors (slope {slope})")
-    return LinearCalibration(
-        quantity=quantity,
-        observable=observable,
-        units=units,
-        anchors=q,
-        values=x,
-        errors=s,
-        labels=names,
-        intercept=float(intercept),
-        slope=float(slope),
-        covariance=cov * scale,
-        residuals=residuals,
-        chi2=chi2,
-        dof=dof,
-        scale=scale,
-        method=method,
-    )
-
-
-def _error_of(results: xr.Dataset, name: str) -> xr.DataArray:
-    err = f"{name}_err"
-    return results[err] if err in results else xr.zeros_like(results[name])
-
-
-def _calibration_error(results: xr.Dataset, calibration_err: float | None) -> xr.DataArray:
-    if calibration_err is not None:
-        return xr.full_like(results["scan"], float(calibration_err), dtype=float)
-    if "calibration_shift_err" in results:
-        return results["calibration_shift_err"].fillna(0.0)
-    return xr.zeros_like(results["scan"], dtype=float)
-
-
-def _uncalibrated(results: xr.Dataset) -> xr.DataArray:
-    if "calibration_shift" in results:
-        return results["calibration_shift"].isnull()
-    return xr.ones_like(results["scan"], dtype=bool)
-
-
-def per_scan_values(results: xr.Dataset, values: Any, *, what: str) -> Any:
-    """One value per scan of ``results``, given as a variable name, a mapping or a sequence.
-
-    Parameters
-    ----------
-    results : xarray.Dataset
-        Results along ``scan``.
-    values : str, mapping or array_like
-        The name of a per-scan variable of ``results``, a mapping from
-        scan label to value, or the values themselves in scan order
-        (returned unchanged).
-    what : str
-        What the values are, for the error message.
-
-    Returns
-    -------
-    array_like
-        The values in scan order (not converted).
-
-    Raises
-    ------
-    DataError
-        A mapping without a value for some scan.
-
-    Examples
-    --------
-    >>> res = xr.Dataset(coords={"scan": ["NiO", "LaNiO3"], "q": ("scan", [2.0, 3.0])})
-    >>> per_scan_values(res, {"LaNiO3": 3, "NiO": 2}, what="valence")
-    [2, 3]
-    >>> per_scan_values(res, "q", what="valence").tolist()
-    [2.0, 3.0]
-    """
-    if isinstance(values, str):
-        return results[values].values
-    if isinstance(values, Mapping):
-        labels = [str(s) for s in results["scan"].values]
-        missing = [s for s in labels if s not in values]
-        if missing:
-            raise DataError(f"no {what} given for scan(s) {missing}")
-        return [values[s] for s in labels]
-    return values
-
-
-def calibrate(
+def fit_calibration(
     results: xr.Dataset,
     valences: np.typing.ArrayLike | Mapping[str, float] | str,
     *,
     observable: str = "e0",
     calibration_err: float | None = None,
-    quantity: str = "valence",
 ) -> LinearCalibration:
-    """Valence calibration from the analysis results of reference spectra.
+    """Fit the valence line ``observable = a + b * valence`` on the analysis results of references.
 
     Parameters
     ----------
@@ -460,149 +68,30 @@ def calibrate(
         Energy-calibration uncertainty of every anchor (eV); by default
         ``calibration_shift_err`` from ``results`` (0 when absent). Added in
         quadrature to each anchor's error.
-    quantity : str, default "valence"
-        Name of what ``valences`` measure (:mod:`spectro.spin` passes
-        ``"high_spin_fraction"``).
 
     Returns
     -------
-    LinearCalibration
+    spectro.calibration_line.LinearCalibration
+        With ``quantity = "valence"``; the fit of
+        :func:`spectro.calibration_line.linear_calibration`.
+
+    Raises
+    ------
+    DataError
+        ``results`` without ``observable``, a mapping without a valence for
+        some scan, or references of a single valence.
 
     Examples
     --------
     >>> import spectro
     >>> refs = spectro.simulate.xanes(valence=[2.0, 3.0], n_scans=2)
     >>> res = xr.Dataset({"e0": refs.true_e0, "e0_err": 0.02 + 0 * refs.true_e0})
-    >>> cal = calibrate(res, "true_valence")
+    >>> cal = fit_calibration(res, "true_valence")
     >>> round(cal.slope, 3) == round(float(refs.true_e0[1] - refs.true_e0[0]), 3)
     True
     """
-    if observable not in results:
-        raise DataError(f"results have no {observable!r}; available: {sorted(results.data_vars)}")
-    x = results[observable]
-    q = np.asarray(per_scan_values(results, valences, what=quantity), dtype=float)
-    err = np.hypot(_error_of(results, observable), _calibration_error(results, calibration_err))
-    return linear_calibration(
-        q,
-        np.asarray(x.values, dtype=float),
-        np.asarray(err.values, dtype=float),
-        labels=[str(s) for s in results["scan"].values],
-        observable=observable,
-        quantity=quantity,
-        units=x.attrs.get("units", "eV"),
-    )
-
-
-def _predict_kernel(x, sx, sc, uncalibrated, *, calibration):
-    est = calibration.predict(x, sx, calibration_errors=sc, warn=False)
-    ext = est.extrapolated
-    flags = np.where(
-        ext & uncalibrated,
-        "extrapolated,uncalibrated",
-        np.where(ext, "extrapolated", np.where(uncalibrated, "uncalibrated", "")),
-    ).astype(_FLAG_WIDTH)
-    return est.value, est.err, est.err_sample, est.err_references, est.err_calibration, flags
-
-
-def apply_calibration(
-    results: xr.Dataset,
-    calibration: LinearCalibration,
-    *,
-    calibration_err: float | None = None,
-    flag_uncalibrated: bool = True,
-) -> xr.Dataset:
-    """Quantity of each scan from its observable and a calibration (see :func:`valence`).
-
-    Parameters
-    ----------
-    results : xarray.Dataset
-        Results along ``scan`` holding ``calibration.observable`` and, when
-        known, ``<observable>_err``, ``calibration_shift`` and
-        ``calibration_shift_err``. May be dask-backed.
-    calibration : LinearCalibration
-    calibration_err : float, optional
-        Energy-calibration uncertainty of every scan (units of the
-        observable); by default ``calibration_shift_err`` from ``results``
-        (0 when absent).
-    flag_uncalibrated : bool, default True
-        Flag scans without a ``calibration_shift`` as ``"uncalibrated"``.
-
-    Returns
-    -------
-    xarray.Dataset
-        ``<q>``, ``<q>_err``, ``<q>_err_sample``, ``<q>_err_references``,
-        ``<q>_err_calibration`` and ``<q>_flags`` for the calibration's
-        quantity ``<q>``.
-
-    Examples
-    --------
-    >>> res = xr.Dataset({"iad": ("scan", [0.0, 0.05, 0.1])})
-    >>> cal = linear_calibration([0, 1], [0.0, 0.1], observable="iad", quantity="f", units="1")
-    >>> apply_calibration(res, cal, flag_uncalibrated=False).f.values
-    array([0. , 0.5, 1. ])
-    """
-    name = calibration.observable
-    if name not in results:
-        raise DataError(f"results have no {name!r}, the calibration's observable")
-    uncalibrated = _uncalibrated(results) if flag_uncalibrated else xr.zeros_like(results[name], dtype=bool)
-    outputs = xr.apply_ufunc(
-        _predict_kernel,
-        results[name],
-        _error_of(results, name),
-        _calibration_error(results, calibration_err),
-        uncalibrated,
-        kwargs={"calibration": calibration},
-        output_core_dims=[[]] * 6,
-        dask="parallelized",
-        output_dtypes=[float] * 5 + [_FLAG_WIDTH],
-    )
-    quantity = calibration.quantity
-    described = [
-        (quantity, "1", f"{quantity} from {name}"),
-        (f"{quantity}_err", "1", f"{quantity} uncertainty (1 sigma, total)"),
-        (f"{quantity}_err_sample", "1", f"{quantity} uncertainty from the sample's {name} error"),
-        (f"{quantity}_err_references", "1", f"{quantity} uncertainty from the calibration line"),
-        (f"{quantity}_err_calibration", "1", f"{quantity} uncertainty from the energy calibration"),
-        (f"{quantity}_flags", "", f"{quantity} flags"),
-    ]
-    attrs = {
-        "method": f"linear calibration {name} = a + b * {quantity} ({calibration.method})",
-        "intercept": calibration.intercept,
-        "slope": calibration.slope,
-        "anchors": ", ".join(f"{lab}={q:g}" for lab, q in zip(calibration.labels, calibration.anchors)),
-        "observable": name,
-    }
-    data = {
-        var: out.assign_attrs(units=units, long_name=long_name, **attrs)
-        for (var, units, long_name), out in zip(described, outputs)
-    }
-    out = xr.Dataset(data)
-    flags = out[f"{quantity}_flags"]
-    if flags.chunks is None:
-        warning = extrapolation_warning(flags.values, calibration)
-        if warning is not None:
-            warnings.warn(warning, stacklevel=2)
-    return out
-
-
-def extrapolation_warning(flags: np.ndarray, calibration: LinearCalibration) -> ExtrapolationWarning | None:
-    """The warning for the scans whose ``flags`` say "extrapolated"; None when there are none.
-
-    Examples
-    --------
-    >>> cal = linear_calibration([2, 3], [8345.0, 8347.0])
-    >>> str(extrapolation_warning(np.array(["", "extrapolated,uncalibrated"]), cal))
-    "1 scan(s) with valence outside the anchor range [2, 3]: flagged 'extrapolated'"
-    >>> extrapolation_warning(np.array([""]), cal) is None
-    True
-    """
-    n = int(np.count_nonzero(np.char.find(np.asarray(flags).astype(str), "extrapolated") >= 0))
-    if not n:
-        return None
-    lo, hi = calibration.range
-    return ExtrapolationWarning(
-        f"{n} scan(s) with {calibration.quantity} outside the anchor range [{lo:g}, {hi:g}]: "
-        "flagged 'extrapolated'"
+    return calibration_from_results(
+        results, valences, observable=observable, quantity="valence", calibration_err=calibration_err
     )
 
 
@@ -620,8 +109,9 @@ def valence(
         Results along ``scan`` holding ``calibration.observable`` and, when
         known, ``<observable>_err``, ``calibration_shift`` and
         ``calibration_shift_err``. May be dask-backed.
-    calibration : LinearCalibration
-        From :func:`calibrate` or :func:`linear_calibration`.
+    calibration : spectro.calibration_line.LinearCalibration
+        From :func:`fit_calibration` or
+        :func:`spectro.calibration_line.linear_calibration`.
     calibration_err : float, optional
         Energy-calibration uncertainty of every scan (eV); by default
         ``calibration_shift_err`` from ``results`` (0 when absent).
@@ -648,7 +138,7 @@ def valence(
     >>> import spectro
     >>> sim = spectro.simulate.xanes(valence=[2.0, 2.53, 3.0], n_scans=3)
     >>> res = xr.Dataset({"e0": sim.true_e0, "calibration_shift": 0.0 * sim.true_e0})
-    >>> cal = calibrate(res.isel(scan=[0, 2]), [2.0, 3.0])
+    >>> cal = fit_calibration(res.isel(scan=[0, 2]), [2.0, 3.0])
     >>> valence(res, cal).valence.values.round(3)
     array([2.  , 2.53, 3.  ])
     """
@@ -674,7 +164,7 @@ def from_spectra(
     observable: str = "e0",
     analyze_options: Mapping[str, Any] | None = None,
 ) -> tuple[LinearCalibration, list[xr.Dataset]]:
-    """Analyze anchor and sample spectra, calibrate on the anchors, give each sample's valence.
+    """Analyze anchor and sample spectra, fit the valence line on the anchors, give each sample's valence.
 
     Every spectrum is analyzed on its own: a XANES Dataset by
     :func:`spectro.xanes.analyze` (``e0``, ``preedge_centroid``, ...), which

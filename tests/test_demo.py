@@ -14,7 +14,7 @@ import xarray as xr
 
 from spectro.cli import main
 from spectro.simulate import beamtime
-from spectro.simulate.beamtime import SAMPLE_VALENCE
+from spectro.simulate._beamtime import SAMPLE_VALENCE
 
 FIGURES = [
     "fig01_pt_paths.png", "fig02a_xanes_ambient.png", "fig02b_xes_ambient.png", "fig03_xes_pressure.png",

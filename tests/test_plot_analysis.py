@@ -13,8 +13,9 @@ import xarray as xr
 
 import spectro.plot
 import spectro.pressure as sp
+from spectro.calibration_line import linear_calibration
+from spectro.errors import ValidationError
 from spectro.simulate.series import MODEL_SAMPLE_BOND, pressure_series
-from spectro.valence import linear_calibration
 
 
 @pytest.fixture(autouse=True)
@@ -91,13 +92,18 @@ def test_edge_shift_contraction_fits_legend_and_verdict(series):
     np.testing.assert_allclose(np.sort(x_nio), np.sort(dd))
 
 
-def test_valence_line_through_references_and_sample_on_it():
+def _valence_results(e0, e0_err, scans):
     cal = linear_calibration([2, 3], [8345.0, 8347.0], [0.05, 0.05], labels=["NiO", "LaNiO3"])
     samples = xr.Dataset(
-        {"e0": ("scan", [8346.06]), "e0_err": ("scan", [0.04])},
-        coords={"scan": ["La3Ni2O7"]},
+        {"e0": ("scan", e0), "e0_err": ("scan", e0_err), "calibration_shift": ("scan", np.zeros(len(e0)))},
+        coords={"scan": scans},
     )
-    ax = spectro.plot.valence_line(cal, samples=samples)
+    return cal, samples, spectro.valence.valence(samples, cal)
+
+
+def test_valence_plots_the_results_of_valence_on_the_line_through_the_references():
+    cal, samples, val = _valence_results([8346.06], [0.04], ["La3Ni2O7"])
+    ax = spectro.plot.valence(val, cal)
     assert ax.get_xlabel() == "Ni valence" and ax.get_ylabel() == "E0 (eV)"
     (line,) = _by_gid(ax, "calibration_line")
     x, y = line.get_data()
@@ -108,6 +114,23 @@ def test_valence_line_through_references_and_sample_on_it():
     est = cal.predict(8346.06, 0.04)
     assert point.lines[0].get_xdata()[0] == pytest.approx(2.53)
     assert f"{float(est.value):.2f} ± {float(est.err):.2f}" in point.get_label()
-    # horizontal error bar = valence error
-    xerr_segment = point.lines[2][0].get_segments()[0]
+    # horizontal error bar = valence error; vertical = the sample's E0 error, read back from the line
+    xerr_segment, yerr_segment = (bars.get_segments()[0] for bars in point.lines[2])
     assert xerr_segment[1, 0] - xerr_segment[0, 0] == pytest.approx(2 * float(est.err))
+    assert point.lines[0].get_ydata()[0] == pytest.approx(8346.06)
+    assert yerr_segment[1, 1] - yerr_segment[0, 1] == pytest.approx(2 * 0.04)
+    # the same point when the results also hold the observable
+    merged = spectro.plot.valence(samples.merge(val), cal)
+    again = next(c for c in merged.containers if c.get_label().startswith("La3Ni2O7"))
+    assert again.lines[0].get_xydata().tolist() == point.lines[0].get_xydata().tolist()
+
+
+def test_valence_scans_in_distinct_colours_and_the_line_alone():
+    cal, _, val = _valence_results([8345.5, 8346.0, 8346.5], [0.04] * 3, ["a", "b", "c"])
+    ax = spectro.plot.valence(val, cal)
+    points = [c for c in ax.containers if c.get_label()[0] in "abc"]
+    assert len({matplotlib.colors.to_hex(c.lines[0].get_color()) for c in points}) == 3
+    alone = spectro.plot.valence(None, cal)
+    assert not [c for c in alone.containers if c.get_label() != "references"]
+    with pytest.raises(ValidationError, match="valence"):
+        spectro.plot.valence(val.drop_vars("valence"), cal)

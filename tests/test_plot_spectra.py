@@ -134,26 +134,36 @@ def _xes(n=2):
     return build(scans, kind="xes")
 
 
-def test_xes_normalized_to_kb13_max_with_vtc_inset_and_markers():
+def test_xes_plots_the_results_of_analyze_normalized_to_kb13_max_with_vtc_inset_and_markers():
     ds = _xes(2)
-    results = xr.Dataset(
-        {"kb13_energy": ("scan", [8265.5, 8265.5]), "kb25_energy": ("scan", [8328.0, 8328.3])},
-        coords={"scan": ds.scan.values},
-    )
-    ax = spectro.plot.xes(ds, results=results)
+    results = spectro.xes.analyze(ds)
+    ax = spectro.plot.xes(results)
     lines = ax.get_lines()
     assert len(lines) == 2
     for line in lines:
         assert line.get_ydata().max() == pytest.approx(1.0, abs=2e-3)  # peak refined between points
     assert ax.get_xlabel() == "Emission energy (eV)"
     assert "Kβ1,3" in ax.get_ylabel()
+    np.testing.assert_allclose(_collection(ax, "kb13_energy").get_segments()[0][0, 0], 8265.5, atol=0.01)
     inset = ax.child_axes[0]
     lo, hi = inset.get_xlim()
     assert lo < 8329.0 < hi and lo > 8290
     segs = _collection(inset, "kb25_energy").get_segments()
-    np.testing.assert_allclose([s[0, 0] for s in segs], [8328.0, 8328.3])
+    # the simulated Kb2,5 lines are at 8328.0 and 8328.3 eV
+    np.testing.assert_allclose([s[0, 0] for s in segs], [8328.0, 8328.3], atol=0.01)
     # the VtC peak is 5 % of Kb1,3 after normalization
     np.testing.assert_allclose([s[:, 1].mean() for s in segs], 0.05, atol=0.005)
+
+
+def test_xes_and_xanes_overlay_scans_in_distinct_colours():
+    for ax in (spectro.plot.xes(spectro.xes.analyze(_xes(3))), spectro.plot.xanes(_results(3)[0])):
+        colours = [matplotlib.colors.to_hex(line.get_color()) for line in ax.get_lines()]
+        assert len(colours) == 3 and len(set(colours)) == 3
+
+
+def test_xes_refuses_spectra_without_norm():
+    with pytest.raises(ValidationError, match="norm"):
+        spectro.plot.xes(_xes(2))
 
 
 def test_stack_orders_by_pressure_offsets_and_colorbar():
@@ -178,8 +188,12 @@ def test_stack_by_temperature_and_xes():
     ax = spectro.plot.stack(ds, by="temperature")
     assert ax.get_lines()[0].get_label().startswith("s1")
     assert any(a.get_ylabel() == "Temperature (K)" for a in ax.figure.axes)
-    ax2 = spectro.plot.stack(_xes(3), by="pressure")
+    xes = spectro.xes.analyze(_xes(3))
+    ax2 = spectro.plot.stack(xes, by="pressure", offset=0.1)
     assert len(ax2.get_lines()) == 3 and ax2.get_xlabel() == "Emission energy (eV)"
+    # the curves are the results' norm (Kb1,3 max = 1), offset by 0.1 per scan in pressure order
+    tops = [float(np.nanmax(line.get_ydata())) for line in ax2.get_lines()]
+    np.testing.assert_allclose(tops, 1.0 + 0.1 * np.arange(3), atol=2e-3)
     with pytest.raises(ValidationError, match="stack by"):
         spectro.plot.stack(ds, by="field")
 

@@ -16,8 +16,8 @@ from spectro.pressure import (
     relative_series,
 )
 from spectro.simulate import pressure_series
+from spectro.simulate._xanes import EV_PER_VALENCE
 from spectro.simulate.series import MODEL_SAMPLE_BOND, model_sample_bond
-from spectro.simulate.xanes import EV_PER_VALENCE
 
 
 def test_campaign_layout_and_paths():

@@ -9,7 +9,7 @@ import xraydb
 import spectro
 from spectro.errors import DataError
 
-sim = importlib.import_module("spectro.simulate.xanes")
+sim = importlib.import_module("spectro.simulate._xanes")
 
 
 def test_contract_variables_coords_and_default_grid():

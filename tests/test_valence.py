@@ -1,4 +1,4 @@
-"""Valence calibration: the line, its covariance, error propagation, flags, xarray wrappers."""
+"""Valence: the calibration line, its covariance, error propagation, flags, xarray wrappers."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import spectro
+from spectro.calibration_line import apply_calibration, linear_calibration
 from spectro.errors import DataError, ExtrapolationWarning
-from spectro.simulate.xanes import EV_PER_VALENCE
-from spectro.valence import apply_calibration, calibrate, from_spectra, linear_calibration, valence
+from spectro.simulate._xanes import EV_PER_VALENCE
+from spectro.valence import fit_calibration, from_spectra, valence
 
 finite = st.floats(min_value=8300.0, max_value=8400.0, allow_nan=False)
 
@@ -172,25 +173,25 @@ def _results(e0, err, shift):
     )
 
 
-def test_calibrate_accepts_arrays_mappings_and_names():
+def test_fit_calibration_accepts_arrays_mappings_and_names():
     res = _results([8345.0, 8347.0], [0.05, 0.05], [0.1, -0.2]).assign(known=("scan", [2.0, 3.0]))
-    a = calibrate(res, [2.0, 3.0])
-    b = calibrate(res, {"s0": 2.0, "s1": 3.0})
-    c = calibrate(res, "known")
+    a = fit_calibration(res, [2.0, 3.0])
+    b = fit_calibration(res, {"s0": 2.0, "s1": 3.0})
+    c = fit_calibration(res, "known")
     assert a.slope == b.slope == c.slope == pytest.approx(2.0)
     assert a.labels == ("s0", "s1")
     with pytest.raises(DataError, match="no valence given"):
-        calibrate(res, {"s0": 2.0})
+        fit_calibration(res, {"s0": 2.0})
     with pytest.raises(DataError, match="no 'kb25_energy'"):
-        calibrate(res, [2, 3], observable="kb25_energy")
+        fit_calibration(res, [2, 3], observable="kb25_energy")
 
 
 def test_calibration_error_widens_the_anchors():
     res = _results([8345.0, 8347.0], [0.03, 0.04], [0.0, 0.0])
-    cal = calibrate(res, [2, 3], calibration_err=0.05)
+    cal = fit_calibration(res, [2, 3], calibration_err=0.05)
     assert cal.errors == pytest.approx(np.hypot([0.03, 0.04], 0.05))
     res = res.assign(calibration_shift_err=("scan", [0.05, 0.05]))
-    assert calibrate(res, [2, 3]).errors == pytest.approx(cal.errors)
+    assert fit_calibration(res, [2, 3]).errors == pytest.approx(cal.errors)
 
 
 def test_valence_dataset_flags_and_metadata():
@@ -236,7 +237,7 @@ def test_apply_calibration_without_calibration_flag():
 def test_simulated_la3ni2o7_valence_from_true_edges():
     sim = spectro.simulate.xanes(valence=[2.0, 3.0, 2.53], n_scans=3, seed=3)
     res = xr.Dataset({"e0": sim.true_e0, "calibration_shift": 0 * sim.true_e0})
-    cal = calibrate(res.isel(scan=[0, 1]), [2.0, 3.0])
+    cal = fit_calibration(res.isel(scan=[0, 1]), [2.0, 3.0])
     out = valence(res.isel(scan=[2]), cal)
     assert out.valence.values == pytest.approx([2.53], abs=0.02)
 

@@ -8,7 +8,7 @@ import pytest
 import spectro
 from spectro.errors import ExtrapolationWarning, MissingRegionWarning, ValidationError
 from spectro.simulate import xes
-from spectro.xes.iad import _interp_rows, iad
+from spectro.xes._iad import _interp_rows, iad
 
 FRACTIONS = np.linspace(0.0, 1.0, 11)
 

@@ -11,9 +11,9 @@ import xarray as xr
 import spectro
 from spectro.errors import MissingRegionWarning, ValidationError
 from spectro.simulate import xes
+from spectro.xes._kbeta import kbeta
 from spectro.xes.background import normalize
 from spectro.xes.fit import fit_kbeta
-from spectro.xes.kbeta import kbeta
 
 
 @pytest.fixture(scope="module")

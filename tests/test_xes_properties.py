@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 import spectro
 from spectro.errors import MissingRegionWarning
 from spectro.simulate import xes
-from spectro.xes.iad import iad as iad_kernel
-from spectro.xes.kbeta import kbeta as kbeta_kernel
-from spectro.xes.vtc import vtc as vtc_kernel
+from spectro.xes._iad import iad as iad_kernel
+from spectro.xes._kbeta import kbeta as kbeta_kernel
+from spectro.xes._vtc import vtc as vtc_kernel
 
 ENERGIES = ("kb13_energy", "kb13_m1", "kb25_energy", "kb25_centroid", "kbpp_energy")
 SHAPES = ("kb13_fwhm", "kb_prime", "kb_prime_ratio", "kb25_intensity", "kb25_area",

@@ -11,7 +11,7 @@ from spectro.errors import DataError, FormatError, ValidationError
 from spectro.simulate import xes
 from spectro.xes.vonhamos import (
     HC_EV_ANGSTROM,
-    calibrate,
+    calibrate_pixels,
     line_pixel,
     read_frames,
     roi_sum,
@@ -62,18 +62,18 @@ def test_line_pixel_finds_the_elastic_lines(calibration):
 
 def test_bragg_calibration_recovers_the_geometry(calibration):
     lines, pos, _ = calibration
-    disp = calibrate(pos, lines, d_spacing=D_SI440)
+    disp = calibrate_pixels(pos, lines, d_spacing=D_SI440)
     pix = np.arange(0, N_PIX, 50.0)
     np.testing.assert_allclose(disp(pix), _true_energy(pix), atol=0.03)
     _, b = disp.coefficients
     assert b == pytest.approx(PITCH_MM / (2 * RADIUS_MM), rel=0.01)
-    exact = calibrate(pix[[2, 20]], _true_energy(pix[[2, 20]]), d_spacing=D_SI440)
+    exact = calibrate_pixels(pix[[2, 20]], _true_energy(pix[[2, 20]]), d_spacing=D_SI440)
     np.testing.assert_allclose(exact(pix), _true_energy(pix), atol=1e-8)
 
 
 def test_polynomial_calibration_through_three_lines(calibration):
     lines, pos, _ = calibration
-    disp = calibrate(pos, lines, method="polynomial")
+    disp = calibrate_pixels(pos, lines, method="polynomial")
     assert len(disp.coefficients) == 3 and np.max(np.abs(disp.residuals)) < 1e-8
     pix = np.arange(0, N_PIX, 50.0)
     np.testing.assert_allclose(disp(pix), _true_energy(pix), atol=0.1)
@@ -81,7 +81,7 @@ def test_polynomial_calibration_through_three_lines(calibration):
 
 def test_frame_stack_to_spectrum_recovers_kb13(tmp_path, calibration):
     lines, pos, _ = calibration
-    disp = calibrate(pos, lines, d_spacing=D_SI440)
+    disp = calibrate_pixels(pos, lines, d_spacing=D_SI440)
     truth = xes(spin="high", emission_energy=_true_energy(np.arange(N_PIX)))
     rng = np.random.default_rng(3)
     frames = _frames(lambda e: truth.intensity.values[0] / 1000.0, rng, n_frames=3)
@@ -102,7 +102,7 @@ def test_frame_stack_to_spectrum_recovers_kb13(tmp_path, calibration):
 
 
 def test_reversed_detector_gives_ascending_energies(tmp_path):
-    disp = calibrate([0.0, 99.0], [8300.0, 8250.0], method="polynomial")
+    disp = calibrate_pixels([0.0, 99.0], [8300.0, 8250.0], method="polynomial")
     path = tmp_path / "f.h5"
     with h5py.File(path, "w") as h5:
         h5["data"] = np.ones((5, 100))
@@ -112,19 +112,19 @@ def test_reversed_detector_gives_ascending_energies(tmp_path):
 
 def test_bad_inputs(tmp_path):
     with pytest.raises(ValidationError, match=">= 2"):
-        calibrate([1.0], [8000.0], d_spacing=1.0)
+        calibrate_pixels([1.0], [8000.0], d_spacing=1.0)
     with pytest.raises(ValidationError, match="d_spacing"):
-        calibrate([1.0, 2.0], [8000.0, 8010.0])
+        calibrate_pixels([1.0, 2.0], [8000.0, 8010.0])
     with pytest.raises(ValidationError, match="cannot be reflected"):
-        calibrate([1.0, 2.0], [5000.0, 5010.0], d_spacing=0.96)
+        calibrate_pixels([1.0, 2.0], [5000.0, 5010.0], d_spacing=0.96)
     with pytest.raises(DataError, match="selects no detector rows"):
         roi_sum(np.ones((4, 4)), roi=(10, 12))
     path = tmp_path / "empty.h5"
     with h5py.File(path, "w") as h5:
         h5["x"] = np.arange(3.0)
     with pytest.raises(FormatError, match="no 2-D or 3-D"):
-        read_frames(path, dispersion=calibrate([0.0, 1.0], [1.0, 2.0], method="polynomial"))
+        read_frames(path, dispersion=calibrate_pixels([0.0, 1.0], [1.0, 2.0], method="polynomial"))
     text = tmp_path / "not.h5"
     text.write_text("hello")
     with pytest.raises(FormatError, match="HDF5"):
-        read_frames(text, dispersion=calibrate([0.0, 1.0], [1.0, 2.0], method="polynomial"))
+        read_frames(text, dispersion=calibrate_pixels([0.0, 1.0], [1.0, 2.0], method="polynomial"))

@@ -8,7 +8,7 @@ import pytest
 import spectro
 from spectro.errors import MissingRegionWarning
 from spectro.simulate import xes
-from spectro.xes.vtc import tail_basis
+from spectro.xes._vtc import tail_basis
 
 
 @pytest.fixture(scope="module")

@@ -173,7 +173,7 @@ def _calibration(anchors: tuple[tuple[str, float], ...], digests: str, xanes_opt
     results = [_anchor_results(name, xanes_options) for name, _ in anchors]
     valences = np.concatenate([np.full(r.sizes["scan"], value) for r, (_, value) in zip(results, anchors)])
     combined = xr.concat(results, dim="scan", join="outer", coords="minimal", compat="override")
-    return valence.calibrate(combined, valences, observable="e0")
+    return valence.fit_calibration(combined, valences, observable="e0")
 
 
 def _load(job: Job, options: AnalysisOptions) -> Spectra:
@@ -248,7 +248,7 @@ def _with_valences(done: list[_Done], options: AnalysisOptions) -> None:
     input that named its anchors gets the failure; the others go without
     a valence.
     """
-    from .. import valence
+    from .. import calibration_line, valence
 
     groups: dict[tuple, list[_Done]] = {}
     for item in done:
@@ -284,7 +284,7 @@ def _with_valences(done: list[_Done], options: AnalysisOptions) -> None:
             rows = slice(int(start), int(end))
             columns = {str(k): Column(v.values[rows], dict(v.attrs)) for k, v in out.data_vars.items()}
             item.table = item.table.with_results(columns)
-            extrapolated = valence.extrapolation_warning(columns["valence_flags"].values, calibration)
+            extrapolated = calibration_line.extrapolation_warning(columns["valence_flags"].values, calibration)
             if extrapolated is not None:
                 item.warnings.append(extrapolated)
 

@@ -18,7 +18,6 @@ import hashlib
 import io
 import json
 import os
-import warnings
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -46,8 +45,6 @@ __all__ = [
     "concat_columns",
     "has_record",
     "outcome_columns",
-    "process_chunk",
-    "process_chunks",
     "ragged_columns",
     "read_record",
     "record_path",
@@ -498,47 +495,3 @@ def has_record(parts: Path, key: str) -> bool:
             return json.loads(str(data["meta"]))["key"] == key
     except (OSError, ValueError, zipfile.BadZipFile, KeyError, EOFError):
         return False
-
-
-def _each(process: ProcessFunction, jobs: Sequence[Job], options: AnalysisOptions) -> list[Outcome]:
-    """``process`` on every input alone, each exception recorded as that input's failure."""
-    outcomes = []
-    for job in jobs:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                outcome = process(job, options)
-            except Exception as err:  # every failure is recorded; the batch goes on
-                outcome = Outcome(None, None, (Failure.from_exception(err, file=os.fspath(job.path)),))
-        outcomes.append(
-            Outcome(outcome.results, outcome.spectra, outcome.failures,
-                    tuple(outcome.warnings) + tuple(w.message for w in caught))
-        )
-    return outcomes
-
-
-def process_chunks(
-    process: ProcessFunction | None, chunks: Sequence[Sequence[Task]], options: AnalysisOptions, parts: Path
-) -> list[Record]:
-    """:func:`process_chunk` on each of ``chunks`` in turn (one executor task); their records."""
-    return [process_chunk(process, tasks, options, parts) for tasks in chunks]
-
-
-def process_chunk(
-    process: ProcessFunction | None, tasks: Sequence[Task], options: AnalysisOptions, parts: Path
-) -> Record:
-    """Process a chunk of inputs, write its record, return the record (as :func:`read_record` reads it).
-
-    ``process`` None runs the default chain on the whole chunk at once
-    (:func:`spectro.batch.pipeline.analyze_files`); otherwise ``process``
-    runs on each input alone. Nothing raised by the processing stops the
-    chunk: it becomes the failure of the input concerned.
-    """
-    jobs = [t.job for t in tasks]
-    if process is None:
-        from .pipeline import analyze_files
-
-        outcomes = analyze_files(jobs, options)
-    else:
-        outcomes = _each(process, jobs, options)
-    return write_record(chunk_key(tasks), tasks, outcomes, parts)

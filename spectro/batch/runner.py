@@ -12,7 +12,8 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import sys
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,17 +22,17 @@ from ..options import AnalysisOptions
 from .combine import OUTPUT_FILES, combine
 from .manifest import Job
 from .outputs import remove_stale_temporaries
-from .pipeline import anchor_digests
+from .pipeline import analyze_files, anchor_digests
 from .provenance import file_sha256, parameters_hash, record_key
 from .records import (
     Failure,
+    Outcome,
     ProcessFunction,
     Record,
     Task,
     chunk_key,
     has_record,
-    process_chunk,
-    process_chunks,
+    write_record,
 )
 
 __all__ = ["CHUNK_SIZE", "BatchSummary", "run_batch"]
@@ -105,6 +106,51 @@ def _task_size(remaining: int, workers: int | None) -> int:
     if not workers or workers < 1:
         return 1
     return max(1, remaining // (2 * workers))
+
+
+def _each(process: ProcessFunction, jobs: Sequence[Job], options: AnalysisOptions) -> list[Outcome]:
+    """``process`` on every input alone, each exception recorded as that input's failure."""
+    outcomes = []
+    for job in jobs:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                outcome = process(job, options)
+            except Exception as err:  # every failure is recorded; the batch goes on
+                outcome = Outcome(None, None, (Failure.from_exception(err, file=os.fspath(job.path)),))
+        outcomes.append(
+            Outcome(outcome.results, outcome.spectra, outcome.failures,
+                    tuple(outcome.warnings) + tuple(w.message for w in caught))
+        )
+    return outcomes
+
+
+def process_chunks(
+    process: ProcessFunction | None, chunks: Sequence[Sequence[Task]], options: AnalysisOptions, parts: Path
+) -> list[Record]:
+    """:func:`process_chunk` on each of ``chunks`` in turn (one executor task); their records."""
+    return [process_chunk(process, tasks, options, parts) for tasks in chunks]
+
+
+def process_chunk(
+    process: ProcessFunction | None, tasks: Sequence[Task], options: AnalysisOptions, parts: Path
+) -> Record:
+    """Process a chunk of inputs, write its record, return the record.
+
+    The record is returned as :func:`~spectro.batch.records.read_record`
+    reads it.
+
+    ``process`` None runs the default chain on the whole chunk at once
+    (:func:`spectro.batch.pipeline.analyze_files`); otherwise ``process``
+    runs on each input alone. Nothing raised by the processing stops the
+    chunk: it becomes the failure of the input concerned.
+    """
+    jobs = [t.job for t in tasks]
+    if process is None:
+        outcomes = analyze_files(jobs, options)
+    else:
+        outcomes = _each(process, jobs, options)
+    return write_record(chunk_key(tasks), tasks, outcomes, parts)
 
 
 def run_batch(

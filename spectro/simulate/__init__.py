@@ -11,9 +11,9 @@ demo and the benchmarks can compare what spectro recovers with what went in.
 - :func:`beamtime`: a whole simulated beamtime, as the demo processes it.
 """
 
-from .beamtime import beamtime
+from ._beamtime import beamtime
+from ._xanes import xanes
+from ._xes import xes
 from .series import pressure_series
-from .xanes import xanes
-from .xes import xes
 
 __all__ = ["beamtime", "pressure_series", "xanes", "xes"]

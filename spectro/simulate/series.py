@@ -26,7 +26,7 @@ import numpy as np
 import xarray as xr
 
 from ..pressure.structure import NIO, BondTable
-from .xanes import xanes
+from ._xanes import xanes
 
 __all__ = ["FEATURE_C_PER_GPA", "MODEL_SAMPLE_BOND", "model_sample_bond", "pressure_series"]
 

@@ -8,17 +8,17 @@ accessor. See ``docs/xanes.md`` for every definition.
 
 from . import accessor
 from .analyze import RESULTS, XanesFlag, XanesResult, analyze, analyze_arrays, flagged, result_attrs
-from .calibrate import (
+from .derivative import Derivatives, derivative, derivative_arrays
+from .edge import E0_LEVEL, EdgePosition, e0_crossing_arrays, e0_crossings, e0_derivative_arrays
+from .energy_calibration import (
     Calibration,
     align,
     align_arrays,
-    calibrate,
+    calibrate_energy,
     calibration_arrays,
     shift_energy,
     tabulated_edge,
 )
-from .derivative import Derivatives, derivative, derivative_arrays
-from .edge import E0_LEVEL, EdgePosition, e0_crossing_arrays, e0_crossings, e0_derivative_arrays
 from .features import FEATURE_C_ENERGY, FeatureIntensity, feature_intensity_arrays
 from .glitch import Glitches, find_glitches, find_glitches_arrays, remove_glitches
 from .merge import merge, merge_arrays
@@ -51,7 +51,7 @@ __all__ = [
     "align_arrays",
     "analyze",
     "analyze_arrays",
-    "calibrate",
+    "calibrate_energy",
     "calibration_arrays",
     "derivative",
     "derivative_arrays",

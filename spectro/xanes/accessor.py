@@ -13,8 +13,8 @@ from __future__ import annotations
 import xarray as xr
 
 from .analyze import analyze
-from .calibrate import align, calibrate
 from .derivative import derivative
+from .energy_calibration import align, calibrate_energy
 from .glitch import find_glitches, remove_glitches
 from .merge import merge
 from .normalize import normalize
@@ -46,9 +46,9 @@ class XanesAccessor:
         """:func:`spectro.xanes.preedge` (on ``norm``: call on a normalized Dataset)."""
         return preedge(self._ds, *options, **changes)
 
-    def calibrate(self, **options) -> xr.Dataset:
-        """:func:`spectro.xanes.calibrate`."""
-        return calibrate(self._ds, **options)
+    def calibrate_energy(self, **options) -> xr.Dataset:
+        """:func:`spectro.xanes.calibrate_energy`."""
+        return calibrate_energy(self._ds, **options)
 
     def align(self, **options) -> xr.Dataset:
         """:func:`spectro.xanes.align`."""

@@ -6,7 +6,7 @@ pre-edge fits):
 1. if a reference channel ``mu_ref`` is present (and the option
    ``reference_channel`` is true), the calibration shift that puts the
    foil's derivative maximum at the tabulated edge
-   (:mod:`spectro.xanes.calibrate`); otherwise NaN;
+   (:mod:`spectro.xanes.energy_calibration`); otherwise NaN;
 2. normalization on the measured energies (:mod:`spectro.xanes.normalize`,
    windows relative to the anchoring E0, by default the derivative maximum
    of ``mu``);
@@ -44,8 +44,8 @@ from ..errors import FitWarning, MissingRegionWarning, SpectroWarning
 from ..model import source_file
 from ..options import XanesOptions, options_of
 from . import _xr
-from .calibrate import calibration_arrays, tabulated_edge
 from .edge import e0_crossings, e0_derivative_arrays
+from .energy_calibration import calibration_arrays, tabulated_edge
 from .features import feature_intensity_arrays
 from .normalize import normalize_arrays
 from .preedge import preedge_centroid_arrays, preedge_fit_arrays

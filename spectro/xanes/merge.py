@@ -18,7 +18,7 @@ import xarray as xr
 
 from ..model import Scan, build
 from . import _arrays
-from .calibrate import align as _align
+from .energy_calibration import align as _align
 
 __all__ = ["merge", "merge_arrays"]
 

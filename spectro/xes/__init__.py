@@ -3,11 +3,12 @@
 Dataset functions (results along ``scan``, per-scan coordinates kept):
 :func:`analyze`, :func:`normalize`, :func:`kbeta`, :func:`kbeta_fit`,
 :func:`vtc`, :func:`iad`, :func:`spin`; the same as ``ds.xes.<name>()``.
-NumPy kernels over ``(..., emission_energy)`` live in the submodules
-(:mod:`~spectro.xes.background`, :mod:`~spectro.xes.kbeta`,
-:mod:`~spectro.xes.vtc`, :mod:`~spectro.xes.iad`, :mod:`spectro.spin`,
-:mod:`~spectro.xes.fit`); windows in :mod:`~spectro.xes.windows`; von Hamos
-detector frames in :mod:`~spectro.xes.vonhamos`.
+Energy windows: :func:`windows`, :class:`Windows`, :func:`line_energies`,
+:data:`KB_PRIME_OFFSET`. NumPy kernels over ``(..., emission_energy)``:
+:mod:`~spectro.xes.background` and :mod:`~spectro.xes.fit` (those of the
+Kbeta, valence-to-core and IAD metrics are private to this package, behind
+the functions of the same name); von Hamos detector frames in
+:mod:`~spectro.xes.vonhamos`.
 
 Examples
 --------
@@ -18,10 +19,11 @@ Examples
 """
 
 from . import accessor  # noqa: F401  (registers ds.xes)
+from ._windows import KB_PRIME_OFFSET, Windows, line_energies, windows
 from .api import analyze, iad, kbeta, kbeta_fit, normalize, spin, vtc
-from .windows import Windows, line_energies, windows
 
 __all__ = [
+    "KB_PRIME_OFFSET",
     "Windows",
     "analyze",
     "iad",

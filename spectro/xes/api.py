@@ -15,15 +15,15 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ..calibration_line import apply_calibration, calibration_from_results
 from ..errors import DataError, ValidationError
 from ..model import energy_dim, kind_of
+from . import _iad, _vtc
+from . import _kbeta as _kb
 from . import background as _bg
 from . import fit as _fit
-from . import iad as _iad
-from . import kbeta as _kb
-from . import vtc as _vtc
-from .windows import Windows
-from .windows import windows as make_windows
+from ._windows import Windows
+from ._windows import windows as make_windows
 
 __all__ = ["METRICS", "analyze", "iad", "kbeta", "kbeta_fit", "normalize", "spin", "vtc"]
 
@@ -139,7 +139,7 @@ def normalize(
     norm : {"max", "area", "none"}
         ``"max"``: Kbeta1,3 maximum = 1 (default).
     windows : Windows or mapping, optional
-        Window overrides (:func:`spectro.xes.windows.windows`).
+        Window overrides (:func:`spectro.xes.windows`).
 
     Returns
     -------
@@ -198,7 +198,7 @@ def kbeta(
     ds : xarray.Dataset
         XES Dataset.
     element, background, norm, windows
-        As in :func:`normalize`; definitions in :mod:`spectro.xes.kbeta`.
+        As in :func:`normalize`; definitions in ``docs/xes.md``.
 
     Returns
     -------
@@ -233,7 +233,7 @@ def vtc(
     ds : xarray.Dataset
         XES Dataset covering Kbeta1,3 and the valence-to-core region.
     element, background, norm, windows
-        As in :func:`normalize`; definitions in :mod:`spectro.xes.vtc`.
+        As in :func:`normalize`; definitions in ``docs/xes.md``.
 
     Returns
     -------
@@ -308,7 +308,7 @@ def iad(
     -------
     xarray.Dataset
         ``iad``, ``iad_err`` and ``iad_shift`` along ``scan``; method in
-        :mod:`spectro.xes.iad`.
+        ``docs/xes.md``.
 
     Examples
     --------
@@ -411,8 +411,11 @@ def spin(
     xarray.Dataset
         ``high_spin_fraction`` and ``high_spin_fraction_err`` along ``scan``
         (with its sample, reference and calibration terms and flags) plus
-        the metric itself; method in :mod:`spectro.spin`. With ``"iad"`` the
-        low-spin reference's own IAD against itself anchors the low end.
+        the metric itself: the line of :mod:`spectro.calibration_line`
+        through the two references, as :func:`spectro.spin.fit_calibration`
+        and :func:`spectro.spin.high_spin_fraction` do for any number of
+        references. With ``"iad"`` the low-spin reference's own IAD against
+        itself anchors the low end.
 
     Examples
     --------
@@ -422,8 +425,6 @@ def spin(
     >>> [round(v, 1) for v in r.high_spin_fraction.values.tolist()]
     [0.2, 0.7]
     """
-    from .. import spin as spin_state
-
     opts = {"element": element, "background": background, "windows": windows}
     if metric == "iad":
         sample = iad(ds, low, **opts)
@@ -436,8 +437,9 @@ def spin(
     names = [metric, f"{metric}_err"]
     refs = xr.concat([r[names].isel(scan=[0]) for r in refs], dim="scan", coords="minimal")
     refs = refs.assign_coords(scan=["high", "low"])
-    cal = spin_state.spin_calibration(refs, ["high", "low"], metric=metric)
-    out = spin_state.high_spin_fraction(sample[names], cal)
+    cal = calibration_from_results(refs, [1.0, 0.0], observable=metric, quantity="high_spin_fraction",
+                                   calibration_err=0.0)
+    out = apply_calibration(sample[names], cal, calibration_err=0.0, flag_uncalibrated=False)
     return out.assign({n: sample[n] for n in names})
 
 

@@ -38,8 +38,8 @@ import numpy as np
 
 from ..errors import ValidationError
 from . import numerics as nm
-from .windows import Windows
-from .windows import windows as default_windows
+from ._windows import Windows
+from ._windows import windows as default_windows
 
 __all__ = ["BACKGROUNDS", "NORMS", "Normalized", "normalize"]
 

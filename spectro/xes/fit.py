@@ -6,7 +6,7 @@ Model, fitted to the normalized spectrum over ``E13 + fit_window`` (default
     PseudoVoigt(Kbeta1,3) + PseudoVoigt(Kbeta') + constant
 
 with the Kbeta' centre started at ``kb_prime_offset`` from the peak (default:
-the element's :data:`~spectro.xes.windows.KB_PRIME_OFFSET`, Ni -9 eV) and
+the element's :data:`~spectro.xes.KB_PRIME_OFFSET`, Ni -9 eV) and
 bounded to the Kbeta' window. The ratio is the ratio of the fitted
 areas (``amplitude`` of :class:`lmfit.models.PseudoVoigtModel`); its
 standard deviation comes from the fit covariance (both amplitudes and their
@@ -26,8 +26,8 @@ import numpy as np
 
 from ..errors import FitWarning, MissingRegionWarning
 from . import numerics as nm
+from ._windows import Windows
 from .background import normalize
-from .windows import Windows
 
 __all__ = ["KbetaFit", "fit_kbeta"]
 

@@ -45,7 +45,7 @@ from ..errors import DataError, FormatError, ValidationError
 from ..model import Scan, build
 from . import numerics as nm
 
-__all__ = ["HC_EV_ANGSTROM", "Dispersion", "calibrate", "line_pixel", "read_frames", "roi_sum"]
+__all__ = ["HC_EV_ANGSTROM", "Dispersion", "calibrate_pixels", "line_pixel", "read_frames", "roi_sum"]
 
 #: h c in eV Angstrom.
 HC_EV_ANGSTROM = constants.h * constants.c / constants.e * 1e10
@@ -93,7 +93,7 @@ class Dispersion:
         }
 
 
-def calibrate(
+def calibrate_pixels(
     pixels: np.ndarray,
     energies: np.ndarray,
     *,
@@ -124,7 +124,7 @@ def calibrate(
 
     Examples
     --------
-    >>> disp = calibrate([100.0, 900.0], [8230.0, 8340.0], d_spacing=0.96007)
+    >>> disp = calibrate_pixels([100.0, 900.0], [8230.0, 8340.0], d_spacing=0.96007)
     >>> [round(float(v), 3) for v in disp([100.0, 900.0])]
     [8230.0, 8340.0]
     """
@@ -285,7 +285,7 @@ def read_frames(
     path : str or path-like
         HDF5 file.
     dispersion : Dispersion
-        From :func:`calibrate`.
+        From :func:`calibrate_pixels`.
     dataset : str, optional
         Path of the frame dataset; default the first 2-D/3-D numeric one.
     roi : (start, stop), optional
@@ -305,7 +305,7 @@ def read_frames(
 
     Examples
     --------
-    >>> disp = calibrate([0.0, 100.0], [8250.0, 8280.0], d_spacing=0.96007)
+    >>> disp = calibrate_pixels([0.0, 100.0], [8250.0, 8280.0], d_spacing=0.96007)
     >>> ds = read_frames("frames.h5", dispersion=disp)  # doctest: +SKIP
     """
     import h5py

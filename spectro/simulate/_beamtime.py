@@ -33,9 +33,9 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from ._xanes import xanes
+from ._xes import xes
 from .series import pressure_series
-from .xanes import xanes
-from .xes import xes
 
 __all__ = ["beamtime", "SAMPLE_VALENCE", "KINK_PRESSURE", "EDGE_SLOPE", "KB25_EV_PER_GPA", "XES_PRESSURES"]
 

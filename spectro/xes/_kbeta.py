@@ -1,7 +1,7 @@
 """Kbeta1,3 and Kbeta' metrics of normalized Kbeta main-line spectra.
 
 Definitions (``E13`` is the measured Kbeta1,3 peak; windows from
-:mod:`spectro.xes.windows`, defaults in parentheses):
+:func:`spectro.xes.windows`, defaults in parentheses):
 
 ``kb13_energy``
     Kbeta1,3 peak energy: the vertex of a least-squares parabola through the
@@ -39,8 +39,8 @@ import numpy as np
 
 from ..errors import MissingRegionWarning
 from . import numerics as nm
+from ._windows import Windows
 from .background import Normalized, normalize
-from .windows import Windows
 
 __all__ = ["Kbeta", "kbeta", "warn_missing"]
 

@@ -1,4 +1,4 @@
-"""The linear valence calibration: references on the line, samples placed on it."""
+"""The valence line: references on it, and the scans of spectro.valence.valence results placed on it."""
 
 from __future__ import annotations
 
@@ -6,38 +6,49 @@ import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
 
-from ..valence import LinearCalibration
-from ._style import LABELS, colours, get_ax, scan_labels
+from ..calibration_line import LinearCalibration
+from ._style import LABELS, colours, get_ax, require, scan_labels
 
-__all__ = ["valence_line"]
+__all__ = ["valence"]
 
 
-def valence_line(
+def _values(results: xr.Dataset, name: str, like: np.ndarray) -> np.ndarray:
+    """``results[name]`` as floats, zeros like ``like`` when absent."""
+    return np.asarray(results[name].values, dtype=float) if name in results else np.zeros_like(like)
+
+
+def valence(
+    results: xr.Dataset | None,
     calibration: LinearCalibration,
     *,
-    samples: xr.Dataset | None = None,
     ax: Axes | None = None,
 ) -> Axes:
-    """Draw an observable-against-valence calibration with its references and samples.
+    """Draw the valence of each scan on its calibration line, with the references.
 
     The line ``observable = a + b * valence`` of ``calibration`` is drawn
     (gid ``"calibration_line"``) with its 1-sigma band from the parameter
     covariance (gid ``"calibration_band"``); the anchors are points with
-    their errors (gid ``"references"``). Each sample scan is a point at its
-    valence and observable, with horizontal error bars ``valence_err`` and
-    vertical ones ``<observable>_err``, labelled with its scan (or sample,
-    pressure, temperature).
+    their errors (gid ``"references"``). Each scan of ``results`` is a point
+    at its valence with horizontal error bars ``valence_err``, in its own
+    colour, labelled with its sample (or scan), pressure and temperature.
+    Its observable is taken from ``results`` when present (e.g. results of
+    :func:`spectro.valence.from_spectra`, or :func:`spectro.valence.valence`
+    merged with the analysis results); otherwise it is the point of the line
+    at that valence, with the sample's own error ``|b| valence_err_sample``
+    (the two are the same: the valence is read off the line).
 
     Parameters
     ----------
-    calibration : LinearCalibration
-        From :func:`spectro.valence.calibrate` or
-        :func:`spectro.valence.linear_calibration`.
-    samples : xarray.Dataset, optional
-        Results along ``scan`` holding the observable (e.g. ``e0``) and
-        optionally ``<observable>_err``, ``valence`` and ``valence_err``
-        (e.g. the XANES results merged with :func:`spectro.valence.valence`);
-        when ``valence`` is absent it is predicted with ``calibration``.
+    results : xarray.Dataset or None
+        Results of :func:`spectro.valence.valence` along ``scan``
+        (``valence``, ``valence_err``, ``valence_err_sample``); None draws
+        the line and its references only. For a line of another quantity
+        (e.g. :func:`spectro.spin.high_spin_fraction` results), the
+        variables named after ``calibration.quantity``.
+    calibration : spectro.calibration_line.LinearCalibration
+        The line the valences were read from
+        (:func:`spectro.valence.fit_calibration` or
+        :func:`spectro.valence.from_spectra`).
     ax : Axes, optional
         Where to draw; a new figure when None.
 
@@ -50,27 +61,30 @@ def valence_line(
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
-    >>> import spectro.plot
-    >>> from spectro.valence import linear_calibration
+    >>> import xarray as xr
+    >>> import spectro, spectro.plot
+    >>> from spectro.calibration_line import linear_calibration
     >>> cal = linear_calibration([2, 3], [8345.0, 8347.0], [0.05, 0.05], labels=["NiO", "LaNiO3"])
-    >>> ax = spectro.plot.valence_line(cal)
+    >>> res = xr.Dataset({"e0": ("scan", [8346.06]), "calibration_shift": ("scan", [0.0])})
+    >>> val = spectro.valence.valence(res, cal)
+    >>> ax = spectro.plot.valence(val, cal)
     >>> ax.get_xlabel(), ax.get_ylabel()
     ('Ni valence', 'E0 (eV)')
     """
     ax = get_ax(ax)
     q_lo, q_hi = calibration.range
     points = None
-    if samples is not None:
-        obs = calibration.observable
-        x = np.asarray(samples[obs].values, dtype=float)
-        sx = np.asarray(samples[f"{obs}_err"].values, dtype=float) if f"{obs}_err" in samples else np.zeros_like(x)
-        if "valence" in samples:
-            q = np.asarray(samples["valence"].values, dtype=float)
-            sq = (np.asarray(samples["valence_err"].values, dtype=float) if "valence_err" in samples
-                  else np.zeros_like(q))
+    if results is not None:
+        name, obs = calibration.quantity, calibration.observable
+        require(results, [name], "plot.valence")
+        q = np.asarray(results[name].values, dtype=float)
+        sq = _values(results, f"{name}_err", q)
+        if obs in results:
+            x = np.asarray(results[obs].values, dtype=float)
+            sx = _values(results, f"{obs}_err", q)
         else:
-            est = calibration.predict(x, sx, warn=False)
-            q, sq = np.asarray(est.value, dtype=float), np.asarray(est.err, dtype=float)
+            x = calibration.intercept + calibration.slope * q
+            sx = abs(calibration.slope) * _values(results, f"{name}_err_sample", q)
         points = (q, sq, x, sx)
         if np.isfinite(q).any():
             q_lo, q_hi = min(q_lo, float(np.nanmin(q))), max(q_hi, float(np.nanmax(q)))
@@ -94,7 +108,7 @@ def valence_line(
                     fontsize="small")
     if points is not None:
         q, sq, x, sx = points
-        labels = scan_labels(samples)
+        labels = scan_labels(results)
         for i, color in enumerate(colours(q.size)):
             ax.errorbar(q[i], x[i], xerr=sq[i], yerr=sx[i], fmt="o", ms=6, color=color, capsize=3,
                         label=f"{labels[i]}: {q[i]:.2f} ± {sq[i]:.2f}", zorder=4)

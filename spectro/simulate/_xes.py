@@ -18,7 +18,7 @@ Kbeta''           Kbeta2,5 - 15, FWHM 4,   same
                   height 0.25 x Kbeta2,5
 ================  =======================  =======================
 
-``d`` is the element's :data:`spectro.xes.windows.KB_PRIME_OFFSET` (Ni: -9 eV).
+``d`` is the element's :data:`spectro.xes.KB_PRIME_OFFSET` (Ni: -9 eV).
 The low-spin Kbeta2,5 lies 1.85 eV above the high-spin one and the high-spin
 peak is 25 % lower, so that a La3Ni2O7-like spectrum
 (``spin="low", kb25_shift=-0.35``) sits +1.50 eV above NiO and -0.35 eV below
@@ -41,7 +41,7 @@ import xarray as xr
 
 from ..errors import ValidationError
 from ..model import Scan, build
-from ..xes.windows import KB_PRIME_OFFSET, line_energies
+from ..xes import KB_PRIME_OFFSET, line_energies
 
 __all__ = ["SPIN_STATES", "xes"]
 

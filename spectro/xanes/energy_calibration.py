@@ -41,7 +41,7 @@ __all__ = [
     "Calibration",
     "align",
     "align_arrays",
-    "calibrate",
+    "calibrate_energy",
     "calibration_arrays",
     "tabulated_edge",
 ]
@@ -128,7 +128,7 @@ def calibration_arrays(
     )
 
 
-def calibrate(
+def calibrate_energy(
     ds: xr.Dataset,
     *,
     edge_energy: float | None = None,
@@ -158,7 +158,7 @@ def calibrate(
     --------
     >>> import spectro
     >>> ds = spectro.simulate.xanes(reference=True, energy_offset=2.0, seed=0)
-    >>> out = calibrate(ds)
+    >>> out = calibrate_energy(ds)
     >>> round(float(out.calibration_shift[0]), 2)
     -2.0
     """

@@ -22,8 +22,8 @@ from ._style import (
     window_inset,
     window_mask,
 )
-from .xanes import marker_bars, preedge_window
-from .xes import kb13_normalized, vtc_window
+from ._xanes import marker_bars, preedge_window
+from ._xes import vtc_window
 
 __all__ = ["stack", "derivative_stack"]
 
@@ -81,16 +81,16 @@ def _draw_stack(
 
 
 def stack(
-    ds: xr.Dataset,
+    results: xr.Dataset,
     *,
     by: str = "pressure",
     ax: Axes | None = None,
-    variable: str | None = None,
+    variable: str = "norm",
     offset: float = 0.15,
     xlim: tuple[float, float] | None = None,
     inset: bool = True,
     inset_window: tuple[float, float] | None = None,
-    element: str = "Ni",
+    element: str | None = None,
     cmap: str | None = None,
     colorbar: bool = True,
     markers: bool = True,
@@ -100,23 +100,23 @@ def stack(
 
     Scans are sorted by ``by`` and drawn bottom to top, each shifted by
     ``offset``; colour follows ``by`` with a colorbar, and the value is
-    written at the right end of each curve. XANES (``norm``) get a
-    magnified pre-edge inset (curves not offset there), XES (Kbeta1,3
-    max = 1) a valence-to-core inset, as in Figs. 3 and 4 of Mijit et al.
-    (2024). For XANES results holding ``e0``, vertical bars (gid ``"e0"``)
-    mark each edge position.
+    written at the right end of each curve. XANES get a magnified pre-edge
+    inset (curves not offset there), XES (Kbeta1,3 max = 1) a
+    valence-to-core inset, as in Figs. 3 and 4 of Mijit et al. (2024). For
+    XANES results holding ``e0``, vertical bars (gid ``"e0"``) mark each
+    edge position.
 
     Parameters
     ----------
-    ds : xarray.Dataset
-        XANES results with ``norm(scan, energy)``, or an XES Dataset with
-        ``intensity(scan, emission_energy)``.
+    results : xarray.Dataset
+        Results of :func:`spectro.xanes.analyze` (``norm(scan, energy)``)
+        or of :func:`spectro.xes.analyze` (``norm(scan, emission_energy)``).
     by : {"pressure", "temperature"} or str
         Per-scan coordinate to sort and colour by.
     ax : Axes, optional
         Where to draw; a new figure when None.
-    variable : str, optional
-        Variable to plot; default ``norm`` (XANES) or ``intensity`` (XES).
+    variable : str
+        The spectrum variable to plot.
     offset : float
         Vertical shift between consecutive curves (normalized units).
     xlim : (float, float), optional
@@ -125,8 +125,9 @@ def stack(
         Draw the magnified inset.
     inset_window : (float, float), optional
         Inset energy range in eV (default pre-edge or VtC window).
-    element : str
-        Emitting element of XES data (line windows).
+    element : str, optional
+        Emitting element of XES results (line windows); default the
+        ``element`` of the results, else Ni.
     cmap : str, optional
         Colormap; default viridis for pressure, coolwarm for temperature.
     colorbar : bool
@@ -152,38 +153,34 @@ def stack(
     >>> len(ax.get_lines())
     3
     """
-    kind = "xes" if "emission_energy" in ds.dims else "xanes"
+    require(results, [variable], "plot.stack")
+    kind = "xes" if "emission_energy" in results[variable].dims else "xanes"
     ax = get_ax(ax, figsize=(6.4, 6.4))
+    curves = np.asarray(results[variable].transpose("scan", ...).values, dtype=float)
     if kind == "xes":
-        variable = variable or "intensity"
-        require(ds, [variable], "plot.stack")
-        energy = scan_energies(ds, "emission_energy")
-        curves = kb13_normalized(ds, variable=variable, element=element)
-        window = inset_window or vtc_window(element)
+        energy = scan_energies(results, "emission_energy")
+        window = inset_window or vtc_window(element or results.attrs.get("element", "Ni"))
         title = "valence-to-core"
         xlabel, ylabel = LABELS["emission_energy"], LABELS["xes"] + " + offset"
     else:
-        variable = variable or "norm"
-        require(ds, [variable], "plot.stack")
-        energy = scan_energies(ds, calibrated=calibrated)
-        curves = np.asarray(ds[variable].transpose("scan", ...).values, dtype=float)
-        window = inset_window or preedge_window(ds)
+        energy = scan_energies(results, calibrated=calibrated)
+        window = inset_window or preedge_window(results)
         title = "pre-edge"
         xlabel, ylabel = LABELS["energy"], LABELS.get(variable, variable) + " + offset"
     order, colors, offsets = _draw_stack(
-        ax, ds, energy, curves, by=by, offset=offset, cmap=cmap, colorbar=colorbar,
+        ax, results, energy, curves, by=by, offset=offset, cmap=cmap, colorbar=colorbar,
         inset_window=window if inset else None, inset_title=title, xlim=xlim,
     )
-    if markers and kind == "xanes" and "e0" in ds:
-        marker_bars(ax, energy[order], curves[order], np.asarray(ds["e0"].values, dtype=float)[order], colors=colors,
-                    half_height=0.05, gid="e0", offsets=offsets)
+    if markers and kind == "xanes" and "e0" in results:
+        e0 = np.asarray(results["e0"].values, dtype=float)[order]
+        marker_bars(ax, energy[order], curves[order], e0, colors=colors, half_height=0.05, gid="e0", offsets=offsets)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     return ax
 
 
 def derivative_stack(
-    ds: xr.Dataset,
+    results: xr.Dataset,
     *,
     by: str = "pressure",
     ax: Axes | None = None,
@@ -204,12 +201,12 @@ def derivative_stack(
     eV, on each scan's own points.
     The maximum of each curve (feature beta of Fig. S2 of Mijit et al. 2024)
     follows the edge; the inset magnifies the pre-edge (feature alpha).
-    When ``ds`` holds ``e0_derivative``, bars (gid ``"e0_derivative"``) mark it.
+    When ``results`` hold ``e0_derivative``, bars (gid ``"e0_derivative"``) mark it.
 
     Parameters
     ----------
-    ds : xarray.Dataset
-        XANES results with ``norm(scan, energy)``.
+    results : xarray.Dataset
+        Results of :func:`spectro.xanes.analyze` (``norm(scan, energy)``).
     by : {"pressure", "temperature"} or str
         Per-scan coordinate to sort and colour by.
     ax : Axes, optional
@@ -250,23 +247,23 @@ def derivative_stack(
     >>> ax.get_ylabel()
     'dμ/dE (normalized, 1/eV) + offset'
     """
-    require(ds, [variable], "plot.derivative_stack")
+    require(results, [variable], "plot.derivative_stack")
     ax = get_ax(ax, figsize=(6.4, 6.4))
-    energy = scan_energies(ds, calibrated=calibrated)
-    curves = derivative_arrays(energy, np.asarray(ds[variable].transpose("scan", ...).values, dtype=float),
+    energy = scan_energies(results, calibrated=calibrated)
+    curves = derivative_arrays(energy, np.asarray(results[variable].transpose("scan", ...).values, dtype=float),
                                window=window).d1
     if offset is None:
         peak = np.nanmax(curves) if np.isfinite(curves).any() else 1.0
         offset = 0.5 * float(peak)
-    if xlim is None and "e0" in ds and np.isfinite(ds["e0"].values).any():
-        xlim = (float(np.nanmin(ds["e0"].values)) - 20.0, float(np.nanmax(ds["e0"].values)) + 50.0)
+    if xlim is None and "e0" in results and np.isfinite(results["e0"].values).any():
+        xlim = (float(np.nanmin(results["e0"].values)) - 20.0, float(np.nanmax(results["e0"].values)) + 50.0)
     order, colors, offsets = _draw_stack(
-        ax, ds, energy, curves, by=by, offset=offset, cmap=cmap, colorbar=colorbar,
-        inset_window=(inset_window or preedge_window(ds)) if inset else None, inset_title="pre-edge",
+        ax, results, energy, curves, by=by, offset=offset, cmap=cmap, colorbar=colorbar,
+        inset_window=(inset_window or preedge_window(results)) if inset else None, inset_title="pre-edge",
         xlim=xlim,
     )
-    if "e0_derivative" in ds:
-        marker_bars(ax, energy[order], curves[order], np.asarray(ds["e0_derivative"].values, dtype=float)[order],
+    if "e0_derivative" in results:
+        marker_bars(ax, energy[order], curves[order], np.asarray(results["e0_derivative"].values, dtype=float)[order],
                     colors=colors, half_height=0.1 * offset, gid="e0_derivative", offsets=offsets)
     ax.set_xlabel(LABELS["energy"])
     ax.set_ylabel(LABELS["derivative"] + " + offset")

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import numerics as nm
+from ._kbeta import warn_missing
+from ._windows import Windows
 from .background import normalize
-from .kbeta import warn_missing
-from .windows import Windows
 
 __all__ = ["Iad", "iad"]
 

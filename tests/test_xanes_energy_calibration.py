@@ -11,7 +11,7 @@ from spectro.errors import DataError
 from spectro.xanes import (
     align,
     align_arrays,
-    calibrate,
+    calibrate_energy,
     calibration_arrays,
     find_glitches_arrays,
     merge,
@@ -45,14 +45,15 @@ def test_calibrated_e0_is_the_offset_free_truth():
     np.testing.assert_allclose(res.calibration_shift.values, -offsets, atol=0.02)
 
 
-def test_calibrate_dataset_shifts_the_signals():
+def test_calibrate_energy_shifts_the_signals():
     ds = spectro.simulate.xanes(reference=True, energy_offset=1.0, seed=2)
-    out = calibrate(ds)
+    out = calibrate_energy(ds)
+    assert out.identical(ds.xanes.calibrate_energy())
     again = calibration_arrays(out.energy.values, out.mu_ref.values)
     assert abs(again.shift[0]) < 0.02
     assert out.calibration_shift.attrs["units"] == "eV"
     with pytest.raises(DataError, match="mu_ref"):
-        calibrate(ds.drop_vars("mu_ref"))
+        calibrate_energy(ds.drop_vars("mu_ref"))
 
 
 def test_alignment_recovers_relative_shifts():
