@@ -172,3 +172,19 @@ def test_stack_interpolates_complete_and_gapped_rows_like_numpy_interp():
         inside = (x_new >= x[ok][0]) & (x_new <= x[ok][-1])
         np.testing.assert_allclose(got[inside], np.interp(x_new[inside], x[ok], row[ok]), rtol=1e-12)
         assert np.isnan(got[~inside]).all()
+
+
+def test_layers_below_grid_do_not_import_it():
+    """errors <- _clean <- model <- grid: the modules grid builds on never import it."""
+    import ast
+    from pathlib import Path
+
+    root = Path(spectro.__file__).parent
+    for module in ("errors.py", "_clean.py", "model.py"):
+        tree = ast.parse((root / module).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                names = {node.module or ""} | {f"{node.module or ''}.{a.name}".lstrip(".") for a in node.names}
+                assert not any(n == "grid" or n.endswith(".grid") or n.startswith("grid.") for n in names), module
+            elif isinstance(node, ast.Import):
+                assert not any(a.name.endswith("spectro.grid") for a in node.names), module
