@@ -34,7 +34,7 @@ import numpy as np
 import xarray as xr
 
 from .errors import ValidationError
-from .grid import clean_grid
+from ._clean import clean_grid
 
 __all__ = [
     "SCAN_COORDS",

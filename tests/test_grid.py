@@ -131,20 +131,91 @@ def test_stack_interpolates_and_never_extrapolates():
     assert out.attrs["grid_method"].startswith("linear interpolation")
 
 
-def test_stack_default_grid_is_the_shared_range():
-    a = _ds(np.arange(8300.0, 8320.1, 0.5), np.zeros(41), "a")
-    b = _ds(np.arange(8305.0, 8330.1, 0.5), np.zeros(51), "b")
-    g = default_grid([a.energy.values, b.energy.values])
-    assert g[0] == 8305.0 and g[-1] == 8320.0 and g[1] - g[0] == 0.5
+def test_stack_default_grid_keeps_every_scan_whole():
+    a = _ds(np.arange(8300.0, 8320.1, 0.5), np.arange(41.0), "a")
+    b = _ds(np.arange(8305.0, 8330.1, 0.5), np.arange(51.0), "b")
     out = stack([a, b])
-    assert np.isfinite(out.mu).all()
+    np.testing.assert_array_equal(out.energy.values, np.arange(8300.0, 8330.1, 0.5))
+    np.testing.assert_array_equal(out.mu.sel(scan="a").dropna("energy").values, a.mu.values[0])
+    np.testing.assert_array_equal(out.mu.sel(scan="b").dropna("energy").values, b.mu.values[0])
+
+
+def test_default_grid_takes_the_finest_local_step():
+    fine = np.arange(8300.0, 8340.01, 0.5)
+    coarse = np.arange(8300.0, 8400.01, 2.0)
+    g = default_grid([coarse, fine])
+    np.testing.assert_array_equal(g, np.r_[fine, coarse[coarse > 8340.0]])
+
+
+def test_default_grid_uses_each_scans_own_points_not_the_union():
+    # two scans of one Dataset, 1 eV steps offset by 0.5 eV: the union has 0.5 eV steps
+    e = np.arange(8300.0, 8320.01, 0.5)
+    measured = np.zeros((2, e.size), bool)
+    measured[0, ::2], measured[1, 1::2] = True, True
+    g = default_grid([e], measured=[measured])
+    assert g[0] == e[0] and g[-1] == e[-1]
+    np.testing.assert_allclose(np.diff(g), (e[-1] - e[0]) / 20)  # 20 steps of 1 eV, not 40 of 0.5
+
+
+def _finest_steps_reference(scans, union):
+    """For each interval of ``union``: the shortest interval of any scan containing it (a loop)."""
+    h = np.full(union.size - 1, np.inf)
+    for k in range(union.size - 1):
+        mid = 0.5 * (union[k] + union[k + 1])
+        for e in scans:
+            j = np.searchsorted(e, mid) - 1
+            if 0 <= j < e.size - 1:
+                h[k] = min(h[k], e[j + 1] - e[j])
+    return h
+
+
+@given(
+    st.lists(
+        st.tuples(st.floats(8300.0, 8340.0), st.floats(5.0, 60.0), st.floats(0.05, 3.0)),
+        min_size=1, max_size=4,
+    ).filter(lambda scans: max(s for s, _, _ in scans) < min(s + w for s, w, _ in scans))
+)
+def test_default_grid_is_never_coarser_than_the_finest_scan(scans):
+    energies = [np.arange(start, start + width, step) for start, width, step in scans]
+    energies = [e for e in energies if e.size >= 2]
+    if len(energies) < len(scans):
+        return
+    if max(e[0] for e in energies) >= min(e[-1] for e in energies):
+        return
+    g = default_grid(energies)
+    union = np.unique(np.concatenate(energies))
+    assert g[0] == union[0] and g[-1] == union[-1]
+    u = np.concatenate([[0.0], np.cumsum(np.diff(union) / _finest_steps_reference(energies, union))])
+    steps = np.diff(np.interp(g, union, u))  # grid steps counted in finest local steps
+    assert steps.max() <= 1.0 + 1e-6
+    assert g.size - 1 == max(1, int(np.ceil(u[-1] - 1e-6)))
 
 
 def test_stack_without_shared_range_refused():
-    a = _ds([8300.0, 8301.0, 8302.0], [0.0, 0.0, 0.0], "a")
-    b = _ds([8400.0, 8401.0, 8402.0], [0.0, 0.0, 0.0], "b")
-    with pytest.raises(DataError, match="share no energy range"):
+    a = build([Scan(np.array([8300.0, 8301.0, 8302.0]), {"mu": np.zeros(3)}, "1")], kind="xanes", file="a.xdi")
+    b = build([Scan(np.array([8400.0, 8401.0, 8402.0]), {"mu": np.zeros(3)}, "1")], kind="xanes", file="b.xdi")
+    with pytest.raises(DataError, match="share no energy range") as err:
         stack([a, b])
+    assert "a.xdi: 8300.00-8302.00 eV" in str(err.value) and "b.xdi: 8400.00-8402.00 eV" in str(err.value)
+    with pytest.raises(DataError, match="share no energy range"):
+        default_grid([a.energy.values, b.energy.values])
+
+
+def test_stack_onto_a_grid_missing_a_scan_refused():
+    a = build([Scan(np.arange(8300.0, 8310.0), {"mu": np.zeros(10)}, "1")], kind="xanes", file="a.xdi")
+    b = build([Scan(np.arange(8320.0, 8330.0), {"mu": np.zeros(10)}, "7")], kind="xanes", file="b.xdi")
+    with pytest.raises(DataError, match=r"b.xdi: scan '7': measured from 8320.00 to 8329.00 eV"):
+        stack([a, b], grid=np.arange(8300.0, 8315.0))
+
+
+def test_stack_fills_what_only_some_inputs_have():
+    a = build([Scan(np.arange(8300.0, 8310.0), {"mu": np.ones(10), "mu_ref": np.ones(10)}, "1",
+                    attrs={"shift": 0.5})] + [Scan(np.arange(8300.0, 8310.0), {"mu": np.ones(10)}, "2",
+                                                  attrs={"shift": 1.5})], kind="xanes")
+    b = _ds(np.arange(8300.0, 8312.0), np.ones(12), "3")
+    out = stack([a, b])
+    assert np.isnan(out.mu_ref.sel(scan="3")).all()
+    np.testing.assert_array_equal(out.scan_shift.values, [0.5, 1.5, np.nan])
 
 
 def test_stack_nan_padded_rows_use_their_own_points():
@@ -172,3 +243,19 @@ def test_stack_interpolates_complete_and_gapped_rows_like_numpy_interp():
         inside = (x_new >= x[ok][0]) & (x_new <= x[ok][-1])
         np.testing.assert_allclose(got[inside], np.interp(x_new[inside], x[ok], row[ok]), rtol=1e-12)
         assert np.isnan(got[~inside]).all()
+
+
+def test_layers_below_grid_do_not_import_it():
+    """errors <- _clean <- model <- grid: the modules grid builds on never import it."""
+    import ast
+    from pathlib import Path
+
+    root = Path(spectro.__file__).parent
+    for module in ("errors.py", "_clean.py", "model.py"):
+        tree = ast.parse((root / module).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                names = {node.module or ""} | {f"{node.module or ''}.{a.name}".lstrip(".") for a in node.names}
+                assert not any(n == "grid" or n.endswith(".grid") or n.startswith("grid.") for n in names), module
+            elif isinstance(node, ast.Import):
+                assert not any(a.name.endswith("spectro.grid") for a in node.names), module
