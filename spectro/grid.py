@@ -150,7 +150,7 @@ def default_grid(energies: Sequence[np.ndarray]) -> np.ndarray:
     if not hi > lo:
         raise DataError(
             f"the scans share no energy range (latest start {lo:.2f} eV, "
-            f"earliest end {hi:.2f} eV); pass grid= explicitly"
+            f"earliest end {hi:.2f} eV); give a common energy grid explicitly"
         )
     step = float(np.median(np.concatenate([np.diff(e) for e in finite])))
     n = int(np.floor((hi - lo) / step + 1e-9)) + 1
