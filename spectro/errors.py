@@ -144,6 +144,8 @@ class OptionError(SpectroError, ValueError):
         What the option accepts, e.g. ``"one of 'fit', 'centroid'"``.
     door : {"keyword", "cli", "manifest"}
         How the option was given.
+    row : int, optional
+        The manifest row (1 is the header) of an option given as a column.
 
     Examples
     --------
@@ -152,6 +154,8 @@ class OptionError(SpectroError, ValueError):
     "preedge='spline' is not allowed: one of 'fit', 'centroid'"
     >>> str(err.through("cli"))
     "--preedge spline is not allowed: one of 'fit', 'centroid'"
+    >>> str(OptionError("mode", "x", "one of 'mu'", door="manifest", row=3, file="m.csv"))
+    "m.csv: row 3: column 'mode' = 'x' is not allowed: one of 'mu'"
     """
 
     def __init__(
@@ -163,13 +167,15 @@ class OptionError(SpectroError, ValueError):
         door: str = "keyword",
         file: str | os.PathLike | None = None,
         scan: object | None = None,
+        row: int | None = None,
     ) -> None:
-        self.option, self.value, self.allowed, self.door = option, value, allowed, door
-        super().__init__(f"{_spelled(option, value, door)} is not allowed: {allowed}", file=file, scan=scan)
+        self.option, self.value, self.allowed, self.door, self.row = option, value, allowed, door, row
+        super().__init__(f"{_spelled(option, value, door, row)} is not allowed: {allowed}", file=file, scan=scan)
 
     def through(self, door: str) -> OptionError:
         """The same error spelled for another door (``"keyword"``, ``"cli"`` or ``"manifest"``)."""
-        return OptionError(self.option, self.value, self.allowed, door=door, file=self.file, scan=self.scan)
+        return OptionError(self.option, self.value, self.allowed, door=door, file=self.file, scan=self.scan,
+                           row=self.row)
 
     def with_context(
         self, *, file: str | os.PathLike | None = None, scan: object | None = None
@@ -178,24 +184,25 @@ class OptionError(SpectroError, ValueError):
             self.option, self.value, self.allowed, door=self.door,
             file=self.file if self.file is not None else file,
             scan=self.scan if self.scan is not None else scan,
+            row=self.row,
         )
 
     def __reduce__(self):
-        return (_rebuild_option, (self.option, self.value, self.allowed, self.door, self.file, self.scan))
+        return (_rebuild_option, (self.option, self.value, self.allowed, self.door, self.file, self.scan, self.row))
 
 
-def _spelled(option: str, value: object, door: str) -> str:
-    """An option and its value as the user wrote them through ``door``."""
+def _spelled(option: str, value: object, door: str, row: int | None = None) -> str:
+    """An option and its value as the user wrote them through ``door`` (a manifest's ``row``)."""
     if door == "cli":
         shown = value if not isinstance(value, (tuple, list)) else " ".join(str(v) for v in value)
         return f"--{option.replace('_', '-')} {shown}"
     if door == "manifest":
-        return f"column {option!r} = {value!r}"
+        return ("" if row is None else f"row {row}: ") + f"column {option!r} = {value!r}"
     return f"{option}={value!r}"
 
 
-def _rebuild_option(option, value, allowed, door, file, scan):
-    return OptionError(option, value, allowed, door=door, file=file, scan=scan)
+def _rebuild_option(option, value, allowed, door, file, scan, row=None):
+    return OptionError(option, value, allowed, door=door, file=file, scan=scan, row=row)
 
 
 class SpectroWarning(UserWarning):

@@ -40,7 +40,7 @@ def _results(out):
 @pytest.fixture(scope="module")
 def data_batch(data_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("batch") / "out"
-    proc = _spectro(data_dir, "-o", out, "--json", "--no-default-references")
+    proc = _spectro(data_dir, "-o", out, "--json", "--no-valence")
     stdout, stderr = proc.communicate(timeout=900)
     assert proc.returncode in (0, 1), stderr
     return out, json.loads(stdout)
@@ -88,10 +88,10 @@ def test_killed_batch_resumes_to_the_same_outputs(data_dir, tmp_path):
     lines = ["file,run"] + [f"{p},run{r}" for r in range(3) for p in xanes]
     manifest.write_text("\n".join(lines) + "\n")
     clean, killed = tmp_path / "clean", tmp_path / "killed"
-    proc = _spectro(manifest, "-o", clean, "--no-default-references", "--chunk-size", "4")
+    proc = _spectro(manifest, "-o", clean, "--no-valence", "--chunk-size", "4")
     assert proc.wait(timeout=900) in (0, 1), proc.stderr.read()
 
-    proc = _spectro(manifest, "-o", killed, "--no-default-references", "--chunk-size", "4")
+    proc = _spectro(manifest, "-o", killed, "--no-valence", "--chunk-size", "4")
     parts = killed / "parts"
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline and proc.poll() is None:
@@ -105,7 +105,7 @@ def test_killed_batch_resumes_to_the_same_outputs(data_dir, tmp_path):
     assert 2 <= len(visible) < (len(lines) - 1) / 4
     recorded = sum(len(read_record(path).members) for path in visible)
 
-    proc = _spectro(manifest, "-o", killed, "--resume", "--no-default-references", "--json", "--chunk-size", "4")
+    proc = _spectro(manifest, "-o", killed, "--resume", "--no-valence", "--json", "--chunk-size", "4")
     stdout, stderr = proc.communicate(timeout=900)
     assert proc.returncode in (0, 1), stderr
     summary = json.loads(stdout)
@@ -143,10 +143,10 @@ def test_scheduler_address_runs_on_that_cluster(data_dir, tmp_path, capsys):
     distributed = pytest.importorskip("distributed")
     files = [str(data_dir / "xanes" / "ceric_NiO_111.xdi"),
              str(data_dir / "formats" / "xdi_bad" / "xdispec_bad_01.xdi")]
-    assert main(["batch", *files, "-o", str(tmp_path / "serial"), "--no-default-references"]) == 1
+    assert main(["batch", *files, "-o", str(tmp_path / "serial"), "--no-valence"]) == 1
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
-        code = main(["batch", *files, "-o", str(tmp_path / "cluster"), "--no-default-references",
+        code = main(["batch", *files, "-o", str(tmp_path / "cluster"), "--no-valence",
                      "--scheduler", cluster.scheduler_address])
         tasks = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.transition_counter)
     assert code == 1 and tasks > 0
@@ -157,7 +157,7 @@ def test_scheduler_address_runs_on_that_cluster(data_dir, tmp_path, capsys):
 
 def test_progress_bar_goes_to_stderr(data_dir, tmp_path, capsys):
     assert main(["batch", str(data_dir / "xanes" / "ceric_NiO_111.xdi"), "-o", str(tmp_path / "out"),
-                 "--no-default-references", "--progress"]) == 0
+                 "--no-valence", "--progress"]) == 0
     captured = capsys.readouterr()
     assert "spectro batch" in captured.err and "1/1" in captured.err
     assert "spectro batch" not in captured.out
@@ -166,12 +166,12 @@ def test_progress_bar_goes_to_stderr(data_dir, tmp_path, capsys):
 def test_analysis_options_reach_the_analysis(data_dir, tmp_path):
     out = tmp_path / "out"
     nio = str(data_dir / "xanes" / "ceric_NiO_111.xdi")
-    assert main(["batch", nio, "-o", str(out), "--no-default-references",
-                 "--xanes", "pre1=-100", "--xanes", "norm2=200"]) == 0
+    assert main(["batch", nio, "-o", str(out), "--no-valence", "--pre1", "-100", "--norm2", "200"]) == 0
     res = xr.open_dataset(out / "results.nc", engine="h5netcdf")
     assert res.pre1.values.tolist() == [-100.0] and res.norm2.values.tolist() == [200.0]
-    assert json.loads(res.attrs["parameters"])["options"]["xanes"] == {"pre1": -100, "norm2": 200}
-    assert main(["batch", nio, "-o", str(out), "--xanes", "pre1"]) == 2
+    xanes = json.loads(res.attrs["parameters"])["options"]["xanes"]
+    assert (xanes["pre1"], xanes["norm2"]) == (-100.0, 200.0)
+    assert main(["batch", nio, "-o", str(out), "--pre1", "x"]) == 2
 
 
 def test_chunk_size_must_be_positive(tmp_path, capsys):

@@ -11,7 +11,7 @@ import xarray as xr
 from spectro.batch import expand_inputs, parse_references, read_manifest
 from spectro.batch.outputs import atomic_path, write_csv, write_csv_columns, write_netcdf
 from spectro.batch.provenance import file_sha256, parameters_hash, record_key
-from spectro.errors import FormatError, MissingFileError
+from spectro.errors import FormatError, MissingFileError, OptionError
 
 
 @pytest.fixture
@@ -165,3 +165,51 @@ def test_in_memory_outputs_are_written_without_the_cluster_wide_lock(tmp_path, m
     write_netcdf(tmp_path / "b.nc", ds.chunk())
     assert seen == ["synchronous", None]
     assert xr.open_dataset(tmp_path / "b.nc", engine="h5netcdf").x.values.tolist() == [1.0, 2.0]
+
+
+def test_manifest_reading_columns_become_the_rows_read_options(folder):
+    manifest = folder / "m.csv"
+    manifest.write_text(
+        "file,mu,mode,reference,energy_units\n"
+        "a.xdi,xmu,mu,no,\n"
+        "b.xdi,,,,keV\n"
+    )
+    a, b = read_manifest(manifest)
+    assert a.read == (("mode", "mu"), ("mu", "xmu"), ("reference", "no"))  # in the order of ReadOptions
+    assert b.read == (("energy_units", "keV"),)
+
+
+@pytest.mark.parametrize(
+    ("cell", "column", "allowed"),
+    [
+        ("transmision", "mode", "one of 'transmission', 'fluorescence', 'mu' (or none)"),
+        ("maybe", "reference", "yes or no"),
+        ("-3", "d_spacing", "a positive number or none"),
+    ],
+)
+def test_bad_reading_cell_is_an_option_error_naming_manifest_row_and_column(folder, cell, column, allowed):
+    manifest = folder / "m.csv"
+    manifest.write_text(f"file,{column}\na.xdi,\nb.xdi,{cell}\n")
+    with pytest.raises(OptionError) as info:
+        read_manifest(manifest)
+    assert str(info.value) == f"{manifest}: row 3: column {column!r} = {cell!r} is not allowed: {allowed}"
+    assert (info.value.option, info.value.row, info.value.door) == (column, 3, "manifest")
+
+
+def test_reference_rows_are_the_anchors_of_the_rows_without_references(folder):
+    manifest = folder / "m.csv"
+    manifest.write_text(
+        "file,valence,references\n"
+        "a.xdi,2,\n"
+        "b.xdi,3,\n"
+        "sub/c.xdi,,\n"
+        "notes.txt,,NiO=2;LaNiO3=3\n"
+    )
+    a, b, c, notes = read_manifest(manifest)
+    anchors = ((str(folder / "a.xdi"), 2.0), (str(folder / "b.xdi"), 3.0))
+    assert (a.valence, b.valence) == (2.0, 3.0) and math.isnan(c.valence)
+    assert a.references == b.references == c.references == anchors
+    assert notes.references == (("NiO", 2.0), ("LaNiO3", 3.0))
+    manifest.write_text("file,valence\na.xdi,two\n")
+    with pytest.raises(FormatError, match="row 2: valence 'two' is not a number"):
+        read_manifest(manifest)

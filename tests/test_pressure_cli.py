@@ -99,3 +99,19 @@ def test_cli_errors(campaign, tmp_path, capsys):
     empty.write_text("file,pressure\n")
     assert main(["pressure", str(empty)]) == 2
     assert "manifest lists no files" in capsys.readouterr().err
+
+
+def test_manifest_reading_columns_act_as_the_reading_flags(campaign, capsys):
+    """A reference column of 'no' on every row reads the files as --no-reference does."""
+    manifest = campaign[0]
+    lines = manifest.read_text().splitlines()
+    columns = manifest.with_name("no_reference.csv")
+    columns.write_text("\n".join([lines[0] + ",reference", *(line + ",no" for line in lines[1:])]) + "\n")
+    scans = {}
+    for name, argv in (("default", [str(manifest)]), ("flag", [str(manifest), "--no-reference"]),
+                       ("column", [str(columns)])):
+        assert main(["pressure", *argv, "--json"]) == 0
+        scans[name] = json.loads(capsys.readouterr().out)["scans"]
+    assert scans["flag"] == scans["column"]
+    assert scans["flag"] != scans["default"]
+    assert all(s["e0"] is not None for s in scans["column"])

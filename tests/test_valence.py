@@ -332,8 +332,7 @@ def test_cli_valence_json(data_dir, monkeypatch, capsys):
             "valence",
             str(data_dir / "xanes/xaslib_NiS_rt_02.xdi"),
             "larch_ni_foil_13idc",
-            "--ref", "ceric_nio_300k",
-            "--ref", f"{data_dir / 'xanes/ceric_LaNiO3_Ni_80K_111.xdi'}=3",
+            "--anchors", "ceric_nio_300k=2", f"{data_dir / 'xanes/ceric_LaNiO3_Ni_80K_111.xdi'}=3",
             "--json",
         ]
     )
@@ -356,13 +355,18 @@ def test_cli_valence_text_and_errors(data_dir, monkeypatch, capsys):
 
     monkeypatch.setenv("SPECTRO_DATA_DIR", str(data_dir))
     nio = str(data_dir / "xanes/ceric_NiO_111.xdi")
-    assert main(["valence", nio, "--ref", "ceric_nio_300k", "--ref", "ceric_lanio3_80k"]) == 0
+    assert main(["valence", nio, "--anchors", "ceric_nio_300k=2", "ceric_lanio3_80k=3"]) == 0
     out = capsys.readouterr().out
     assert "two-point line" in out and "2.000" in out
-    assert main(["valence", nio, "--ref", nio, "--ref", "ceric_lanio3_80k"]) == 2
-    assert "give its valence" in capsys.readouterr().err
-    assert main(["valence", nio, "--ref", "no_such_thing=2", "--ref", "ceric_lanio3_80k"]) == 2
-    assert "neither a file nor a catalogue id" in capsys.readouterr().err
+    # The default anchors NiO=2 LaNiO3=3 are the catalogued compounds: the same line.
+    assert main(["valence", nio]) == 0
+    assert capsys.readouterr().out.splitlines()[:3] == out.splitlines()[:3]
+    assert main(["valence", nio, "--anchors", nio, "ceric_lanio3_80k=3"]) == 2
+    assert "error: --anchors" in capsys.readouterr().err
+    assert main(["valence", nio, "--anchors", "no_such_thing=2", "ceric_lanio3_80k=3"]) == 2
+    assert "'no_such_thing' is neither a file, a catalogue id nor" in capsys.readouterr().err
+    assert main(["valence", "no_such_thing"]) == 2
+    assert "neither a file, a folder, a manifest nor a catalogue id" in capsys.readouterr().err
 
 
 def test_kb25_energy_valence_from_simulated_xes():
@@ -408,3 +412,27 @@ def test_real_mn_kbeta_calibration_with_three_anchors(data_dir, monkeypatch):
     )
     assert milled.valence_flags.values.tolist() == ["extrapolated"]
     assert float(milled.valence_err[0]) > float(milled.valence_err_sample[0])
+
+
+@pytest.mark.realdata
+def test_cli_valence_on_an_xes_observable_takes_the_xes_flags(data_dir, monkeypatch, capsys):
+    import json
+
+    from spectro import references
+    from spectro.cli import main
+
+    monkeypatch.setenv("SPECTRO_DATA_DIR", str(data_dir))
+    ids = ("advxafs_mn3o4", "advxafs_mn2o3", "advxafs_lamno3_solgel")
+    argv = ["valence", "advxafs_lamno3_milled_4h", "--anchors", *(f"{i}={references.get(i).valence!r}" for i in ids),
+            "--observable", "kb13_m1", "--element", "Mn", "--background", "linear", "--json"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(argv) == 0
+        cal, (milled,) = from_spectra(
+            [references.load("advxafs_lamno3_milled_4h")],
+            [(references.load(i), references.get(i).valence) for i in ids],
+            observable="kb13_m1", analyze_options={"element": "Mn", "background": "linear"},
+        )
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["calibration"]["intercept"], doc["calibration"]["slope"]) == (cal.intercept, cal.slope)
+    assert doc["samples"][0]["valence"] == float(milled.valence[0])

@@ -33,7 +33,7 @@ def test_json_records(data_file, capsys):
 
 def test_reference_gives_iad(data_file, capsys):
     ref = str(data_file(MN2O3))
-    assert main(["xes", ref, str(data_file(MN3O4)), "--element", "Mn", "--reference", ref,
+    assert main(["xes", ref, str(data_file(MN3O4)), "--element", "Mn", "--iad-reference", ref,
                  "--json"]) == 0
     scans = json.loads(capsys.readouterr().out)["scans"]
     assert scans[0]["iad"] == pytest.approx(0.0, abs=1e-12)
@@ -58,5 +58,23 @@ def test_unreadable_file_gives_error_line_and_status_2(data_file, tmp_path, caps
 
 
 def test_missing_reference_file(data_file, capsys):
-    assert main(["xes", str(data_file(MN2O3)), "--reference", "/nonexistent.dat"]) == 2
+    assert main(["xes", str(data_file(MN2O3)), "--iad-reference", "/nonexistent.dat"]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_xes_flags_reach_the_analysis(data_file, capsys):
+    """--fit, --kb-prime-offset, --background and --norm give what spectro.xes.analyze gives with them."""
+    import spectro
+
+    path = data_file(MN2O3)
+    flags = ["--element", "Mn", "--fit", "--kb-prime-offset", "-14", "--background", "linear", "--norm", "area"]
+    assert main(["xes", str(path), *flags, "--json"]) == 0
+    scan, = json.loads(capsys.readouterr().out)["scans"]
+    with pytest.warns(spectro.errors.MissingRegionWarning):
+        expected = spectro.xes.analyze(spectro.read(path), element="Mn", fit=True, background="linear", norm="area",
+                                       windows={"kb_prime_center": -14.0})
+    for key in ("kb13_m1", "kb_prime", "kb_prime_ratio_fit", "kb_prime_center_fit"):
+        assert scan[key] == pytest.approx(float(expected[key][0]), rel=1e-12), key
+    assert scan["kb_prime_ratio_fit"] is not None
+    assert main(["xes", str(path), "--element", "Mn", "--fit-window", "-30", "10"]) == 2
+    assert capsys.readouterr().err.startswith("error: --fit-window -30.0 10.0 is not allowed:")

@@ -1,22 +1,39 @@
 """Batch inputs: files, folders, glob patterns and manifest CSV files.
 
 A manifest is a CSV file whose header has a ``file`` column; optional
-columns are ``pressure`` and ``pressure_err`` (GPa), ``temperature`` (K),
-``run``, ``sample``, ``kind`` (``xanes`` or ``xes``; empty means detected
-from the data), ``references`` (anchors for the valence scale, e.g.
-``NiO=2;LaNiO3=3``, each an identifier of the reference library or a file,
-with its valence), ``ruby_wavelength`` and ``ruby_wavelength_err`` (nm,
-the ruby R1 line read instead of a pressure), ``compound`` (the compound
-of the series, e.g. ``NiO`` for the reference) and ``path`` (an explicit
-pressure or temperature path label). ``spectro batch`` uses the first
-six; ``spectro pressure`` the rest (it converts ruby wavelengths itself).
-Relative paths in a manifest are relative to the manifest's folder, and a
-``file`` cell may be a glob pattern (every match gets the row's metadata).
-Example::
+columns are
 
-    file,pressure,temperature,run,sample,kind,references
-    p01.xdi,0.0,300,A,La3Ni2O7,,NiO=2;LaNiO3=3
-    p02.xdi,4.2,300,A,La3Ni2O7,,NiO=2;LaNiO3=3
+- metadata: ``pressure`` and ``pressure_err`` (GPa), ``temperature`` (K),
+  ``run``, ``sample``, ``kind`` (``xanes`` or ``xes``; empty means detected
+  from the data), ``ruby_wavelength`` and ``ruby_wavelength_err`` (nm, the
+  ruby R1 line read instead of a pressure), ``compound`` (the compound of
+  the series, e.g. ``NiO`` for the reference) and ``path`` (an explicit
+  pressure or temperature path label);
+- valence anchors: ``valence`` marks a *reference row*, a spectrum of known
+  valence; ``references`` names a row's anchors, e.g. ``NiO=2;LaNiO3=3``,
+  each a catalogue id, a catalogued compound or a file, with its valence.
+  When a manifest has reference rows, every row without a ``references``
+  cell takes them as its anchors;
+- reading options: a column named like a :class:`~spectro.options.ReadOptions`
+  field (``energy``, ``mode``, ``i0``, ``itrans``, ``mu``, ``reference``,
+  ``energy_units``, ``scans``, ``signal`` ...) changes that option for the
+  row's files; an empty cell keeps the option given for every file (the
+  command's flags), ``none`` resets it to the default. A bad cell is an
+  :class:`~spectro.errors.OptionError` naming the manifest, the row and
+  the column.
+
+``spectro batch`` uses the metadata ``pressure`` ... ``kind``, the anchors
+and the reading options; ``spectro valence`` the anchors, ``kind`` and the
+reading options; ``spectro pressure`` the metadata and the reading options
+(it converts ruby wavelengths itself). Relative paths in a manifest are
+relative to the manifest's folder, and a ``file`` cell may be a glob
+pattern (every match gets the row's metadata). Example::
+
+    file,pressure,temperature,run,sample,valence,mu,reference
+    nio.xdi,0.0,300,A,NiO,2,mutrans,no
+    lanio3.xdi,0.0,80,A,LaNiO3,3,,
+    p01.xdi,0.0,300,A,La3Ni2O7,,,
+    p02.xdi,4.2,300,A,La3Ni2O7,,,
 """
 
 from __future__ import annotations
@@ -30,14 +47,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import FormatError, MissingFileError
+from ..errors import FormatError, MissingFileError, OptionError
+from ..options import ReadOptions
 
-__all__ = ["Job", "expand_inputs", "is_manifest", "parse_references", "read_manifest"]
+__all__ = ["READ_COLUMNS", "Job", "expand_inputs", "is_manifest", "parse_references", "read_manifest"]
 
 _KINDS = ("xanes", "xes")
+#: Manifest columns that are reading options (the metadata options are columns of their own).
+READ_COLUMNS = tuple(name for name in ReadOptions.names() if name not in ReadOptions.METADATA)
 _COLUMNS = ("file", "pressure", "pressure_err", "temperature", "run", "sample", "kind", "references",
-            "ruby_wavelength", "ruby_wavelength_err", "compound", "path")
-_NUMBERS = ("pressure", "pressure_err", "temperature", "ruby_wavelength", "ruby_wavelength_err")
+            "valence", "ruby_wavelength", "ruby_wavelength_err", "compound", "path", *READ_COLUMNS)
+_NUMBERS = ("pressure", "pressure_err", "temperature", "ruby_wavelength", "ruby_wavelength_err", "valence")
 _LABELS = {"run": "run", "sample": "sample", "compound": "compound", "path": "path_label"}
 
 
@@ -69,6 +89,9 @@ class Job:
         Changes to the batch's read options for this input (manifest
         columns named like :class:`spectro.options.ReadOptions` fields),
         as (option, value) pairs.
+    valence : float
+        Known valence of a reference row (manifest column ``valence``);
+        NaN for a sample.
     row : int
         Manifest row the job comes from (0 when not from a manifest); not
         part of the job's identity.
@@ -87,6 +110,7 @@ class Job:
     compound: str = ""
     path_label: str = ""
     read: tuple[tuple[str, str], ...] = field(default=())
+    valence: float = math.nan
     row: int = field(default=0, compare=False)
 
     def metadata(self) -> dict[str, Any]:
@@ -175,6 +199,17 @@ def _hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
+def _reading(row: dict[str, str | None], number: int, manifest: Path) -> tuple[tuple[str, str], ...]:
+    """The reading options a row sets (its non-empty reading columns), validated."""
+    given = {col: (row.get(col) or "").strip() for col in READ_COLUMNS}
+    given = {col: text for col, text in given.items() if text}
+    try:
+        ReadOptions.from_mapping(given, door="manifest")
+    except OptionError as err:
+        raise OptionError(err.option, err.value, err.allowed, door="manifest", file=manifest, row=number) from None
+    return tuple(given.items())
+
+
 def read_manifest(path: str | os.PathLike) -> list[Job]:
     """Read a manifest CSV into jobs (see the module documentation).
 
@@ -183,6 +218,9 @@ def read_manifest(path: str | os.PathLike) -> list[Job]:
     FormatError
         No ``file`` column, unknown columns, a bad number, kind or
         reference, naming the row.
+    OptionError
+        A reading-option cell with a value its option cannot take, naming
+        the row and the column.
     MissingFileError
         The manifest does not exist, or a ``file`` cell matches no file.
 
@@ -190,17 +228,21 @@ def read_manifest(path: str | os.PathLike) -> list[Job]:
     --------
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (d / "a.xdi").write_text("1 2")
-    >>> _ = (d / "m.csv").write_text("file,pressure,references\\na.xdi,3.5,NiO=2;LaNiO3=3\\n")
+    >>> for name in ("a.xdi", "nio.xdi"):
+    ...     _ = (d / name).write_text("1 2")
+    >>> _ = (d / "m.csv").write_text("file,pressure,references,mode\\na.xdi,3.5,NiO=2;LaNiO3=3,mu\\n")
     >>> job, = read_manifest(d / "m.csv")
-    >>> job.path.name, job.pressure, job.references
-    ('a.xdi', 3.5, (('NiO', 2.0), ('LaNiO3', 3.0)))
+    >>> job.path.name, job.pressure, job.references, job.read
+    ('a.xdi', 3.5, (('NiO', 2.0), ('LaNiO3', 3.0)), (('mode', 'mu'),))
+    >>> _ = (d / "m.csv").write_text("file,valence\\nnio.xdi,2\\na.xdi,\\n")
+    >>> [(j.path.name, j.valence, [pathlib.Path(n).name for n, _ in j.references]) for j in read_manifest(d / "m.csv")]
+    [('nio.xdi', 2.0, ['nio.xdi']), ('a.xdi', nan, ['nio.xdi'])]
     """
     manifest = Path(path).resolve()
     if not manifest.is_file():
         raise MissingFileError("manifest not found", file=manifest)
     base = manifest.parent
-    jobs = []
+    jobs: list[tuple[Job, bool]] = []
     with manifest.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         fields = [(f or "").strip().lower() for f in reader.fieldnames or []]
@@ -224,12 +266,16 @@ def read_manifest(path: str | os.PathLike) -> list[Job]:
             common: dict[str, Any] = {
                 "kind": kind,
                 "references": parse_references(row.get("references") or "", base=base, file=manifest),
+                "read": _reading(row, row_number, manifest),
                 "row": row_number,
             }
             common.update({col: _number(row.get(col), col, row_number, manifest) for col in _NUMBERS})
+            if math.isinf(common["valence"]):
+                raise FormatError(f"row {row_number}: valence {common['valence']} is not finite", file=manifest)
             common.update({name: (row.get(col) or "").strip() for col, name in _LABELS.items()})
-            jobs.extend(Job(path=p, **common) for p in matches)
-    return jobs
+            jobs.extend((Job(path=p, **common), bool(common["references"])) for p in matches)
+    anchors = tuple((str(job.path), job.valence) for job, _ in jobs if not math.isnan(job.valence))
+    return [job if named or not anchors else replace(job, references=anchors) for job, named in jobs]
 
 
 def expand_inputs(

@@ -6,16 +6,24 @@ a heading: ``--energy``, ``--mu``, ``--mode`` ... (reading, every command),
 ``--anchors`` (valence). The flags are those of
 :meth:`spectro.options.Options.add_arguments`, so a flag is spelled the
 same in every command and means what the Python keyword of the same name
-means.
+means. A manifest row changes the reading flags for its files with
+columns of the same names (:func:`read_job`).
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING, Any
 
+from ..errors import OptionError
 from ..options import AnalysisOptions, ReadOptions, ValenceOptions, XanesOptions, XesOptions
 
-__all__ = ["STEPS", "add_option_flags", "options_from_flags"]
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from ..batch.manifest import Job
+
+__all__ = ["STEPS", "add_option_flags", "options_from_flags", "read_job", "xes_keywords"]
 
 #: Each step's options class and the heading of its flags in ``--help``.
 STEPS: dict[str, tuple[type, str]] = {
@@ -26,11 +34,11 @@ STEPS: dict[str, tuple[type, str]] = {
 }
 
 
-def add_option_flags(parser: argparse.ArgumentParser, *steps: str) -> None:
-    """Add the flags of ``steps`` (names of :data:`STEPS`) to a subcommand's parser."""
+def add_option_flags(parser: argparse.ArgumentParser, *steps: str, skip: tuple[str, ...] = ()) -> None:
+    """Add the flags of ``steps`` (names of :data:`STEPS`) to a subcommand's parser, but those of ``skip``."""
     for step in steps:
         cls, title = STEPS[step]
-        cls.add_arguments(parser.add_argument_group(title))
+        cls.add_arguments(parser.add_argument_group(title), skip=skip)
 
 
 def options_from_flags(args: argparse.Namespace, *, valence: bool = True) -> AnalysisOptions:
@@ -52,3 +60,57 @@ def options_from_flags(args: argparse.Namespace, *, valence: bool = True) -> Ana
         xes=XesOptions.from_args(args),
         valence=ValenceOptions.from_args(args) if valence else None,
     )
+
+
+def read_job(job: Job, options: ReadOptions) -> xr.Dataset:
+    """Read a job's file with the reading flags ``options`` changed by its manifest row.
+
+    An option of the row that the file's reader does not take is an
+    :class:`~spectro.errors.OptionError` naming the row and the column.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> from spectro.batch.manifest import Job
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "scan.dat"
+    >>> e = np.arange(8300.0, 8400.0, 0.5)
+    >>> np.savetxt(path, np.c_[e, e, 1 + np.tanh((e - 8345) / 3)], header="energy a b")
+    >>> ds = read_job(Job(path, read=(("mu", "b"),)), ReadOptions(energy="energy"))
+    >>> ds.attrs["mu_expression"]
+    'b'
+    """
+    from ..io import read
+
+    row = dict(job.read)
+    try:
+        return read(job.path, ReadOptions.from_mapping(row, door="manifest", base=options))
+    except OptionError as err:
+        if err.option not in row or err.door != "keyword":
+            raise
+        raise OptionError(err.option, err.value, err.allowed, door="manifest", file=err.file, row=job.row) from None
+
+
+def xes_keywords(options: XesOptions) -> dict[str, Any]:
+    """The keywords of :func:`spectro.xes.analyze` that ``options`` give.
+
+    ``kb_prime`` and ``kb_prime_offset`` become the Kbeta' window and fit
+    start of its ``windows``. ``fit_window`` other than the default is an
+    :class:`~spectro.errors.OptionError`: the analysis does not take it.
+
+    Examples
+    --------
+    >>> kw = xes_keywords(XesOptions(element="Mn", kb_prime_offset=-14.0))
+    >>> kw["element"], kw["windows"]
+    ('Mn', {'kb_prime_center': -14.0})
+    """
+    if options.fit_window != XesOptions().fit_window:
+        raise OptionError("fit_window", options.fit_window,
+                          f"the default {XesOptions().fit_window}: the XES analysis does not take another yet")
+    windows: dict[str, Any] = {}
+    if options.kb_prime is not None:
+        windows["kb_prime"] = options.kb_prime
+    if options.kb_prime_offset is not None:
+        windows["kb_prime_center"] = options.kb_prime_offset
+    return {"element": options.element, "background": options.background, "norm": options.norm,
+            "iad_window": options.iad_window, "fit": options.fit, "windows": windows or None}

@@ -41,8 +41,10 @@ def register(subparsers) -> argparse.ArgumentParser:
         description=(
             "Read, calibrate, normalize and analyse every input (XANES: E0, pre-edge, valence; "
             "XES: Kbeta metrics). Inputs are files, folders, glob patterns or manifest CSV files "
-            "(columns file, pressure, temperature, run, sample, kind, references, and any reading "
-            "option such as mu or energy for that file). Failures are "
+            "(columns file, pressure, temperature, run, sample, kind; references (NAME=VALENCE;...) or "
+            "valence (a reference row: the anchor of the rows without references); and reading options "
+            "named like the reading flags, e.g. mu, mode, i0, reference, that change them for that row's "
+            "files). The reading flags apply to every file. Failures are "
             "listed in OUT/failures.csv and the rest is finished; every output is written "
             "atomically; --resume skips the chunks of inputs already recorded under OUT/parts/."
         ),

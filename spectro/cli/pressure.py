@@ -1,6 +1,6 @@
 """The ``spectro pressure`` command: a XANES pressure series from a manifest.
 
-Usage: ``spectro pressure MANIFEST.csv [--json] [--out DIR]``.
+Usage: ``spectro pressure MANIFEST.csv [--json] [--out DIR] [reading and XANES flags]``.
 
 Every XANES file of the manifest is analysed (E0 at 0.8 of the jump,
 pre-edge centroid, feature C, calibration on the reference channel), and
@@ -15,7 +15,9 @@ manifest, globs allowed): file, pressure (GPa) or ruby_wavelength (nm),
 pressure_err, ruby_wavelength_err, temperature (K), run, sample, kind
 (xanes/xes; empty is xanes; xes rows are listed as skipped), path
 (explicit path label), compound ("NiO" marks the reference series;
-default the sample name); the batch manifest's references column is
+default the sample name), and reading options named like the reading
+flags (mu, mode, i0, itrans, energy, reference, ...; an empty cell keeps
+the flag); the batch manifest's references and valence columns are
 accepted and not used.
 """
 
@@ -33,6 +35,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import FormatError, SpectroError, ValidationError
+from ..options import AnalysisOptions, ReadOptions
+from ._options import add_option_flags, options_from_flags, read_job
 from ._output import cell, json_ready
 
 if TYPE_CHECKING:
@@ -62,7 +66,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                         help="which Ni-O distance of --sample-bonds to use (required with it)")
     parser.add_argument("--extrapolate", action="store_true",
                         help="extend --sample-bonds linearly beyond its pressure range")
-    parser.add_argument("--reference", default="NiO", help="compound label of the reference series (default NiO)")
+    parser.add_argument("--reference-compound", default="NiO", metavar="NAME",
+                        help="compound label of the reference series (default NiO)")
     parser.add_argument("--nio-k0", type=float, help="NiO bulk modulus, GPa (default the documented value)")
     parser.add_argument("--nio-k0p", type=float, help="NiO bulk-modulus derivative")
     parser.add_argument("--ruby-scale", choices=("ruby2020", "mao1986"), default="ruby2020",
@@ -70,6 +75,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--ruby-lambda0", type=float, help="ambient R1 wavelength measured on your spectrometer, nm")
     parser.add_argument("--tolerance", type=float, default=0.1, help="pre-edge stability tolerance, eV (default 0.1)")
     parser.add_argument("--alpha", type=float, default=0.05, help="significance level of the tests (default 0.05)")
+    add_option_flags(parser, "read", "xanes", skip=ReadOptions.METADATA)
     return parser
 
 
@@ -100,16 +106,15 @@ def _pressure(job: Job, args: argparse.Namespace) -> tuple[float, float]:
     return float(reading.pressure), err
 
 
-def _analyse(jobs: list[Job], args: argparse.Namespace):
+def _analyse(jobs: list[Job], args: argparse.Namespace, options: AnalysisOptions):
     import xarray as xr
 
-    from .. import read
     from ..xanes import analyze
 
     parts = []
     for job in jobs:
         try:
-            ds = read(job.path)
+            ds = read_job(job, options.read)
             p, p_err = _pressure(job, args)
             n = ds.sizes["scan"]
             coords = {
@@ -124,7 +129,7 @@ def _analyse(jobs: list[Job], args: argparse.Namespace):
                 if getattr(job, col):
                     coords[col] = ("scan", np.full(n, getattr(job, col)))
             ds = ds.assign_coords(coords)
-            res = analyze(ds).drop_vars(["norm", "flat"], errors="ignore")
+            res = analyze(ds, options.xanes).drop_vars(["norm", "flat"], errors="ignore")
         except SpectroError as err:
             raise err.with_context(file=job.path) from None
         compound = job.compound or job.sample or str(ds["sample"].values[0])
@@ -175,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
     if args.sample_bonds is not None and args.distance is None:
         raise ValidationError("--sample-bonds needs --distance (in_plane, apical, mean, ...): "
                               "which Ni-O distance to use is a choice, there is no default")
+    options = options_from_flags(args, valence=False)
     jobs = _series_jobs(args.manifest)
     skipped = [{"file": str(j.path), "reason": "kind xes: not part of the XANES series"}
                for j in jobs if j.kind == "xes"]
@@ -183,13 +189,13 @@ def run(args: argparse.Namespace) -> int:
         raise ValidationError("the manifest lists no XANES files", file=args.manifest)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        results = _analyse(xanes_jobs, args)
+        results = _analyse(xanes_jobs, args, options)
         series = relative_series(results)
     notes = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
     doc: dict[str, Any] = {"manifest": str(args.manifest), "scans": _table(series), "skipped": skipped,
                            "warnings": notes}
 
-    is_ref = _is_reference(series, args.reference)
+    is_ref = _is_reference(series, args.reference_compound)
     try:
         st = preedge_stability(series, tolerance=args.tolerance)
         doc["preedge_stability"] = {"max_abs_delta": json_ready(st.max_abs_delta), "scan": st.scan,
@@ -216,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
         sample_bond = read_bond_table(args.sample_bonds, distance=args.distance, extrapolate=args.extrapolate)
         try:
             contraction = edge_shift_vs_contraction(series, sample_bond=sample_bond, reference_bond=ref_bond,
-                                                    reference=args.reference, alpha=args.alpha)
+                                                    reference=args.reference_compound, alpha=args.alpha)
             c = contraction.comparison
             doc["contraction"] = {
                 "sample": _fit_dict(contraction.sample), "reference": _fit_dict(contraction.reference),
@@ -228,7 +234,7 @@ def run(args: argparse.Namespace) -> int:
         except SpectroError as err:
             doc["contraction"] = {"error": err.problem}
     doc["figures"] = _write_outputs(args.out, series, breakpoint, contraction, sample_bond, ref_bond,
-                                    args.reference, doc["scans"]) if args.out else []
+                                    args.reference_compound, doc["scans"]) if args.out else []
     if args.json:
         print(json.dumps(doc, indent=1, allow_nan=False))
     else:

@@ -1,32 +1,52 @@
 """The ``spectro valence`` command: valence of samples from references of known valence.
 
-Every spectrum, sample or reference, is analyzed on its own and, for XANES,
+Every spectrum, sample or reference, is analysed on its own and, for XANES,
 calibrated on its own reference channel when it has one; the references
-define a linear calibration of the observable against valence
-(:mod:`spectro.valence`).
+(anchors) define one linear calibration of the observable against valence
+(:mod:`spectro.valence`) for all the samples.
+
+Inputs are spectrum files, folders, catalogue ids and manifest CSV files.
+The anchors of a manifest's samples are the manifest's reference rows
+(rows with a ``valence``) or their ``references`` cell; those of the other
+samples the ``--anchors NAME=VALENCE`` pairs (NAME a file, a catalogue id
+or a catalogued compound with a local copy; default ``NiO=2 LaNiO3=3``).
+All the samples share one calibration, so they must have the same
+anchors. The reading flags apply
+to every file given (samples and anchor files); a manifest row changes
+them for its files with columns of the same names (``mu``, ``mode``,
+``reference`` ...). Catalogued references are read as catalogued.
 
 Examples
 --------
 ::
 
-    spectro valence sample.xdi --ref ceric_nio_300k --ref ceric_lanio3_80k
-    spectro valence sample.xdi --ref NiO.xdi=2 --ref LaNiO3.xdi=3 --json
+    spectro valence sample.xdi --anchors ceric_nio_300k=2 ceric_lanio3_80k=3
+    spectro valence sample.xdi --anchors NiO.xdi=2 LaNiO3.xdi=3 --json
+    spectro valence series.csv --mode fluorescence
+
+with ``series.csv``::
+
+    file,valence,mu,reference
+    NiO.xdi,2,mutrans,no
+    LaNiO3.xdi,3,,
+    sample.xdi,,,
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 from pathlib import Path
+from typing import Any
 
 import xarray as xr
 
 from .. import references
-from ..errors import DataError, ReferenceNotFoundError
-from ..io import read
+from ..errors import DataError, ReferenceNotFoundError, ValidationError
+from ..options import AnalysisOptions, ValenceOptions
 from ..valence import OBSERVABLES, from_spectra
-from ._output import finite
+from ._options import add_option_flags, options_from_flags, read_job, xes_keywords
+from ._output import finite, input_files
 
 __all__ = ["register", "run"]
 
@@ -36,88 +56,94 @@ def register(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "valence",
         help="valence from references of known valence",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
-            "Valence of each sample scan from a linear calibration of an observable "
-            "(default the 0.8-jump edge energy e0) on references of known valence. "
-            "Flags: 'extrapolated' outside the reference range; 'uncalibrated' for a XANES "
-            "scan without reference channel (absolute energies differ between beamlines "
-            "by up to about 2 eV)."
+            "Valence of each sample scan from a linear calibration of an observable (--observable:\n"
+            f"{', '.join(OBSERVABLES)} or another per-scan result; default e0, the 0.8-jump edge energy)\n"
+            "on references of known valence. Flags: 'extrapolated' outside the reference range;\n"
+            "'uncalibrated' for a XANES scan without reference channel (absolute energies differ\n"
+            "between beamlines by up to about 2 eV).\n\n"
+            + __doc__.split("\n\n")[2].replace("``", "'") + "\n\n"
+            + __doc__.split("Examples\n--------\n::\n\n")[1].replace("``", "'").replace("::", ":")
         ),
     )
-    parser.add_argument("samples", nargs="+", metavar="SAMPLE", help="spectrum file or catalogue id")
-    parser.add_argument(
-        "--ref",
-        action="append",
-        required=True,
-        metavar="FILE_OR_ID=VALENCE",
-        help="reference spectrum and its valence; '=VALENCE' may be left out for a catalogue id",
-    )
-    parser.add_argument(
-        "--observable",
-        default="e0",
-        help=f"calibrated observable: {', '.join(OBSERVABLES)} or another per-scan result (default e0)",
-    )
-    parser.add_argument(
-        "--read-option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="option passed to spectro.read for every file (e.g. mode=fluorescence)",
-    )
+    parser.add_argument("samples", nargs="+", metavar="INPUT",
+                        help="spectrum file, folder, catalogue id or manifest CSV")
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    add_option_flags(parser, "read", "xanes", "xes", "valence")
     return parser
 
 
-def _options(pairs: list[str]) -> dict[str, str]:
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise DataError(f"--read-option needs KEY=VALUE, got {pair!r}")
-        out[key] = value
-    return out
+def _jobs(names: list[str]) -> tuple[list[Any], list[str]]:
+    """Jobs of the file, folder and manifest inputs; the other inputs (catalogue ids)."""
+    from ..batch.manifest import Job, is_manifest, read_manifest
+
+    jobs, ids = [], []
+    for name in names:
+        path = Path(name)
+        if is_manifest(path):
+            jobs.extend(read_manifest(path))
+        elif path.exists():
+            jobs.extend(Job(Path(p)) for p in input_files([name]))
+        else:
+            ids.append(name)
+    return jobs, ids
 
 
-def _load(spec: str, options: dict[str, str]) -> xr.Dataset:
-    path = Path(spec)
-    if path.is_file():
-        return read(path, **options)
+def _read(job: Any, options: AnalysisOptions) -> xr.Dataset:
+    from ..model import kind_of
+
+    ds = read_job(job, options.read)
+    if job.kind is not None and job.kind != kind_of(ds):
+        raise ValidationError(f"the manifest says kind {job.kind!r} but the file holds {kind_of(ds)!r}",
+                              file=job.path)
+    return ds
+
+
+def _catalogued(name: str) -> xr.Dataset:
     try:
-        references.get(spec)
+        references.get(name)
     except ReferenceNotFoundError:
-        raise DataError(f"{spec!r} is neither a file nor a catalogue id") from None
-    return references.load(spec, **options)
+        raise DataError(f"{name!r} is neither a file, a folder, a manifest nor a catalogue id") from None
+    return references.load(name)
 
 
-def _reference(spec: str, options: dict[str, str]) -> tuple[xr.Dataset, float]:
-    name, sep, value = spec.rpartition("=")
-    if sep:
-        try:
-            return _load(name, options), float(value)
-        except ValueError:
-            pass
-    ds = _load(spec, options)
-    known = float(ds.attrs.get("reference_valence", math.nan))
-    if not math.isfinite(known):
-        raise DataError(f"--ref {spec!r}: give its valence as {spec}=VALENCE")
-    return ds, known
+def _anchors(sample_jobs: list[Any], catalogued: bool, options: ValenceOptions) -> list[tuple[str, float]]:
+    """The anchors of the samples: their manifest's (references or reference rows), else ``--anchors``.
+
+    All the samples must have the same: they share one calibration.
+    """
+    sets = {tuple(job.references) or options.anchors for job in sample_jobs}
+    if catalogued:
+        sets.add(options.anchors)
+    if len(sets) > 1:
+        raise DataError("the samples do not share their anchors (a manifest's references or reference rows, "
+                        "else --anchors) and spectro valence makes one calibration: run it once per set of "
+                        "anchors, or use spectro batch")
+    return list(sets.pop())
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run ``spectro valence``; return the exit status."""
-    options = _options(args.read_option)
-    anchors = [_reference(spec, options) for spec in args.ref]
-    samples = [_load(spec, options) for spec in args.samples]
-    cal, results = from_spectra(samples, anchors, observable=args.observable)
-    obs = args.observable
+def _anchor(name: str, rows: dict[str, Any], options: AnalysisOptions) -> xr.Dataset:
+    """A valence anchor: a manifest row's file, another file, or a catalogued spectrum."""
+    from ..batch.manifest import Job
+    from ..batch.pipeline import anchor_source
+
+    path = Path(name)
+    if path.is_file():
+        return _read(rows.get(str(path.resolve()), Job(path)), options)
+    ref_id, _ = anchor_source(name)
+    return references.load(ref_id, download=False)
+
+
+def _rows(labels: list[str], results: list[xr.Dataset], obs: str) -> list[dict[str, Any]]:
     rows = []
-    for spec, res in zip(args.samples, results):
+    for label, res in zip(labels, results):
         for i, scan in enumerate(res["scan"].values):
             flags = str(res["valence_flags"].values[i])
             err_name = f"{obs}_err"
             rows.append(
                 {
-                    "sample": spec,
+                    "sample": label,
                     "scan": str(scan),
                     obs: finite(res[obs].values[i]),
                     err_name: finite(res[err_name].values[i]) if err_name in res else None,
@@ -132,6 +158,31 @@ def run(args: argparse.Namespace) -> int:
                     "flags": [f for f in flags.split(",") if f],
                 }
             )
+    return rows
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``spectro valence``; return the exit status."""
+    from ..model import kind_of
+
+    options = options_from_flags(args)
+    obs = options.valence.observable
+    jobs, ids = _jobs(args.samples)
+    sample_jobs = [j for j in jobs if j.valence != j.valence]  # NaN: not a reference row
+    if not sample_jobs and not ids:
+        raise DataError("no samples: every input is a reference row (a row with a valence)")
+    samples = [_read(j, options) for j in sample_jobs] + [_catalogued(i) for i in ids]
+    labels = [str(j.path) for j in sample_jobs] + ids
+    rows = {str(j.path): j for j in jobs}
+    named = _anchors(sample_jobs, bool(ids), options.valence)
+    anchors = [(_anchor(name, rows, options), value) for name, value in named]
+    kinds = {kind_of(ds) for ds in samples} | {kind_of(ds) for ds, _ in anchors}
+    if len(kinds) > 1:
+        raise DataError("the samples and anchors mix XANES and XES spectra; give anchors of the samples' kind "
+                        "(--anchors NAME=VALENCE ...)")
+    keywords = options.xanes.changed() if kinds == {"xanes"} else xes_keywords(options.xes)
+    cal, results = from_spectra(samples, anchors, observable=obs, analyze_options=keywords)
+    rows_out = _rows(labels, results, obs)
     if args.json:
         doc = {
             "observable": obs,
@@ -146,16 +197,16 @@ def run(args: argparse.Namespace) -> int:
                     for lab, q, x, e, r in zip(cal.labels, cal.anchors, cal.values, cal.errors, cal.residuals)
                 ],
             },
-            "samples": rows,
+            "samples": rows_out,
         }
         print(json.dumps(doc, indent=1, allow_nan=False))
         return 0
     print(cal.summary())
     print()
-    width = max(len("sample"), *(len(r["sample"]) for r in rows))
-    swidth = max(len("scan"), *(len(r["scan"]) for r in rows))
+    width = max(len("sample"), *(len(r["sample"]) for r in rows_out))
+    swidth = max(len("scan"), *(len(r["scan"]) for r in rows_out))
     print(f"{'sample'.ljust(width)}  {'scan'.ljust(swidth)}  {obs + ' (eV)':>12}  {'valence':>7}  {'+-':>6}  flags")
-    for r in rows:
+    for r in rows_out:
         x = "nan" if r[obs] is None else f"{r[obs]:.3f}"
         v = "nan" if r["valence"] is None else f"{r['valence']:.3f}"
         e = "nan" if r["valence_err"] is None else f"{r['valence_err']:.3f}"

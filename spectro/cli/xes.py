@@ -1,15 +1,17 @@
 """The ``spectro xes`` command: Kbeta metrics of each scan.
 
-Usage: ``spectro xes FILE [FILE ...] [--element Ni] [--reference FILE] [--json]``.
+Usage: ``spectro xes FILE|FOLDER [...] [--iad-reference FILE] [--json] [reading and XES flags]``.
 
 Each scan of each file is analysed with :func:`spectro.xes.analyze` and
 reported as one record: ``file``, ``scan``, ``kb13_energy``, ``kb13_m1``,
 ``kb_prime``, ``kb_prime_ratio``, ``kb25_energy``, ``kb25_intensity`` and
-``iad`` (null without ``--reference``), each number with its ``_err``;
-energies in eV, intensities with the Kbeta1,3 maximum = 1. Regions a scan
-does not cover give null and a ``warning: FILE: ...`` line on stderr. A file that cannot be read
-gives one line ``error: ...`` on stderr; the other files are still reported
-and the exit status is 2.
+``iad`` (null without ``--iad-reference``), each number with its ``_err``
+(with ``--fit`` also ``kb_prime_ratio_fit``, ``kb13_center_fit`` and
+``kb_prime_center_fit``); energies in eV, intensities with the Kbeta1,3
+maximum = 1. The reading flags apply to every file, the IAD reference
+too. Regions a scan does not cover give null and a ``warning: FILE: ...``
+line on stderr. A file that cannot be read gives one line ``error: ...``
+on stderr; the other files are still reported and the exit status is 2.
 """
 
 from __future__ import annotations
@@ -22,12 +24,17 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError, SpectroError
-from ._output import finite, print_error
+from ..options import AnalysisOptions
+from ._options import add_option_flags, options_from_flags, xes_keywords
+from ._output import finite, input_files, print_error
 
-__all__ = ["KEYS", "records", "register", "run"]
+__all__ = ["FIT_KEYS", "KEYS", "records", "register", "run"]
 
 #: Metrics reported per scan, in order.
 KEYS = ("kb13_energy", "kb13_m1", "kb_prime", "kb_prime_ratio", "kb25_energy", "kb25_intensity", "iad")
+
+#: Metrics of the Kbeta1,3 + Kbeta' fit, reported with ``--fit``.
+FIT_KEYS = ("kb_prime_ratio_fit", "kb13_center_fit", "kb_prime_center_fit")
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -37,12 +44,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="Kbeta XES metrics (Kbeta1,3, Kbeta', Kbeta2,5, IAD) of every scan",
         description=__doc__.split("\n\n")[1],
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="XES file (I20, columns, ...)")
-    parser.add_argument("--element", default="Ni", help="emitting element (default Ni)")
-    parser.add_argument("--reference", metavar="FILE", help="one-scan reference spectrum for the IAD")
-    parser.add_argument("--background", choices=("constant", "linear", "none"), default="constant")
-    parser.add_argument("--signal", help="I20 signal column (default FF/I1)")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="XES file (I20, columns, ...) or folder of them")
+    parser.add_argument("--iad-reference", metavar="FILE", help="one-scan reference spectrum for the IAD")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    add_option_flags(parser, "read", "xes")
     return parser
 
 
@@ -54,54 +59,54 @@ def records(result: Any, file: str) -> list[dict[str, Any]]:
     >>> import spectro
     >>> r = spectro.xes.analyze(spectro.simulate.xes(seed=0))
     >>> rec = records(r, "sim")[0]
-    >>> rec["file"], rec["scan"], rec["iad"]
-    ('sim', '0', None)
+    >>> rec["file"], rec["scan"], rec["iad"], "kb_prime_ratio_fit" in rec
+    ('sim', '0', None, False)
     """
+    keys = KEYS + tuple(k for k in FIT_KEYS if k in result)
     out = []
     for i, label in enumerate(result.scan.values.tolist()):
         rec: dict[str, Any] = {"file": file, "scan": str(label)}
-        for key in KEYS:
+        for key in keys:
             rec[key] = finite(result[key].values[i])
             rec[f"{key}_err"] = finite(result[f"{key}_err"].values[i])
         out.append(rec)
     return out
 
 
-def _read(name: str, options: dict[str, Any]):
-    from ..io import read
-
-    return read(Path(name), **options)
-
-
 def _text(recs: list[dict[str, Any]]) -> str:
-    head = ["file", "scan", *KEYS]
+    keys = [k for k in KEYS + FIT_KEYS if k in recs[0]]
+    head = ["file", "scan", *keys]
     rows = [head]
     for r in recs:
-        rows.append([r["file"], r["scan"], *("nan" if r[k] is None else f"{r[k]:.4f}" for k in KEYS)])
+        rows.append([r["file"], r["scan"], *("nan" if r[k] is None else f"{r[k]:.4f}" for k in keys)])
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows)
 
 
+def _reference(name: str, options: AnalysisOptions):
+    from ..io import read
+
+    reference = read(Path(name), options.read)
+    if reference.sizes["scan"] != 1:
+        raise DataError(f"the IAD reference has {reference.sizes['scan']} scans; give a file with one", file=name)
+    return reference
+
+
 def run(args: argparse.Namespace) -> int:
     """Analyse every file; print the records; 2 if any file failed."""
+    from ..io import read
     from ..xes import analyze
 
-    options = {"signal": args.signal} if args.signal else {}
-    reference = None
-    if args.reference:
-        reference = _read(args.reference, options)
-        if reference.sizes["scan"] != 1:
-            raise DataError(f"the reference has {reference.sizes['scan']} scans; give a file with one",
-                            file=args.reference)
+    options = options_from_flags(args, valence=False)
+    keywords = xes_keywords(options.xes)
+    reference = _reference(args.iad_reference, options) if args.iad_reference else None
     recs: list[dict[str, Any]] = []
     failed = False
-    for name in args.files:
+    for name in input_files(args.files):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                ds = _read(name, options)
-                result = analyze(ds, element=args.element, reference=reference,
-                                 background=args.background)
+                result = analyze(read(Path(name), options.read), reference=reference, **keywords)
             except SpectroError as err:
                 result = None
                 failed = True
@@ -111,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         if result is not None:
             recs.extend(records(result, name))
     if args.json:
-        print(json.dumps({"element": args.element, "reference": args.reference, "scans": recs},
+        print(json.dumps({"element": options.xes.element, "iad_reference": args.iad_reference, "scans": recs},
                          indent=1))
     elif recs:
         print(_text(recs))

@@ -91,12 +91,26 @@ __all__ = [
     "MODES",
     "Channels",
     "clean_label",
+    "choose",
     "find_column",
     "select_channels",
 ]
 
 #: What an error about the channels tells the user to do (in the words of every door).
 CHOOSE_CHANNELS = "choose them with the reading options mode, i0, itrans, ifluor, mu (--mode, --i0, ... on the command line)"
+
+
+def choose(*options: str) -> str:
+    """What to do about missing ``options``, in the words of every door.
+
+    Examples
+    --------
+    >>> choose("i0", "itrans")
+    'choose them with the reading options i0, itrans (--i0, --itrans on the command line)'
+    """
+    what = "it with the reading option" if len(options) == 1 else "them with the reading options"
+    flags = ", ".join("--" + o.replace("_", "-") for o in options)
+    return f"choose {what} {', '.join(options)} ({flags} on the command line)"
 
 #: Fewest points a spectrum may have after non-finite points are dropped:
 #: two each to define the pre-edge line, the edge and the post-edge line.
@@ -318,7 +332,7 @@ def _energy_column(
             and not re.match(r"(time|clock|event|index|point|sec|counter)", cleaned[i])
         ):
             return i
-    raise ColumnError(f"no energy column found among {list(labels)}; pass energy=")
+    raise ColumnError(f"no energy column found among {list(labels)}; {choose('energy')}")
 
 
 def _ratio_log(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -470,14 +484,14 @@ def select_channels(
 
     if mode == "mu":
         if i_mu is None:
-            raise ColumnError(f"mode='mu' but no mu column among {labels}; pass mu=")
+            raise ColumnError(f"mode mu but no mu column among {labels}; {choose('mu')}")
         mu_values = table[:, i_mu].copy()
         attrs.update(mode="mu", mu_column=labels[i_mu], mu_expression=labels[i_mu])
     elif mode == "transmission":
         if i_i0 is None or i_it is None:
             raise ColumnError(
-                f"transmission needs i0 and itrans columns; found i0={_name(labels, i_i0)}, "
-                f"itrans={_name(labels, i_it)} among {labels}; pass i0= and itrans="
+                f"transmission needs i0 and itrans columns; found {_name(labels, i_i0)} for i0 and "
+                f"{_name(labels, i_it)} for itrans among {labels}; {choose('i0', 'itrans')}"
             )
         mu_values = _ratio_log(table[:, i_i0], table[:, i_it])
         attrs.update(
@@ -489,8 +503,8 @@ def select_channels(
     else:
         if i_i0 is None or i_if is None:
             raise ColumnError(
-                f"fluorescence needs i0 and ifluor columns; found i0={_name(labels, i_i0)}, "
-                f"ifluor={_name(labels, i_if)} among {labels}; pass i0= and ifluor="
+                f"fluorescence needs i0 and ifluor columns; found {_name(labels, i_i0)} for i0 and "
+                f"{_name(labels, i_if)} for ifluor among {labels}; {choose('i0', 'ifluor')}"
             )
         mu_values = _ratio(table[:, i_if], table[:, i_i0])
         attrs.update(

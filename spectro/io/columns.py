@@ -463,7 +463,7 @@ def parse_table(text: str, *, labels: list[str] | None = None) -> Table:
     if labels is not None:
         if len(labels) != n_columns:
             raise FormatError(
-                f"labels= has {len(labels)} names but the table has {n_columns} columns"
+                f"the reading option labels has {len(labels)} names but the table has {n_columns} columns"
             )
         found = list(labels)
     else:
@@ -473,7 +473,7 @@ def parse_table(text: str, *, labels: list[str] | None = None) -> Table:
 
 
 def scan_coords(options: dict[str, Any]) -> dict[str, Any]:
-    """Per-scan coordinates given as reader options (pressure=, sample=, ...)."""
+    """Per-scan coordinates given as reader options (``pressure``, ``sample``, ...)."""
     return {k: options[k] for k in _COORD_OPTIONS if options.get(k) is not None}
 
 

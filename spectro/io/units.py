@@ -210,7 +210,8 @@ def to_ev(
         if d_spacing is None:
             raise ColumnError(
                 f"energy column {label!r} is a monochromator angle in degrees but no "
-                "d-spacing was found in the header; pass d_spacing= (Angstrom, Si(111): 3.13551)"
+                "d-spacing was found in the header; give it (Angstrom, Si(111): 3.13551) with the reading "
+                "option d_spacing (--d-spacing on the command line)"
             )
         warnings.warn(
             f"column {label!r} is a monochromator angle in degrees; converted to eV "

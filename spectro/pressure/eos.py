@@ -173,7 +173,7 @@ def volume(
     if np.any(bad):
         raise DataError(
             f"volume iterations did not converge at pressure(s) {p[bad][:5]} GPa "
-            f"for {form} with k0={k0} GPa, k0p={k0p}"
+            f"for {form} with k0 {k0} GPa and k0p {k0p}"
         )
     return v
 
@@ -216,7 +216,7 @@ class EOS:
     def __post_init__(self) -> None:
         _check_form(self.form)
         if not (self.v0 > 0 and self.k0 > 0):
-            raise ValidationError(f"v0 and k0 must be positive, got v0={self.v0}, k0={self.k0}")
+            raise ValidationError(f"v0 and k0 must be positive, got v0 {self.v0} and k0 {self.k0}")
 
     @property
     def params(self) -> dict[str, float | str]:

@@ -147,7 +147,7 @@ class BondTable:
     >>> t.distance(12.0)
     Traceback (most recent call last):
     ...
-    spectro.errors.DataError: pressure(s) [12.] GPa outside the in_plane table (0 to 10 GPa); pass extrapolate=True to extend it linearly
+    spectro.errors.DataError: pressure(s) [12.] GPa outside the in_plane table (0 to 10 GPa); extend it linearly with the option extrapolate (--extrapolate on the command line)
     """
 
     pressure: np.ndarray
@@ -176,8 +176,8 @@ class BondTable:
             where = f"outside the {self.name} table ({lo:g} to {hi:g} GPa)"
             if not self.extrapolate:
                 raise DataError(
-                    f"pressure(s) {p[outside][:5]} GPa {where}; pass extrapolate=True "
-                    "to extend it linearly",
+                    f"pressure(s) {p[outside][:5]} GPa {where}; extend it linearly with the option "
+                    "extrapolate (--extrapolate on the command line)",
                     file=self.source or None,
                 )
             warnings.warn(f"pressure(s) {p[outside][:5]} GPa {where}: extrapolated linearly",
