@@ -14,14 +14,18 @@ Examples
 >>> ds = spectro.simulate.xanes(valence=2.5, seed=0)
 >>> spectro.validate(ds).mu.dims
 ('scan', 'energy')
+>>> res = spectro.xanes.analyze(ds, spectro.XanesOptions(preedge="centroid"))
+>>> res.attrs["xanes_preedge"]
+'centroid'
 """
 
 __version__ = "0.1.0"
 
 import importlib
 
-from . import calibration_line, errors, lcf, pressure, references, simulate, spin, valence, xanes, xes
+from . import calibration_line, errors, lcf, options, pressure, references, simulate, spin, valence, xanes, xes
 from .errors import SpectroError, SpectroWarning
+from .options import AnalysisOptions, ReadOptions, ValenceOptions, XanesOptions, XesOptions
 from .grid import stack
 from .io import read
 from .model import validate
@@ -35,6 +39,7 @@ __all__ = [
     "demo",
     "errors",
     "lcf",
+    "options",
     "plot",
     "pressure",
     "read",
@@ -48,6 +53,11 @@ __all__ = [
     "xes",
     "SpectroError",
     "SpectroWarning",
+    "AnalysisOptions",
+    "ReadOptions",
+    "ValenceOptions",
+    "XanesOptions",
+    "XesOptions",
 ]
 
 

@@ -265,16 +265,10 @@ def shadowed_names() -> list[str]:
     return found
 
 
-#: Modules of spectro.xanes named like the function they hold (the function wins). Left
-#: until the rewrite of spectro/xanes/analyze.py on another branch is merged: then
-#: they become private (_analyze.py, ...) as in spectro.xes, and this set empties.
-KNOWN_SHADOWED = {f"spectro.xanes.{n}" for n in ("analyze", "derivative", "merge", "normalize", "preedge")}
-
-
 def test_no_public_module_and_function_of_the_same_name():
     for name in ("spectro.plot", "spectro.xes", "spectro.simulate", "spectro.xanes"):
         importlib.import_module(name)
-    found = [line for line in shadowed_names() if line.split()[0] not in KNOWN_SHADOWED]
+    found = list(shadowed_names())
     assert not found
 
 

@@ -145,7 +145,7 @@ def test_height_error_is_the_linear_propagation_lmfit_gives_derived_parameters()
 
     from lmfit import lineshapes
 
-    module = importlib.import_module("spectro.xanes.preedge")  # the module, not the function it exports
+    module = importlib.import_module("spectro.xanes._preedge")  # the module, not the function it exports
 
     rng = np.random.default_rng(1)
     x = np.arange(0.0, 12.0, 0.1)
@@ -167,7 +167,7 @@ def test_fit_with_analytic_jacobian_is_the_composite_model_fit():
     """_fit_one evaluates the components and their derivatives directly; lmfit's Model.fit agrees."""
     import importlib
 
-    module = importlib.import_module("spectro.xanes.preedge")
+    module = importlib.import_module("spectro.xanes._preedge")
     sim = spectro.simulate.xanes(valence=2.4, noise=0.003, seed=4)
     norm = spectro.xanes.normalize(sim).norm.values[0]
     e = sim.energy.values
@@ -195,7 +195,7 @@ def test_fit_with_analytic_jacobian_is_the_composite_model_fit():
 def test_analytic_gradient_matches_central_differences(baseline, peak):
     import importlib
 
-    module = importlib.import_module("spectro.xanes.preedge")
+    module = importlib.import_module("spectro.xanes._preedge")
     model = module._build_model(baseline, peak, 2)
     x = np.linspace(0.0, 15.0, 301)
     values = {"b_c": 0.02, "b_slope": 0.003, "b_intercept": 0.01, "s_amplitude": 0.9, "s_center": 16.0,

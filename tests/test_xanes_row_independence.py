@@ -13,7 +13,7 @@ import pytest
 import xarray as xr
 
 import spectro
-from spectro.xanes.analyze import RESULTS, analyze_arrays
+from spectro.xanes._analyze import RESULTS, analyze_arrays
 
 FILES = [
     "xanes/ceric_NiO_111.xdi",
@@ -107,7 +107,7 @@ def test_analyze_keeps_scalar_coordinates():
 @pytest.mark.parametrize("sign", [1.0, -1.0], ids=["rising", "inverted"])
 def test_derivative_e0_is_the_maximum_of_the_derivative_of_norm(rows, sign):
     from spectro.xanes.edge import e0_derivative_arrays
-    from spectro.xanes.normalize import normalize_arrays
+    from spectro.xanes._normalize import normalize_arrays
 
     energy, mu, _ = _padded(rows)
     got = analyze_arrays(energy, sign * mu, preedge="centroid")

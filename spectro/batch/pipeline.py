@@ -297,7 +297,7 @@ def _xanes_table(spectra: Spectra, options: XanesOptions) -> tuple[Table, list[W
     and the attrs are the same.
     """
     from ..xanes import analyze_arrays, result_attrs
-    from ..xanes.analyze import OUTPUTS, flag_warnings
+    from ..xanes._analyze import OUTPUTS, flag_warnings
 
     use_ref = options.reference_channel and "mu_ref" in spectra.signals
     mu = np.asarray(spectra.signals["mu"][0], dtype=float)

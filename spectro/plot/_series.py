@@ -7,7 +7,7 @@ import xarray as xr
 from matplotlib.axes import Axes
 
 from ..errors import ValidationError
-from ..xanes.derivative import DERIVATIVE_WINDOW, derivative_arrays
+from ..xanes._derivative import DERIVATIVE_WINDOW, derivative_arrays
 from ._style import (
     CMAPS,
     INSET_TOP_LEFT,

@@ -7,8 +7,8 @@ accessor. See ``docs/xanes.md`` for every definition.
 """
 
 from . import accessor
-from .analyze import RESULTS, XanesFlag, XanesResult, analyze, analyze_arrays, flagged, result_attrs
-from .derivative import Derivatives, derivative, derivative_arrays
+from ._analyze import RESULTS, XanesFlag, XanesResult, analyze, analyze_arrays, flagged, result_attrs
+from ._derivative import Derivatives, derivative, derivative_arrays
 from .edge import E0_LEVEL, EdgePosition, e0_crossing_arrays, e0_crossings, e0_derivative_arrays
 from .energy_calibration import (
     Calibration,
@@ -21,9 +21,9 @@ from .energy_calibration import (
 )
 from .features import FEATURE_C_ENERGY, FeatureIntensity, feature_intensity_arrays
 from .glitch import Glitches, find_glitches, find_glitches_arrays, remove_glitches
-from .merge import merge, merge_arrays
-from .normalize import DEFAULT_WINDOWS, Normalization, normalize, normalize_arrays
-from .preedge import (
+from ._merge import merge, merge_arrays
+from ._normalize import DEFAULT_WINDOWS, Normalization, normalize, normalize_arrays
+from ._preedge import (
     PreedgeCentroid,
     PreedgeFit,
     preedge,

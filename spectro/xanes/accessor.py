@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import xarray as xr
 
-from .analyze import analyze
-from .derivative import derivative
+from ._analyze import analyze
+from ._derivative import derivative
 from .energy_calibration import align, calibrate_energy
 from .glitch import find_glitches, remove_glitches
-from .merge import merge
-from .normalize import normalize
-from .preedge import preedge
+from ._merge import merge
+from ._normalize import normalize
+from ._preedge import preedge
 
 __all__ = ["XanesAccessor"]
 

@@ -25,7 +25,7 @@ Level crossing (default, level 0.8)
 
 Derivative maximum
     The maximum of the smoothed first derivative (local quadratic over
-    ``window`` eV, :mod:`spectro.xanes.derivative`), refined below the grid
+    ``window`` eV, :func:`spectro.xanes.derivative_arrays`), refined below the grid
     step by the vertex of the parabola through the maximum and its two
     neighbours (optionally the first local maximum above a fraction of
     the largest, for foils). The first and last 2 % of the points are ignored (as larch's
@@ -42,7 +42,7 @@ import numpy as np
 
 from ..options import XanesOptions
 from . import _arrays
-from .derivative import DERIVATIVE_WINDOW
+from ._derivative import DERIVATIVE_WINDOW
 
 __all__ = ["E0_LEVEL", "EdgePosition", "e0_crossing_arrays", "e0_crossings", "e0_derivative_arrays"]
 

@@ -31,7 +31,7 @@ import xraydb
 
 from ..errors import DataError
 from . import _arrays
-from .derivative import DERIVATIVE_WINDOW, derivative_arrays
+from ._derivative import DERIVATIVE_WINDOW, derivative_arrays
 from .edge import e0_derivative_arrays
 
 #: A foil's edge is the first derivative maximum reaching this fraction of the largest.

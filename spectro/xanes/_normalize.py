@@ -51,7 +51,7 @@ import xarray as xr
 from ..errors import DataError, MissingRegionWarning
 from ..options import XanesOptions, options_of
 from . import _arrays, _xr
-from .derivative import DERIVATIVE_WINDOW
+from ._derivative import DERIVATIVE_WINDOW
 from .edge import _derivative_max
 
 __all__ = ["DEFAULT_WINDOWS", "Normalization", "normalize", "normalize_arrays"]

@@ -7,14 +7,14 @@ pre-edge fits):
    ``reference_channel`` is true), the calibration shift that puts the
    foil's derivative maximum at the tabulated edge
    (:mod:`spectro.xanes.energy_calibration`); otherwise NaN;
-2. normalization on the measured energies (:mod:`spectro.xanes.normalize`,
+2. normalization on the measured energies (:func:`spectro.xanes.normalize_arrays`,
    windows relative to the anchoring E0, by default the derivative maximum
    of ``mu``);
 3. E0 at ``level`` (0.8) of the jump and the half-height crossing,
    searched from 30 eV below to 40 eV above the anchoring E0
    (:data:`EDGE_REGION`), and the derivative maximum of the normalized
    spectrum (:mod:`spectro.xanes.edge`);
-4. pre-edge fit and model-free centroid (:mod:`spectro.xanes.preedge`)
+4. pre-edge fit and model-free centroid (:func:`spectro.xanes.preedge_fit_arrays`)
    and the feature-C intensity (:mod:`spectro.xanes.features`), with their
    windows on the calibrated scale.
 
@@ -47,8 +47,8 @@ from . import _xr
 from .edge import e0_crossings, e0_derivative_arrays
 from .energy_calibration import calibration_arrays, tabulated_edge
 from .features import feature_intensity_arrays
-from .normalize import normalize_arrays
-from .preedge import preedge_centroid_arrays, preedge_fit_arrays
+from ._normalize import normalize_arrays
+from ._preedge import preedge_centroid_arrays, preedge_fit_arrays
 
 __all__ = [
     "EDGE_REGION",
