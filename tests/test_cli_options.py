@@ -244,5 +244,10 @@ def test_batch_manifest_reads_each_row_with_its_own_options(manifest, data_file,
         row = res.isel(spectrum=by_file[str(data_file(name))])
         assert float(row.e0) == _e0(data_file(name)) and np.isfinite(float(row.calibration_shift))
         assert np.isfinite(float(row.valence))
-    # The reference rows are the anchors: LaNiO3, read the same way as its anchor, is trivalent.
+    # The reference rows are the anchors, each read as its row says: both come out at their own
+    # valence, and the samples get what spectro valence gives them from the same manifest.
+    assert float(res.valence[by_file[str(data_file(NIO))]]) == pytest.approx(2.0, abs=1e-9)
     assert float(res.valence[by_file[str(data_file(LANIO3))]]) == pytest.approx(3.0, abs=1e-9)
+    assert _quiet(["valence", str(manifest), "--json"]) == 0
+    for s in json.loads(capsys.readouterr().out)["samples"]:
+        assert float(res.valence[by_file[s["sample"]]]) == pytest.approx(s["valence"], abs=1e-12)

@@ -89,6 +89,10 @@ class Job:
         Changes to the batch's read options for this input (manifest
         columns named like :class:`spectro.options.ReadOptions` fields),
         as (option, value) pairs.
+    anchor_read : tuple of (str, tuple of (str, str))
+        The read changes of each anchor that is a reference row of the
+        manifest (its file, and its row's ``read``), so that the anchor is
+        read as its row says.
     valence : float
         Known valence of a reference row (manifest column ``valence``);
         NaN for a sample.
@@ -110,6 +114,7 @@ class Job:
     compound: str = ""
     path_label: str = ""
     read: tuple[tuple[str, str], ...] = field(default=())
+    anchor_read: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = field(default=())
     valence: float = math.nan
     row: int = field(default=0, compare=False)
 
@@ -123,6 +128,7 @@ class Job:
             "kind": self.kind,
             "references": [list(r) for r in self.references],
             "read": [list(r) for r in self.read],
+            "anchor_read": [[name, [list(r) for r in changes]] for name, changes in self.anchor_read],
         }
 
 
@@ -275,7 +281,9 @@ def read_manifest(path: str | os.PathLike) -> list[Job]:
             common.update({name: (row.get(col) or "").strip() for col, name in _LABELS.items()})
             jobs.extend((Job(path=p, **common), bool(common["references"])) for p in matches)
     anchors = tuple((str(job.path), job.valence) for job, _ in jobs if not math.isnan(job.valence))
-    return [job if named or not anchors else replace(job, references=anchors) for job, named in jobs]
+    reads = tuple((str(job.path), job.read) for job, _ in jobs if not math.isnan(job.valence) and job.read)
+    return [replace(job, anchor_read=reads) if named or not anchors else
+            replace(job, references=anchors, anchor_read=reads) for job, named in jobs]
 
 
 def expand_inputs(

@@ -154,23 +154,37 @@ def anchor_digests(anchors: Sequence[tuple[str, float]]) -> list[list[Any]]:
     return out
 
 
-def _anchor_results(name: str, xanes_options: XanesOptions) -> xr.Dataset:
-    """The per-scan XANES results of one anchor, its scans labelled ``name:scan``."""
-    from .. import xanes
+def _anchor_results(name: str, read_changes: tuple, read_options: ReadOptions,
+                    xanes_options: XanesOptions) -> xr.Dataset:
+    """The per-scan XANES results of one anchor, its scans labelled ``name:scan``.
 
+    A file is read with the batch's read options changed by its manifest
+    row (``read_changes``, when it is a reference row); a catalogued
+    spectrum as the catalogue says.
+    """
+    from .. import references, xanes
+    from ..io import read
+
+    ref_id, path = anchor_source(name)
+    if ref_id is None:
+        ds = read(path, ReadOptions.from_mapping(dict(read_changes), door="manifest", base=read_options))
+    else:
+        ds = references.load(ref_id, download=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SpectroWarning)
-        res = xanes.analyze(reference_dataset(name), xanes_options)
+        res = xanes.analyze(ds, xanes_options)
     res = res[[v for v in res.data_vars if res[v].dims == ("scan",)]]
     return res.assign_coords(scan=[f"{name}:{s}" for s in res["scan"].values])
 
 
 @functools.lru_cache(maxsize=16)
-def _calibration(anchors: tuple[tuple[str, float], ...], digests: str, xanes_options: XanesOptions):
-    """The valence line through the anchors (cached by their names, file digests and the options)."""
+def _calibration(anchors: tuple[tuple[str, float], ...], anchor_read: tuple, digests: str,
+                 read_options: ReadOptions, xanes_options: XanesOptions):
+    """The valence line through the anchors (cached by their names, read options, file digests and the options)."""
     from .. import valence
 
-    results = [_anchor_results(name, xanes_options) for name, _ in anchors]
+    reads = dict(anchor_read)
+    results = [_anchor_results(name, reads.get(name, ()), read_options, xanes_options) for name, _ in anchors]
     valences = np.concatenate([np.full(r.sizes["scan"], value) for r, (_, value) in zip(results, anchors)])
     combined = xr.concat(results, dim="scan", join="outer", coords="minimal", compat="override")
     return valence.fit_calibration(combined, valences, observable="e0")
@@ -255,8 +269,10 @@ def _with_valences(done: list[_Done], options: AnalysisOptions) -> None:
         if item.kind == "xanes" and item.table is not None:
             anchors, explicit = _anchors(item.job, options)
             if anchors:
-                groups.setdefault((anchors, explicit), []).append(item)
-    for (anchors, explicit), items in groups.items():
+                names = {name for name, _ in anchors}
+                anchor_read = tuple(r for r in item.job.anchor_read if r[0] in names)
+                groups.setdefault((anchors, explicit, anchor_read), []).append(item)
+    for (anchors, explicit, anchor_read), items in groups.items():
         tables = [item.table for item in items]
         names = [n for n in ("e0", "e0_err", "calibration_shift", "calibration_shift_err") if n in tables[0].results]
         results = xr.Dataset(
@@ -268,7 +284,7 @@ def _with_valences(done: list[_Done], options: AnalysisOptions) -> None:
             warnings.simplefilter("ignore", ExtrapolationWarning)
             try:
                 digests = json.dumps(anchor_digests(anchors))
-                calibration = _calibration(anchors, digests, options.xanes)
+                calibration = _calibration(anchors, anchor_read, digests, options.read, options.xanes)
                 out = valence.valence(results, calibration)
             except Exception as err:  # the inputs' failure (a SpectroError only when they named the anchors)
                 out = err
