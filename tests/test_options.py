@@ -144,3 +144,37 @@ def test_equal_options_have_equal_digests_however_they_are_made(pre1, nnorm, pre
     a = XanesOptions(pre1=pre1, nnorm=nnorm, preedge=preedge)
     b = XanesOptions().replace(preedge=preedge).replace(nnorm=nnorm, pre1=str(pre1))
     assert a == b and a.digest() == b.digest() and a.to_attrs() == b.to_attrs()
+
+
+def _functions_taking(cls):
+    """Public functions of the package that take ``cls`` options."""
+    import spectro.batch
+
+    return {
+        ReadOptions: [spectro.read, spectro.io.parse],
+        XanesOptions: [spectro.xanes.analyze, spectro.xanes.normalize, spectro.xanes.preedge,
+                       spectro.xanes.analyze_arrays, spectro.batch.analyze_cube],
+    }.get(cls, [])
+
+
+@pytest.mark.parametrize("cls", [ReadOptions, XanesOptions])
+def test_each_option_is_defined_once(cls):
+    """Functions take the options object and changes to it; none restates an option in its signature."""
+    import inspect
+
+    names = set(cls.names())
+    for function in _functions_taking(cls):
+        parameters = inspect.signature(function).parameters
+        assert not names & set(parameters), (function.__qualname__, sorted(names & set(parameters)))
+        kinds = [p.kind for p in parameters.values()]
+        assert inspect.Parameter.VAR_KEYWORD in kinds and "options" in parameters, function.__qualname__
+
+
+def test_module_constants_are_the_option_defaults():
+    from spectro.xanes import DEFAULT_WINDOWS, E0_LEVEL, FEATURE_C_ENERGY
+    from spectro.xanes._preedge import FIT_RANGE, PEAK_RANGE
+
+    d = XanesOptions()
+    assert DEFAULT_WINDOWS == {"pre1": d.pre1, "pre2": d.pre2, "norm1": d.norm1, "norm2": d.norm2}
+    assert (E0_LEVEL, FEATURE_C_ENERGY, FIT_RANGE, PEAK_RANGE) == (d.level, d.feature_energy, d.fit_range,
+                                                                  d.peak_range)
