@@ -515,7 +515,7 @@ class XesOptions(Options):
     >>> XesOptions(fit_window=(-25.0, -5.0))
     Traceback (most recent call last):
     ...
-    spectro.errors.OptionError: fit_window=(-25.0, -5.0) is not allowed: a window around the Kbeta1,3 peak (start < 0 < end)
+    spectro.errors.OptionError: fit_window=(-25.0, -5.0) is not allowed: around the peak (start < 0 < end)
     """
 
     prefix: ClassVar[str] = "xes"
@@ -537,7 +537,7 @@ class XesOptions(Options):
     def _check_together(self) -> None:
         lo, hi = self.fit_window
         if not lo < 0.0 < hi:
-            raise OptionError("fit_window", self.fit_window, "a window around the Kbeta1,3 peak (start < 0 < end)")
+            raise OptionError("fit_window", self.fit_window, "around the peak (start < 0 < end)")
         if self.kb_prime is not None and self.kb_prime_offset is not None:
             if not self.kb_prime[0] <= self.kb_prime_offset <= self.kb_prime[1]:
                 raise OptionError("kb_prime_offset", self.kb_prime_offset, f"inside kb_prime {self.kb_prime}")

@@ -87,4 +87,4 @@ def test_xes_flags_reach_the_analysis(data_file, capsys, window):
 
 def test_a_fit_window_without_the_peak_is_refused(data_file, capsys):
     assert main(["xes", str(data_file(MN2O3)), "--element", "Mn", "--fit-window", "5", "10"]) == 2
-    assert capsys.readouterr().err.startswith("error: --fit-window 5.0 10.0 is not allowed: a window around")
+    assert capsys.readouterr().err.startswith("error: --fit-window 5.0 10.0 is not allowed: around the peak")

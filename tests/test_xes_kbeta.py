@@ -127,6 +127,23 @@ def test_spectrum_of_another_element_gives_nan_not_a_crash():
     assert r.flags.values.tolist() == [int(XesFlag.KB13_NOT_FOUND)]
 
 
+def test_each_missing_result_has_its_flag_and_warning():
+    """A coarse grid cannot fit the tail or the Kbeta lines; a late start misses the Kbeta1,3 window."""
+    coarse = xes(spin="low", emission_energy=np.arange(8220.0, 8345.0, 5.0))
+    with pytest.warns(spectro.errors.SpectroWarning) as record:
+        r = spectro.xes.analyze(coarse, fit=True)
+    assert XesFlag(int(r.flags[0])) == XesFlag.TAIL_FIT_FAILED | XesFlag.FIT_FAILED
+    assert np.isfinite(r.kb13_energy[0]) and np.isnan(r.kb25_energy[0]) and np.isnan(r.kb_prime_ratio_fit[0])
+    assert sorted(type(w.message).__name__ for w in record) == ["FitWarning", "MissingRegionWarning"]
+    late = xes(spin="low", emission_energy=np.arange(8263.5, 8345.0, 0.25))
+    with pytest.warns(MissingRegionWarning) as record:
+        r = spectro.xes.analyze(late)
+    regions = [str(w.message).split(": ")[2].split(" (")[0] for w in record]
+    assert regions == ["the Kbeta1,3 window", "the Kbeta' window"]
+    assert XesFlag(int(r.flags[0])) == XesFlag.KB13_WINDOW_MISSING | XesFlag.KB_PRIME_MISSING
+    assert np.isfinite(r.kb13_energy[0]) and np.isnan(r.kb13_m1[0]) and np.isnan(r.kb13_area[0])
+
+
 def test_normalization_conventions():
     ds = xes(spin="low", background=0.05, amplitude=300.0)
     e, y = ds.emission_energy.values, ds.intensity.values

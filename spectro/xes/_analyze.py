@@ -361,8 +361,9 @@ def flag_warnings(flags: np.ndarray, labels: np.ndarray, options: XesOptions | N
 
     Examples
     --------
-    >>> [str(w) for w in flag_warnings(np.array([0, 16]), np.array(["a", "b"]), file="x.dat")]
-    ["x.dat: scans 'b': the Kbeta'' window (-24 to -8 eV around the Kbeta1,3 peak +62.8 eV) is not covered: the kbpp metrics are NaN"]
+    >>> w, = flag_warnings(np.array([0, 16]), np.array(["a", "b"]), file="x.dat")
+    >>> type(w).__name__, str(w).split(" is not covered")[0]
+    ('MissingRegionWarning', "x.dat: scans 'b': the Kbeta'' window (-24 to -8 eV around the Kbeta1,3 peak +62.8 eV)")
     """
     reasons = flag_reasons(options)
     prefix = f"{file}: " if file else ""
