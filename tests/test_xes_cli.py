@@ -62,7 +62,7 @@ def test_missing_reference_file(data_file, capsys):
     assert "error:" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("window", [None, ("-20", "6")])
+@pytest.mark.parametrize("window", [None, ("-24", "6")])
 def test_xes_flags_reach_the_analysis(data_file, capsys, window):
     """--fit, --fit-window, --kb-prime-offset, --background and --norm give what spectro.xes.analyze gives."""
     import spectro
