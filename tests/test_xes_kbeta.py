@@ -179,6 +179,17 @@ def test_dask_gives_the_same_numbers(states):
     xr.testing.assert_identical(lazy.compute(), eager)
 
 
+def test_options_are_xes_options_only():
+    with pytest.raises(OptionError, match="windows=.* is not allowed: unknown option of XesOptions"):
+        spectro.xes.kbeta(xes(), windows={"kb_prime": (-18.0, -6.0)})
+    with pytest.raises(OptionError, match="a XesOptions"):
+        spectro.xes.analyze(xes(), spectro.options.XanesOptions())
+    a = spectro.xes.kbeta(xes(spin="high"), spectro.options.XesOptions(kb_prime=(-18.0, -6.0)))
+    b = spectro.xes.kbeta(xes(spin="high"), kb_prime=(-18.0, -6.0))
+    xr.testing.assert_identical(a, b)
+    assert a.kb_prime.attrs["window_kb_prime_ev"] == [-18.0, -6.0]
+
+
 def test_xanes_dataset_is_refused():
     with pytest.raises(ValidationError, match="XES Dataset"):
         spectro.xes.analyze(spectro.simulate.xanes(seed=0))

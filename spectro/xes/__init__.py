@@ -24,18 +24,20 @@ Examples
 """
 
 from . import accessor  # noqa: F401  (registers ds.xes)
-from ._analyze import XesResult, analyze_arrays, result_attrs
+from ._analyze import RESULTS, XesResult, analyze_arrays, flagged, result_attrs
 from ._flags import XesFlag
 from ._windows import KB_PRIME_OFFSET, Windows, line_energies, windows, windows_of
 from .api import analyze, iad, kbeta, kbeta_fit, normalize, spin, vtc
 
 __all__ = [
     "KB_PRIME_OFFSET",
+    "RESULTS",
     "Windows",
     "XesFlag",
     "XesResult",
     "analyze",
     "analyze_arrays",
+    "flagged",
     "iad",
     "kbeta",
     "kbeta_fit",

@@ -202,15 +202,14 @@ def analyze_arrays(
     v = vtc(energy, intensity, intensity_err, opts, normalized=n)
     lead = n.scale.shape
     flags = k.flags | v.flags
-    nan = np.full(lead, np.nan)
     if reference is not None:
         ref_energy, ref_intensity, ref_err = reference
         i = iad(energy, intensity, ref_energy, ref_intensity, intensity_err, ref_err, opts)
         values = {"iad": i.iad, "iad_err": i.iad_err, "iad_shift": i.shift}
         flags = flags | i.flags
     else:
-        values = {"iad": nan, "iad_err": nan, "iad_shift": nan}
-    fitted = {name: nan for name in FIT}
+        values = {name: np.full(lead, np.nan) for name in ("iad", "iad_err", "iad_shift")}
+    fitted = {name: np.full(lead, np.nan) for name in FIT}
     if opts.fit:
         fitted, fit_flags = _fits(energy, intensity, intensity_err, opts)
         flags = flags | fit_flags
