@@ -505,13 +505,17 @@ class XanesOptions(Options):
 class XesOptions(Options):
     """How a Kβ emission spectrum is analysed (see ``docs/xes.md``).
 
-    Window offsets are eV relative to the measured Kβ1,3 peak (see
-    :mod:`spectro.xes.windows`).
+    Window offsets are eV relative to the measured Kβ1,3 peak; the element's
+    default windows are those of :func:`spectro.xes.windows`.
 
     Examples
     --------
     >>> XesOptions(element="Mn").element
     'Mn'
+    >>> XesOptions(fit_window=(-25.0, -5.0))
+    Traceback (most recent call last):
+    ...
+    spectro.errors.OptionError: fit_window=(-25.0, -5.0) is not allowed: around the peak (start < 0 < end)
     """
 
     prefix: ClassVar[str] = "xes"
@@ -522,12 +526,21 @@ class XesOptions(Options):
     norm: str = choice("max", "normalization: Kbeta1,3 maximum = 1, unit area, or none", "max", "area", "none")
     iad_window: tuple[float, float] = pair((-20.0, 8.0), "IAD window relative to the Kbeta1,3 peak, eV")
     fit: bool = flag(False, "also fit Kbeta1,3 + Kbeta' peaks")
-    fit_window: tuple[float, float] = pair((-25.0, 10.0), "fit window relative to the Kbeta1,3 peak, eV")
-    kb_prime_offset: float | None = number(None, "Kbeta' position relative to Kbeta1,3, eV "
+    fit_window: tuple[float, float] = pair((-25.0, 10.0), "range of the Kbeta1,3 + Kbeta' fit relative to the "
+                                           "Kbeta1,3 peak, eV")
+    kb_prime_offset: float | None = number(None, "start of the fitted Kbeta' position relative to Kbeta1,3, eV "
                                            "(none: the element's tabulated estimate)", optional=True)
     kb_prime: tuple[float, float] | None = option(None, "Kbeta' window relative to the Kbeta1,3 peak, eV "
                                                   "(none: from the element)", _none_or(_pair),
                                                   "two ascending numbers or none", nargs=2, metavar="E")
+
+    def _check_together(self) -> None:
+        lo, hi = self.fit_window
+        if not lo < 0.0 < hi:
+            raise OptionError("fit_window", self.fit_window, "around the peak (start < 0 < end)")
+        if self.kb_prime is not None and self.kb_prime_offset is not None:
+            if not self.kb_prime[0] <= self.kb_prime_offset <= self.kb_prime[1]:
+                raise OptionError("kb_prime_offset", self.kb_prime_offset, f"inside kb_prime {self.kb_prime}")
 
 
 # --- valence -----------------------------------------------------------------------------

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -37,6 +36,7 @@ from .calibration_line import (
     linear_calibration,
 )
 from .errors import DataError, SpectroWarning
+from .options import XanesOptions, XesOptions
 
 __all__ = ["OBSERVABLES", "fit_calibration", "from_spectra", "valence"]
 
@@ -145,13 +145,13 @@ def valence(
     return apply_calibration(results, calibration, calibration_err=calibration_err)
 
 
-def _scan_results(ds: xr.Dataset, observable: str, analyze_options: Mapping[str, Any]) -> xr.Dataset:
+def _scan_results(ds: xr.Dataset, observable: str, options: XanesOptions | XesOptions | None) -> xr.Dataset:
     """Per-scan results of the analysis of ``ds`` (scan variables only)."""
     from . import xanes, xes
     from .model import kind_of
 
     kind = kind_of(ds)
-    results = (xanes.analyze if kind == "xanes" else xes.analyze)(ds, **analyze_options)
+    results = (xanes.analyze if kind == "xanes" else xes.analyze)(ds, options)
     if observable not in results:
         raise DataError(f"the {kind} analysis gives no {observable!r}", file=ds.attrs.get("source_file"))
     return results[[v for v in results.data_vars if results[v].dims == ("scan",)]].assign_attrs(kind=kind)
@@ -162,7 +162,7 @@ def from_spectra(
     anchors: Sequence[tuple[xr.Dataset, float]],
     *,
     observable: str = "e0",
-    analyze_options: Mapping[str, Any] | None = None,
+    options: XanesOptions | XesOptions | None = None,
 ) -> tuple[LinearCalibration, list[xr.Dataset]]:
     """Analyze anchor and sample spectra, fit the valence line on the anchors, give each sample's valence.
 
@@ -182,8 +182,10 @@ def from_spectra(
         Reference spectra and their known valences (at least two valences).
     observable : str, default "e0"
         One of :data:`OBSERVABLES` or any other per-scan result of the analysis.
-    analyze_options : mapping, optional
-        Passed to the analysis function.
+    options : XanesOptions or XesOptions, optional
+        The options of the analysis of the spectra's kind (default: its
+        defaults); options of the other kind are an
+        :class:`~spectro.errors.OptionError`.
 
     Returns
     -------
@@ -210,7 +212,6 @@ def from_spectra(
     >>> round(float(res.valence[0]), 2), res.valence_flags.values.tolist()
     (2.53, [''])
     """
-    options = dict(analyze_options or {})
     q, x, s, labels = [], [], [], []
     for ds, known in anchors:
         res = _scan_results(ds, observable, options)

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 import spectro
 from spectro.calibration_line import apply_calibration, linear_calibration
-from spectro.errors import DataError, ExtrapolationWarning
+from spectro.errors import DataError, ExtrapolationWarning, OptionError
+from spectro.options import XanesOptions, XesOptions
 from spectro.simulate._xanes import EV_PER_VALENCE
 from spectro.valence import fit_calibration, from_spectra, valence
 
@@ -384,6 +385,12 @@ def test_kb25_energy_valence_from_simulated_xes():
     assert res.valence_flags.values.tolist() == [""]
 
 
+def test_options_of_the_other_technique_are_refused():
+    nio, lanio3 = spectro.simulate.xes(spin="high", seed=1), spectro.simulate.xes(spin="low", seed=2)
+    with pytest.raises(OptionError, match="a XesOptions"):
+        from_spectra([nio], [(nio, 2.0), (lanio3, 3.0)], observable="kb25_energy", options=XanesOptions())
+
+
 @pytest.mark.realdata
 def test_real_mn_kbeta_calibration_with_three_anchors(data_dir, monkeypatch):
     """Mn Kbeta1,3 first moment against valence: Mn3O4 (8/3), Mn2O3 (3), LaMnO3 (3).
@@ -401,7 +408,7 @@ def test_real_mn_kbeta_calibration_with_three_anchors(data_dir, monkeypatch):
         anchors = [(references.load(i), references.get(i).valence) for i in ids]
         cal, (milled,) = from_spectra(
             [references.load("advxafs_lamno3_milled_4h")], anchors, observable="kb13_m1",
-            analyze_options={"element": "Mn"},
+            options=XesOptions(element="Mn"),
         )
     assert cal.method == "weighted least squares" and cal.dof == 1
     assert cal.slope < 0
@@ -431,7 +438,7 @@ def test_cli_valence_on_an_xes_observable_takes_the_xes_flags(data_dir, monkeypa
         cal, (milled,) = from_spectra(
             [references.load("advxafs_lamno3_milled_4h")],
             [(references.load(i), references.get(i).valence) for i in ids],
-            observable="kb13_m1", analyze_options={"element": "Mn", "background": "linear"},
+            observable="kb13_m1", options=XesOptions(element="Mn", background="linear"),
         )
     doc = json.loads(capsys.readouterr().out)
     assert (doc["calibration"]["intercept"], doc["calibration"]["slope"]) == (cal.intercept, cal.slope)

@@ -62,19 +62,29 @@ def test_missing_reference_file(data_file, capsys):
     assert "error:" in capsys.readouterr().err
 
 
-def test_xes_flags_reach_the_analysis(data_file, capsys):
-    """--fit, --kb-prime-offset, --background and --norm give what spectro.xes.analyze gives with them."""
+@pytest.mark.parametrize("window", [None, ("-24", "6")])
+def test_xes_flags_reach_the_analysis(data_file, capsys, window):
+    """--fit, --fit-window, --kb-prime-offset, --background and --norm give what spectro.xes.analyze gives."""
     import spectro
+    from spectro.options import XesOptions
 
     path = data_file(MN2O3)
     flags = ["--element", "Mn", "--fit", "--kb-prime-offset", "-14", "--background", "linear", "--norm", "area"]
+    if window:
+        flags += ["--fit-window", *window]
     assert main(["xes", str(path), *flags, "--json"]) == 0
     scan, = json.loads(capsys.readouterr().out)["scans"]
-    with pytest.warns(spectro.errors.MissingRegionWarning):
-        expected = spectro.xes.analyze(spectro.read(path), element="Mn", fit=True, background="linear", norm="area",
-                                       windows={"kb_prime_center": -14.0})
-    for key in ("kb13_m1", "kb_prime", "kb_prime_ratio_fit", "kb_prime_center_fit"):
-        assert scan[key] == pytest.approx(float(expected[key][0]), rel=1e-12), key
+    options = XesOptions(element="Mn", fit=True, background="linear", norm="area", kb_prime_offset=-14.0)
+    if window:
+        options = options.replace(fit_window=window)
+    with pytest.warns(spectro.errors.MissingRegionWarning):  # no valence-to-core region
+        expected = spectro.xes.analyze(spectro.read(path), options)
+    for key in ("kb13_m1", "kb_prime", "kb_prime_ratio_fit", "kb_prime_center_fit", "flags"):
+        assert scan[key] == float(expected[key][0]), key
     assert scan["kb_prime_ratio_fit"] is not None
-    assert main(["xes", str(path), "--element", "Mn", "--fit-window", "-30", "10"]) == 2
-    assert capsys.readouterr().err.startswith("error: --fit-window -30.0 10.0 is not allowed:")
+    assert expected.kb_prime_ratio_fit.attrs["fit_window_ev"] == list(options.fit_window)
+
+
+def test_a_fit_window_without_the_peak_is_refused(data_file, capsys):
+    assert main(["xes", str(data_file(MN2O3)), "--element", "Mn", "--fit-window", "5", "10"]) == 2
+    assert capsys.readouterr().err.startswith("error: --fit-window 5.0 10.0 is not allowed: around the peak")

@@ -100,6 +100,7 @@ def test_reference_not_covering_the_range_gives_nan_and_warning(series):
     with pytest.warns(MissingRegionWarning, match="IAD range"):
         r = spectro.xes.iad(series, short)
     assert np.isnan(r.iad.values).all()
+    assert (r.flags.values == int(spectro.xes.XesFlag.IAD_RANGE_MISSING)).all()
 
 
 def test_reference_must_be_one_scan(series):

@@ -9,8 +9,9 @@ import pytest
 import xarray as xr
 
 import spectro
-from spectro.errors import MissingRegionWarning, ValidationError
+from spectro.errors import MissingRegionWarning, OptionError, ValidationError
 from spectro.simulate import xes
+from spectro.xes import XesFlag
 from spectro.xes._kbeta import kbeta
 from spectro.xes.background import normalize
 from spectro.xes.fit import fit_kbeta
@@ -79,6 +80,18 @@ def test_kbeta_fit_wrapper_maps_over_scans(states):
     assert r.kb_prime_ratio_fit.attrs["units"] == "1"
 
 
+def test_the_fit_window_is_the_range_fitted():
+    """A narrower fit range holds fewer points: a larger error, the same truth within it."""
+    ds = xes(spin="high", noise=0.003, seed=11)
+    truth = float(ds.true_kb_prime_ratio[0])
+    fits = [spectro.xes.kbeta_fit(ds, fit_window=w) for w in ((-25.0, 10.0), (-20.0, 6.0), (-18.0, 4.0))]
+    errors = [float(r.kb_prime_ratio_fit_err[0]) for r in fits]
+    assert errors[0] < errors[1] < errors[2]
+    for r, err in zip(fits, errors):
+        assert abs(float(r.kb_prime_ratio_fit[0]) - truth) < 3 * err
+    assert fits[1].kb_prime_ratio_fit.attrs["fit_window_ev"] == [-20.0, 6.0]
+
+
 def test_reported_errors_match_the_scatter():
     """Over 300 noisy copies, the spread of each metric matches its reported error."""
     ds = xes(spin="high", noise=0.01, n_scans=300, seed=5)
@@ -103,6 +116,7 @@ def test_missing_kb_prime_region_gives_nan_and_warning():
         r = spectro.xes.kbeta(ds)
     assert np.isnan(r.kb_prime.values).all() and np.isnan(r.kb_prime_ratio.values).all()
     assert np.isfinite(r.kb13_energy.values).all() and np.isfinite(r.kb13_m1.values).all()
+    assert r.flags.values.tolist() == [int(XesFlag.KB_PRIME_MISSING)]
 
 
 def test_spectrum_of_another_element_gives_nan_not_a_crash():
@@ -110,6 +124,24 @@ def test_spectrum_of_another_element_gives_nan_not_a_crash():
     with pytest.warns(MissingRegionWarning, match="search window"):
         r = spectro.xes.kbeta(ds, element="Ni")
     assert np.isnan(r.kb13_energy.values).all()
+    assert r.flags.values.tolist() == [int(XesFlag.KB13_NOT_FOUND)]
+
+
+def test_each_missing_result_has_its_flag_and_warning():
+    """A coarse grid cannot fit the tail or the Kbeta lines; a late start misses the Kbeta1,3 window."""
+    coarse = xes(spin="low", emission_energy=np.arange(8220.0, 8345.0, 5.0))
+    with pytest.warns(spectro.errors.SpectroWarning) as record:
+        r = spectro.xes.analyze(coarse, fit=True)
+    assert XesFlag(int(r.flags[0])) == XesFlag.TAIL_FIT_FAILED | XesFlag.FIT_FAILED
+    assert np.isfinite(r.kb13_energy[0]) and np.isnan(r.kb25_energy[0]) and np.isnan(r.kb_prime_ratio_fit[0])
+    assert sorted(type(w.message).__name__ for w in record) == ["FitWarning", "MissingRegionWarning"]
+    late = xes(spin="low", emission_energy=np.arange(8263.5, 8345.0, 0.25))
+    with pytest.warns(MissingRegionWarning) as record:
+        r = spectro.xes.analyze(late)
+    regions = [str(w.message).split(": ")[2].split(" (")[0] for w in record]
+    assert regions == ["the Kbeta1,3 window", "the Kbeta' window"]
+    assert XesFlag(int(r.flags[0])) == XesFlag.KB13_WINDOW_MISSING | XesFlag.KB_PRIME_MISSING
+    assert np.isfinite(r.kb13_energy[0]) and np.isnan(r.kb13_m1[0]) and np.isnan(r.kb13_area[0])
 
 
 def test_normalization_conventions():
@@ -124,7 +156,7 @@ def test_normalization_conventions():
     assert np.array_equal(n_none.intensity, y)
     lin = normalize(e, y + 0.01 * (e - 8300.0), background="linear")
     assert np.nanmax(np.abs(lin.intensity - n_max.intensity)) < 0.005
-    with pytest.raises(ValidationError):
+    with pytest.raises(OptionError, match="norm='peak'"):
         normalize(e, y, norm="peak")
 
 
@@ -139,13 +171,23 @@ def test_results_carry_units_coords_and_method():
 
 
 def test_dask_gives_the_same_numbers(states):
-    eager = spectro.xes.analyze(states)
+    eager = spectro.xes.analyze(states, fit=True)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MissingRegionWarning)
-        lazy = spectro.xes.analyze(states.chunk(scan=1))
+        warnings.simplefilter("error")  # a dask-backed analysis does not warn: its flags say it
+        lazy = spectro.xes.analyze(states.chunk(scan=1), fit=True)
     assert lazy.kb13_m1.chunks is not None
-    for name in ("kb13_energy", "kb13_m1", "kb_prime_ratio", "kb25_energy", "kb25_intensity"):
-        np.testing.assert_allclose(lazy[name].values, eager[name].values, rtol=0, atol=1e-9)
+    xr.testing.assert_identical(lazy.compute(), eager)
+
+
+def test_options_are_xes_options_only():
+    with pytest.raises(OptionError, match="windows=.* is not allowed: unknown option of XesOptions"):
+        spectro.xes.kbeta(xes(), windows={"kb_prime": (-18.0, -6.0)})
+    with pytest.raises(OptionError, match="a XesOptions"):
+        spectro.xes.analyze(xes(), spectro.options.XanesOptions())
+    a = spectro.xes.kbeta(xes(spin="high"), spectro.options.XesOptions(kb_prime=(-18.0, -6.0)))
+    b = spectro.xes.kbeta(xes(spin="high"), kb_prime=(-18.0, -6.0))
+    xr.testing.assert_identical(a, b)
+    assert a.kb_prime.attrs["window_kb_prime_ev"] == [-18.0, -6.0]
 
 
 def test_xanes_dataset_is_refused():
@@ -166,16 +208,19 @@ def test_no_maximum_inside_the_search_window_gives_nan(case):
         ds = ds.assign_coords(emission_energy=ds.emission_energy + 9.0)
     else:
         ds = ds.copy(data={"intensity": xr.zeros_like(ds.intensity) + 5.0})
-    with pytest.warns(MissingRegionWarning, match="with a maximum inside it"):
+    with pytest.warns(MissingRegionWarning, match="no Kbeta1,3 maximum inside the search window"):
         r = spectro.xes.kbeta(ds)
     assert np.isnan(r.kb13_energy.values).all() and np.isnan(r.kb13_m1.values).all()
+    assert (r.flags.values == int(XesFlag.KB13_NOT_FOUND)).all()
 
 
 def test_analyze_normalizes_once_and_equals_the_separate_metrics():
     ds = xes(n_scans=3, high_spin_fraction=[1.0, 0.5, 0.0], noise=0.005, seed=21)
     both = spectro.xes.analyze(ds)
-    parts = xr.merge([spectro.xes.kbeta(ds), spectro.xes.vtc(ds), spectro.xes.normalize(ds)[["norm", "norm_err"]]],
+    kb, vtc = spectro.xes.kbeta(ds), spectro.xes.vtc(ds)
+    parts = xr.merge([kb.drop_vars("flags"), vtc.drop_vars("flags"), spectro.xes.normalize(ds)[["norm", "norm_err"]]],
                      combine_attrs="override")
     for name in parts.data_vars:
         np.testing.assert_array_equal(both[name].values, parts[name].values, err_msg=name)
-        assert both[name].attrs["units"] == parts[name].attrs["units"]
+        assert both[name].attrs == parts[name].attrs, name
+    np.testing.assert_array_equal(both.flags.values, kb.flags.values | vtc.flags.values)

@@ -8,6 +8,7 @@ import pytest
 import spectro
 from spectro.errors import MissingRegionWarning
 from spectro.simulate import xes
+from spectro.xes import XesFlag
 from spectro.xes._vtc import tail_basis
 
 
@@ -92,6 +93,7 @@ def test_missing_vtc_region_gives_nan_and_warning():
         r = spectro.xes.vtc(ds)
     messages = " ".join(str(w.message) for w in record)
     assert "Kbeta2,5 window" in messages and "Kbeta'' window" in messages
+    assert r.flags.values.tolist() == [int(XesFlag.KB25_MISSING | XesFlag.KBPP_MISSING)]
     assert np.isnan(r.kb25_energy.values).all() and np.isnan(r.kbpp_area.values).all()
 
 

@@ -12,8 +12,9 @@ job's metadata (pressure, temperature, run, sample), and
   found: each anchor is analysed with the same options and the line
   through the anchors (E0 against valence) gives every scan's valence with
   its error;
-- XES: :func:`spectro.xes.analyze` (Kbeta1,3, Kbeta', Kbeta2,5, IAD), scan
-  by scan when the whole input fails.
+- XES: :func:`spectro.xes.analyze` with the batch's XES options (Kbeta1,3,
+  Kbeta', Kbeta2,5; the fit with ``fit``) on the input's Dataset, the flags
+  of each scan as its warnings; scan by scan when the whole input fails.
 
 The outcome of an input is a :class:`~spectro.batch.records.Table`, the
 columns its record stores: per-scan values (with the per-scan
@@ -206,10 +207,7 @@ def _load(job: Job, options: AnalysisOptions) -> Spectra:
 def _xes_results(ds: xr.Dataset, options: AnalysisOptions) -> xr.Dataset:
     from .. import xes
 
-    o = options.xes
-    windows = {} if o.kb_prime is None else {"kb_prime": o.kb_prime}
-    return xes.analyze(ds, element=o.element, background=o.background, norm=o.norm, iad_window=o.iad_window,
-                       fit=o.fit, windows=windows or None)
+    return xes.analyze(ds, options.xes)
 
 
 def _primary(table: Table, kind: str, file: str) -> tuple[Table | None, list[Failure]]:

@@ -13,7 +13,7 @@ columns of the same names (:func:`read_job`).
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import OptionError
 from ..options import AnalysisOptions, ReadOptions, ValenceOptions, XanesOptions, XesOptions
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from ..batch.manifest import Job
 
-__all__ = ["STEPS", "add_option_flags", "options_from_flags", "read_job", "xes_keywords"]
+__all__ = ["STEPS", "add_option_flags", "options_from_flags", "read_job"]
 
 #: Each step's options class and the heading of its flags in ``--help``.
 STEPS: dict[str, tuple[type, str]] = {
@@ -89,28 +89,3 @@ def read_job(job: Job, options: ReadOptions) -> xr.Dataset:
         if err.option not in row or err.door != "keyword":
             raise
         raise OptionError(err.option, err.value, err.allowed, door="manifest", file=err.file, row=job.row) from None
-
-
-def xes_keywords(options: XesOptions) -> dict[str, Any]:
-    """The keywords of :func:`spectro.xes.analyze` that ``options`` give.
-
-    ``kb_prime`` and ``kb_prime_offset`` become the Kbeta' window and fit
-    start of its ``windows``. ``fit_window`` other than the default is an
-    :class:`~spectro.errors.OptionError`: the analysis does not take it.
-
-    Examples
-    --------
-    >>> kw = xes_keywords(XesOptions(element="Mn", kb_prime_offset=-14.0))
-    >>> kw["element"], kw["windows"]
-    ('Mn', {'kb_prime_center': -14.0})
-    """
-    if options.fit_window != XesOptions().fit_window:
-        raise OptionError("fit_window", options.fit_window,
-                          f"the default {XesOptions().fit_window}: the XES analysis does not take another yet")
-    windows: dict[str, Any] = {}
-    if options.kb_prime is not None:
-        windows["kb_prime"] = options.kb_prime
-    if options.kb_prime_offset is not None:
-        windows["kb_prime_center"] = options.kb_prime_offset
-    return {"element": options.element, "background": options.background, "norm": options.norm,
-            "iad_window": options.iad_window, "fit": options.fit, "windows": windows or None}

@@ -45,7 +45,7 @@ from .. import references
 from ..errors import DataError, ReferenceNotFoundError, ValidationError
 from ..options import AnalysisOptions, ValenceOptions
 from ..valence import OBSERVABLES, from_spectra
-from ._options import add_option_flags, options_from_flags, read_job, xes_keywords
+from ._options import add_option_flags, options_from_flags, read_job
 from ._output import finite, input_files
 
 __all__ = ["register", "run"]
@@ -180,8 +180,8 @@ def run(args: argparse.Namespace) -> int:
     if len(kinds) > 1:
         raise DataError("the samples and anchors mix XANES and XES spectra; give anchors of the samples' kind "
                         "(--anchors NAME=VALENCE ...)")
-    keywords = options.xanes.changed() if kinds == {"xanes"} else xes_keywords(options.xes)
-    cal, results = from_spectra(samples, anchors, observable=obs, analyze_options=keywords)
+    analysis = options.xanes if kinds == {"xanes"} else options.xes
+    cal, results = from_spectra(samples, anchors, observable=obs, options=analysis)
     rows_out = _rows(labels, results, obs)
     if args.json:
         doc = {

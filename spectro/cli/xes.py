@@ -7,11 +7,13 @@ reported as one record: ``file``, ``scan``, ``kb13_energy``, ``kb13_m1``,
 ``kb_prime``, ``kb_prime_ratio``, ``kb25_energy``, ``kb25_intensity`` and
 ``iad`` (null without ``--iad-reference``), each number with its ``_err``
 (with ``--fit`` also ``kb_prime_ratio_fit``, ``kb13_center_fit`` and
-``kb_prime_center_fit``); energies in eV, intensities with the Kbeta1,3
-maximum = 1. The reading flags apply to every file, the IAD reference
-too. Regions a scan does not cover give null and a ``warning: FILE: ...``
-line on stderr. A file that cannot be read gives one line ``error: ...``
-on stderr; the other files are still reported and the exit status is 2.
+``kb_prime_center_fit``), and ``flags`` (the bits of
+:class:`spectro.xes.XesFlag`); energies in eV, intensities with the
+Kbeta1,3 maximum = 1. The reading flags apply to every file, the IAD
+reference too. Regions a scan does not cover give null, a flag and a
+``warning: ...`` line on stderr naming the file and the scans. A file that
+cannot be read gives one line ``error: ...`` on stderr; the other files are
+still reported and the exit status is 2.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 
 from ..errors import DataError, SpectroError
 from ..options import AnalysisOptions
-from ._options import add_option_flags, options_from_flags, xes_keywords
+from ._options import add_option_flags, options_from_flags
 from ._output import finite, input_files, print_error
 
 __all__ = ["FIT_KEYS", "KEYS", "records", "register", "run"]
@@ -59,8 +61,8 @@ def records(result: Any, file: str) -> list[dict[str, Any]]:
     >>> import spectro
     >>> r = spectro.xes.analyze(spectro.simulate.xes(seed=0))
     >>> rec = records(r, "sim")[0]
-    >>> rec["file"], rec["scan"], rec["iad"], "kb_prime_ratio_fit" in rec
-    ('sim', '0', None, False)
+    >>> rec["file"], rec["scan"], rec["iad"], rec["flags"], "kb_prime_ratio_fit" in rec
+    ('sim', '0', None, 0, False)
     """
     keys = KEYS + tuple(k for k in FIT_KEYS if k in result)
     out = []
@@ -69,16 +71,18 @@ def records(result: Any, file: str) -> list[dict[str, Any]]:
         for key in keys:
             rec[key] = finite(result[key].values[i])
             rec[f"{key}_err"] = finite(result[f"{key}_err"].values[i])
+        rec["flags"] = int(result["flags"].values[i])
         out.append(rec)
     return out
 
 
 def _text(recs: list[dict[str, Any]]) -> str:
     keys = [k for k in KEYS + FIT_KEYS if k in recs[0]]
-    head = ["file", "scan", *keys]
+    head = ["file", "scan", *keys, "flags"]
     rows = [head]
     for r in recs:
-        rows.append([r["file"], r["scan"], *("nan" if r[k] is None else f"{r[k]:.4f}" for k in keys)])
+        rows.append([r["file"], r["scan"], *("nan" if r[k] is None else f"{r[k]:.4f}" for k in keys),
+                     str(r["flags"])])
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows)
 
@@ -98,7 +102,6 @@ def run(args: argparse.Namespace) -> int:
     from ..xes import analyze
 
     options = options_from_flags(args, valence=False)
-    keywords = xes_keywords(options.xes)
     reference = _reference(args.iad_reference, options) if args.iad_reference else None
     recs: list[dict[str, Any]] = []
     failed = False
@@ -106,13 +109,14 @@ def run(args: argparse.Namespace) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                result = analyze(read(Path(name), options.read), reference=reference, **keywords)
+                result = analyze(read(Path(name), options.read), options.xes, reference=reference)
             except SpectroError as err:
                 result = None
                 failed = True
                 print_error(err, name)
         for w in caught:
-            print(f"warning: {name}: {w.category.__name__}: {w.message}", file=sys.stderr)
+            text = str(w.message)
+            print(f"warning: {w.category.__name__}: {text if name in text else f'{name}: {text}'}", file=sys.stderr)
         if result is not None:
             recs.extend(records(result, name))
     if args.json:

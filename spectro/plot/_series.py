@@ -127,7 +127,7 @@ def stack(
         Inset energy range in eV (default pre-edge or VtC window).
     element : str, optional
         Emitting element of XES results (line windows); default the
-        ``element`` of the results, else Ni.
+        ``xes_element`` of the results' attrs, else Ni.
     cmap : str, optional
         Colormap; default viridis for pressure, coolwarm for temperature.
     colorbar : bool
@@ -159,7 +159,7 @@ def stack(
     curves = np.asarray(results[variable].transpose("scan", ...).values, dtype=float)
     if kind == "xes":
         energy = scan_energies(results, "emission_energy")
-        window = inset_window or vtc_window(element or results.attrs.get("element", "Ni"))
+        window = inset_window or vtc_window(element or results.attrs.get("xes_element", "Ni"))
         title = "valence-to-core"
         xlabel, ylabel = LABELS["emission_energy"], LABELS["xes"] + " + offset"
     else:

@@ -76,7 +76,8 @@ def xes(
         The spectrum variable to plot.
     element : str, optional
         Emitting element (tabulated line energies of the default windows);
-        default the ``element`` of the results, else Ni.
+        default the ``xes_element`` of the results' attrs (the option
+        they were analysed with), else Ni.
     xlim : (float, float), optional
         Emission-energy range in eV; default Kbeta1,3 - 30 eV to the end of
         the VtC window.
@@ -105,7 +106,7 @@ def xes(
     (2, 1.0)
     """
     require(results, [variable], "plot.xes")
-    element = element or results.attrs.get("element", "Ni")
+    element = element or results.attrs.get("xes_element", "Ni")
     ax = get_ax(ax)
     energy = scan_energies(results, "emission_energy")
     curves = np.asarray(results[variable].transpose("scan", "emission_energy").values, dtype=float)

@@ -1,14 +1,19 @@
 """Kbeta XES analysis: Kbeta1,3 and Kbeta' spin metrics, valence-to-core, IAD.
 
-Dataset functions (results along ``scan``, per-scan coordinates kept):
-:func:`analyze`, :func:`normalize`, :func:`kbeta`, :func:`kbeta_fit`,
-:func:`vtc`, :func:`iad`, :func:`spin`; the same as ``ds.xes.<name>()``.
-Energy windows: :func:`windows`, :class:`Windows`, :func:`line_energies`,
-:data:`KB_PRIME_OFFSET`. NumPy kernels over ``(..., emission_energy)``:
-:mod:`~spectro.xes.background` and :mod:`~spectro.xes.fit` (those of the
-Kbeta, valence-to-core and IAD metrics are private to this package, behind
-the functions of the same name); von Hamos detector frames in
-:mod:`~spectro.xes.vonhamos`.
+One kernel, :func:`analyze_arrays` (arrays in, a frozen :class:`XesResult`
+out, with per-scan :class:`XesFlag` bits saying what could not be
+determined), and Dataset functions that run it through
+:func:`xarray.apply_ufunc` for NumPy and dask alike (results along
+``scan``, per-scan coordinates kept): :func:`analyze`, :func:`normalize`,
+:func:`kbeta`, :func:`kbeta_fit`, :func:`vtc`, :func:`iad`, :func:`spin`;
+the same as ``ds.xes.<name>()``. Each takes an
+:class:`~spectro.options.XesOptions` and keyword changes to it. Energy
+windows: :func:`windows`, :func:`windows_of`, :class:`Windows`,
+:func:`line_energies`, :data:`KB_PRIME_OFFSET`. NumPy kernels over
+``(..., emission_energy)``: :mod:`~spectro.xes.background` and
+:mod:`~spectro.xes.fit` (those of the Kbeta, valence-to-core and IAD
+metrics are private to this package, behind :func:`analyze_arrays`); von
+Hamos detector frames in :mod:`~spectro.xes.vonhamos`.
 
 Examples
 --------
@@ -19,19 +24,28 @@ Examples
 """
 
 from . import accessor  # noqa: F401  (registers ds.xes)
-from ._windows import KB_PRIME_OFFSET, Windows, line_energies, windows
+from ._analyze import RESULTS, XesResult, analyze_arrays, flagged, result_attrs
+from ._flags import XesFlag
+from ._windows import KB_PRIME_OFFSET, Windows, line_energies, windows, windows_of
 from .api import analyze, iad, kbeta, kbeta_fit, normalize, spin, vtc
 
 __all__ = [
     "KB_PRIME_OFFSET",
+    "RESULTS",
     "Windows",
+    "XesFlag",
+    "XesResult",
     "analyze",
+    "analyze_arrays",
+    "flagged",
     "iad",
     "kbeta",
     "kbeta_fit",
     "line_energies",
     "normalize",
+    "result_attrs",
     "spin",
     "vtc",
     "windows",
+    "windows_of",
 ]

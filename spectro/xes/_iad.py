@@ -26,11 +26,13 @@ itself plus noise the IAD is biased upwards by about
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from ..options import XesOptions, options_of
 from . import numerics as nm
-from ._kbeta import warn_missing
+from ._flags import XesFlag, where
 from ._windows import Windows
 from .background import normalize
 
@@ -51,12 +53,17 @@ class Iad:
         The sample's Kbeta1,3 peak (anchor of the range), eV.
     window : tuple of float
         IAD range relative to the sample's Kbeta1,3 peak, eV.
+    flags : ndarray of int64
+        :class:`~spectro.xes.XesFlag` bits: ``KB13_NOT_FOUND`` (no sample
+        peak), ``IAD_RANGE_MISSING`` (range not covered by the sample or the
+        aligned reference).
     """
 
     iad: np.ndarray
     iad_err: np.ndarray
     shift: np.ndarray
     kb13_energy: np.ndarray
+    flags: np.ndarray
     window: tuple[float, float]
     background: str
     windows: Windows
@@ -103,11 +110,9 @@ def iad(
     reference: np.ndarray,
     intensity_err: np.ndarray | None = None,
     reference_err: np.ndarray | None = None,
-    *,
-    element: str = "Ni",
-    background: str = "constant",
-    iad_window: tuple[float, float] = (-20.0, 8.0),
-    windows: Windows | None = None,
+    options: XesOptions | None = None,
+    /,
+    **changes: Any,
 ) -> Iad:
     """Integrated absolute difference of spectra against a reference spectrum.
 
@@ -123,11 +128,12 @@ def iad(
         Raw reference intensities, one spectrum or one per sample row.
     intensity_err, reference_err : ndarray, optional
         One-sigma errors (estimated from the data when missing).
-    element : str, default "Ni"
-    background : {"constant", "linear", "none"}
-    iad_window : tuple of float, default (-20, 8)
-        IAD range relative to the sample's Kbeta1,3 peak, eV.
-    windows : Windows, optional
+    options : XesOptions, optional
+        ``element``, ``background``, the windows and ``iad_window``, the IAD
+        range relative to the sample's Kbeta1,3 peak (eV); ``norm`` is not
+        used (the spectra are compared at unit area).
+    **changes
+        Changes to ``options``, by name.
 
     Returns
     -------
@@ -143,11 +149,11 @@ def iad(
     >>> bool(r.iad[0] > 0.1), float(iad(e, ls.intensity.values, e, ls.intensity.values[0]).iad[0])
     (True, 0.0)
     """
-    ns = normalize(energy, intensity, intensity_err, element=element, background=background,
-                   norm="none", windows=windows)
+    opts = options_of(XesOptions, options, changes).replace(norm="none")
+    iad_window = opts.iad_window
+    ns = normalize(energy, intensity, intensity_err, opts)
     w = ns.windows
-    nr = normalize(reference_energy, reference, reference_err, element=element,
-                   background=background, norm="none", windows=w)
+    nr = normalize(reference_energy, reference, reference_err, opts)
     e, y, s, _ = nm.compact(energy, ns.intensity, ns.intensity_err)
     er, yr, sr, _ = nm.compact(reference_energy, nr.intensity, nr.intensity_err)
     e13, r13 = ns.kb13_energy, nr.kb13_energy
@@ -164,8 +170,7 @@ def iad(
     ri = _interp_rows(q, er, yr)
     rs = _interp_rows(q, er, sr)
     ok &= ~np.any(mask & ~np.isfinite(ri), axis=-1)
-    warn_missing(ok, "iad", f"IAD range ({iad_window[0]:+g} to {iad_window[1]:+g} eV around the "
-                 "Kbeta1,3 peak) in sample or aligned reference")
+    found = np.isfinite(e13)
     wt = nm.trapezoid_weights(e, mask)
     ys = np.where(mask, y, 0.0)
 
@@ -187,7 +192,8 @@ def iad(
         iad_err=np.where(ok, np.sqrt(var), np.nan),
         shift=np.where(ok, shift_b, np.nan),
         kb13_energy=e13,
+        flags=where(~found, XesFlag.KB13_NOT_FOUND) | where(found & ~ok, XesFlag.IAD_RANGE_MISSING),
         window=tuple(float(v) for v in iad_window),
-        background=background,
+        background=opts.background,
         windows=w,
     )

@@ -27,22 +27,23 @@ Definitions (``E13`` is the measured Kbeta1,3 peak; windows from
 Uncertainties are first-order propagations of the pointwise errors
 (:mod:`spectro.xes.numerics`); intensities also carry the relative error of
 the normalization constant. A window that the spectrum does not cover gives
-NaN and a :class:`~spectro.errors.MissingRegionWarning`.
+NaN and its :class:`~spectro.xes.XesFlag` in ``flags``.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from ..errors import MissingRegionWarning
+from ..options import XesOptions, options_of
 from . import numerics as nm
+from ._flags import XesFlag, where
 from ._windows import Windows
 from .background import Normalized, normalize
 
-__all__ = ["Kbeta", "kbeta", "warn_missing"]
+__all__ = ["Kbeta", "kbeta"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class Kbeta:
     """Kbeta1,3 and Kbeta' metrics, shape (...) each (energies in eV).
 
     Intensities are in normalized units times eV for areas (``norm="max"``).
+    ``flags`` holds the :class:`~spectro.xes.XesFlag` bits of the regions
+    that are missing (``KB13_NOT_FOUND``, ``KB13_WINDOW_MISSING``,
+    ``KB_PRIME_MISSING``).
     """
 
     kb13_energy: np.ndarray
@@ -64,20 +68,10 @@ class Kbeta:
     kb_prime_err: np.ndarray
     kb_prime_ratio: np.ndarray
     kb_prime_ratio_err: np.ndarray
+    flags: np.ndarray
     background: str
     norm: str
     windows: Windows
-
-
-def warn_missing(ok: np.ndarray, metric: str, region: str) -> None:
-    """Issue one MissingRegionWarning when some spectra lack a region."""
-    bad = int(np.size(ok) - np.count_nonzero(ok))
-    if bad:
-        warnings.warn(
-            f"{bad} of {np.size(ok)} spectra do not cover the {region}: {metric} set to NaN",
-            MissingRegionWarning,
-            stacklevel=3,
-        )
 
 
 def _with_scale(value, err, rel_scale):
@@ -88,12 +82,11 @@ def kbeta(
     energy: np.ndarray,
     intensity: np.ndarray,
     intensity_err: np.ndarray | None = None,
+    options: XesOptions | None = None,
+    /,
     *,
-    element: str = "Ni",
-    background: str = "constant",
-    norm: str = "max",
-    windows: Windows | None = None,
     normalized: Normalized | None = None,
+    **changes: Any,
 ) -> Kbeta:
     """Kbeta1,3 peak, first moment, FWHM and Kbeta' intensity along the last axis.
 
@@ -106,13 +99,13 @@ def kbeta(
         applied by :func:`spectro.xes.background.normalize`.
     intensity_err : ndarray, optional
         One-sigma errors (estimated from the data when missing).
-    element : str, default "Ni"
-    background : {"constant", "linear", "none"}
-    norm : {"max", "area", "none"}
-    windows : Windows, optional
+    options : XesOptions, optional
+        ``element``, ``background``, ``norm`` and the windows.
     normalized : Normalized, optional
         :func:`spectro.xes.background.normalize` of these same inputs and
         options, when the caller has it already (it is not recomputed).
+    **changes
+        Changes to ``options``, by name.
 
     Returns
     -------
@@ -128,21 +121,15 @@ def kbeta(
     """
     n = normalized
     if n is None:
-        n = normalize(energy, intensity, intensity_err, element=element, background=background,
-                      norm=norm, windows=windows)
+        n = normalize(energy, intensity, intensity_err, options_of(XesOptions, options, changes))
     w = n.windows
     e, y, s, _ = nm.compact(energy, n.intensity, n.intensity_err)
     e13 = n.kb13_energy
     rel = n.scale_rel_err
     found = np.isfinite(e13)
-    warn_missing(found, "every Kbeta metric",
-                 f"Kbeta1,3 search window ({w.kb13_search[0]:+g} to {w.kb13_search[1]:+g} eV "
-                 f"around {w.kb13_tabulated:.1f} eV) with a maximum inside it")
 
     lo13, hi13 = e13 + w.kb13[0], e13 + w.kb13[1]
     ok13 = nm.covered(e, lo13, hi13)
-    warn_missing(ok13[found], "kb13_m1 and kb13_area", f"Kbeta1,3 window ({w.kb13[0]:+g} to "
-                 f"{w.kb13[1]:+g} eV around the peak)")
     m13 = nm.in_window(e, lo13, hi13)
     m1, m1_err = nm.first_moment(e, y, s, m13)
     a13, a13_noise = nm.integrate(e, y, s, m13)
@@ -150,8 +137,6 @@ def kbeta(
 
     lop, hip = e13 + w.kb_prime[0], e13 + w.kb_prime[1]
     okp = nm.covered(e, lop, hip)
-    warn_missing(okp[found], "kb_prime and kb_prime_ratio",
-                 f"Kbeta' window ({w.kb_prime[0]:+g} to {w.kb_prime[1]:+g} eV around the peak)")
     ap, ap_err = nm.integrate(e, y, s, nm.in_window(e, lop, hip))
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = ap / a13
@@ -168,6 +153,8 @@ def kbeta(
     m1, m1_err, a13, a13_err = nan_unless(ok13, m1, m1_err, a13, a13_err)
     ap, ap_err, ratio, ratio_err = nan_unless(okp & ok13, ap, ap_err, ratio, ratio_err)
     fwhm, fwhm_err = nan_unless(found, fwhm, fwhm_err)
+    flags = (where(~found, XesFlag.KB13_NOT_FOUND) | where(found & ~ok13, XesFlag.KB13_WINDOW_MISSING)
+             | where(found & ~okp, XesFlag.KB_PRIME_MISSING))
     return Kbeta(
         kb13_energy=e13,
         kb13_energy_err=n.kb13_energy_err,
@@ -181,7 +168,8 @@ def kbeta(
         kb_prime_err=ap_err,
         kb_prime_ratio=ratio,
         kb_prime_ratio_err=ratio_err,
-        background=background,
-        norm=norm,
+        flags=flags,
+        background=n.background_method,
+        norm=n.norm,
         windows=w,
     )

@@ -35,18 +35,20 @@ The errors do not contain the systematic error of the tail model: on
 simulated spectra the Kbeta2,5 height is 0.3-0.8 % low, because the wings of
 the valence-to-core lines reach into the fit region.
 
-A spectrum that does not reach the windows gives NaN and a
-:class:`~spectro.errors.MissingRegionWarning`.
+A spectrum that does not reach the windows, or has fewer than 6 points to
+fit the tail, gives NaN and its :class:`~spectro.xes.XesFlag` in ``flags``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from ..options import XesOptions, options_of
 from . import numerics as nm
-from ._kbeta import warn_missing
+from ._flags import XesFlag, where
 from ._windows import Windows
 from .background import Normalized, normalize
 
@@ -55,7 +57,12 @@ __all__ = ["Vtc", "tail_basis", "vtc"]
 
 @dataclass(frozen=True)
 class Vtc:
-    """Valence-to-core metrics, shape (...) each; ``tail`` shape (..., n)."""
+    """Valence-to-core metrics, shape (...) each; ``tail`` shape (..., n).
+
+    ``flags`` holds the :class:`~spectro.xes.XesFlag` bits that say why a
+    metric is NaN (``KB13_NOT_FOUND``, ``KB25_MISSING``, ``KBPP_MISSING``,
+    ``TAIL_FIT_FAILED``).
+    """
 
     kb25_energy: np.ndarray
     kb25_energy_err: np.ndarray
@@ -74,6 +81,7 @@ class Vtc:
     kbpp_area: np.ndarray
     kbpp_area_err: np.ndarray
     tail: np.ndarray
+    flags: np.ndarray
     background: str
     norm: str
     windows: Windows
@@ -108,12 +116,11 @@ def vtc(
     energy: np.ndarray,
     intensity: np.ndarray,
     intensity_err: np.ndarray | None = None,
+    options: XesOptions | None = None,
+    /,
     *,
-    element: str = "Ni",
-    background: str = "constant",
-    norm: str = "max",
-    windows: Windows | None = None,
     normalized: Normalized | None = None,
+    **changes: Any,
 ) -> Vtc:
     """Kbeta2,5 and Kbeta'' energy and intensity after removing the Kbeta1,3 tail.
 
@@ -125,13 +132,13 @@ def vtc(
         Raw intensities covering Kbeta1,3 and the valence-to-core region.
     intensity_err : ndarray, optional
         One-sigma errors (estimated from the data when missing).
-    element : str, default "Ni"
-    background : {"constant", "linear", "none"}
-    norm : {"max", "area", "none"}
-    windows : Windows, optional
+    options : XesOptions, optional
+        ``element``, ``background``, ``norm`` and the windows.
     normalized : Normalized, optional
         :func:`spectro.xes.background.normalize` of these same inputs and
         options, when the caller has it already (it is not recomputed).
+    **changes
+        Changes to ``options``, by name.
 
     Returns
     -------
@@ -147,8 +154,7 @@ def vtc(
     """
     n = normalized
     if n is None:
-        n = normalize(energy, intensity, intensity_err, element=element, background=background,
-                      norm=norm, windows=windows)
+        n = normalize(energy, intensity, intensity_err, options_of(XesOptions, options, changes))
     w = n.windows
     e, y, s, _ = nm.compact(energy, n.intensity, n.intensity_err)
     rel = n.scale_rel_err
@@ -159,21 +165,18 @@ def vtc(
     ok25 = nm.covered(e, lo25, hi25)
     okpp = nm.covered(e, lopp, hipp)
     found = np.isfinite(e13)
-    warn_missing(ok25[found], "the Kbeta2,5 metrics",
-                 f"Kbeta2,5 window ({w.kb25[0]:+g} to {w.kb25[1]:+g} eV around "
-                 f"Kbeta1,3 peak {w.vtc_offset:+.1f} eV)")
-    warn_missing(okpp[found], "the Kbeta'' metrics",
-                 f"Kbeta'' window ({w.kbpp[0]:+g} to {w.kbpp[1]:+g} eV around "
-                 f"Kbeta1,3 peak {w.vtc_offset:+.1f} eV)")
 
     A = tail_basis(e, e13)
     fit = nm.in_window(e, e13 + w.tail_start, lopp) & np.isfinite(y)
-    wt = np.where(fit, 1.0 / np.fmax(s, 1e-12 * np.nanmax(np.abs(s))) ** 2, 0.0)
+    with np.errstate(invalid="ignore"):
+        floor = 1e-12 * np.nanmax(np.where(np.isnan(s), -np.inf, np.abs(s)), axis=-1, keepdims=True)
+    wt = np.where(fit, 1.0 / np.fmax(s, floor) ** 2, 0.0)
     wt = np.where(np.isfinite(wt), wt, 0.0)
     A0 = np.where(np.isfinite(A), A, 0.0)
     N = np.einsum("...n,...ni,...nj->...ij", wt, A0, A0)
     rhs = np.einsum("...n,...ni,...n->...i", wt, A0, np.where(fit, y, 0.0))
-    enough = (fit.sum(axis=-1) >= 6) & ok25 & found
+    points = fit.sum(axis=-1) >= 6
+    enough = points & ok25 & found
     N_safe = np.where(enough[..., None, None], N, np.eye(3))
     cov = np.linalg.inv(N_safe)
     coef = np.einsum("...ij,...j->...i", cov, rhs)
@@ -190,4 +193,6 @@ def vtc(
              "area", "area_err")
     fields = {f"kb25_{k}": v for k, v in zip(names, kb25)}
     fields.update({f"kbpp_{k}": v for k, v in zip(names, kbpp)})
-    return Vtc(**fields, tail=tail_full, background=background, norm=norm, windows=w)
+    flags = (where(~found, XesFlag.KB13_NOT_FOUND) | where(found & ~ok25, XesFlag.KB25_MISSING)
+             | where(found & ~okpp, XesFlag.KBPP_MISSING) | where(found & ok25 & ~points, XesFlag.TAIL_FIT_FAILED))
+    return Vtc(**fields, tail=tail_full, flags=flags, background=n.background_method, norm=n.norm, windows=w)

@@ -32,7 +32,10 @@ Coord. Chem. Rev. 249, 65 (2005)). :data:`KB_PRIME_OFFSET` holds approximate
 values for high-spin compounds: Mn -15 eV (the Kbeta' maximum of the
 Mn2O3/Mn3O4 spectra measured at Diamond I20 lies 15 eV below Kbeta1,3), Fe
 -12.5 eV, Co -11 eV, Ni -9 eV (8-12 eV for high-spin Ni2+); other elements
--12 eV. Override with ``windows(element, kb_prime=(lo, hi))``.
+-12 eV. Override with ``windows(element, kb_prime=(lo, hi))``; an analysis
+takes its windows from its options (:func:`windows_of`: the ``kb_prime``
+window and the ``kb_prime_offset`` start of the fit of
+:class:`~spectro.options.XesOptions`).
 
 Examples
 --------
@@ -49,8 +52,9 @@ from dataclasses import dataclass, replace
 from functools import cache
 
 from ..errors import ValidationError
+from ..options import XesOptions
 
-__all__ = ["KB_PRIME_OFFSET", "Windows", "line_energies", "windows"]
+__all__ = ["KB_PRIME_OFFSET", "Windows", "line_energies", "windows", "windows_of"]
 
 #: Approximate Kbeta' position below the Kbeta1,3 peak, eV (see module docs).
 KB_PRIME_OFFSET: dict[str, float] = {"Mn": -15.0, "Fe": -12.5, "Co": -11.0, "Ni": -9.0}
@@ -185,3 +189,25 @@ def windows(element: str = "Ni", **overrides: object) -> Windows:
         w = replace(w, **{k: (tuple(map(float, v)) if isinstance(v, (list, tuple)) else v)
                           for k, v in overrides.items()})
     return w
+
+
+@cache
+def windows_of(options: XesOptions) -> Windows:
+    """The windows an analysis with ``options`` uses.
+
+    The element's default windows (:func:`windows`) with the options'
+    ``kb_prime`` window and ``kb_prime_offset`` (the start of the fitted
+    Kbeta' position, ``kb_prime_center``) when they are given.
+
+    Examples
+    --------
+    >>> w = windows_of(XesOptions(element="Mn", kb_prime_offset=-14.0))
+    >>> w.kb_prime, w.kb_prime_center
+    ((-21.0, -11.0), -14.0)
+    """
+    overrides: dict[str, object] = {}
+    if options.kb_prime is not None:
+        overrides["kb_prime"] = options.kb_prime
+    if options.kb_prime_offset is not None:
+        overrides["kb_prime_center"] = options.kb_prime_offset
+    return windows(options.element, **overrides)

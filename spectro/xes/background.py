@@ -33,18 +33,15 @@ Uncertainties
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from ..errors import ValidationError
+from ..options import XesOptions, options_of
 from . import numerics as nm
-from ._windows import Windows
-from ._windows import windows as default_windows
+from ._windows import Windows, windows_of
 
-__all__ = ["BACKGROUNDS", "NORMS", "Normalized", "normalize"]
-
-BACKGROUNDS = ("constant", "linear", "none")
-NORMS = ("max", "area", "none")
+__all__ = ["Normalized", "normalize"]
 
 
 @dataclass(frozen=True)
@@ -104,11 +101,9 @@ def normalize(
     energy: np.ndarray,
     intensity: np.ndarray,
     intensity_err: np.ndarray | None = None,
-    *,
-    element: str = "Ni",
-    background: str = "constant",
-    norm: str = "max",
-    windows: Windows | None = None,
+    options: XesOptions | None = None,
+    /,
+    **changes: Any,
 ) -> Normalized:
     """Remove the background and normalize Kbeta spectra along the last axis.
 
@@ -121,12 +116,11 @@ def normalize(
     intensity_err : ndarray, shape (..., n), optional
         One-sigma errors; estimated from the data where missing or NaN
         (:func:`~spectro.xes.numerics.estimate_noise`).
-    element : str, default "Ni"
-        Selects the tabulated Kbeta1,3 energy near which the peak is sought.
-    background : {"constant", "linear", "none"}
-    norm : {"max", "area", "none"}
-    windows : Windows, optional
-        Overrides the element's default windows.
+    options : XesOptions, optional
+        ``element`` (its tabulated Kbeta1,3 is where the peak is sought),
+        ``background``, ``norm`` and the windows (:func:`spectro.xes.windows_of`).
+    **changes
+        Changes to ``options``, by name.
 
     Returns
     -------
@@ -141,11 +135,8 @@ def normalize(
     >>> round(out.kb13_energy.item(), 1), round(float(np.nanmax(out.intensity)), 2)
     (6490.5, 1.0)
     """
-    if background not in BACKGROUNDS:
-        raise ValidationError(f"background must be one of {BACKGROUNDS}, not {background!r}")
-    if norm not in NORMS:
-        raise ValidationError(f"norm must be one of {NORMS}, not {norm!r}")
-    w = windows if windows is not None else default_windows(element)
+    opts = options_of(XesOptions, options, changes)
+    background, norm, w = opts.background, opts.norm, windows_of(opts)
     y_in = np.asarray(intensity, dtype=float)
     e_in = np.broadcast_to(np.asarray(energy, dtype=float), y_in.shape)
     s_in = None if intensity_err is None else np.asarray(intensity_err, dtype=float)

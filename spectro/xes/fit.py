@@ -13,28 +13,38 @@ standard deviation comes from the fit covariance (both amplitudes and their
 correlation), scaled by lmfit to the reduced chi-square.
 
 A non-linear fit is inherently one spectrum at a time: :func:`fit_kbeta`
-takes one spectrum (1-D arrays); :func:`spectro.xes.kbeta_fit` maps it over
-the scans of a Dataset with ``xarray.apply_ufunc(vectorize=True)``.
+takes one spectrum (1-D arrays); :func:`spectro.xes.analyze_arrays` calls it
+on each spectrum when the option ``fit`` is set. A spectrum that does not
+cover the Kbeta' window, or has fewer points in the fit range than the
+model has parameters, is not fitted (NaN); the reason is in ``flags``.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from ..errors import FitWarning, MissingRegionWarning
+from ..options import XesOptions, options_of
 from . import numerics as nm
-from ._windows import Windows
+from ._flags import XesFlag
 from .background import normalize
 
 __all__ = ["KbetaFit", "fit_kbeta"]
 
+#: Free parameters of the model (two pseudo-Voigts of four, a constant).
+N_PARAMETERS = 9
+
 
 @dataclass(frozen=True)
 class KbetaFit:
-    """Fitted Kbeta1,3 + Kbeta' model of one spectrum (energies in eV)."""
+    """Fitted Kbeta1,3 + Kbeta' model of one spectrum (energies in eV).
+
+    ``flags`` holds the :class:`~spectro.xes.XesFlag` bits that say why the
+    fit is NaN or its errors are: ``KB13_NOT_FOUND``, ``KB_PRIME_MISSING``,
+    ``FIT_FAILED`` (too few points, or no covariance).
+    """
 
     kb_prime_ratio: float
     kb_prime_ratio_err: float
@@ -44,21 +54,20 @@ class KbetaFit:
     kb_prime_center_err: float
     redchi: float
     fit_window: tuple[float, float]
+    flags: int = 0
 
 
-_NAN = KbetaFit(*(np.nan,) * 7, fit_window=(np.nan, np.nan))
+def _not_fitted(fit_window: tuple[float, float], flag: XesFlag) -> KbetaFit:
+    return KbetaFit(*(np.nan,) * 7, fit_window=fit_window, flags=int(flag))
 
 
 def fit_kbeta(
     energy: np.ndarray,
     intensity: np.ndarray,
     intensity_err: np.ndarray | None = None,
-    *,
-    element: str = "Ni",
-    background: str = "constant",
-    fit_window: tuple[float, float] = (-25.0, 10.0),
-    kb_prime_offset: float | None = None,
-    windows: Windows | None = None,
+    options: XesOptions | None = None,
+    /,
+    **changes: Any,
 ) -> KbetaFit:
     """Fit Kbeta1,3 + Kbeta' pseudo-Voigts to one spectrum; return the area ratio.
 
@@ -68,21 +77,23 @@ def fit_kbeta(
         One spectrum (eV; raw intensities, NaN = no point).
     intensity_err : ndarray, shape (n,), optional
         One-sigma errors; fit weights are their inverse.
-    element : str, default "Ni"
-    background : {"constant", "linear", "none"}
-    fit_window : tuple of float, default (-25, 10)
-        Fit range relative to the measured Kbeta1,3 peak, eV (clipped to
-        the data, which must cover the Kbeta' window).
-    kb_prime_offset : float, optional
-        Starting Kbeta' position relative to the peak, eV (default
-        ``windows.kb_prime_center``).
-    windows : Windows, optional
+    options : XesOptions, optional
+        ``element``, ``background``, ``fit_window`` (fit range relative to
+        the measured Kbeta1,3 peak, eV, clipped to the data, which must
+        cover the Kbeta' window), ``kb_prime_offset`` (starting Kbeta'
+        position relative to the peak, eV; default the element's
+        :data:`~spectro.xes.KB_PRIME_OFFSET`) and ``kb_prime`` (the bounds of
+        the Kbeta' position). ``norm`` is not used: the model is fitted to
+        the spectrum with its Kbeta1,3 maximum at 1.
+    **changes
+        Changes to ``options``, by name.
 
     Returns
     -------
     KbetaFit
-        NaN fields (and a MissingRegionWarning) when the Kbeta' window is
-        not covered; FitWarning when the fit has no covariance.
+        NaN fields when the Kbeta' window is not covered or the fit range
+        holds fewer than 9 points; NaN errors when the fit gives no
+        covariance; ``flags`` says which.
 
     Examples
     --------
@@ -96,18 +107,20 @@ def fit_kbeta(
 
     if np.ndim(intensity) != 1:
         raise ValueError("fit_kbeta takes one spectrum (1-D); use spectro.xes.kbeta_fit for Datasets")
-    n = normalize(energy, intensity, intensity_err, element=element, background=background,
-                  norm="max", windows=windows)
+    opts = options_of(XesOptions, options, changes).replace(norm="max")
+    fit_window = opts.fit_window
+    n = normalize(energy, intensity, intensity_err, opts)
     w = n.windows
     e13 = float(n.kb13_energy)
-    if kb_prime_offset is None:
-        kb_prime_offset = w.kb_prime_center
+    kb_prime_offset = w.kb_prime_center
     e, y, s, _ = nm.compact(energy, n.intensity, n.intensity_err)
-    if not np.isfinite(e13) or not bool(nm.covered(e, e13 + w.kb_prime[0], e13 + w.kb_prime[1])):
-        warnings.warn("spectrum does not cover the Kbeta' window; fitted ratio is NaN",
-                      MissingRegionWarning, stacklevel=2)
-        return _NAN
+    if not np.isfinite(e13):
+        return _not_fitted(fit_window, XesFlag.KB13_NOT_FOUND)
+    if not bool(nm.covered(e, e13 + w.kb_prime[0], e13 + w.kb_prime[1])):
+        return _not_fitted(fit_window, XesFlag.KB_PRIME_MISSING)
     sel = np.isfinite(y) & (e >= e13 + fit_window[0]) & (e <= e13 + fit_window[1])
+    if np.count_nonzero(sel) < N_PARAMETERS:
+        return _not_fitted(fit_window, XesFlag.FIT_FAILED)
     x, yy, ss = e[sel], y[sel], s[sel]
     model = PseudoVoigtModel(prefix="main_") + PseudoVoigtModel(prefix="prime_") + ConstantModel()
     p = model.make_params(
@@ -128,7 +141,7 @@ def fit_kbeta(
     res = model.fit(yy, p, x=x, weights=weights, nan_policy="raise")
     a1, a2 = res.params["main_amplitude"].value, res.params["prime_amplitude"].value
     ratio = a2 / a1
-    err = np.nan
+    err, flags = np.nan, 0
     if res.covar is not None:
         names = list(res.var_names)
         i1, i2 = names.index("main_amplitude"), names.index("prime_amplitude")
@@ -137,8 +150,7 @@ def fit_kbeta(
         sub = np.array([[c[i1, i1], c[i1, i2]], [c[i2, i1], c[i2, i2]]])
         err = float(np.sqrt(j @ sub @ j))
     else:
-        warnings.warn("Kbeta fit returned no covariance; ratio error is NaN", FitWarning,
-                      stacklevel=2)
+        flags = int(XesFlag.FIT_FAILED)
 
     def stderr(name):
         v = res.params[name].stderr
@@ -153,4 +165,5 @@ def fit_kbeta(
         kb_prime_center_err=stderr("prime_center"),
         redchi=float(res.redchi),
         fit_window=(float(fit_window[0]), float(fit_window[1])),
+        flags=flags,
     )
