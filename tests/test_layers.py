@@ -43,6 +43,7 @@ LAYERS: dict[str, int] = {
     "options": 0,
     "calibration_line": 0,
     "_clean": 1,
+    "_apply": 1,
     "model": 1,
     "grid": 1,
     "io": 1,

@@ -43,7 +43,7 @@ import xarray as xr
 from ..errors import FitWarning, MissingRegionWarning, SpectroWarning
 from ..model import source_file
 from ..options import XanesOptions, options_of
-from . import _xr
+from .. import _apply
 from .edge import e0_crossings, e0_derivative_arrays
 from .energy_calibration import calibration_arrays, tabulated_edge
 from .features import feature_intensity_arrays
@@ -414,20 +414,20 @@ def analyze(ds: xr.Dataset, options: XanesOptions | None = None, /, **changes: A
     2.0
     """
     opts = options_of(XanesOptions, options, changes)
-    mu = _xr.signal(ds, "mu")
+    mu = _apply.signal(ds, "mu")
     use_ref = opts.reference_channel and "mu_ref" in ds.data_vars
 
     def kernel(mu, *rest, energy):
         return analyze_arrays(energy, mu, rest[0] if rest else None, opts).arrays()
 
-    out = _xr.run(kernel, mu, args=[ds.mu_ref] if use_ref else [], outputs=OUTPUTS)
+    out = _apply.run(kernel, mu, args=[ds.mu_ref] if use_ref else [], outputs=OUTPUTS)
     for name, attrs in result_attrs(opts, calibrated=use_ref).items():
         out[name].attrs = attrs
     for name in ("flags", "nnorm"):
         out[name] = out[name].astype(np.int64, keep_attrs=True)
-    out = _xr.with_coords_of(out, ds)
+    out = _apply.with_coords_of(out, ds)
     out.attrs = {"kind": "xanes_results", "source_file": ds.attrs.get("source_file", ""), **opts.to_attrs()}
-    if not _xr.is_lazy(out):
+    if not _apply.is_lazy(out):
         file = source_file(ds.attrs, ds.source.values if "source" in ds.coords else [])
         for w in flag_warnings(out["flags"].values, out["scan"].values, file=file):
             warnings.warn(w, stacklevel=2)

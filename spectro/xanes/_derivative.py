@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from . import _arrays, _xr
+from .. import _apply
+from . import _arrays
 
 __all__ = ["Derivatives", "derivative", "derivative_arrays"]
 
@@ -113,9 +114,9 @@ def derivative(
         r = derivative_arrays(energy, mu, window=window)
         return r.d1, r.d2
 
-    out = _xr.run(
+    out = _apply.run(
         kernel,
-        _xr.signal(ds, variable),
+        _apply.signal(ds, variable),
         outputs={
             "dmu": (["energy"], "1/eV", f"first derivative of {variable}"),
             "d2mu": (["energy"], "1/eV2", f"second derivative of {variable}"),
@@ -126,4 +127,4 @@ def derivative(
             method="local quadratic regression (Savitzky-Golay)",
             window_ev=float(window),
         )
-    return out.assign_coords(_xr.scan_coords(ds))
+    return out.assign_coords(_apply.scan_coords(ds))

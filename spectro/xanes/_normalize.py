@@ -50,7 +50,8 @@ import xarray as xr
 
 from ..errors import DataError, MissingRegionWarning
 from ..options import XanesOptions, options_of
-from . import _arrays, _xr
+from .. import _apply
+from . import _arrays
 from ._derivative import DERIVATIVE_WINDOW
 from .edge import _derivative_max
 
@@ -519,9 +520,9 @@ def normalize(
                 r.pre1, r.pre2, r.norm1, r.norm2, r.nnorm, r.ok)
 
     units = ds[variable].attrs.get("units", "1") if variable in ds else "1"
-    out = _xr.run(
+    out = _apply.run(
         kernel,
-        _xr.signal(ds, variable),
+        _apply.signal(ds, variable),
         outputs={
             "norm": (["energy"], "1", f"normalized {variable}"),
             "flat": (["energy"], "1", f"flattened normalized {variable}"),
@@ -548,8 +549,8 @@ def normalize(
     for name in ("norm", "flat", "edge_step"):
         out[name].attrs.update(method)
     out["nnorm"] = out["nnorm"].astype(np.int64, keep_attrs=True)
-    out = out.assign_coords(_xr.scan_coords(ds))
-    if not _xr.is_lazy(out):
+    out = out.assign_coords(_apply.scan_coords(ds))
+    if not _apply.is_lazy(out):
         bad = [str(s) for s, ok in zip(out["scan"].values, out["_ok"].values) if not ok]
         if bad:
             warnings.warn(

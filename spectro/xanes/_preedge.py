@@ -53,7 +53,8 @@ from scipy.special import erf
 
 from ..errors import FitError, FitWarning
 from ..options import XanesOptions, options_of
-from . import _arrays, _xr
+from .. import _apply
+from . import _arrays
 
 __all__ = [
     "FIT_RANGE",
@@ -655,9 +656,9 @@ def preedge(
         return (f.centroid, f.centroid_err, f.area, f.area_err, f.height, f.ok,
                 c.centroid, c.centroid_err, c.area, c.area_err)
 
-    out = _xr.run(
+    out = _apply.run(
         kernel,
-        _xr.signal(ds, variable),
+        _apply.signal(ds, variable),
         outputs={
             "preedge_centroid": ([], "eV", "pre-edge centroid (fit)"),
             "preedge_centroid_err": ([], "eV", "pre-edge centroid uncertainty (1 sigma)"),
@@ -685,9 +686,9 @@ def preedge(
     }
     for name, v in out.data_vars.items():
         v.attrs.update(free_attrs if "free" in name else fit_attrs)
-    if not _xr.is_lazy(out):
+    if not _apply.is_lazy(out):
         bad = [str(s) for s, ok in zip(ds["scan"].values, out["_ok"].values) if not ok]
         if bad:
             warnings.warn(FitWarning(f"scans {', '.join(repr(b) for b in bad)}: pre-edge fit failed or gave "
                                      "no covariance"), stacklevel=2)
-    return out.drop_vars("_ok").assign_coords(_xr.scan_coords(ds))
+    return out.drop_vars("_ok").assign_coords(_apply.scan_coords(ds))

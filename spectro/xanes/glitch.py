@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from . import _arrays, _xr
+from .. import _apply
+from . import _arrays
 
 __all__ = ["Glitches", "find_glitches", "find_glitches_arrays", "remove_glitches"]
 
@@ -137,9 +138,9 @@ def find_glitches(
     def kernel(mu, *, energy):
         return (find_glitches_arrays(energy, mu, size=size, k=k, floor=floor).mask,)
 
-    out = _xr.run(
+    out = _apply.run(
         kernel,
-        _xr.signal(ds, variable),
+        _apply.signal(ds, variable),
         outputs={"glitch": (["energy"], "", f"glitch mask of {variable}")},
     )
     mask = out["glitch"].astype(bool)

@@ -31,7 +31,7 @@ from ..calibration_line import apply_calibration, calibration_from_results
 from ..errors import DataError, ValidationError
 from ..model import energy_dim, kind_of, source_file
 from ..options import XesOptions, options_of
-from ..xanes import _xr
+from .. import _apply
 from ._analyze import FIT, OUTPUTS, analyze_arrays, flag_warnings, result_attrs
 from ._flags import XesFlag
 
@@ -103,14 +103,14 @@ def _run(
         r = analyze_arrays(energy, y, rest[0] if rest else None, opts, reference=ref)
         return tuple(r.flags & int(mask) if n == "flags" else getattr(r, n) for n in names)
 
-    out = _xr.run(kernel, intensity, outputs={n: OUTPUTS[n] for n in names}, args=args)
+    out = _apply.run(kernel, intensity, outputs={n: OUTPUTS[n] for n in names}, args=args)
     attrs = result_attrs(opts, reference=None if reference is None else _reference_name(reference))
     for name in names:
         out[name].attrs = attrs[name]
     out["flags"] = out["flags"].astype(np.int64, keep_attrs=True)
-    out = _xr.with_coords_of(out, ds)
+    out = _apply.with_coords_of(out, ds)
     out.attrs = {"kind": kind, "source_file": ds.attrs.get("source_file", ""), **opts.to_attrs()}
-    if not _xr.is_lazy(out):
+    if not _apply.is_lazy(out):
         file = source_file(ds.attrs, ds.source.values if "source" in ds.coords else [])
         for w in flag_warnings(out["flags"].values, out["scan"].values, opts, file=file):
             warnings.warn(w, stacklevel=3)

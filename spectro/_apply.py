@@ -1,4 +1,4 @@
-"""Running a XANES kernel over a Dataset with ``xarray.apply_ufunc``."""
+"""Running a kernel over a Dataset with ``xarray.apply_ufunc``, for NumPy and dask alike (XANES and XES)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ..errors import DataError
-from ..model import energy_dim
+from .errors import DataError
+from .model import energy_dim
 
 
 def signal(ds: xr.Dataset, name: str = "mu") -> xr.DataArray:
