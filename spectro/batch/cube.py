@@ -136,9 +136,8 @@ def analyze_cube(
     data = data.transpose(..., energy_dim).rename({energy_dim: "energy"})
     sizes = chunk_sizes(data.shape, np.dtype(data.dtype).itemsize, chunk_bytes=chunk_bytes)
     data = data.chunk(dict(zip(data.dims, sizes)))
-    results = analyze(xr.Dataset({"mu": data}), opts)
-    return results.drop_vars([v for v in results.data_vars if "energy" in results[v].dims] + ["energy"],
-                             errors="ignore")
+    results = analyze(xr.Dataset({"mu": data}), opts, spectra=False)
+    return results.drop_vars("energy", errors="ignore")
 
 
 def open_cube(

@@ -35,6 +35,7 @@ from __future__ import annotations
 import enum
 import warnings
 from dataclasses import dataclass, field, fields
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -138,9 +139,9 @@ class XanesResult:
     norm: np.ndarray = _spectrum("normalized mu")
     flat: np.ndarray = _spectrum("flattened normalized mu")
 
-    def arrays(self) -> tuple[np.ndarray, ...]:
-        """Every field, in the order of :data:`OUTPUTS`."""
-        return tuple(getattr(self, name) for name in OUTPUTS)
+    def arrays(self, names: Iterable[str] = ()) -> tuple[np.ndarray, ...]:
+        """The fields ``names`` (default: every field, in the order of :data:`OUTPUTS`)."""
+        return tuple(getattr(self, name) for name in (names or OUTPUTS))
 
 
 #: Every output of the kernel: name -> (core dims, units, long_name).
@@ -161,6 +162,8 @@ def analyze_arrays(
     mu_ref: np.ndarray | None = None,
     options: XanesOptions | None = None,
     /,
+    *,
+    spectra: bool = True,
     **changes: Any,
 ) -> XanesResult:
     """The XANES analysis of spectra over their last axis.
@@ -176,6 +179,9 @@ def analyze_arrays(
     options : XanesOptions, optional
         The analysis options (``reference_channel`` is the caller's: here
         ``mu_ref`` is used when given).
+    spectra : bool, keyword-only
+        Also return the normalized spectra ``norm`` and ``flat`` (False:
+        they are empty, of length 0; the numbers are the same).
     **changes
         Changes to ``options``, by name.
 
@@ -195,7 +201,7 @@ def analyze_arrays(
     opts = options_of(XanesOptions, options, changes)
     complete = _complete_rows(energy, mu, mu_ref)
     if complete is not None:
-        return _apart(complete, energy, mu, mu_ref, opts)
+        return _apart(complete, energy, mu, mu_ref, opts, spectra)
     n = normalize_arrays(
         energy, mu, e0=opts.e0_anchor, pre1=opts.pre1, pre2=opts.pre2, norm1=opts.norm1, norm2=opts.norm2,
         nnorm=opts.nnorm, nvict=opts.nvict,
@@ -256,8 +262,8 @@ def analyze_arrays(
         norm2=n.norm2,
         nnorm=n.nnorm,
         flags=np.asarray(flags, dtype=np.int64),
-        norm=n.norm,
-        flat=n.flat,
+        norm=n.norm if spectra else np.empty(lead + (0,)),
+        flat=n.flat if spectra else np.empty(lead + (0,)),
     )
 
 
@@ -301,12 +307,12 @@ def _complete_rows(energy, mu, mu_ref) -> np.ndarray | None:
     return complete if 0 < complete.sum() < complete.size else None
 
 
-def _apart(complete, energy, mu, mu_ref, opts: XanesOptions) -> XanesResult:
+def _apart(complete, energy, mu, mu_ref, opts: XanesOptions, spectra: bool) -> XanesResult:
     """:func:`analyze_arrays` on the complete and the other spectra apart, put back in place."""
     parts = []
     for rows in (complete, ~complete):
         ref = None if mu_ref is None else np.asarray(mu_ref)[rows]
-        parts.append((rows, analyze_arrays(energy, np.asarray(mu)[rows], ref, opts)))
+        parts.append((rows, analyze_arrays(energy, np.asarray(mu)[rows], ref, opts, spectra=spectra)))
     out = {}
     for name in OUTPUTS:
         first = getattr(parts[0][1], name)
@@ -370,7 +376,9 @@ def result_attrs(opts: XanesOptions, *, calibrated: bool) -> dict[str, dict[str,
     }
 
 
-def analyze(ds: xr.Dataset, options: XanesOptions | None = None, /, **changes: Any) -> xr.Dataset:
+def analyze(
+    ds: xr.Dataset, options: XanesOptions | None = None, /, *, spectra: bool = True, **changes: Any
+) -> xr.Dataset:
     """Calibrate, normalize and extract edge, pre-edge and feature-C results of every scan.
 
     Parameters
@@ -380,6 +388,9 @@ def analyze(ds: xr.Dataset, options: XanesOptions | None = None, /, **changes: A
     options : XanesOptions, optional
         The analysis options (:class:`spectro.options.XanesOptions`: windows,
         edge level, calibration, pre-edge model).
+    spectra : bool, keyword-only
+        Also return the normalized spectra ``norm`` and ``flat`` (False:
+        the per-scan results only, e.g. for maps; the same numbers).
     **changes
         Changes to ``options`` by name, e.g. ``preedge="centroid"``,
         ``nnorm=1``.
@@ -417,12 +428,15 @@ def analyze(ds: xr.Dataset, options: XanesOptions | None = None, /, **changes: A
     mu = _apply.signal(ds, "mu")
     use_ref = opts.reference_channel and "mu_ref" in ds.data_vars
 
-    def kernel(mu, *rest, energy):
-        return analyze_arrays(energy, mu, rest[0] if rest else None, opts).arrays()
+    outputs = {k: v for k, v in OUTPUTS.items() if spectra or not v[0]}
 
-    out = _apply.run(kernel, mu, args=[ds.mu_ref] if use_ref else [], outputs=OUTPUTS)
+    def kernel(mu, *rest, energy):
+        return analyze_arrays(energy, mu, rest[0] if rest else None, opts, spectra=spectra).arrays(outputs)
+
+    out = _apply.run(kernel, mu, args=[ds.mu_ref] if use_ref else [], outputs=outputs)
     for name, attrs in result_attrs(opts, calibrated=use_ref).items():
-        out[name].attrs = attrs
+        if name in out:
+            out[name].attrs = attrs
     for name in ("flags", "nnorm"):
         out[name] = out[name].astype(np.int64, keep_attrs=True)
     out = _apply.with_coords_of(out, ds)
