@@ -303,7 +303,7 @@ def pressure_results(
         e_edge = EDGE_NI2 + EV_PER_VALENCE * (val - 2.0) + shift
         e_pre = PREEDGE_NI2 + PREEDGE_EV_PER_VALENCE * (val - 2.0)
         feature_c = FEATURE_C_PER_GPA * p
-        true_e0 = _true_crossing(e_edge, e_pre, feature_c, E0_LEVEL)
+        true_e0 = _true_crossing(e_edge, e_pre, feature_c, E0_LEVEL, step=0.1)
         n = p.size
         ds = xr.Dataset(
             {"e0": ("scan", true_e0 + rng.normal(0.0, e0_err, n), {"units": "eV", "long_name": "edge position E0"}),
