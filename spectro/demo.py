@@ -45,7 +45,7 @@ import xarray as xr
 from . import pressure, references, spin, valence, xanes, xes
 from .batch.outputs import write_bytes, write_csv, write_json, write_netcdf
 from .errors import SpectroError
-from .simulate._beamtime import KB25_EV_PER_GPA, beamtime
+from .simulate._beamtime import EDGE_SLOPE, KB25_EV_PER_GPA, KB25_SAMPLE_SHIFT, KINK_PRESSURE, SAMPLE_VALENCE, beamtime
 from .simulate.series import MODEL_SAMPLE_BOND
 
 __all__ = ["run", "TOLERANCES", "REAL_REFERENCES"]
@@ -173,13 +173,30 @@ def _kbeta(st: _State) -> None:
         st.summary[f"kb25_shift_vs_{compound.lower()}_ev"] = _entry(rec, err, true, 0.3, "eV")
 
 
+#: Onset (GPa) of the valence change the verdict states it could detect: the
+#: study's superconducting domain and E0(P) anomaly (P > 14 GPa, 13-15 GPa).
+VALENCE_ONSET_GPA = 14.0
+
+
+def _interp_path(series: xr.Dataset, path: str, pressure_gpa: float, name: str) -> tuple[float, float]:
+    """``name`` and its error linearly interpolated along one path at ``pressure_gpa``."""
+    sub = series.isel(scan=np.flatnonzero(series.path.values == path))
+    order = np.argsort(sub.pressure.values)
+    p = sub.pressure.values[order]
+    y, e = sub[name].values[order], sub[f"{name}_err"].values[order]
+    return float(np.interp(pressure_gpa, p, y)), float(np.interp(pressure_gpa, p, e))
+
+
 def _pressure(st: _State) -> None:
     raw, res = st.beamtime["xanes_series"], st.results["xanes_series"]
     series = pressure.relative_series(res)
     is_sample = series.sample.values != "NiO"
     stab = pressure.preedge_stability(series.isel(scan=np.flatnonzero(is_sample)))
     anomaly = pressure.find_anomaly(series, select=is_sample)
-    contraction = pressure.edge_shift_vs_contraction(series, sample_bond=MODEL_SAMPLE_BOND)
+    ev_per_valence = float(st.results["valence_calibration"].slope)
+    contraction = pressure.edge_shift_vs_contraction(series, sample_bond=MODEL_SAMPLE_BOND,
+                                                     ev_per_valence=ev_per_valence,
+                                                     valence_onset=VALENCE_ONSET_GPA)
     _, dd, dd_err = pressure.bond_contraction(series, MODEL_SAMPLE_BOND)
     _, dd_nio, dd_nio_err = pressure.bond_contraction(series, pressure.NIO)
     series["delta_ni_o"] = ("scan", np.where(is_sample, dd, dd_nio),
@@ -190,21 +207,43 @@ def _pressure(st: _State) -> None:
     st.results.update(pressure_series=series, anomaly=anomaly, contraction=contraction)
     true_slope, true_nio = _f(raw.attrs["truth_slope"]), _f(raw.attrs["truth_nio_slope"])
     tol = TOLERANCES["slope_ev_per_angstrom"]
-    st.summary["slope_sample_ev_per_angstrom"] = _entry(contraction.sample.slope, contraction.sample.slope_err,
-                                                        true_slope, tol, "eV/Å")
-    st.summary["slope_nio_ev_per_angstrom"] = _entry(contraction.reference.slope, contraction.reference.slope_err,
-                                                     true_nio, tol, "eV/Å")
+    st.summary["slope_sample_ev_per_angstrom"] = _entry(
+        contraction.sample.slope, math.hypot(contraction.sample.slope_err, contraction.sample_sys),
+        true_slope, tol, "eV/Å")
+    st.summary["slope_sample_ev_per_angstrom"].update(stat=contraction.sample.slope_err, sys=contraction.sample_sys)
+    st.summary["slope_nio_ev_per_angstrom"] = _entry(
+        contraction.reference.slope, math.hypot(contraction.reference.slope_err, contraction.reference_sys),
+        true_nio, tol, "eV/Å")
+    st.summary["slope_nio_ev_per_angstrom"].update(stat=contraction.reference.slope_err,
+                                                   sys=contraction.reference_sys)
     c = contraction.comparison
+    true_consistent = bool(true_slope == true_nio and _f(raw.attrs["truth_valence_rate"]) == 0.0)
     st.summary["verdict"] = {
-        "recovered": c.verdict, "consistent": c.consistent, "true_consistent": bool(true_slope == true_nio),
-        "z": c.z, "p_value": c.p_value, "agrees": bool(c.consistent == (true_slope == true_nio)),
+        "recovered": contraction.verdict, "headline": contraction.headline, "consistent": c.consistent,
+        "true_consistent": true_consistent, "z": c.z, "p_value": c.p_value, "difference": c.difference,
+        "difference_stat": c.difference_stat, "difference_sys": c.difference_sys,
+        "systematics": dict(contraction.systematics), "detectable_difference": c.detectable,
+        "detectable_rate_per_gpa": contraction.detectable_rate, "valence_onset_gpa": contraction.valence_onset,
+        "detectable_per_angstrom": contraction.detectable_per_angstrom, "ev_per_valence": ev_per_valence,
+        "agrees": bool(c.consistent == true_consistent),
     }
     bp = _entry(anomaly.breakpoint, anomaly.breakpoint_err, _f(raw.attrs["truth_kink_pressure"]),
                 TOLERANCES["breakpoint_gpa"], "GPa")
-    bp.update(interval=list(anomaly.interval), real=anomaly.real, p_value=anomaly.p_value)
+    bp.update(interval=list(anomaly.interval), real=anomaly.real, p_value=anomaly.p_value,
+              verdict=anomaly.verdict, covers_truth=bool(anomaly.interval[0] <= bp["true"] <= anomaly.interval[1]))
     st.summary["breakpoint"] = bp
-    st.summary["preedge_stability"] = {"max_abs_delta_ev": stab.max_abs_delta, "tolerance_ev": stab.tolerance,
-                                       "within": stab.within, "scan": stab.scan}
+    i = int(np.flatnonzero(series.scan.values[is_sample] == stab.scan)[0])
+    err = float(series.isel(scan=np.flatnonzero(is_sample))["delta_preedge_centroid_err"].values[i])
+    st.summary["preedge_stability"] = {"max_abs_delta_ev": stab.max_abs_delta, "max_abs_delta_err_ev": err,
+                                       "tolerance_ev": stab.tolerance, "within": stab.within,
+                                       "stable": stab.compatible, "confidence": stab.confidence, "scan": stab.scan}
+    # the study's two edge shifts, recovered along the simulated paths (reference: start of each path)
+    for key, path, p_gpa in (("delta_e0_run2_15p6gpa_ev", "run2/p2", 15.6), ("delta_e0_run3_23p7gpa_ev", "run3/p1", 23.7)):
+        rec, rec_err = _interp_path(series, path, p_gpa, "delta_e0")
+        on = series.path.values == path
+        p_ref = float(series.reference_pressure.values[on][0])
+        true = EDGE_SLOPE * float(MODEL_SAMPLE_BOND.distance(p_gpa) - MODEL_SAMPLE_BOND.distance(p_ref))
+        st.summary[key] = _entry(rec, rec_err, true, TOLERANCES["e0_ev"], "eV")
 
 
 def _real_references(st: _State) -> None:
@@ -327,7 +366,9 @@ def _write(st: _State, out: Path) -> dict[str, Any]:
     xanes_rows = []
     for name in ("xanes_references", "xanes_ambient", "xanes_series"):
         ds = _with_truth(res[name], bt[name])
-        ds = ds.assign(true_e0=ds.true_e0 - ds.true_energy_offset)
+        # truths on the calibrated scale of the measured values
+        ds = ds.assign_coords(true_e0=ds.true_e0 - ds.true_energy_offset,
+                              true_preedge_centroid=ds.true_preedge_centroid - ds.true_energy_offset)
         xanes_rows += _rows(ds, _XANES_COLUMNS, {"group": name})
     files["csv"].append(write_csv(out / "xanes_results.csv", xanes_rows, columns=["group"] + _XANES_COLUMNS).name)
     files["csv"].append(write_csv(out / "pressure_series.csv", _rows(res["pressure_series"], _SERIES_COLUMNS),
@@ -375,23 +416,60 @@ def _report(st: _State, out: Path, elapsed: float) -> Path:
     for key, entry in s.items():
         if isinstance(entry, dict) and "true" in entry and "tolerance" in entry:
             lines.append(f"| {key} | " + " | ".join(_fmt(entry)) + " |")
-    v = s["verdict"]
+    v, b, pe = s["verdict"], s["breakpoint"], s["preedge_stability"]
     lines += [
-        "", f"**Verdict** (sample against NiO slopes dE0/d(Ni–O)): {v['recovered']}. "
-        f"Truth: the simulated shift is purely structural (equal slopes), so the expected verdict is "
-        f"'consistent'; agreement: {'yes' if v['agrees'] else 'NO'}. The test rests on the stated E0 "
-        f"errors (edge crossing and foil calibration): rms of E0 about the truth "
+        "", "## The study's numbers, the simulator's inputs and what spectro recovered", "",
+        "Every study number below is an **input of the simulator** (column 'produced by'): recovering it",
+        "checks spectro's analysis on data whose truth is known; it does not confirm the study.", "",
+        "| study (Mijit et al. 2024) | produced by (simulator input) | true in this simulation | recovered |",
+        "|---|---|---|---|",
+        f"| ambient Ni valence 2.53(5) | `SAMPLE_VALENCE` = {SAMPLE_VALENCE} (2 eV per valence unit) | "
+        f"{s['valence']['true']:.3f} | {_fmt(s['valence'])[0]} |",
+        f"| ΔE0 ≈ +0.5 eV at 15.6 GPa, run-2, 10 K | `EDGE_SLOPE` = {EDGE_SLOPE:g} eV/Å × model Ni–O contraction "
+        f"from the path start | {s['delta_e0_run2_15p6gpa_ev']['true']:.3f} eV | "
+        f"{_fmt(s['delta_e0_run2_15p6gpa_ev'])[0]} eV |",
+        f"| ΔE0 ≈ 0.8 eV at 23.7 GPa, run-3, 300 K | the same | {s['delta_e0_run3_23p7gpa_ev']['true']:.3f} eV | "
+        f"{_fmt(s['delta_e0_run3_23p7gpa_ev'])[0]} eV |",
+        f"| pre-edge A fixed within ±0.1 eV | pre-edge moves only with valence (fixed) | 0 eV | largest "
+        f"\\|Δ\\| {pe['max_abs_delta_ev']:.3f} ± {pe['max_abs_delta_err_ev']:.3f} eV |",
+        f"| E0(P) anomaly at 13–15 GPa | model Ni–O compressibility change at `KINK_PRESSURE` = {KINK_PRESSURE:g} GPa | "
+        f"{b['true']:g} GPa | {b['recovered']:.1f} GPa ({b['interval'][0]:.1f}–{b['interval'][1]:.1f}) |",
+        "| rate dE0/d(Ni–O) of La3Ni2O7 in line with NiO | equal slopes, no valence change | "
+        f"{s['slope_sample_ev_per_angstrom']['true']:g} and {s['slope_nio_ev_per_angstrom']['true']:g} eV/Å | "
+        f"{s['slope_sample_ev_per_angstrom']['recovered']:.2f} and {s['slope_nio_ev_per_angstrom']['recovered']:.2f} "
+        "eV/Å |",
+        f"| Kβ2,5 −0.35 eV from LaNiO3 | `KB25_SAMPLE_SHIFT` = {KB25_SAMPLE_SHIFT:g} eV | "
+        f"{s['kb25_shift_vs_lanio3_ev']['true']:.2f} eV | {_fmt(s['kb25_shift_vs_lanio3_ev'])[0]} eV |",
+        f"| Kβ2,5 ≈ 1.50 eV from NiO | Kβ line positions of `spectro.simulate.xes` | "
+        f"{s['kb25_shift_vs_nio_ev']['true']:.2f} eV | {_fmt(s['kb25_shift_vs_nio_ev'])[0]} eV |",
+        f"| Kβ2,5 moves down with pressure (no rate given) | `KB25_EV_PER_GPA` = {KB25_EV_PER_GPA:g} eV/GPa | "
+        f"{s['kb25_ev_per_gpa']['true']:g} eV/GPa | {_fmt(s['kb25_ev_per_gpa'])[0]} eV/GPa |",
+        f"| low spin, stable to 19.5 GPa | `spin=\"low\"` | 0 | high-spin fraction "
+        f"{_fmt(s['high_spin_fraction'])[0]} |",
+        "",
+        f"**Verdict** (slopes dE0/d(Ni–O) of sample and NiO): {v['recovered']}.", "",
+        f"Systematic part of the slope difference by source: NiO equation of state "
+        f"{v['systematics']['reference_model']:.2f} eV/Å (Holland & Powell 2011, K0 = 200 ± 10 GPa), "
+        f"sample Ni–O model {v['systematics']['sample_model']:.2f} eV/Å (model table, contraction ± 3 %), "
+        f"pressure scale {v['systematics']['pressure_scale']:.2f} eV/Å (1 %, shared by both runs, so it "
+        f"nearly cancels); together {v['systematics']['total']:.2f} eV/Å against a statistical part of "
+        f"{v['difference_stat']:.2f} eV/Å. The valence change is expressed with the fitted "
+        f"{v['ev_per_valence']:.2f} eV per valence unit, starting at {v['valence_onset_gpa']:g} GPa. "
+        f"Truth: the simulated shift is purely structural, so the expected verdict is 'no evidence'; "
+        f"agreement: {'yes' if v['agrees'] else 'NO'}. A 95 % test still reports evidence for a "
+        f"change in 5 % of structural series: change --seed to draw another beamtime.", "",
+        f"The statistical part rests on the stated E0 errors (edge crossing and foil calibration, as "
+        f"spectro.xanes.analyze gives them today): rms of E0 about the truth "
         f"{s['e0_scatter']['rms_ev']:.4f} eV against a median stated error of "
         f"{s['e0_scatter']['median_stated_err_ev']:.4f} eV (rms pull {s['e0_scatter']['pull_rms']:.2f}; "
-        f"1 when the errors are right). With right errors a 95 % test still calls a purely "
-        f"structural series inconsistent in 5 % of noise draws; change --seed to draw another beamtime.", "",
-        f"**Breakpoint** of E0(P): {s['breakpoint']['recovered']:.2f} ± {s['breakpoint']['err']:.2f} GPa "
-        f"(interval {s['breakpoint']['interval'][0]:.2f}–{s['breakpoint']['interval'][1]:.2f} GPa, F test "
-        f"p = {s['breakpoint']['p_value']:.2g}); true kink of the model Ni–O table at "
-        f"{s['breakpoint']['true']:g} GPa.", "",
-        f"**Pre-edge stability**: largest |Δ centroid| {s['preedge_stability']['max_abs_delta_ev']:.3f} eV "
-        f"(scan {s['preedge_stability']['scan']}), within ±{s['preedge_stability']['tolerance_ev']:g} eV: "
-        f"{s['preedge_stability']['within']}.", "",
+        f"1 when the errors are right). The systematic part dominates, so the verdict does not hinge on it.", "",
+        f"**Breakpoint** of E0(P): {b['verdict']}. True kink of the model Ni–O table at {b['true']:g} GPa "
+        f"({'inside' if b['covers_truth'] else 'outside'} the interval; a 1σ interval misses it in about "
+        f"a third of draws).", "",
+        f"**Pre-edge stability**: largest |Δ centroid| {pe['max_abs_delta_ev']:.3f} ± "
+        f"{pe['max_abs_delta_err_ev']:.3f} eV (scan {pe['scan']}); within ±{pe['tolerance_ev']:g} eV as "
+        f"measured: {pe['within']}; stable, i.e. every shift compatible with ±{pe['tolerance_ev']:g} eV "
+        f"within its error at {100 * pe['confidence']:g} %: {pe['stable']}.", "",
     ]
     real = s.get("real_references")
     lines += ["## Real reference spectra (measured, not simulated)", ""]

@@ -50,8 +50,11 @@ def test_json_is_one_strict_document_with_the_summary_keys(demo, summary):
     assert summary["simulated"] is True and "SIMULATED" in summary["banner"]
     assert summary["valence"]["true"] == SAMPLE_VALENCE
     assert summary["valence"]["recovered"] is not None and summary["valence"]["err"] > 0
-    assert {"recovered", "consistent", "true_consistent"} <= set(summary["verdict"])
-    assert "structural shift" in summary["verdict"]["recovered"]
+    assert {"recovered", "consistent", "true_consistent", "z", "p_value", "difference_stat",
+            "difference_sys", "detectable_rate_per_gpa"} <= set(summary["verdict"])
+    assert summary["verdict"]["recovered"].startswith("no evidence for a valence change at 95 %")
+    assert "would have been detected with 80 % power" in summary["verdict"]["recovered"]
+    assert summary["verdict"]["agrees"] is True
     assert summary["e0_max_abs_error_ev"]["err"] is None
 
 
@@ -71,11 +74,24 @@ def test_writes_figures_netcdf_csv_and_report(demo, summary):
     header = (out / "xanes_results.csv").read_text().splitlines()
     assert header[0].startswith("group,scan,sample,run,pressure,temperature,e0,e0_err,true_e0")
     assert len(header) == 1 + 4 + 3 + 43
+    # true and measured values on the same (calibrated) energy scale
+    import csv
+    rows = list(csv.DictReader(header))
+    pre = np.array([float(r["preedge_centroid"]) - float(r["true_preedge_centroid"]) for r in rows])
+    e0 = np.array([float(r["e0"]) - float(r["true_e0"]) for r in rows])
+    assert np.max(np.abs(pre)) < 0.3 and np.max(np.abs(e0)) < 0.1
     assert "delta_ni_o" in (out / "pressure_series.csv").read_text().splitlines()[0]
     rows = (out / "summary.csv").read_text().splitlines()
     assert rows[0] == "quantity,recovered,err,true,tolerance,unit,agrees" and len(rows) > 8
     report = (out / "report.md").read_text()
     assert report.startswith("# SIMULATED beamtime") and "SIMULATED" in report
+    # each study number beside the recovered value and the simulator input that produced it
+    assert "input of the simulator" in report
+    for study in ("2.53(5)", "+0.5 eV at 15.6 GPa", "0.8 eV at 23.7 GPa", "±0.1 eV", "13–15 GPa", "−0.35 eV"):
+        assert study in report, study
+    for source in ("SAMPLE_VALENCE", "EDGE_SLOPE", "KINK_PRESSURE", "KB25_SAMPLE_SHIFT", "KB25_EV_PER_GPA"):
+        assert f"`{source}`" in report, source
+    assert "(sys)" in report and "would have been detected" in report
     for name in FIGURES:
         assert f"]({name})" in report
     assert summary["report"] == str((out / "report.md").resolve())
@@ -89,6 +105,11 @@ def test_recovers_valence_slopes_breakpoint_and_kbeta(summary):
         assert abs(summary[key]["recovered"] - (-15.0)) < 3.0, key
     bp = summary["breakpoint"]
     assert abs(bp["recovered"] - 14.0) < 2.0 and bp["real"] is True
+    assert "a single straight line is rejected" in bp["verdict"]
+    st = summary["preedge_stability"]
+    assert st["stable"] is True and st["max_abs_delta_err_ev"] > 0
+    for key in ("delta_e0_run2_15p6gpa_ev", "delta_e0_run3_23p7gpa_ev"):
+        assert summary[key]["agrees"], key
     assert bp["interval"][0] < bp["recovered"] < bp["interval"][1]
     assert abs(summary["kb25_ev_per_gpa"]["recovered"] - (-0.02)) < 0.02
     assert summary["kb25_ev_per_gpa"]["recovered"] < 0  # Kbeta2,5 moves down with pressure
@@ -123,3 +144,27 @@ def test_beamtime_truth_is_consistent():
     kb25 = xes_series.true_kb25_energy.values
     assert np.all(np.diff(kb25) < 0) and np.all(xes_series.true_high_spin_fraction.values == 0)
     assert not math.isnan(float(bt["xanes_series"].attrs["truth_kink_pressure"]))
+
+
+@pytest.mark.slow
+def test_nio_bulk_modulus_within_its_uncertainty_moves_the_difference_less_than_its_sys_part():
+    """On the demo series (seed 0), K0 of NiO moved by its stated 1 sigma (200 ± 10 GPa) moves the slope
+    difference, and z, by less than the systematic part the comparison reports."""
+    import warnings
+
+    import spectro
+    from spectro.pressure import NIO, NIO_EOS, EOSBond, edge_shift_vs_contraction, relative_series
+    from spectro.simulate.series import MODEL_SAMPLE_BOND
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        series = relative_series(spectro.xanes.analyze(beamtime(seed=0)["xanes_series"]))
+    base = edge_shift_vs_contraction(series, sample_bond=MODEL_SAMPLE_BOND)
+    c = base.comparison
+    for k0 in (NIO_EOS.k0 - NIO_EOS.k0_err, NIO_EOS.k0 + NIO_EOS.k0_err):
+        moved = edge_shift_vs_contraction(series, sample_bond=MODEL_SAMPLE_BOND,
+                                          reference_bond=EOSBond(NIO.eos.with_params(k0=k0), 0.5))
+        shift = abs(moved.comparison.difference - c.difference)
+        assert 0.5 * base.systematics["reference_model"] < shift <= c.difference_sys
+        assert abs(moved.comparison.z - c.z) <= c.difference_sys / c.difference_err
+        assert moved.comparison.consistent

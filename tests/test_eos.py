@@ -29,6 +29,8 @@ from spectro.pressure import (
 from spectro.pressure.eos import bulk_modulus, pressure, volume
 
 A0 = 4.177
+#: The BM3 NiO of paper-facts.md section 3.3 (a0 = 4.177 Å), for its tabulated distances.
+BM3_NIO = EOS(v0=A0**3, k0=205.0, k0p=4.0, form="bm3")
 
 
 def bm3_scalar(v, v0, k0, k0p):
@@ -45,7 +47,7 @@ def vinet_scalar(v, v0, k0, k0p):
 @pytest.mark.parametrize("p", [0.0, 2.5, 10.0, 15.6, 23.7, 40.0, 100.0])
 @pytest.mark.parametrize("k0,k0p", [(205.0, 4.0), (190.0, 4.0), (200.0, 5.0)])
 def test_nio_distance_matches_brentq_on_scalar_bm3(p, k0, k0p):
-    eos = NIO_EOS.with_params(k0=k0, k0p=k0p)
+    eos = BM3_NIO.with_params(k0=k0, k0p=k0p)
     v0 = A0**3
     v = brentq(lambda x: bm3_scalar(x, v0, k0, k0p) - p, 0.5 * v0, 1.01 * v0, xtol=1e-14)
     d_ref = v ** (1 / 3) / 2
@@ -63,15 +65,60 @@ TABLE = {
 def test_nio_distance_matches_tabulated_values(k0):
     p = np.array(list(TABLE[k0]))
     expected = np.array(list(TABLE[k0].values()))
-    d = EOSBond(NIO_EOS.with_params(k0=k0)).distance(p)
+    d = EOSBond(BM3_NIO.with_params(k0=k0)).distance(p)
     np.testing.assert_allclose(d, expected, atol=1e-4)
 
 
-def test_nio_defaults():
-    assert NIO_EOS.v0 == pytest.approx(A0**3)
-    assert NIO_EOS.form == "bm3"
-    assert float(NIO.distance(0.0)) == pytest.approx(A0 / 2, abs=1e-12)
-    assert "verified" in NIO_EOS.reference
+def test_nio_defaults_are_holland_powell_ds62_with_uncertainty():
+    # 1.097 J/bar = 10.97 cm3/mol -> 18.216 Å3 per formula unit, a0 = 4.1768 Å
+    assert NIO_EOS.v0 / 4 == pytest.approx(18.216, abs=5e-4)
+    assert float(NIO.distance(0.0)) * 2 == pytest.approx(4.1768, abs=1e-4)
+    assert (NIO_EOS.form, NIO_EOS.k0, NIO_EOS.k0p, NIO_EOS.k0pp) == ("tait", 200.0, 3.94, None)
+    assert "Holland & Powell" in NIO_EOS.reference and "verif" not in NIO_EOS.reference
+    # the 2-sigma band of K0 covers 180-220 GPa, of K0' 3-5 (within rounding)
+    assert NIO_EOS.k0 - 2 * NIO_EOS.k0_err <= 180.0 and NIO_EOS.k0 + 2 * NIO_EOS.k0_err >= 220.0
+    assert NIO_EOS.k0p - 2 * NIO_EOS.k0p_err <= 3.0 and NIO_EOS.k0p + 2 * NIO_EOS.k0p_err >= 4.9
+
+
+def tait_scalar_volume(p, v0, k0, k0p, k0pp):
+    """Holland & Powell (2011) eq. 3, written out from their constants a, b, c."""
+    a = (1 + k0p) / (1 + k0p + k0 * k0pp)
+    b = k0p / k0 - k0pp / (1 + k0p)
+    c = (1 + k0p + k0 * k0pp) / (k0p**2 + k0p - k0 * k0pp)
+    return v0 * (1 - a * (1 - (1 + b * p) ** (-c)))
+
+
+@pytest.mark.parametrize("p", [0.0, 5.0, 23.7, 60.0])
+def test_modified_tait_matches_its_definition_and_derivatives(p):
+    # The ds62 tabulated K0'' = -2e-11 Pa^-1 = -0.02 / GPa, against the convention -K0'/K0 = -0.0197.
+    for k0pp in (None, -0.02):
+        kpp = -3.94 / 200.0 if k0pp is None else k0pp
+        eos = EOS(v0=72.864, k0=200.0, k0p=3.94, form="tait", k0pp=k0pp)
+        v = eos.volume(p)
+        assert float(v) == pytest.approx(tait_scalar_volume(p, 72.864, 200.0, 3.94, kpp), rel=1e-13)
+        assert float(eos.pressure(v)) == pytest.approx(p, abs=1e-9)
+        h = 1e-3  # K = -V dP/dV by central differences
+        k_num = -float(v) * (float(eos.pressure(v + h)) - float(eos.pressure(v - h))) / (2 * h)
+        assert float(eos.bulk_modulus(v)) == pytest.approx(k_num, rel=1e-7)
+    # at P = 0: K = K0, dK/dP = K0'
+    eos = EOS(v0=72.864, k0=200.0, k0p=3.94, form="tait")
+    dp = 1e-3
+    k = [float(eos.bulk_modulus(eos.volume(x))) for x in (-dp, 0.0, dp)]
+    assert k[1] == pytest.approx(200.0, rel=1e-12)
+    assert (k[2] - k[0]) / (2 * dp) == pytest.approx(3.94, rel=1e-5)
+
+
+def test_eos_draws_follow_errors_and_covariance():
+    rng = np.random.default_rng(3)
+    kw = NIO_EOS.draw(rng, 40000)
+    assert kw["k0"].shape == (40000, 1)
+    assert np.std(kw["k0"]) == pytest.approx(10.0, rel=0.02)
+    assert np.std(kw["k0p"]) == pytest.approx(0.5, rel=0.02)
+    cov = ((0.0, 0.0, 0.0), (0.0, 16.0, -1.6), (0.0, -1.6, 0.25))
+    kw = EOS(v0=72.0, k0=200.0, k0p=4.0, covariance=cov).draw(rng, 40000)
+    c = np.corrcoef(kw["k0"][:, 0], kw["k0p"][:, 0])[0, 1]
+    assert c == pytest.approx(-0.8, abs=0.02)
+    assert np.all(kw["v0"] == 72.0)
 
 
 @pytest.mark.parametrize("p", [1.0, 20.0, 60.0])
@@ -239,3 +286,24 @@ def test_eos_bond_slope_matches_finite_difference():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         NIO.distance(np.linspace(0, 50, 6))
+
+
+def test_bond_table_draws_row_and_scale_errors(tmp_path):
+    rng = np.random.default_rng(5)
+    t = BondTable(np.array([0.0, 14.0, 40.0]), np.array([1.92, 1.892, 1.82]), "in_plane",
+                  value_err=np.array([0.0, 0.001, 0.002]), scale_err=0.03)
+    p = np.array([0.0, 7.0, 14.0, 30.0])
+    d = t.distance_draws(p, rng=rng, size=40000)
+    assert d.shape == (40000, 4)
+    np.testing.assert_allclose(d.mean(axis=0), t.distance(p), atol=5e-5)
+    # contraction at 14 GPa: row error 0.001 and 3 % of 0.028 Å in quadrature
+    assert np.std(d[:, 2] - d[:, 0]) == pytest.approx(np.hypot(0.001, 0.03 * 0.028), rel=0.03)
+    # one row of pressures per draw
+    d2 = t.distance_draws(np.tile(p, (3, 1)) * np.array([[1.0], [1.01], [0.99]]), rng=rng, size=3)
+    assert d2.shape == (3, 4)
+    f = tmp_path / "bonds.csv"
+    f.write_text("pressure,in_plane,in_plane_err\n0,1.92,0.001\n10,1.90,0.002\n")
+    read = read_bond_table(f, distance="in_plane", scale_err=0.05)
+    np.testing.assert_allclose(read.value_err, [0.001, 0.002])
+    assert read.scale_err == 0.05
+    assert read_bond_table(f, distance="in_plane").scale_err == 0.0

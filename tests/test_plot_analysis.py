@@ -81,10 +81,13 @@ def test_edge_shift_contraction_fits_legend_and_verdict(series):
             x, y = line.get_data()
             assert (y[-1] - y[0]) / (x[-1] - x[0]) == pytest.approx(fit.slope)
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert f"La3Ni2O7: dE0/dd = {result.sample.slope:.1f} ± {result.sample.slope_err:.1f} eV/Å" in legend
-    assert f"NiO: dE0/dd = {result.reference.slope:.1f} ± {result.reference.slope_err:.1f} eV/Å" in legend
+    assert (f"La3Ni2O7: dE0/dd = {result.sample.slope:.1f} ± {result.sample.slope_err:.1f} (stat) "
+            f"± {result.sample_sys:.1f} (sys) eV/Å") in legend
+    assert (f"NiO: dE0/dd = {result.reference.slope:.1f} ± {result.reference.slope_err:.1f} (stat) "
+            f"± {result.reference_sys:.1f} (sys) eV/Å") in legend
     (verdict,) = _by_gid(ax, "verdict")
-    assert result.verdict in verdict.get_text()
+    assert result.headline in verdict.get_text().replace("\n", " ")
+    assert f"z = {result.comparison.z:.2f}" in verdict.get_text()
     # NiO points sit at the NiO equation-of-state contraction
     nio = series.isel(scan=np.flatnonzero((series.sample.values == "NiO") & (series.path_kind.values == "isothermal")))
     _, dd, _ = sp.bond_contraction(nio, sp.NIO)

@@ -9,14 +9,16 @@ import xarray as xr
 from spectro.errors import DataError
 from spectro.pressure import (
     NIO,
+    NIO_EOS,
     BondTable,
+    EOSBond,
     compare_slopes,
     edge_shift_vs_contraction,
     fit_line,
     relative_series,
 )
-from spectro.pressure.contraction import bond_contraction
-from spectro.simulate import pressure_series
+from spectro.pressure.contraction import PRESSURE_SCALE_ERR, bond_contraction
+from spectro.simulate import pressure_results
 from spectro.simulate.series import MODEL_SAMPLE_BOND
 
 # Pearson's data with York's weights (York 1966; York et al. 2004, Table I).
@@ -75,7 +77,12 @@ def test_compare_slopes_z_test():
     c = compare_slopes(-20.0, 1.0, -15.0, 1.0)
     assert c.z == pytest.approx(-5 / np.sqrt(2))
     assert not c.consistent
-    assert c.verdict.startswith("not consistent with a purely structural shift at 95 %")
+    assert c.verdict.startswith("evidence for a difference at 95 %")
+    # the systematic part adds in quadrature; the detectable difference is (1.96 + 0.84) sigma
+    c = compare_slopes(-20.0, 1.0, -15.0, 1.0, systematic=np.sqrt(23.0))
+    assert c.difference_err == pytest.approx(5.0) and c.z == pytest.approx(-1.0) and c.consistent
+    assert c.detectable == pytest.approx((1.959964 + 0.841621) * 5.0, rel=1e-6)
+    assert compare_slopes(0.0, 1.0, 0.0, 0.0, power=0.5).detectable == pytest.approx(1.959964, rel=1e-6)
     # Exactly at the 95 % two-sided threshold, 1.959964 sigma.
     assert compare_slopes(1.959, 1.0, 0.0, 0.0, alpha=0.05).consistent
     assert not compare_slopes(1.961, 1.0, 0.0, 0.0, alpha=0.05).consistent
@@ -91,54 +98,107 @@ def test_bond_contraction_uses_path_reference_pressure():
     np.testing.assert_allclose(err, np.abs(NIO.slope([2.0, 10.0, 20.0])) * [0.1, 0.1, 0.2])
 
 
-def truth_results(ds, *, e0_err=0.02, seed=0):
-    """Results as an analysis would give them: true E0 plus its stated error."""
-    rng = np.random.default_rng(seed)
-    n = ds.sizes["scan"]
-    return xr.Dataset(
-        {"e0": ("scan", ds.true_e0.values + rng.normal(0, e0_err, n), {"units": "eV"}),
-         "e0_err": ("scan", np.full(n, e0_err), {"units": "eV"}),
-         "preedge_centroid": ("scan", ds.true_preedge_centroid.values + rng.normal(0, 0.03, n)),
-         "preedge_centroid_err": ("scan", np.full(n, 0.03)),
-         "feature_c": ("scan", ds.true_feature_c.values)},
-        coords={k: ds[k] for k in ("scan", "pressure", "pressure_err", "temperature", "run", "sample")},
-    )
+def truth_results(**kw):
+    """Results as an analysis would give them: true E0 plus its stated error (0.01 eV)."""
+    return pressure_results(**kw)
+
+
+def drawn_truth(rng):
+    """True NiO EOS, sample Ni-O table and gauge scale drawn around their stated values."""
+    k0, k0p = rng.normal(NIO_EOS.k0, NIO_EOS.k0_err), rng.normal(NIO_EOS.k0p, NIO_EOS.k0p_err)
+    nio = EOSBond(NIO_EOS.with_params(k0=k0, k0p=k0p, v0=rng.normal(NIO_EOS.v0, NIO_EOS.v0_err)))
+    t = MODEL_SAMPLE_BOND
+    scale = 1.0 + rng.normal(0.0, t.scale_err)
+    sample = BondTable(t.pressure, t.value[0] + scale * (t.value - t.value[0]), t.name)
+    return {"nio_bond": nio, "sample_bond": sample, "pressure_scale": rng.normal(0.0, PRESSURE_SCALE_ERR)}
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_structural_series_slopes_recovered_and_consistent(seed):
-    ds = pressure_series(slope=-15.0, seed=seed)
-    series = relative_series(truth_results(ds, seed=seed))
-    res = edge_shift_vs_contraction(series, sample_bond=MODEL_SAMPLE_BOND)
-    assert abs(res.sample.slope + 15.0) < 3 * res.sample.slope_err
-    assert abs(res.reference.slope + 15.0) < 3 * res.reference.slope_err
-    assert res.sample.slope_err < 0.6 and res.reference.slope_err < 0.6
+    series = relative_series(truth_results(slope=-15.0, seed=seed))
+    res = edge_shift_vs_contraction(series, sample_bond=MODEL_SAMPLE_BOND, ev_per_valence=2.0, valence_onset=14.0)
+    for fit, sys_err in ((res.sample, res.sample_sys), (res.reference, res.reference_sys)):
+        assert abs(fit.slope + 15.0) < 3 * fit.slope_err
+        assert fit.slope_err < 0.6 and 0 < sys_err < 1.5
     assert res.comparison.consistent
-    assert res.verdict.startswith("consistent with a purely structural shift at 95 %")
+    assert res.verdict.startswith("no evidence for a valence change at 95 %")
+    assert "would have been detected with 80 % power" in res.verdict
+    assert 0.002 < res.detectable_rate < 0.01  # valence units per GPa above 14 GPa
     assert res.sample.groups == ("run2/p2", "run3/p1")
     assert res.reference.groups == ("nio/p1",)
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_added_valence_change_is_flagged(seed):
-    ds = pressure_series(slope=-15.0, valence_rate=0.01, valence_onset=14.0, seed=seed)
-    series = relative_series(truth_results(ds, seed=seed))
+def test_systematic_parts_by_source():
+    series = relative_series(truth_results(seed=7))
     res = edge_shift_vs_contraction(series, sample_bond=MODEL_SAMPLE_BOND)
+    sysd = res.systematics
+    # NiO: K0 known to 5 % -> about 5 % of 15 eV/Å; sample table: 3 %; a shared gauge nearly cancels
+    assert 0.5 < sysd["reference_model"] < 0.9
+    assert 0.3 < sysd["sample_model"] < 0.6
+    assert sysd["pressure_scale"] < 0.2
+    assert sysd["total"] == pytest.approx(np.sqrt(sysd["reference_model"] ** 2 + sysd["sample_model"] ** 2
+                                                  + sysd["pressure_scale"] ** 2), rel=0.1)
+    assert res.comparison.difference_sys == sysd["total"]
+    # separate gauges for sample and NiO: the scale error no longer cancels
+    gauges = np.where(series.sample.values == "NiO", "ruby-nio", "ruby-sample")
+    apart = edge_shift_vs_contraction(series.assign_coords(pressure_gauge=("scan", gauges)),
+                                      sample_bond=MODEL_SAMPLE_BOND)
+    assert apart.systematics["pressure_scale"] > 2 * sysd["pressure_scale"]
+    # exact models (no distance_draws, no scale error) leave only the statistical part
+    exact = edge_shift_vs_contraction(series, sample_bond=BondTable(MODEL_SAMPLE_BOND.pressure,
+                                      MODEL_SAMPLE_BOND.value, "in_plane"),
+                                      reference_bond=EOSBond(NIO_EOS.with_params(k0_err=0.0, k0p_err=0.0,
+                                                                                 v0_err=0.0)),
+                                      pressure_scale_err=0.0)
+    assert exact.systematics["total"] == pytest.approx(0.0, abs=1e-9)
+    # reproducible
+    again = edge_shift_vs_contraction(series, sample_bond=MODEL_SAMPLE_BOND)
+    assert again.systematics == sysd
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_added_valence_change_is_flagged_and_measured(seed):
+    series = relative_series(truth_results(slope=-15.0, valence_rate=0.01, valence_onset=14.0, seed=seed))
+    res = edge_shift_vs_contraction(series, sample_bond=MODEL_SAMPLE_BOND, ev_per_valence=2.0, valence_onset=14.0)
     assert not res.comparison.consistent
     assert res.comparison.z < -3
-    assert res.verdict.startswith("not consistent")
+    assert res.verdict.startswith("evidence for a valence change at 95 %")
+    assert abs(res.valence_rate - 0.01) < 2 * res.valence_rate_err
+
+
+def test_size_of_the_test_over_40_structural_series():
+    """Truth purely structural, with the NiO EOS, the sample's Ni-O model and the gauge scale
+    drawn around their stated values: the 95 % test calls 90-98 % of the series consistent."""
+    rng = np.random.default_rng(2024)
+    consistent = [
+        edge_shift_vs_contraction(relative_series(truth_results(seed=100 + i, **drawn_truth(rng))),
+                                  sample_bond=MODEL_SAMPLE_BOND, n_draws=2000, seed=i).comparison.consistent
+        for i in range(40)
+    ]
+    assert 36 <= sum(consistent) <= 39
+
+
+def test_power_over_40_series_with_a_valence_change_above_14_gpa():
+    """0.01 valence units per GPa above 14 GPa is detected in at least 90 % of 40 series."""
+    rng = np.random.default_rng(77)
+    detected = [
+        not edge_shift_vs_contraction(
+            relative_series(truth_results(seed=200 + i, valence_rate=0.01, valence_onset=14.0, **drawn_truth(rng))),
+            sample_bond=MODEL_SAMPLE_BOND, n_draws=2000, seed=i).comparison.consistent
+        for i in range(40)
+    ]
+    assert sum(detected) >= 36
 
 
 def test_different_nio_slope_is_detected_and_equal_slopes_are_not():
-    ds = pressure_series(slope=-15.0, nio_slope=-25.0, seed=4)
-    res = edge_shift_vs_contraction(relative_series(truth_results(ds)), sample_bond=MODEL_SAMPLE_BOND)
+    res = edge_shift_vs_contraction(relative_series(truth_results(slope=-15.0, nio_slope=-25.0, seed=4)),
+                                    sample_bond=MODEL_SAMPLE_BOND)
     assert abs(res.reference.slope + 25.0) < 3 * res.reference.slope_err
     assert not res.comparison.consistent
 
 
 def test_contraction_needs_reference_scans_and_table_range():
-    ds = pressure_series(seed=0)
-    series = relative_series(truth_results(ds))
+    series = relative_series(truth_results(seed=0))
     sample_only = series.isel(scan=np.flatnonzero(series.sample.values != "NiO"))
     with pytest.raises(DataError, match="NiO"):
         edge_shift_vs_contraction(sample_only, sample_bond=MODEL_SAMPLE_BOND)

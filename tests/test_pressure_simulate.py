@@ -96,4 +96,4 @@ def test_full_chain_flags_valence_change():
     res = edge_shift_vs_contraction(series, sample_bond=MODEL_SAMPLE_BOND)
     assert not res.comparison.consistent
     assert res.sample.slope < -17.0
-    assert res.verdict.startswith("not consistent with a purely structural shift at 95 %")
+    assert res.verdict.startswith("evidence for a valence change at 95 %")

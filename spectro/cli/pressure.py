@@ -68,8 +68,21 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                         help="extend --sample-bonds linearly beyond its pressure range")
     parser.add_argument("--reference-compound", default="NiO", metavar="NAME",
                         help="compound label of the reference series (default NiO)")
-    parser.add_argument("--nio-k0", type=float, help="NiO bulk modulus, GPa (default the documented value)")
-    parser.add_argument("--nio-k0p", type=float, help="NiO bulk-modulus derivative")
+    parser.add_argument("--sample-bonds-scale-err", type=float, default=0.0, metavar="FRACTION",
+                        help="relative 1-sigma error of the whole contraction of --sample-bonds (default 0; "
+                             "per-row errors come from a <distance>_err column)")
+    parser.add_argument("--nio-k0", type=float,
+                        help="NiO bulk modulus, GPa (default 200, Holland & Powell 2011 ds62)")
+    parser.add_argument("--nio-k0-err", type=float, help="its 1-sigma error, GPa (default 10)")
+    parser.add_argument("--nio-k0p", type=float, help="NiO bulk-modulus derivative (default 3.94)")
+    parser.add_argument("--nio-k0p-err", type=float, help="its 1-sigma error (default 0.5)")
+    parser.add_argument("--pressure-scale-err", type=float, default=None, metavar="FRACTION",
+                        help="relative 1-sigma error of the pressure scale, common to all scans of a gauge "
+                             "(default 0.01)")
+    parser.add_argument("--ev-per-valence", type=float,
+                        help="edge shift per valence unit, eV, to state the result in valence units")
+    parser.add_argument("--valence-onset", type=float,
+                        help="GPa above which a valence change is looked for (default the lowest pressure)")
     parser.add_argument("--ruby-scale", choices=("ruby2020", "mao1986"), default="ruby2020",
                         help="ruby scale for ruby_wavelength (default ruby2020)")
     parser.add_argument("--ruby-lambda0", type=float, help="ambient R1 wavelength measured on your spectrometer, nm")
@@ -213,23 +226,36 @@ def run(args: argparse.Namespace) -> int:
     except SpectroError as err:
         doc["anomaly"] = {"error": err.problem}
     contraction, sample_bond, ref_bond = None, None, NIO
-    if args.nio_k0 is not None or args.nio_k0p is not None:
-        eos = NIO.eos.with_params(**{k: v for k, v in (("k0", args.nio_k0), ("k0p", args.nio_k0p)) if v is not None})
-        ref_bond = EOSBond(eos, NIO.factor, NIO.name)
+    changes = {k: v for k, v in (("k0", args.nio_k0), ("k0_err", args.nio_k0_err), ("k0p", args.nio_k0p),
+                                 ("k0p_err", args.nio_k0p_err)) if v is not None}
+    if changes:
+        ref_bond = EOSBond(NIO.eos.with_params(**changes), NIO.factor, NIO.name)
     if args.sample_bonds is None:
         doc["contraction"] = {"error": "no --sample-bonds table: the sample's Ni-O distance is unknown"}
     else:
-        sample_bond = read_bond_table(args.sample_bonds, distance=args.distance, extrapolate=args.extrapolate)
+        sample_bond = read_bond_table(args.sample_bonds, distance=args.distance, extrapolate=args.extrapolate,
+                                      scale_err=args.sample_bonds_scale_err)
+        extra = {} if args.pressure_scale_err is None else {"pressure_scale_err": args.pressure_scale_err}
         try:
-            contraction = edge_shift_vs_contraction(series, sample_bond=sample_bond, reference_bond=ref_bond,
-                                                    reference=args.reference_compound, alpha=args.alpha)
+            contraction = edge_shift_vs_contraction(
+                series, sample_bond=sample_bond, reference_bond=ref_bond, reference=args.reference_compound,
+                alpha=args.alpha, ev_per_valence=args.ev_per_valence, valence_onset=args.valence_onset, **extra)
             c = contraction.comparison
             doc["contraction"] = {
-                "sample": _fit_dict(contraction.sample), "reference": _fit_dict(contraction.reference),
+                "sample": {**_fit_dict(contraction.sample), "slope_sys": json_ready(contraction.sample_sys)},
+                "reference": {**_fit_dict(contraction.reference), "slope_sys": json_ready(contraction.reference_sys)},
                 "units": "eV/Angstrom", "sample_distance": args.distance, "reference_distance": ref_bond.name,
-                "difference": json_ready(c.difference), "difference_err": json_ready(c.difference_err),
+                "reference_eos": ref_bond.eos.reference if hasattr(ref_bond, "eos") else "",
+                "difference": json_ready(c.difference), "difference_stat": json_ready(c.difference_stat),
+                "difference_sys": json_ready(c.difference_sys), "difference_err": json_ready(c.difference_err),
+                "systematics": {k: json_ready(v) for k, v in contraction.systematics.items()},
                 "z": json_ready(c.z), "p_value": json_ready(c.p_value), "consistent": c.consistent,
-                "verdict": c.verdict,
+                "detectable_difference": json_ready(c.detectable), "power": c.power,
+                "valence_onset": json_ready(contraction.valence_onset),
+                "detectable_rate": json_ready(contraction.detectable_rate),
+                "valence_rate": json_ready(contraction.valence_rate),
+                "valence_rate_err": json_ready(contraction.valence_rate_err),
+                "verdict": contraction.verdict,
             }
         except SpectroError as err:
             doc["contraction"] = {"error": err.problem}
@@ -293,8 +319,9 @@ def _print_text(doc: dict[str, Any]) -> None:
     if "error" in c:
         print(f"contraction: {c['error']}")
     else:
-        print(f"dE0/d(Ni-O): sample {c['sample']['slope']:.2f} ± {c['sample']['slope_err']:.2f} eV/A, "
-              f"reference {c['reference']['slope']:.2f} ± {c['reference']['slope_err']:.2f} eV/A")
+        print(f"dE0/d(Ni-O): sample {c['sample']['slope']:.2f} ± {c['sample']['slope_err']:.2f} (stat) "
+              f"± {c['sample']['slope_sys']:.2f} (sys) eV/A, reference {c['reference']['slope']:.2f} "
+              f"± {c['reference']['slope_err']:.2f} (stat) ± {c['reference']['slope_sys']:.2f} (sys) eV/A")
         print(f"verdict: {c['verdict']}")
     for f in doc["figures"]:
         print(f"wrote {f}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
@@ -174,8 +176,10 @@ def edge_shift_contraction(
     bars (Δd from the bond models and the pressure errors, as in
     :func:`spectro.pressure.bond_contraction`). Each fit of ``result`` is
     drawn over its data (one line per path, with that path's intercept);
-    the legend gives the slopes dE0/dd with their standard errors and the
-    verdict is written in a text box (gid ``"verdict"``).
+    the legend gives the slopes dE0/dd with their statistical and systematic
+    errors, and the slope difference with z, p and the headline of the
+    verdict (:attr:`~spectro.pressure.ContractionResult.headline`) are
+    written in a text box (gid ``"verdict"``).
 
     Parameters
     ----------
@@ -205,9 +209,9 @@ def edge_shift_contraction(
     name = "compound" if "compound" in sub.coords else "sample"
     is_ref = np.char.lower(np.asarray(sub[name].values).astype(str)) == reference.lower()
     sample_name = next(iter(dict.fromkeys(np.asarray(sub[name].values[~is_ref]).astype(str))), "sample")
-    for mask, bond, fit, color, what, gid in (
-        (~is_ref, sample_bond, result.sample, "tab:red", sample_name, "sample_fit"),
-        (is_ref, reference_bond, result.reference, "tab:blue", reference, "reference_fit"),
+    for mask, bond, fit, sys_err, color, what, gid in (
+        (~is_ref, sample_bond, result.sample, result.sample_sys, "tab:red", sample_name, "sample_fit"),
+        (is_ref, reference_bond, result.reference, result.reference_sys, "tab:blue", reference, "reference_fit"),
     ):
         part = sub.isel(scan=np.flatnonzero(mask))
         _, dd, dd_err = bond_contraction(part, bond)
@@ -223,14 +227,17 @@ def edge_shift_contraction(
                 continue
             xs = np.linspace(min(0.0, np.nanmin(dd[on])), max(0.0, np.nanmax(dd[on])), 50)
             ax.plot(xs, intercept + fit.slope * xs, "-", color=color, lw=1.2, gid=gid,
-                    label=(f"{what}: dE0/dd = {fit.slope:.1f} ± {fit.slope_err:.1f} eV/Å" if k == 0 else None))
+                    label=(f"{what}: dE0/dd = {fit.slope:.1f} ± {fit.slope_err:.1f} (stat) ± {sys_err:.1f} (sys) eV/Å"
+                           if k == 0 else None))
     ax.axhline(0.0, color="0.6", lw=0.6)
     ax.axvline(0.0, color="0.6", lw=0.6)
     ax.set_xlabel(LABELS["delta_d"])
     ax.set_ylabel(LABELS["delta_e0"] if result.variable == "e0" else f"Δ{result.variable}")
     ax.legend(fontsize="small", frameon=False, loc="upper right")
     c = result.comparison
-    ax.text(0.02, 0.03, f"Δslope = {c.difference:.1f} ± {c.difference_err:.1f} eV/Å\n{c.verdict}",
+    text = (f"Δslope = {c.difference:.2f} ± {c.difference_stat:.2f} (stat) ± {c.difference_sys:.2f} (sys) eV/Å, "
+            f"z = {c.z:.2f}, p = {c.p_value:.2g}\n" + "\n".join(textwrap.wrap(result.headline, 70)))
+    ax.text(0.02, 0.03, text,
             transform=ax.transAxes, fontsize="small", va="bottom", ha="left", gid="verdict",
             bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "0.6"})
     return ax

@@ -8,9 +8,20 @@ Model (``x`` pressure, one intercept ``a_g`` per path)::
 For fixed ``xb`` the kink model is linear, so the weighted least-squares
 solution is computed for every breakpoint of a grid at once (batched normal
 equations, no loop over the grid). The breakpoint is the grid minimum of
-``chi2(xb)``; its uncertainty is the profile-likelihood interval where
-``chi2(xb) <= chi2_min + s``, ``s`` the reduced chi-square of the kink fit
-when above 1 (errors rescaled to the scatter), else 1.
+``chi2(xb)``. Its 1-sigma interval is the union of
+
+* the profile-likelihood interval where ``chi2(xb) <= chi2_min + s``, ``s``
+  the reduced chi-square of the kink fit when above 1 (errors rescaled to
+  the scatter), else 1, and
+* the 15.9-84.1 % percentile interval of a parametric bootstrap: ``n_boot``
+  data sets drawn from the fitted kink with the stated y errors (times
+  ``sqrt(s)``) and, when given, x errors, each refitted on a coarser grid
+  (batched over the replicates).
+
+The breakpoint of a continuous kink is not a regular parameter: on the
+simulated campaigns of :func:`spectro.simulate.pressure_results` the
+profile interval alone covers the true kink in about 55 % of draws, the
+union in about 66 % (the 1-sigma target is 68 %).
 
 Model selection, with the error scale profiled out (``-2 ln L = n ln(chi2/n)``
 up to a constant, so it holds whether or not the stated errors are right):
@@ -48,7 +59,8 @@ class Breakpoint:
     breakpoint, breakpoint_err : float
         ``xb`` (units of x, GPa) and half the width of its interval.
     interval : tuple of float
-        Profile-likelihood interval (1 sigma) of ``xb``.
+        1-sigma interval of ``xb``: union of the profile-likelihood and
+        bootstrap intervals (see the module docstring).
     at_grid_edge : bool
         The interval reaches the end of the searched range (error is a
         lower bound).
@@ -97,6 +109,19 @@ class Breakpoint:
     groups: tuple[str, ...]
     intercepts: np.ndarray
 
+    @property
+    def verdict(self) -> str:
+        """The breakpoint with its interval and whether a single straight line is rejected."""
+        where = (f"{self.breakpoint:.1f} GPa (1-sigma interval {self.interval[0]:.1f}-{self.interval[1]:.1f} GPa"
+                 f"{', reaching the end of the searched range' if self.at_grid_edge else ''})")
+        level = f"{100 * (1 - self.alpha):g} %"
+        if self.real:
+            return (f"change of slope at {where}: a single straight line is rejected at {level} "
+                    f"(F test p = {self.p_value:.2g}, BIC prefers the kink); slope {self.slope_below:.3g} ± "
+                    f"{self.slope_below_err:.2g} below, {self.slope_above:.3g} ± {self.slope_above_err:.2g} above")
+        return (f"no significant change of slope: a single straight line is not rejected at {level} "
+                f"(F test p = {self.p_value:.2g}); the best breakpoint would be at {where}")
+
     def model(self, x: np.ndarray, group: str = "") -> np.ndarray:
         """The fitted kink model of ``group`` at ``x``."""
         a = self.intercepts[self.groups.index(group)]
@@ -115,15 +140,35 @@ def _solve(design: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     return theta, np.sum(resid**2, axis=-1), inv
 
 
+def _bootstrap(x: np.ndarray, fitted: np.ndarray, sy: np.ndarray, sx: np.ndarray, onehot: np.ndarray,
+               grid: np.ndarray, rng: np.random.Generator, n_boot: int) -> np.ndarray:
+    """Breakpoints refitted on ``n_boot`` data sets drawn from the fitted kink (batched over replicates)."""
+    ys = fitted + rng.standard_normal((n_boot, x.size)) * sy
+    xs = x + rng.standard_normal((n_boot, x.size)) * sx
+    w = 1.0 / sy
+    base = np.concatenate([np.broadcast_to(onehot, (n_boot, *onehot.shape)), xs[..., None]], axis=-1) * w[:, None]
+    yw = (ys * w)[..., None]
+    chi2 = np.empty((n_boot, grid.size))
+    for j, xb in enumerate(grid):  # one batched solve per trial breakpoint, all replicates at once
+        design = np.concatenate([base, (np.clip(xs - xb, 0.0, None) * w)[..., None]], axis=-1)
+        at = np.swapaxes(design, -1, -2)
+        theta = np.linalg.solve(at @ design, at @ yw)
+        chi2[:, j] = np.sum((yw - design @ theta)[..., 0] ** 2, axis=1)
+    return grid[np.argmin(chi2, axis=1)]
+
+
 def find_breakpoint(
     x: np.ndarray,
     y: np.ndarray,
     *,
     y_err: np.ndarray | float | None = None,
     groups: np.ndarray | None = None,
+    x_err: np.ndarray | float | None = None,
     min_points: int = 3,
     n_grid: int = 2001,
     alpha: float = 0.05,
+    n_boot: int = 200,
+    seed: int = 0,
 ) -> Breakpoint:
     """Locate a change of slope in ``y(x)`` and test whether it is real.
 
@@ -135,12 +180,18 @@ def find_breakpoint(
         One-sigma errors (weights); default equal weights.
     groups : array_like of str, optional
         One intercept per group (path); slopes and breakpoint are shared.
+    x_err : array_like or float, optional
+        One-sigma x errors (pressure errors, GPa), used in the bootstrap.
     min_points : int
         Fewest distinct x values on each side of the breakpoint.
     n_grid : int
         Breakpoints tried, evenly spaced over the allowed range.
     alpha : float
         Significance level of the F test.
+    n_boot : int
+        Bootstrap replicates for the interval (0: profile interval only).
+    seed : int
+        Seed of the bootstrap.
 
     Returns
     -------
@@ -162,9 +213,11 @@ def find_breakpoint(
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     sy = np.broadcast_to(np.asarray(1.0 if y_err is None else y_err, dtype=float), x.shape)
+    sx = np.broadcast_to(np.asarray(0.0 if x_err is None else x_err, dtype=float), x.shape)
     g = np.full(x.shape, "", dtype=object) if groups is None else np.asarray(groups).astype(str)
     good = np.isfinite(x) & np.isfinite(y) & np.isfinite(sy) & (sy > 0)
     x, y, sy, g = x[good], y[good], sy[good], g[good]
+    sx = np.nan_to_num(sx[good], nan=0.0)
     names, code = np.unique(g, return_inverse=True)
     onehot = np.eye(names.size)[code]
     distinct = np.unique(x)
@@ -194,7 +247,14 @@ def find_breakpoint(
     left_i = int(out_left[-1]) + 1 if out_left.size else 0
     right_i = best + int(out_right[0]) - 1 if out_right.size else grid.size - 1
     interval = (float(grid[left_i]), float(grid[right_i]))
-    at_edge = left_i == 0 or right_i == grid.size - 1
+    if n_boot > 0:
+        fitted = (onehot @ theta[best, : names.size] + theta[best, -2] * x
+                  + theta[best, -1] * np.clip(x - grid[best], 0.0, None))
+        boot = _bootstrap(x, fitted, sy * np.sqrt(scale), sx, onehot, np.linspace(lo, hi, 121),
+                          np.random.default_rng(seed), n_boot)
+        q_lo, q_hi = np.percentile(boot, [15.87, 84.13])
+        interval = (min(interval[0], float(q_lo)), max(interval[1], float(q_hi)))
+    at_edge = interval[0] <= lo or interval[1] >= hi
     cov = inv[best] * scale
     b1 = theta[best, -2]
     b2 = b1 + theta[best, -1]
@@ -249,7 +309,8 @@ def find_anomaly(
         Further selection of scans (e.g. the sample only).
     **options
         Passed to :func:`find_breakpoint` (``min_points``, ``n_grid``,
-        ``alpha``). Each path has its own intercept.
+        ``alpha``, ``n_boot``, ``seed``, ``x_err``; ``x_err`` defaults to
+        the ``pressure_err`` coordinate). Each path has its own intercept.
 
     Returns
     -------
@@ -268,10 +329,13 @@ def find_anomaly(
     err = sub[f"{variable}_err"].values if f"{variable}_err" in sub else None
     if err is not None and not np.all(np.asarray(err, dtype=float) > 0):
         err = None
+    x_err = (np.asarray(sub["pressure_err"].values, dtype=float) if "pressure_err" in sub.coords
+             and "x_err" not in options else options.pop("x_err", None))
     return find_breakpoint(
         np.asarray(sub["pressure"].values, dtype=float),
         np.asarray(sub[variable].values, dtype=float),
         y_err=err,
+        x_err=x_err,
         groups=np.asarray(sub["path"].values).astype(str),
         **options,
     )

@@ -1,6 +1,6 @@
-"""Equations of state: third-order Birch-Murnaghan and Vinet.
+"""Equations of state: third-order Birch-Murnaghan, Vinet and modified Tait.
 
-Both forms are written in terms of the zero-pressure volume ``v0`` (any
+The forms are written in terms of the zero-pressure volume ``v0`` (any
 volume unit; spectro uses Å³ per conventional cell), the isothermal bulk
 modulus ``k0`` (GPa) and its pressure derivative ``k0p`` (dimensionless):
 
@@ -14,9 +14,20 @@ Vinet (Vinet et al., J. Geophys. Res. 92, 9319 (1987)), with
 
     P = 3 k0 (1 - x) / x**2 exp[3/2 (k0p - 1) (1 - x)]
 
+Modified Tait (Holland & Powell, J. Metamorph. Geol. 29, 333 (2011), eq. 3,
+the form of their thermodynamic dataset ds62), with the second derivative
+``k0pp`` (GPa⁻¹; ``-k0p / k0`` when not given, their convention)::
+
+    V / v0 = 1 - a [1 - (1 + b P) ** (-c)]
+    a = (1 + k0p) / (1 + k0p + k0 k0pp)
+    b = k0p / k0 - k0pp / (1 + k0p)
+    c = (1 + k0p + k0 k0pp) / (k0p**2 + k0p - k0 k0pp)
+
 Volumes at given pressures come from Newton iterations on whole arrays,
-started from the Murnaghan volume; :func:`fit_eos` fits P-V data with
-errors in P and/or V.
+started from the Murnaghan volume (closed form for the modified Tait);
+:func:`fit_eos` fits P-V data with errors in P and/or V. Parameters may be
+arrays that broadcast against the volumes or pressures (one row per draw
+of the parameters, see :meth:`EOS.draw`).
 
 Examples
 --------
@@ -38,7 +49,7 @@ from ..errors import DataError, FitError, ValidationError
 __all__ = ["EOS", "FORMS", "EOSFit", "bulk_modulus", "fit_eos", "pressure", "volume"]
 
 #: Equation-of-state forms spectro knows.
-FORMS = ("bm3", "vinet")
+FORMS = ("bm3", "vinet", "tait")
 
 _NEWTON_MAX_ITER = 60
 _NEWTON_RTOL = 1e-13
@@ -49,8 +60,18 @@ def _check_form(form: str) -> None:
         raise ValidationError(f"unknown equation of state {form!r}; use one of {FORMS}")
 
 
+def _tait_abc(k0, k0p, k0pp):
+    """Constants a, b (GPa⁻¹), c of the modified Tait form."""
+    k0pp = -np.asarray(k0p) / np.asarray(k0) if k0pp is None else k0pp
+    a = (1.0 + k0p) / (1.0 + k0p + k0 * k0pp)
+    b = k0p / k0 - k0pp / (1.0 + k0p)
+    c = (1.0 + k0p + k0 * k0pp) / (k0p**2 + k0p - k0 * k0pp)
+    return a, b, c
+
+
 def pressure(
-    v: np.ndarray | float, *, v0: float, k0: float, k0p: float, form: str = "bm3"
+    v: np.ndarray | float, *, v0: float, k0: float, k0p: float, form: str = "bm3",
+    k0pp: float | None = None,
 ) -> np.ndarray:
     """Pressure of an equation of state at volume ``v``.
 
@@ -64,13 +85,16 @@ def pressure(
         Zero-pressure isothermal bulk modulus, GPa.
     k0p : float
         Pressure derivative of the bulk modulus (dimensionless).
-    form : {"bm3", "vinet"}
-        Third-order Birch-Murnaghan or Vinet.
+    form : {"bm3", "vinet", "tait"}
+        Third-order Birch-Murnaghan, Vinet or modified Tait.
+    k0pp : float, optional
+        Second pressure derivative of the bulk modulus, GPa⁻¹ (modified
+        Tait only; default ``-k0p / k0``).
 
     Returns
     -------
     ndarray
-        Pressure in GPa, shape of ``v``.
+        Pressure in GPa, shape of ``v`` (broadcast with the parameters).
 
     Examples
     --------
@@ -81,6 +105,9 @@ def pressure(
     """
     _check_form(form)
     v = np.asarray(v, dtype=float)
+    if form == "tait":
+        a, b, c = _tait_abc(k0, k0p, k0pp)
+        return ((1.0 - (1.0 - v / v0) / a) ** (-1.0 / c) - 1.0) / b
     if form == "bm3":
         y = (v0 / v) ** (2.0 / 3.0)
         return 1.5 * k0 * (y**3.5 - y**2.5) * (1.0 + 0.75 * (k0p - 4.0) * (y - 1.0))
@@ -89,7 +116,8 @@ def pressure(
 
 
 def bulk_modulus(
-    v: np.ndarray | float, *, v0: float, k0: float, k0p: float, form: str = "bm3"
+    v: np.ndarray | float, *, v0: float, k0: float, k0p: float, form: str = "bm3",
+    k0pp: float | None = None,
 ) -> np.ndarray:
     """Isothermal bulk modulus ``K = -v dP/dv`` at volume ``v``, GPa.
 
@@ -99,9 +127,16 @@ def bulk_modulus(
     --------
     >>> float(bulk_modulus(1.0, v0=1.0, k0=200.0, k0p=4.0, form="vinet"))
     200.0
+    >>> round(float(bulk_modulus(1.0, v0=1.0, k0=200.0, k0p=3.94, form="tait")), 9)
+    200.0
     """
     _check_form(form)
     v = np.asarray(v, dtype=float)
+    if form == "tait":
+        a, b, c = _tait_abc(k0, k0p, k0pp)
+        u = 1.0 + b * pressure(v, v0=v0, k0=k0, k0p=k0p, form=form, k0pp=k0pp)
+        # K = -V dP/dV with V = v0 [1 - a (1 - u**-c)], u = 1 + b P
+        return v * u ** (c + 1.0) / (v0 * a * b * c)
     if form == "bm3":
         y = (v0 / v) ** (2.0 / 3.0)
         c = 0.75 * (k0p - 4.0)
@@ -119,11 +154,13 @@ def bulk_modulus(
 
 
 def volume(
-    p: np.ndarray | float, *, v0: float, k0: float, k0p: float, form: str = "bm3"
+    p: np.ndarray | float, *, v0: float, k0: float, k0p: float, form: str = "bm3",
+    k0pp: float | None = None,
 ) -> np.ndarray:
     """Volume at pressure ``p``: the inverse of :func:`pressure`.
 
-    Newton iterations on the whole array (``dv = (P(v) - p) v / K(v)``,
+    Modified Tait: closed form. Birch-Murnaghan and Vinet: Newton
+    iterations on the whole array (``dv = (P(v) - p) v / K(v)``,
     damped to 5 % of the volume per step and kept on the side of positive
     bulk modulus), started from the Murnaghan volume
     ``v0 (1 + k0p p / k0) ** (-1 / k0p)``, until the relative step is below
@@ -133,13 +170,14 @@ def volume(
     ----------
     p : array_like
         Pressure, GPa. NaN gives NaN.
-    v0, k0, k0p, form
+    v0, k0, k0p, form, k0pp
         As in :func:`pressure`.
 
     Returns
     -------
     ndarray
-        Volume, unit of ``v0``, shape of ``p``.
+        Volume, unit of ``v0``, shape of ``p`` (broadcast with the
+        parameters).
 
     Raises
     ------
@@ -155,6 +193,10 @@ def volume(
     """
     _check_form(form)
     p = np.asarray(p, dtype=float)
+    if form == "tait":
+        a, b, c = _tait_abc(k0, k0p, k0pp)
+        with np.errstate(invalid="ignore"):
+            return v0 * (1.0 - a * (1.0 - (1.0 + b * p) ** (-c)))
     with np.errstate(invalid="ignore", over="ignore"):
         base = np.clip(1.0 + k0p * p / k0, 1e-3, None)
         v = v0 * base ** (-1.0 / k0p)
@@ -172,7 +214,7 @@ def volume(
     bad = np.isfinite(p) & ~(np.abs(step) <= 1e-8 * np.abs(v))
     if np.any(bad):
         raise DataError(
-            f"volume iterations did not converge at pressure(s) {p[bad][:5]} GPa "
+            f"volume iterations did not converge at pressure(s) {np.broadcast_to(p, bad.shape)[bad][:5]} GPa "
             f"for {form} with k0 {k0} GPa and k0p {k0p}"
         )
     return v
@@ -191,11 +233,17 @@ class EOS:
         Bulk modulus, GPa.
     k0p : float
         Pressure derivative of the bulk modulus.
-    form : {"bm3", "vinet"}
+    form : {"bm3", "vinet", "tait"}
     v0_err, k0_err, k0p_err : float
         One-standard-deviation uncertainties (0 when unknown).
     reference : str
-        Where the parameters come from.
+        Where the parameters and their uncertainties come from.
+    k0pp : float, optional
+        Second derivative of the bulk modulus, GPa⁻¹ (modified Tait only;
+        default ``-k0p / k0``, also in every draw of :meth:`draw`).
+    covariance : tuple of tuple of float, optional
+        Covariance of (v0, k0, k0p), 3 x 3 (e.g. from :func:`fit_eos`);
+        when given, :meth:`draw` uses it instead of the independent errors.
 
     Examples
     --------
@@ -212,16 +260,20 @@ class EOS:
     k0_err: float = 0.0
     k0p_err: float = 0.0
     reference: str = ""
+    k0pp: float | None = None
+    covariance: tuple[tuple[float, ...], ...] | None = None
 
     def __post_init__(self) -> None:
         _check_form(self.form)
         if not (self.v0 > 0 and self.k0 > 0):
             raise ValidationError(f"v0 and k0 must be positive, got v0 {self.v0} and k0 {self.k0}")
+        if self.covariance is not None and np.shape(self.covariance) != (3, 3):
+            raise ValidationError(f"covariance must be 3 x 3 for (v0, k0, k0p), got {np.shape(self.covariance)}")
 
     @property
-    def params(self) -> dict[str, float | str]:
+    def params(self) -> dict[str, float | str | None]:
         """The parameters as keyword arguments of :func:`pressure`."""
-        return {"v0": self.v0, "k0": self.k0, "k0p": self.k0p, "form": self.form}
+        return {"v0": self.v0, "k0": self.k0, "k0p": self.k0p, "form": self.form, "k0pp": self.k0pp}
 
     def pressure(self, v: np.ndarray | float) -> np.ndarray:
         """Pressure (GPa) at volume ``v``; see :func:`pressure`."""
@@ -235,9 +287,48 @@ class EOS:
         """Bulk modulus (GPa) at volume ``v``; see :func:`bulk_modulus`."""
         return bulk_modulus(v, **self.params)
 
-    def with_params(self, **changes: float | str) -> EOS:
+    def with_params(self, **changes: float | str | None) -> EOS:
         """A copy with some parameters replaced (e.g. ``k0=190.0``)."""
         return replace(self, **changes)
+
+    def draw(self, rng: np.random.Generator, size: int) -> dict[str, np.ndarray | str | None]:
+        """Parameters drawn from their uncertainties, as keyword arguments of :func:`volume`.
+
+        Normal draws of (v0, k0, k0p) with :attr:`covariance`, or else with
+        the independent errors ``v0_err``, ``k0_err``, ``k0p_err``; each
+        parameter has shape ``(size, 1)`` so that it broadcasts against a
+        row of pressures. Bulk moduli are kept positive.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+        size : int
+            Number of draws.
+
+        Returns
+        -------
+        dict
+            ``v0``, ``k0``, ``k0p`` arrays of shape ``(size, 1)``, ``form``
+            and ``k0pp``.
+
+        Examples
+        --------
+        >>> eos = EOS(v0=72.864, k0=200.0, k0p=3.94, form="tait", k0_err=10.0)
+        >>> kw = eos.draw(np.random.default_rng(0), 20000)
+        >>> round(float(kw["k0"].std()), 0), float(kw["k0p"].std())
+        (10.0, 0.0)
+        >>> volume(np.array([0.0, 20.0]), **kw).shape
+        (20000, 2)
+        """
+        mean = np.array([self.v0, self.k0, self.k0p])
+        if self.covariance is not None:
+            draws = rng.multivariate_normal(mean, np.asarray(self.covariance, dtype=float), size=size,
+                                            method="eigh")
+        else:
+            draws = mean + rng.standard_normal((size, 3)) * np.array([self.v0_err, self.k0_err, self.k0p_err])
+        draws[:, :2] = np.clip(draws[:, :2], 1e-3 * mean[:2], None)
+        return {"v0": draws[:, :1], "k0": draws[:, 1:2], "k0p": draws[:, 2:3], "form": self.form,
+                "k0pp": self.k0pp}
 
 
 @dataclass(frozen=True)
@@ -302,7 +393,7 @@ def fit_eos(
         One-sigma errors in P (GPa) and V. Without either, every point has
         unit weight and the uncertainties come from the scatter
         (``scale_covar``).
-    form : {"bm3", "vinet"}
+    form : {"bm3", "vinet", "tait"}
     v0, k0, k0p : float
         Starting values (``v0`` defaults to the largest volume).
     fix : tuple of str
@@ -385,6 +476,7 @@ def fit_eos(
         v0=best["v0"], k0=best["k0"], k0p=best["k0p"], form=form,
         v0_err=float(errs[0]), k0_err=float(errs[1]), k0p_err=float(errs[2]),
         reference=f"fit of {p.size} P-V points",
+        covariance=tuple(tuple(float(c) for c in row) for row in cov),
     )
     chi2 = float(np.sum(residual(result.params) ** 2))
     dof = max(p.size - n_free, 1)

@@ -17,7 +17,13 @@ Examples
 --------
 >>> from spectro.pressure.structure import NIO
 >>> round(float(NIO.distance(0.0)), 4)
-2.0885
+2.0884
+
+Both models can also draw their systematic uncertainty
+(``distance_draws``): the equation-of-state parameters of an
+:class:`EOSBond`, the per-row errors and the scale error of a
+:class:`BondTable`. :func:`spectro.pressure.edge_shift_vs_contraction`
+propagates these draws into the slopes.
 """
 
 from __future__ import annotations
@@ -37,39 +43,59 @@ from ..errors import (
     MissingFileError,
     ValidationError,
 )
-from .eos import EOS
+from .eos import EOS, volume
 
 __all__ = [
     "DISTANCES",
     "NIO",
     "NIO_A0",
     "NIO_EOS",
+    "NIO_V0",
     "BondTable",
     "EOSBond",
     "read_bond_table",
 ]
 
-#: NiO rocksalt lattice parameter at ambient conditions, Å. Landolt-Börnstein
-#: lists 4.1759-4.1767 Å near room temperature (e.g. Bartel & Morosin,
-#: Phys. Rev. B 3, 1039 (1971)); 4.177 Å is used as the rounded value.
-NIO_A0 = 4.177
+#: Avogadro constant, mol⁻¹ (CODATA 2018, exact).
+_AVOGADRO = 6.02214076e23
 
-#: NiO third-order Birch-Murnaghan equation of state (conventional cell,
-#: Å³). B0 = 205 GPa and B0' = 4 lie in the range commonly quoted for
-#: rocksalt NiO (B0 ≈ 190-205 GPa, B0' ≈ 4-5). No primary P-V study could
-#: be checked while this default was set: the value must be verified against
-#: a primary measurement (candidates: Huang, High Press. Res. 13, 307 (1995);
-#: Eto et al., Phys. Rev. B 61, 14984 (2000)) before it is relied on, and
-#: any analysis can pass its own ``EOS``. Changing B0 from 205 to 190 GPa
-#: changes the Ni-O contraction at 23.7 GPa from -0.065 to -0.070 Å.
+#: NiO zero-pressure volume of Holland & Powell (2011), ds62: 1.097 J/bar =
+#: 10.97 cm³/mol, i.e. 18.216 Å³ per formula unit and 72.864 Å³ per
+#: conventional rocksalt cell (Z = 4).
+NIO_V0 = 4 * 10.97e-6 / _AVOGADRO * 1e30
+
+#: NiO rocksalt lattice parameter at ambient conditions from :data:`NIO_V0`,
+#: 4.1768 Å (Landolt-Börnstein lists 4.1759-4.1767 Å near room temperature,
+#: e.g. Bartel & Morosin, Phys. Rev. B 3, 1039 (1971)).
+NIO_A0 = NIO_V0 ** (1.0 / 3.0)
+
+#: NiO equation of state: the modified Tait form and values of Holland &
+#: Powell, J. Metamorph. Geol. 29, 333-383 (2011), dataset ds62 (as
+#: tabulated in the BurnMan package, ``burnman/minerals/HP_2011_ds62.py``):
+#: V0 = 1.097 J/bar, K0 = 200 GPa, K0' = 3.94, K0'' = -K0'/K0
+#: (tabulated as -2e-11 Pa⁻¹). The same K0, K0' and K0'' are listed there
+#: for tenorite (CuO): they are estimates, not a NiO measurement. The
+#: uncertainties are spectro's, not the compilation's: K0 = 200 ± 10 GPa and
+#: K0' = 3.94 ± 0.5 (1 sigma), so that the 2-sigma band covers the NiO bulk
+#: moduli in use in the literature, about 180-220 GPa, and K0' from 3 to 5;
+#: V0 ± 0.03 Å³ per cell covers a0 = 4.1759-4.1768 Å. The lowest published
+#: moduli (near 180 GPa) then lie at 2 sigma: pass your own ``EOS`` (or
+#: measured P-V data through :func:`~spectro.pressure.eos.fit_eos`) when
+#: you have a better one. K0 = 190 instead of 200 GPa moves the NiO Ni-O
+#: contraction at 23.7 GPa from -0.0670 to -0.0699 Å.
 NIO_EOS = EOS(
-    v0=NIO_A0**3,
-    k0=205.0,
-    k0p=4.0,
-    form="bm3",
+    v0=NIO_V0,
+    k0=200.0,
+    k0p=3.94,
+    form="tait",
+    v0_err=0.03,
+    k0_err=10.0,
+    k0p_err=0.5,
     reference=(
-        "NiO BM3 default: B0 = 205 GPa, B0' = 4 (commonly quoted range "
-        "190-205 GPa, 4-5; primary source to be verified)"
+        "Holland & Powell, J. Metamorph. Geol. 29, 333 (2011), ds62 NiO, modified Tait: "
+        "V0 = 10.97 cm3/mol, K0 = 200 GPa, K0' = 3.94, K0'' = -K0'/K0 (estimates; the same "
+        "values are listed for CuO); uncertainties K0 ± 10 GPa, K0' ± 0.5 (1 sigma) set by spectro "
+        "to cover the 180-220 GPa range of published NiO bulk moduli at 2 sigma"
     ),
 )
 
@@ -96,7 +122,7 @@ class EOSBond:
     >>> from spectro.pressure.structure import NIO
     >>> a, d, slope = NIO.lattice_parameter(10.0), NIO.distance(10.0), NIO.slope(10.0)
     >>> round(float(a), 4), round(float(d), 4), bool(slope < 0)
-    (4.1153, 2.0577, True)
+    (4.1136, 2.0568, True)
     """
 
     eos: EOS
@@ -115,6 +141,31 @@ class EOSBond:
         """``dd/dP`` in Å/GPa at pressure ``p``: ``-d / (3 K(V))``."""
         v = self.eos.volume(p)
         return -self.factor * np.cbrt(v) / (3.0 * self.eos.bulk_modulus(v))
+
+    def distance_draws(self, p: np.ndarray, *, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Distances (Å) for ``size`` draws of the equation-of-state parameters.
+
+        Parameters
+        ----------
+        p : ndarray, shape (n,) or (size, n)
+            Pressures, GPa (one row per draw when 2-D).
+        rng : numpy.random.Generator
+        size : int
+
+        Returns
+        -------
+        ndarray, shape (size, n)
+            See :meth:`~spectro.pressure.eos.EOS.draw`.
+
+        Examples
+        --------
+        >>> d = NIO.distance_draws(np.array([0.0, 23.7]), rng=np.random.default_rng(1), size=4000)
+        >>> round(float(np.std(d[:, 1] - d[:, 0])), 4)
+        0.003
+        """
+        kw = self.eos.draw(rng, size)
+        p = np.broadcast_to(np.asarray(p, dtype=float), (size, np.shape(p)[-1]))
+        return self.factor * np.cbrt(volume(p, **kw))
 
 
 #: Ni-O distance of rocksalt NiO from :data:`NIO_EOS`.
@@ -138,6 +189,15 @@ class BondTable:
         segments, with an :class:`~spectro.errors.ExtrapolationWarning`).
     source : str
         Where the numbers come from.
+    value_err : ndarray, shape (n,), optional
+        One-sigma error of each tabulated distance, Å (independent rows,
+        e.g. the standard errors of a structure refinement at each
+        pressure).
+    scale_err : float
+        Relative one-sigma uncertainty of the whole contraction, common to
+        every row: the distances are ``d(P0) + (1 + ε) (d(P) - d(P0))``
+        with ``ε ~ N(0, scale_err)``, ``P0`` the first row (e.g. 0.03 for a
+        compressibility known to 3 %).
 
     Examples
     --------
@@ -155,10 +215,19 @@ class BondTable:
     name: str
     extrapolate: bool = False
     source: str = ""
+    value_err: np.ndarray | None = None
+    scale_err: float = 0.0
 
     def __post_init__(self) -> None:
         p = np.asarray(self.pressure, dtype=float)
         d = np.asarray(self.value, dtype=float)
+        if self.value_err is not None:
+            e = np.broadcast_to(np.asarray(self.value_err, dtype=float), d.shape).copy()
+            if not np.all(np.isfinite(e) & (e >= 0)):
+                raise DataError(f"{self.name} table errors must be finite and >= 0", file=self.source or None)
+            object.__setattr__(self, "value_err", e)
+        if not (np.isfinite(self.scale_err) and self.scale_err >= 0):
+            raise ValidationError(f"scale_err must be finite and >= 0, got {self.scale_err}")
         if p.ndim != 1 or p.shape != d.shape or p.size < 2:
             raise DataError(f"{self.name} table needs >= 2 pressures and as many values", file=self.source or None)
         if not (np.all(np.isfinite(p)) and np.all(np.isfinite(d))):
@@ -195,9 +264,45 @@ class BondTable:
         i = self._segment(p) if _segment is None else _segment
         return (self.value[i + 1] - self.value[i]) / (self.pressure[i + 1] - self.pressure[i])
 
+    def distance_draws(self, p: np.ndarray, *, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Distances (Å) for ``size`` draws of the table's uncertainty.
+
+        Each draw adds ``N(0, value_err)`` to every row and scales the
+        contraction from the first row by ``1 + N(0, scale_err)``; the
+        segments are continued linearly beyond the table (the pressures
+        themselves are checked by :meth:`distance`).
+
+        Parameters
+        ----------
+        p : ndarray, shape (n,) or (size, n)
+            Pressures, GPa (one row per draw when 2-D).
+        rng : numpy.random.Generator
+        size : int
+
+        Returns
+        -------
+        ndarray, shape (size, n)
+
+        Examples
+        --------
+        >>> t = BondTable(np.array([0.0, 10.0]), np.array([1.92, 1.90]), "in_plane", scale_err=0.05)
+        >>> d = t.distance_draws(np.array([0.0, 10.0]), rng=np.random.default_rng(0), size=20000)
+        >>> round(float(np.std(d[:, 1] - d[:, 0])), 4)
+        0.001
+        """
+        p = np.broadcast_to(np.asarray(p, dtype=float), (size, np.shape(p)[-1]))
+        err = np.zeros_like(self.value) if self.value_err is None else self.value_err
+        rows = self.value + rng.standard_normal((size, self.value.size)) * err
+        rows = rows[:, :1] + (1.0 + self.scale_err * rng.standard_normal((size, 1))) * (rows - rows[:, :1])
+        i = np.clip(np.searchsorted(self.pressure, p, side="right") - 1, 0, self.pressure.size - 2)
+        lo = np.take_along_axis(rows, i, axis=1)
+        hi = np.take_along_axis(rows, i + 1, axis=1)
+        frac = (p - self.pressure[i]) / (self.pressure[i + 1] - self.pressure[i])
+        return lo + frac * (hi - lo)
+
 
 def read_bond_table(
-    path: str | os.PathLike, *, distance: str, extrapolate: bool = False
+    path: str | os.PathLike, *, distance: str, extrapolate: bool = False, scale_err: float = 0.0
 ) -> BondTable:
     """Read a CSV table of lattice parameters or Ni-O distances against pressure.
 
@@ -218,10 +323,15 @@ def read_bond_table(
         column (in-plane Ni-O of a tetragonal cell with straight bonds).
     extrapolate : bool
         See :class:`BondTable`.
+    scale_err : float
+        Relative uncertainty of the whole contraction (see
+        :class:`BondTable`).
 
     Returns
     -------
     BondTable
+        With ``value_err`` from a ``<distance>_err`` column when there is
+        one (``a_err / 2`` for ``"a/2"``).
 
     Raises
     ------
@@ -267,5 +377,10 @@ def read_bond_table(
         value = (4.0 * cols["in_plane"] + 2.0 * cols["apical"]) / 6.0
     else:
         raise ColumnError(f"no column for distance {distance!r} (columns: {header})", file=path)
+    err_col = "a_err" if distance == "a/2" else f"{distance}_err"
+    err = cols.get(err_col)
+    if err is not None and distance == "a/2":
+        err = err / 2.0
     order = np.argsort(cols["pressure"], kind="stable")
-    return BondTable(cols["pressure"][order], value[order], distance, extrapolate, os.fspath(path))
+    return BondTable(cols["pressure"][order], value[order], distance, extrapolate, os.fspath(path),
+                     value_err=None if err is None else err[order], scale_err=scale_err)

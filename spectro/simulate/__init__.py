@@ -8,12 +8,14 @@ demo and the benchmarks can compare what spectro recovers with what went in.
   feature C, noise, glitches, reference foil, miscalibration);
 - :func:`xes`: Kbeta XES of any 3d metal (spin, Kbeta2,5 shift and scale);
 - :func:`pressure_series`: La3Ni2O7-like and NiO compression and cooling runs;
+- :func:`pressure_results`: the same campaign as analysis results (E0,
+  pre-edge centroid with stated errors), without spectra;
 - :func:`beamtime`: a whole simulated beamtime, as the demo processes it.
 """
 
 from ._beamtime import beamtime
 from ._xanes import xanes
 from ._xes import xes
-from .series import pressure_series
+from .series import pressure_results, pressure_series
 
-__all__ = ["beamtime", "pressure_series", "xanes", "xes"]
+__all__ = ["beamtime", "pressure_results", "pressure_series", "xanes", "xes"]

@@ -187,9 +187,9 @@ def _foil_center_offset() -> float:
     return -float(x[np.argmax(d)])
 
 
-def _true_crossing(e_edge, e_pre, feature_c, level: float) -> np.ndarray:
-    """First upward crossing of ``level`` below the white-line maximum."""
-    fine = np.arange(-30.0, WHITE_LINE_OFFSET + 0.005, 0.01)
+def _true_crossing(e_edge, e_pre, feature_c, level: float, step: float = 0.01) -> np.ndarray:
+    """First upward crossing of ``level`` below the white-line maximum (bracketed on a ``step`` eV grid)."""
+    fine = np.arange(-30.0, WHITE_LINE_OFFSET + step / 2, step)
     grid = e_edge[:, None] + fine
     vals = _normalized(grid, e_edge[:, None], e_pre[:, None], feature_c[:, None])
     above = vals >= level
