@@ -6,6 +6,12 @@ it to disk and renames it over the destination with :func:`os.replace`,
 which is atomic on POSIX and Windows within one file system. A process
 killed mid-write leaves at most a stale temporary file, which
 :func:`remove_stale_temporaries` deletes on the next run.
+
+The temporary file is created with mode ``0666`` less the user's umask,
+as :func:`open` creates any file, so outputs get the permissions every other
+file of the user gets (``0644`` under the usual umask ``022``; colleagues
+sharing a beamline account can read them). :func:`tempfile.mkstemp` would
+make them ``0600``.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import io
 import json
 import math
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -61,9 +67,7 @@ def atomic_path(target: str | os.PathLike, *, durable: bool = True) -> Iterator[
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=_TMP_SUFFIX, dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
+    tmp = _new_temporary(target)
     try:
         yield tmp
         if durable:
@@ -73,6 +77,18 @@ def atomic_path(target: str | os.PathLike, *, durable: bool = True) -> Iterator[
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def _new_temporary(target: Path) -> Path:
+    """Create an empty, new ``.<name>.<random>.tmp`` beside ``target`` with mode 0666 less the umask."""
+    while True:
+        tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}{_TMP_SUFFIX}"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return tmp
 
 
 def write_bytes(target: str | os.PathLike, data: bytes, *, durable: bool = True) -> Path:
