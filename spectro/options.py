@@ -127,6 +127,11 @@ def _boolean(value: Any) -> bool:
     raise ValueError("not a boolean")
 
 
+def _maybe_boolean(value: Any) -> bool | None:
+    """Yes, no, or None (not said: decided from the data)."""
+    return _none_or(_boolean)(value)
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise TypeError("not a name")
@@ -217,6 +222,11 @@ def name(default: str | None, help: str) -> Any:
 def flag(default: bool, help: str) -> Any:
     """A yes/no option."""
     return option(default, help, _boolean, "yes or no")
+
+
+def maybe(help: str) -> Any:
+    """A yes/no option that may be left unsaid (None: decided from the data)."""
+    return option(None, help, _maybe_boolean, "yes, no or none")
 
 
 def pair(default: tuple[float, float], help: str) -> Any:
@@ -340,7 +350,7 @@ class Options:
             rule: Rule = field.metadata["rule"]
             flag_name = "--" + field.name.replace("_", "-")
             help_text = f"{field.metadata['help']} (default: {_shown(getattr(defaults, field.name))})"
-            if rule.convert is _boolean:
+            if rule.convert in (_boolean, _maybe_boolean):
                 parser.add_argument(flag_name, dest=field.name, action=argparse.BooleanOptionalAction,
                                     default=None, help=help_text)
             else:
@@ -431,6 +441,8 @@ class ReadOptions(Options):
     groups: str | None = name(None, "Athena project: read the groups whose label matches this pattern")
     reference_groups: str = choice("pair", "Athena project: 'pair' reference groups with their sample as "
                                    "mu_ref, or read them as 'scans'", "pair", "scans")
+    normalized: bool | None = maybe("mu is already normalized (edge step 1), so the analysis does not normalize "
+                                    "it again (none: when the mu column is named normalized, norm, flat, ...)")
     signal: str | None = name(None, "I20 XES or NeXus signal to read (e.g. FF/I1)")
     sigma: str | None = name(None, "I20 XES column of the intensity's standard deviation")
     pressure: float | None = number(None, "pressure of every scan, GPa", optional=True)

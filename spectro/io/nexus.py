@@ -22,7 +22,8 @@ Which mu (``signal=``)
     xraylarch writes to ``intensity``).
 
 The choice is recorded per scan in ``mu_source`` (and in ``mu_expression``
-when channels were used).
+when channels were used). ``normalized=True`` marks a dataset that holds
+normalized mu (``attrs["normalized"] = 1``), as for text files.
 
 Energy units come from the ``units`` attribute of the energy dataset (eV or
 keV; keV is converted with a :class:`~spectro.errors.UnitConversionWarning`);
@@ -200,6 +201,8 @@ def _read_entry(entry, name: str, path: Path, signal: str | None, options: dict[
                 scan=name,
             )
         signals, attrs = {"mu": mu}, {"mu_source": source}
+        if options.get("normalized"):
+            attrs["normalized"] = 1
     element = _scalar_text(entry, "element/symbol")
     edge = _scalar_text(entry, "edge/name")
     if not element or not edge:
