@@ -418,7 +418,8 @@ class ReadOptions(Options):
 
     prefix: ClassVar[str] = "read"
 
-    format: str | None = name(None, "file format instead of detecting it (xdi, spec, athena, nexus, i20, columns)")
+    format: str | None = name(None, "file format instead of detecting it (xdi, spec, athena, nexus, bliss, i20, "
+                                    "columns)")
     energy: str | None = name(None, "energy column label or 0-based index")
     mode: str | None = choice(None, "how mu is made from the channels", "transmission", "fluorescence", "mu",
                               optional=True)
@@ -434,7 +435,7 @@ class ReadOptions(Options):
                                      positive=True, optional=True)
     labels: tuple[str, ...] | None = option(None, "column labels, one per column, for a file without them",
                                             _none_or(_texts), "names or none", metavar="NAME")
-    scans: tuple[str, ...] | None = option(None, "SPEC scan numbers to read", _none_or(_texts),
+    scans: tuple[str, ...] | None = option(None, "SPEC, BLISS or Sardana scan numbers to read", _none_or(_texts),
                                            "scan numbers or none", metavar="N")
     entries: tuple[str, ...] | None = option(None, "NeXus entries to read", _none_or(_texts),
                                              "entry names or none", metavar="NAME")

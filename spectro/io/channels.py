@@ -166,7 +166,7 @@ _MU_TRANS = (
     "mu_trans",
     "mutransmission",
 )
-_MU_FLUOR = ("mufluor", "mu_fluor", "muf", "mufl", "mufluorescence")
+_MU_FLUOR = ("mufluor", "mu_fluor", "muf", "mufl", "mufluorescence", "mu_fluo", "mufluo")
 #: mu columns that hold an already-normalized spectrum (cleaned labels).
 NORMALIZED_MU = ("norm", "normalized", "normalised", "flat", "flattened", "nmu", "norm_mu", "mu_norm")
 _MU_REF = ("murefer", "mu_ref", "muref", "mu_refer", "mur", "reference")
