@@ -61,7 +61,8 @@ Already-normalized mu (``normalized=``)
 Exports of processed data (Athena, xraylarch, beamline pipelines) hold mu
 already normalized to an edge step of 1. When the mu column is named
 ``norm``, ``normalized``, ``normalised``, ``flat``, ``flattened`` or ``nmu``
-(after :func:`clean_label`: ``Norm``, ``normalized (a.u.)``, ...), or when
+(after :func:`clean_label`: ``Norm``, ``normalized (a.u.)``, ...; the XDI
+names ``normtrans``, ``normfluor``), or when
 ``normalized=True`` is given, the attrs record ``normalized = 1`` and the
 XANES analysis takes mu as the normalized spectrum
 (:func:`spectro.xanes.analyze`). ``normalized=False`` reads such a column as
@@ -72,7 +73,7 @@ as ``mu_ref``.
 
 Reference (``reference=True``)
 ------------------------------
-``mu_ref`` is the ``murefer``/``mu_ref``/``muref``/``reference`` column when
+``mu_ref`` is the ``murefer``/``mu_ref``/``muref``/``reference``/``normrefer`` column when
 given (``murefer=``), else ``ln(itrans / irefer)`` when both exist. No
 reference channel: no ``mu_ref`` (the calibration shift downstream is NaN).
 
@@ -168,8 +169,9 @@ _MU_TRANS = (
 )
 _MU_FLUOR = ("mufluor", "mu_fluor", "muf", "mufl", "mufluorescence", "mu_fluo", "mufluo")
 #: mu columns that hold an already-normalized spectrum (cleaned labels).
-NORMALIZED_MU = ("norm", "normalized", "normalised", "flat", "flattened", "nmu", "norm_mu", "mu_norm")
-_MU_REF = ("murefer", "mu_ref", "muref", "mu_refer", "mur", "reference")
+NORMALIZED_MU = ("norm", "normalized", "normalised", "flat", "flattened", "nmu", "norm_mu", "mu_norm",
+                 "normtrans", "normfluor")
+_MU_REF = ("murefer", "mu_ref", "muref", "mu_refer", "mur", "reference", "normrefer")
 _CHANNEL_NAMES = {
     "i0": ("i0", "io", "imon", "mon", "monitor", "i_0"),
     "itrans": ("itrans", "it", "i1", "itr", "trans", "i_t", "i_trans"),

@@ -37,7 +37,9 @@ without either they are decided by magnitude
 
 Per-scan coordinates: ``element``, ``edge``, ``measurement_mode``,
 ``title``, ``instrument`` (empty when absent) and ``nexus_entry``;
-``sample`` comes from ``sample/name``. An entry without element or edge is
+``sample`` comes from ``sample/name``, ``temperature`` (K) and ``pressure``
+(GPa) from ``sample/temperature`` and ``sample/pressure`` with their
+``units`` attributes. An entry without element or edge is
 read with a :class:`~spectro.errors.FormatWarning` (NXxas requires both).
 """
 
@@ -58,6 +60,7 @@ from ..model import Scan, Spectra
 from .channels import select_channels
 from .columns import CHANNEL_OPTIONS
 from .units import check_energy_range, detect_units, to_ev
+from .xdi import _PRESSURE_UNITS, _TEMPERATURE_UNITS, _quantity
 
 __all__ = ["HDF5_MAGIC", "parse", "sniff"]
 
@@ -235,13 +238,21 @@ def _read_entry(entry, name: str, path: Path, signal: str | None, options: dict[
         "title": _scalar_text(entry, "title"),
         "instrument": instrument,
     }
-    return Scan(
-        energy,
-        signals,
-        name,
-        coords={"sample": _scalar_text(entry, "sample/name")},
-        attrs={**attrs, "_meta": meta},
-    )
+    coords: dict[str, Any] = {"sample": _scalar_text(entry, "sample/name")}
+    for key, units, target, offset in (("temperature", _TEMPERATURE_UNITS, "K", True),
+                                       ("pressure", _PRESSURE_UNITS, "GPa", False)):
+        value = _quantity_of(entry.get(f"sample/{key}"), units, target, offset=offset)
+        if np.isfinite(value):
+            coords[key] = value
+    return Scan(energy, signals, name, coords=coords, attrs={**attrs, "_meta": meta})
+
+
+def _quantity_of(dset, units: dict[str, float], default: str, *, offset: bool) -> float:
+    """A scalar dataset with a ``units`` attribute in the target units (NaN when absent or not understood)."""
+    if not isinstance(dset, h5py.Dataset) or dset.size != 1 or dset.dtype.kind not in "fiu":
+        return float("nan")
+    unit = _text(dset.attrs.get("units", "")).strip()
+    return _quantity(f"{float(np.ravel(dset[()])[0])!r} {unit}", units, default, offset=offset)
 
 
 def _xas_groups(entry, name: str, path: Path) -> list[tuple[str, Any]]:
