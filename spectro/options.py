@@ -418,8 +418,8 @@ class ReadOptions(Options):
 
     prefix: ClassVar[str] = "read"
 
-    format: str | None = name(None, "file format instead of detecting it (xdi, spec, athena, nexus, bliss, i20, "
-                                    "columns)")
+    format: str | None = name(None, "file format instead of detecting it (xdi, spec, fio, athena, nexus, bliss, "
+                                    "i20, columns)")
     energy: str | None = name(None, "energy column label or 0-based index")
     mode: str | None = choice(None, "how mu is made from the channels", "transmission", "fluorescence", "mu",
                               optional=True)
