@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import spectro
-from spectro.errors import ColumnError, FormatError, FormatWarning, SpectroError
+from spectro.errors import ColumnError, FormatError, SpectroError
 from spectro.io import sniff_format
 
 #: The simulated Ni K-edge scan every BLISS file here is made of.

@@ -51,6 +51,12 @@ def _assert_same_spectra(back, ds, *, coords=PER_SCAN):
         np.testing.assert_array_equal(back[name].values, ds[name].values, err_msg=name)
 
 
+def _normalization(ds):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return spectro.xanes.normalize(ds)
+
+
 def _xdi_files(ds, folder):
     return write(ds, folder / "out.xdi", to="xdi")
 
@@ -76,16 +82,16 @@ def test_xdi_round_trip_of_every_scan_and_its_coordinates(simulated, tmp_path):
 def test_real_files_round_trip_through_every_format(data_file, tmp_path, rel):
     ds = _read(data_file(rel))
     for to, name in (("athena", "out.prj"), ("nxxas", "out.h5")):
-        back = _read(write(ds, tmp_path / name, to=to)[0])
+        back = _read(write(ds, tmp_path / name, to=to, normalization=_normalization(ds))[0])
         _assert_same_spectra(back, ds, coords=("temperature", "pressure", "sample") if to == "nxxas" else ())
     back = spectro.model.Spectra.from_dataset(_merged(_xdi_files(ds, tmp_path / "xdi"))).to_dataset()
     _assert_same_spectra(back, ds, coords=PER_SCAN)
 
 
 def test_athena_round_trip_keeps_labels_pairs_and_normalization_parameters(simulated, tmp_path):
-    back = _read(write_athena(simulated, tmp_path / "sim.prj"))
-    _assert_same_spectra(back, simulated, coords=())
     norm = spectro.xanes.normalize(simulated)
+    back = _read(write_athena(simulated, tmp_path / "sim.prj", normalization=norm))
+    _assert_same_spectra(back, simulated, coords=())
     np.testing.assert_array_equal(back.athena_e0.values, norm.e0_anchor.values)
     np.testing.assert_array_equal(back.athena_step.values, norm.edge_step.values)
     for ours, theirs in (("athena_pre1", "pre1"), ("athena_pre2", "pre2"), ("athena_nor1", "norm1"),
@@ -96,6 +102,11 @@ def test_athena_round_trip_keeps_labels_pairs_and_normalization_parameters(simul
     assert back.athena_pair.values.tolist() == ["Ref sim0000", "Ref sim0001"]
     pairs = _read(tmp_path / "sim.prj", reference_groups="scans")
     assert pairs.scan.values.tolist() == ["sim0000", "Ref sim0000", "sim0001", "Ref sim0001"]
+    bare = _read(write_athena(simulated, tmp_path / "bare.prj"))  # no normalization given: Athena finds its own
+    _assert_same_spectra(bare, simulated, coords=())
+    assert np.isnan(bare.athena_e0.values).all() and np.isnan(bare.athena_step.values).all()
+    with pytest.raises(DataError, match="2 normalizations for 1 Datasets"):
+        write_athena(simulated, tmp_path / "x.prj", normalization=[norm, norm])
 
 
 @pytest.mark.realdata
@@ -166,11 +177,11 @@ def test_xraylarch_reads_the_athena_project_to_the_same_arrays_and_parameters(la
     from larch.io import read_athena
     from larch.xafs import pre_edge
 
-    path = write_athena(simulated, tmp_path / "sim.prj")
+    norm = spectro.xanes.normalize(simulated)
+    path = write_athena(simulated, tmp_path / "sim.prj", normalization=norm)
     project = read_athena(str(path), do_preedge=False)
     assert sorted(g.label for g in project.groups.values()) == ["  Ref sim0000", "  Ref sim0001",
                                                                   "sim0000", "sim0001"]
-    norm = spectro.xanes.normalize(simulated)
     for group in project.groups.values():
         label = group.label.replace("  Ref ", "")
         one = simulated.sel(scan=label)

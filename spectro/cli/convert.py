@@ -3,7 +3,9 @@
 Usage: ``spectro convert FILE|FOLDER [...] -o OUT --to xdi|athena|nxxas [reading flags]``.
 
 Every input is read as ``spectro read`` reads it (the same reading flags)
-and written by :mod:`spectro.io.writers`. When OUT names a file of the
+and written by :mod:`spectro.io.writers` (Athena groups get the
+normalization parameters of :func:`spectro.xanes.normalize` with the default
+windows, or those of the project they were read from). When OUT names a file of the
 format (``.xdi``, ``.prj``, ``.h5``/``.nxs``), every scan of every input
 goes into it (an XDI file holds one scan: several go beside it as
 ``<stem>_<scan>.xdi``); otherwise OUT is a folder, made when missing, with
@@ -56,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     """Read every input and write it; 2 if any input failed."""
     from ..io import read
     from ..io.writers import FORMATS, write
+    from ..xanes import normalize
 
     options = ReadOptions.from_args(args)
     out = Path(args.output)
@@ -81,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                written = write(datasets, target, to=args.to)
+                norms = [normalize(ds) if args.to == "athena" else None for ds in datasets]
+                written = write(datasets, target, to=args.to, normalization=norms)
         except SpectroError as err:
             print_error(err, names[0])
             failed = True

@@ -34,9 +34,9 @@ already-normalized ``mu`` (``attrs["normalized"]``) is written as
 ``rawdata`` column ``norm``, so that it is read back as normalized.
 
 Athena's normalization parameters are those the Dataset came with (the
-``athena_*`` coordinates of a project) or else those of
-:func:`spectro.xanes.normalize` with the given
-:class:`~spectro.options.XanesOptions`: ``bkg_e0`` the anchoring E0,
+``athena_*`` coordinates of a project) or else those of the
+:func:`spectro.xanes.normalize` result passed in (``spectro convert`` passes
+it, with the default :class:`~spectro.options.XanesOptions`): ``bkg_e0`` the anchoring E0,
 ``bkg_pre1`` ... ``bkg_nor2`` the windows used, ``bkg_nnorm`` the number of
 terms of the post-edge polynomial (order + 1, Athena's convention),
 ``bkg_step`` the edge step. Energies are written as spectro reads them, with
@@ -61,7 +61,7 @@ import xarray as xr
 
 from ..errors import DataError, FormatError
 from ..model import kind_of
-from ..options import XanesOptions
+from .atomic import atomic_path, write_bytes
 
 __all__ = ["FORMATS", "write", "write_athena", "write_nxxas", "write_xdi"]
 
@@ -189,12 +189,6 @@ def _number(x: float) -> str:
     return repr(float(x))
 
 
-def _write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    from ..batch.outputs import write_bytes
-
-    return write_bytes(path, data)
-
-
 # --- XDI ---------------------------------------------------------------------------------
 
 
@@ -292,7 +286,7 @@ def write_xdi(ds: xr.Dataset, path: str | os.PathLike, *, scan: str | int | None
         if index is None or not -len(spectra) <= index < len(spectra):
             raise DataError(f"no scan {scan!r}; scans are {labels}", file=ds.attrs.get("source_file"))
         chosen = spectra[index]
-    return _write_bytes(path, xdi_text(chosen).encode())
+    return write_bytes(path, xdi_text(chosen).encode())
 
 
 # --- Athena ------------------------------------------------------------------------------
@@ -325,26 +319,20 @@ def _keys(n: int) -> list[str]:
 
 
 def _normalization_args(spectra: list[_Spectrum], datasets: list[xr.Dataset],
-                        options: XanesOptions | None) -> list[dict[str, Any]]:
-    """Each scan's Athena normalization parameters: those it came with, else spectro's normalization."""
-    import warnings
-
-    from ..xanes import normalize
-
+                        normalization: list[xr.Dataset | None]) -> list[dict[str, Any]]:
+    """Each scan's Athena normalization parameters: those it came with, else those of its normalization."""
     out: list[dict[str, Any]] = []
-    for ds in datasets:
+    for ds, found in zip(datasets, normalization):
         mine = spectra[len(out): len(out) + ds.sizes["scan"]]
-        found: xr.Dataset | None = None
-        if any(not s.athena for s in mine) and not all(s.normalized for s in mine):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                found = normalize(ds, options)
+        if found is not None and found.sizes.get("scan") != ds.sizes["scan"]:
+            raise DataError(f"the normalization has {found.sizes.get('scan')} scans, the Dataset "
+                            f"{ds.sizes['scan']}", file=ds.attrs.get("source_file"))
         for i, s in enumerate(mine):
             if s.athena:
                 args = dict(s.athena)
-            elif s.normalized or found is None:
+            elif s.normalized:
                 args = {"bkg_step": 1.0, "bkg_fixstep": 1}
-            else:
+            elif found is not None:
                 args = {
                     "bkg_e0": float(found.e0_anchor[i]),
                     "bkg_pre1": float(found.pre1[i]),
@@ -354,12 +342,25 @@ def _normalization_args(spectra: list[_Spectrum], datasets: list[xr.Dataset],
                     "bkg_nnorm": int(found.nnorm[i]) + 1,
                     "bkg_step": float(found.edge_step[i]),
                 }
+            else:
+                args = {}
             args = {k: v for k, v in args.items() if _finite(v) is not None}
             if "bkg_step" in args:
                 args["bkg_fitted_step"] = args["bkg_step"]
             args.setdefault("bkg_flatten", 1)
             out.append(args)
     return out
+
+
+def _as_list(value: Any, n: int, what: str) -> list[Any]:
+    if value is None or isinstance(value, xr.Dataset):
+        return [value] * n if value is None or n == 1 else _too_few(what, 1, n)
+    values = list(value)
+    return values if len(values) == n else _too_few(what, len(values), n)
+
+
+def _too_few(what: str, got: int, n: int) -> list[Any]:
+    raise DataError(f"{got} {what} for {n} Datasets: give one per Dataset")
 
 
 def _athena_args(s: _Spectrum, key: str, label: str, energy: np.ndarray, params: dict[str, Any],
@@ -397,7 +398,8 @@ def _athena_args(s: _Spectrum, key: str, label: str, energy: np.ndarray, params:
     return args
 
 
-def athena_text(data: xr.Dataset | Iterable[xr.Dataset], *, options: XanesOptions | None = None) -> str:
+def athena_text(data: xr.Dataset | Iterable[xr.Dataset], *,
+                normalization: xr.Dataset | Sequence[xr.Dataset | None] | None = None) -> str:
     """The Perl text of the Athena project of ``data`` (see :func:`write_athena`), not compressed."""
     import time
 
@@ -405,7 +407,7 @@ def athena_text(data: xr.Dataset | Iterable[xr.Dataset], *, options: XanesOption
 
     datasets = [data] if isinstance(data, xr.Dataset) else list(data)
     spectra = _datasets(datasets)
-    params = _normalization_args(spectra, datasets, options)
+    params = _normalization_args(spectra, datasets, _as_list(normalization, len(datasets), "normalizations"))
     keys = _keys(sum(2 if s.mu_ref is not None else 1 for s in spectra))
     lines = [
         "# Athena project file -- Demeter version 0.9.26",
@@ -440,7 +442,7 @@ def athena_text(data: xr.Dataset | Iterable[xr.Dataset], *, options: XanesOption
 
 
 def write_athena(data: xr.Dataset | Iterable[xr.Dataset], path: str | os.PathLike, *,
-                 options: XanesOptions | None = None) -> Path:
+                 normalization: xr.Dataset | Sequence[xr.Dataset | None] | None = None) -> Path:
     """Write XANES Datasets as one Athena project (``.prj``).
 
     Parameters
@@ -452,9 +454,11 @@ def write_athena(data: xr.Dataset | Iterable[xr.Dataset], path: str | os.PathLik
         channel makes them.
     path : str or path-like
         The project to write (gzip-compressed Perl text, as Athena writes).
-    options : XanesOptions, optional
-        Windows of :func:`spectro.xanes.normalize` for the normalization
-        parameters of scans that do not come from an Athena project.
+    normalization : xarray.Dataset or sequence of them, optional
+        What :func:`spectro.xanes.normalize` gives for each Dataset (one per
+        Dataset, None for one without): the normalization parameters of
+        the scans that do not come from an Athena project. Without it such
+        groups get no ``bkg_e0`` ... ``bkg_step``, and Athena finds its own.
 
     Returns
     -------
@@ -468,12 +472,16 @@ def write_athena(data: xr.Dataset | Iterable[xr.Dataset], path: str | os.PathLik
     >>> import pathlib, tempfile
     >>> import spectro
     >>> ds = spectro.simulate.xanes(seed=0, reference=True)
-    >>> path = write_athena(ds, pathlib.Path(tempfile.mkdtemp()) / "sim.prj")
+    >>> norm = spectro.xanes.normalize(ds)
+    >>> path = write_athena(ds, pathlib.Path(tempfile.mkdtemp()) / "sim.prj", normalization=norm)
     >>> back = spectro.read(path)
     >>> back.scan.values.tolist(), bool((back.mu_ref == ds.mu_ref).all()), back.athena_element.values.tolist()
     (['sim0000'], True, ['Ni'])
+    >>> bool(back.athena_step == norm.edge_step)
+    True
     """
-    return _write_bytes(path, gzip.compress(athena_text(data, options=options).encode("utf-8"), mtime=0))
+    text = athena_text(data, normalization=normalization)
+    return write_bytes(path, gzip.compress(text.encode("utf-8"), mtime=0))
 
 
 # --- NeXus NXxas -------------------------------------------------------------------------
@@ -516,8 +524,6 @@ def write_nxxas(data: xr.Dataset | Iterable[xr.Dataset], path: str | os.PathLike
     (['sim0000'], True, ['Ni'])
     """
     import h5py
-
-    from ..batch.outputs import atomic_path
 
     spectra = _datasets(data)
     names = _unique([_entry_name(s.label) for s in spectra])
@@ -571,13 +577,14 @@ def _nxxas_entry(entry, s: _Spectrum) -> None:
 
 
 def write(data: xr.Dataset | Iterable[xr.Dataset], path: str | os.PathLike, *, to: str,
-          options: XanesOptions | None = None) -> list[Path]:
+          normalization: xr.Dataset | Sequence[xr.Dataset | None] | None = None) -> list[Path]:
     """Write Datasets in the format ``to`` (``"xdi"``, ``"athena"``, ``"nxxas"``); return the files written.
 
     XDI holds one scan per file: with several scans each goes to
     ``<stem>_<label>.xdi`` beside ``path`` when it names an ``.xdi`` file,
     else to ``<label>.xdi`` in the folder ``path``; Athena and NXxas write
-    all scans to ``path``.
+    all scans to ``path``. ``normalization`` is passed to
+    :func:`write_athena`.
 
     Examples
     --------
@@ -592,7 +599,7 @@ def write(data: xr.Dataset | Iterable[xr.Dataset], path: str | os.PathLike, *, t
         raise FormatError(f"unknown output format {to!r}; one of {', '.join(FORMATS)}")
     path = Path(path)
     if to == "athena":
-        return [write_athena(data, path, options=options)]
+        return [write_athena(data, path, normalization=normalization)]
     if to == "nxxas":
         return [write_nxxas(data, path)]
     datasets = [data] if isinstance(data, xr.Dataset) else list(data)
