@@ -127,6 +127,11 @@ def _boolean(value: Any) -> bool:
     raise ValueError("not a boolean")
 
 
+def _maybe_boolean(value: Any) -> bool | None:
+    """Yes, no, or None (not said: decided from the data)."""
+    return _none_or(_boolean)(value)
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise TypeError("not a name")
@@ -217,6 +222,11 @@ def name(default: str | None, help: str) -> Any:
 def flag(default: bool, help: str) -> Any:
     """A yes/no option."""
     return option(default, help, _boolean, "yes or no")
+
+
+def maybe(help: str) -> Any:
+    """A yes/no option that may be left unsaid (None: decided from the data)."""
+    return option(None, help, _maybe_boolean, "yes, no or none")
 
 
 def pair(default: tuple[float, float], help: str) -> Any:
@@ -340,7 +350,7 @@ class Options:
             rule: Rule = field.metadata["rule"]
             flag_name = "--" + field.name.replace("_", "-")
             help_text = f"{field.metadata['help']} (default: {_shown(getattr(defaults, field.name))})"
-            if rule.convert is _boolean:
+            if rule.convert in (_boolean, _maybe_boolean):
                 parser.add_argument(flag_name, dest=field.name, action=argparse.BooleanOptionalAction,
                                     default=None, help=help_text)
             else:
@@ -408,7 +418,8 @@ class ReadOptions(Options):
 
     prefix: ClassVar[str] = "read"
 
-    format: str | None = name(None, "file format instead of detecting it (xdi, spec, athena, nexus, i20, columns)")
+    format: str | None = name(None, "file format instead of detecting it (xdi, spec, fio, athena, nexus, bliss, "
+                                    "i20, columns)")
     energy: str | None = name(None, "energy column label or 0-based index")
     mode: str | None = choice(None, "how mu is made from the channels", "transmission", "fluorescence", "mu",
                               optional=True)
@@ -424,13 +435,15 @@ class ReadOptions(Options):
                                      positive=True, optional=True)
     labels: tuple[str, ...] | None = option(None, "column labels, one per column, for a file without them",
                                             _none_or(_texts), "names or none", metavar="NAME")
-    scans: tuple[str, ...] | None = option(None, "SPEC scan numbers to read", _none_or(_texts),
+    scans: tuple[str, ...] | None = option(None, "SPEC, BLISS or Sardana scan numbers to read", _none_or(_texts),
                                            "scan numbers or none", metavar="N")
     entries: tuple[str, ...] | None = option(None, "NeXus entries to read", _none_or(_texts),
                                              "entry names or none", metavar="NAME")
     groups: str | None = name(None, "Athena project: read the groups whose label matches this pattern")
     reference_groups: str = choice("pair", "Athena project: 'pair' reference groups with their sample as "
                                    "mu_ref, or read them as 'scans'", "pair", "scans")
+    normalized: bool | None = maybe("mu is already normalized (edge step 1), so the analysis does not normalize "
+                                    "it again (none: when the mu column is named normalized, norm, flat, ...)")
     signal: str | None = name(None, "I20 XES or NeXus signal to read (e.g. FF/I1)")
     sigma: str | None = name(None, "I20 XES column of the intensity's standard deviation")
     pressure: float | None = number(None, "pressure of every scan, GPa", optional=True)

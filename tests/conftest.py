@@ -1,8 +1,12 @@
 """Shared fixtures.
 
 Real spectra are read from the folder named by ``SPECTRO_DATA_DIR`` (CI sets
-it to ``../shared/data``). Without it, tests that need real data are skipped
-locally; under ``CI=true`` they fail instead, so they can never skip silently.
+it to ``../shared/data``). Without it, a test that asks for one file
+(``data_file``) takes the catalogued reference of that name from the user
+cache where ``spectro refs fetch`` put it; tests whose files are not there,
+and those that need the whole folder (``data_dir``), are skipped locally,
+and the run ends with one line saying how many and why. Under ``CI=true``
+they fail instead, so they can never skip silently.
 """
 
 from __future__ import annotations
@@ -43,17 +47,55 @@ def data_dir() -> Path:
     return _need_data()
 
 
+def _cached(relative: str) -> Path | None:
+    """The catalogued reference named like ``relative`` in the user cache (``spectro refs fetch``), else None."""
+    from spectro.references import catalogue, locate
+
+    name = Path(relative).name
+    for ref in catalogue():
+        if ref.file == name:
+            return locate(ref)
+    return None
+
+
 @pytest.fixture(scope="session")
-def data_file(data_dir):
-    """Return the path of a real spectrum given relative to ``SPECTRO_DATA_DIR``."""
+def data_file():
+    """Return the path of a real spectrum given relative to ``SPECTRO_DATA_DIR`` (or fetched into the cache)."""
 
     def get(relative: str) -> Path:
-        path = data_dir / relative
+        if DATA_DIR is None or not DATA_DIR.is_dir():
+            cached = _cached(relative)
+            return cached if cached is not None else _need_data()
+        path = DATA_DIR / relative
         if not path.is_file():
-            pytest.fail(f"{relative} is missing from {data_dir}")
+            pytest.fail(f"{relative} is missing from {DATA_DIR}")
         return path
 
     return get
+
+
+#: What the skip reasons of tests without their real spectra say.
+_NO_DATA_WORDS = "SPECTRO_DATA_DIR"
+
+
+def pytest_unconfigure(config):
+    """End the run with one line, after pytest's own summary: how many real-data tests were skipped, and why."""
+    terminalreporter = config.pluginmanager.get_plugin("terminalreporter")
+    if terminalreporter is None or hasattr(config, "workerinput"):
+        return
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if _NO_DATA_WORDS in _reason(r)]
+    if skipped:
+        where = os.environ.get("SPECTRO_DATA_DIR") or "not set"
+        terminalreporter.write_line(
+            f"{len(skipped)} real-data tests skipped: their spectra were not found (SPECTRO_DATA_DIR {where}); "
+            "set SPECTRO_DATA_DIR to a folder of real spectra, or run `spectro refs fetch` for the catalogued ones",
+            yellow=True,
+        )
+
+
+def _reason(report) -> str:
+    longrepr = getattr(report, "longrepr", None)
+    return str(longrepr[-1]) if isinstance(longrepr, tuple) else str(longrepr)
 
 
 @pytest.fixture

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+import os
+import stat
 
 import numpy as np
 import pytest
 import xarray as xr
 
 from spectro.batch import expand_inputs, parse_references, read_manifest
-from spectro.batch.outputs import atomic_path, write_csv, write_csv_columns, write_netcdf
+from spectro.batch.outputs import atomic_path, write_bytes, write_csv, write_csv_columns, write_json, write_netcdf
 from spectro.batch.provenance import file_sha256, parameters_hash, record_key
 from spectro.errors import FormatError, MissingFileError, OptionError
 
@@ -114,6 +116,26 @@ def test_atomic_path_leaves_target_untouched_on_error(tmp_path):
         raise RuntimeError("killed")
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077])
+def test_outputs_get_the_permissions_of_the_users_umask(tmp_path, umask):
+    previous = os.umask(umask)
+    try:
+        written = [
+            write_csv(tmp_path / "t.csv", [{"x": 1.0}], columns=["x"]),
+            write_csv_columns(tmp_path / "c.csv", {"x": np.arange(3.0)}),
+            write_netcdf(tmp_path / "r.nc", xr.Dataset({"x": ("s", [1.0])})),
+            write_json(tmp_path / "m.json", {"x": 1}),
+            write_bytes(tmp_path / "report.md", b"# report"),
+        ]
+        with open(tmp_path / "plain.txt", "w") as fh:
+            fh.write("as any file of the user")
+    finally:
+        os.umask(previous)
+    expected = 0o666 & ~umask
+    assert stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode) == expected
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in written} == {p.name: expected for p in written}
 
 
 def test_csv_and_netcdf_round_trip_exactly(tmp_path):

@@ -17,6 +17,7 @@ from spectro.options import ReadOptions, XanesOptions
 #: Analysing commands and the arguments each needs besides the flags.
 COMMANDS = {
     "read": ["a.xdi"],
+    "convert": ["a.xdi", "-o", "out", "--to", "xdi"],
     "xanes": ["a.xdi"],
     "xes": ["a.dat"],
     "valence": ["a.xdi"],

@@ -1,9 +1,8 @@
 """Atomic output files: a reader sees the old file, the new file, or nothing.
 
-Each writer writes to a temporary file in the destination folder (named
-``.<name>.<random>.tmp``, so it is never mistaken for an output), flushes
-it to disk and renames it over the destination with :func:`os.replace`,
-which is atomic on POSIX and Windows within one file system. A process
+Every writer here goes through :func:`spectro.io.atomic.atomic_path`
+(re-exported with :func:`write_bytes`): a temporary file beside the
+destination, created with the user's umask, renamed over it. A process
 killed mid-write leaves at most a stale temporary file, which
 :func:`remove_stale_temporaries` deletes on the next run.
 """
@@ -16,13 +15,14 @@ import io
 import json
 import math
 import os
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xarray as xr
+
+from ..io.atomic import TMP_SUFFIX, atomic_path, write_bytes
 
 __all__ = [
     "atomic_path",
@@ -35,52 +35,6 @@ __all__ = [
     "write_json",
     "write_netcdf",
 ]
-
-_TMP_SUFFIX = ".tmp"
-
-
-@contextlib.contextmanager
-def atomic_path(target: str | os.PathLike, *, durable: bool = True) -> Iterator[Path]:
-    """Yield a temporary path next to ``target``; move it into place on success.
-
-    On an exception the temporary file is removed and ``target`` is untouched.
-    With ``durable`` the data are flushed to disk (``fsync``) before the
-    rename, so that even a power failure cannot leave a truncated ``target``;
-    without it the rename is still atomic for every other process (a killed
-    writer never leaves a partial file), which is enough for records that
-    are checked when read.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> target = pathlib.Path(tempfile.mkdtemp()) / "out.txt"
-    >>> with atomic_path(target) as tmp:
-    ...     _ = tmp.write_text("done")
-    >>> target.read_text()
-    'done'
-    """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=_TMP_SUFFIX, dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        if durable:
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-
-
-def write_bytes(target: str | os.PathLike, data: bytes, *, durable: bool = True) -> Path:
-    """Write bytes atomically (see :func:`atomic_path`); return the target path."""
-    with atomic_path(target, durable=durable) as tmp:
-        tmp.write_bytes(data)
-    return Path(target)
-
 
 def write_json(target: str | os.PathLike, value: Any, *, durable: bool = True) -> Path:
     """Write a JSON document atomically (NaN kept as the ``NaN`` token).
@@ -258,7 +212,7 @@ def remove_stale_temporaries(folder: str | os.PathLike) -> int:
     folder = Path(folder)
     if not folder.is_dir():
         return 0
-    for path in folder.glob(f".*{_TMP_SUFFIX}"):
+    for path in folder.glob(f".*{TMP_SUFFIX}"):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
             count += 1

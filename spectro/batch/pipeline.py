@@ -311,13 +311,14 @@ def _xanes_table(spectra: Spectra, options: XanesOptions) -> tuple[Table, list[W
     and the attrs are the same.
     """
     from ..xanes import analyze_arrays, result_attrs
-    from ..xanes._analyze import OUTPUTS, flag_warnings
+    from ..xanes._analyze import OUTPUTS, flag_warnings, is_normalized
 
     use_ref = options.reference_channel and "mu_ref" in spectra.signals
+    normalized = is_normalized(spectra)
     mu = np.asarray(spectra.signals["mu"][0], dtype=float)
     ref = np.asarray(spectra.signals["mu_ref"][0], dtype=float) if use_ref else None
-    result = analyze_arrays(spectra.energy, mu, ref, options)
-    attrs = result_attrs(options, calibrated=use_ref)
+    result = analyze_arrays(spectra.energy, mu, ref, options, normalized=normalized)
+    attrs = result_attrs(options, calibrated=use_ref, normalized=normalized)
     columns = {name: Column(np.asarray(getattr(result, name), dtype=np.int64 if name in ("flags", "nnorm")
                                        else float), attrs[name])
                for name, (dims, _, _) in OUTPUTS.items() if not dims}

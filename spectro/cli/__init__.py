@@ -23,7 +23,7 @@ from ..errors import SpectroError
 __all__ = ["main", "COMMANDS"]
 
 #: Subcommand modules, in the order ``spectro --help`` lists them.
-COMMANDS: tuple[str, ...] = ("read", "refs", "valence", "batch", "xanes", "xes", "demo", "pressure")
+COMMANDS: tuple[str, ...] = ("read", "convert", "refs", "valence", "batch", "xanes", "xes", "demo", "pressure")
 
 
 def _parser() -> argparse.ArgumentParser:

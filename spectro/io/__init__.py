@@ -31,7 +31,7 @@ from ..options import ReadOptions, options_of
 __all__ = ["read", "parse", "FORMATS", "sniff_format"]
 
 #: Format names, in the order they are tried; each is a module of this package.
-FORMATS: tuple[str, ...] = ("nexus", "athena", "xdi", "spec", "i20", "columns")
+FORMATS: tuple[str, ...] = ("bliss", "nexus", "athena", "xdi", "fio", "spec", "i20", "columns")
 
 _HEAD_BYTES = 4096
 
@@ -66,8 +66,8 @@ def read(path: str | os.PathLike, options: ReadOptions | None = None, /, **chang
     Parameters
     ----------
     path : str or path-like
-        XDI, SPEC, Athena project (.prj), NeXus/HDF5 NXxas, Diamond I20 XES
-        or a generic column file.
+        XDI, SPEC, DESY .fio, Athena project (.prj), NeXus/HDF5 NXxas, ESRF
+        BLISS or Sardana HDF5 scans, Diamond I20 XES or a generic column file.
     options : ReadOptions, optional
         How to read (:class:`spectro.options.ReadOptions`): the format
         (default: detected), columns, mode, units, scans, groups, and

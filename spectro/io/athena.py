@@ -62,6 +62,9 @@ computed mu from the columns). Athena's ``bkg_e0`` is stored inconsistently
 with respect to the shift (on the raw axis for some groups, on the shifted
 axis for others), so it is reported as stored and not used.
 
+A group of type ``norm`` holds already-normalized mu: the scan is marked
+``normalized`` (see :mod:`spectro.io.channels`).
+
 Groups that do not hold mu(E) (chi(k), R- or q-space, difference spectra,
 pixel data) are skipped with a :class:`~spectro.errors.FormatWarning`.
 """
@@ -557,7 +560,7 @@ def _scan(g: AthenaGroup, label: str, ref: AthenaGroup | None, *, path: Path) ->
                 FormatWarning,
                 stacklevel=3,
             )
-    return Scan(g.x + g.eshift, signals, label)
+    return Scan(g.x + g.eshift, signals, label, attrs={"normalized": 1} if g.datatype == "norm" else {})
 
 
 def _coords(

@@ -34,9 +34,9 @@ Mode (``mode=``)
 ----------------
 ``"mu"``
     A column that already holds mu: ``mu=`` or the first of ``mutrans``,
-    ``mu``, ``xmu``, ``mu_e``, ``norm`` (already normalized), ``mufluor``
-    (for ``mode="fluorescence"`` the fluorescence mu ``mufluor`` is
-    preferred).
+    ``mu``, ``xmu``, ``mu_e``, ``mufluor`` (for ``mode="fluorescence"`` the
+    fluorescence mu ``mufluor`` is preferred), then the already-normalized
+    ``norm``, ``normalized``, ``flat``, ``nmu`` (see below).
 ``"transmission"``
     ``ln(i0 / itrans)``.
 ``"fluorescence"``
@@ -56,11 +56,26 @@ columns also match by the first or last word of the label (``I0_EH1``,
 ``fl``, ``iff``, ``pips``; irefer: ``irefer``, ``iref``, ``ir``, ``i2``,
 ``ref``.
 
+Already-normalized mu (``normalized=``)
+---------------------------------------
+Exports of processed data (Athena, xraylarch, beamline pipelines) hold mu
+already normalized to an edge step of 1. When the mu column is named
+``norm``, ``normalized``, ``normalised``, ``flat``, ``flattened`` or ``nmu``
+(after :func:`clean_label`: ``Norm``, ``normalized (a.u.)``, ...; the XDI
+names ``normtrans``, ``normfluor``), or when
+``normalized=True`` is given, the attrs record ``normalized = 1`` and the
+XANES analysis takes mu as the normalized spectrum
+(:func:`spectro.xanes.analyze`). ``normalized=False`` reads such a column as
+any mu, to be normalized again. Such exports often give the energy as
+``shifted energy`` (the calibrated scale), found as an energy column, and
+the reference foil's (normalized) mu in a column named ``reference``, read
+as ``mu_ref``.
+
 Reference (``reference=True``)
 ------------------------------
-``mu_ref`` is the ``murefer``/``mu_ref``/``muref`` column when given
-(``murefer=``), else ``ln(itrans / irefer)`` when both exist. No reference
-channel: no ``mu_ref`` (the calibration shift downstream is NaN).
+``mu_ref`` is the ``murefer``/``mu_ref``/``muref``/``reference``/``normrefer`` column when
+given (``murefer=``), else ``ln(itrans / irefer)`` when both exist. No
+reference channel: no ``mu_ref`` (the calibration shift downstream is NaN).
 
 Non-finite values
 -----------------
@@ -89,6 +104,7 @@ __all__ = [
     "MAX_DROPPED_FRACTION",
     "MIN_POINTS",
     "MODES",
+    "NORMALIZED_MU",
     "Channels",
     "clean_label",
     "choose",
@@ -150,11 +166,12 @@ _MU_TRANS = (
     "mut",
     "mu_trans",
     "mutransmission",
-    "norm",
-    "nmu",
 )
-_MU_FLUOR = ("mufluor", "mu_fluor", "muf", "mufl", "mufluorescence")
-_MU_REF = ("murefer", "mu_ref", "muref", "mu_refer", "mur")
+_MU_FLUOR = ("mufluor", "mu_fluor", "muf", "mufl", "mufluorescence", "mu_fluo", "mufluo")
+#: mu columns that hold an already-normalized spectrum (cleaned labels).
+NORMALIZED_MU = ("norm", "normalized", "normalised", "flat", "flattened", "nmu", "norm_mu", "mu_norm",
+                 "normtrans", "normfluor")
+_MU_REF = ("murefer", "mu_ref", "muref", "mu_refer", "mur", "reference", "normrefer")
 _CHANNEL_NAMES = {
     "i0": ("i0", "io", "imon", "mon", "monitor", "i_0"),
     "itrans": ("itrans", "it", "i1", "itr", "trans", "i_t", "i_trans"),
@@ -360,6 +377,7 @@ def select_channels(
     reference: bool = True,
     energy_units: str | None = None,
     d_spacing: float | None = None,
+    normalized: bool | None = None,
     unit_texts: Sequence[str] | None = None,
 ) -> Channels:
     """Pick the energy column and compute mu (and mu_ref) from a table.
@@ -383,6 +401,10 @@ def select_channels(
         (:func:`spectro.io.units.detect_units`).
     d_spacing : float, optional
         Monochromator d-spacing in Angstrom, needed for angle columns.
+    normalized : bool, optional
+        Whether mu is already normalized (edge step 1); default (None):
+        when the mu column has a name of :data:`NORMALIZED_MU`. Recorded
+        as ``attrs["normalized"] = 1`` when true.
     unit_texts : sequence of str, optional
         Per-column unit strings (e.g. from XDI ``Column.N: energy eV``).
 
@@ -390,7 +412,8 @@ def select_channels(
     -------
     Channels
         Energy in eV (file order), ``{"mu": ..., "mu_ref": ...}`` and attrs
-        recording the choices.
+        recording the choices (``normalized`` 1 when mu is already
+        normalized).
 
     Raises
     ------
@@ -451,7 +474,7 @@ def select_channels(
     i_ir = col("irefer", irefer, _CHANNEL_NAMES["irefer"])
     mu_names = (
         _MU_FLUOR + _MU_TRANS if mode == "fluorescence" else _MU_TRANS + _MU_FLUOR
-    )
+    ) + NORMALIZED_MU
     i_mu = col("mu", mu, mu_names, by_word=False)
 
     if mode is None:
@@ -514,6 +537,10 @@ def select_channels(
             mu_expression=f"{labels[i_if]}/{labels[i_i0]}",
         )
 
+    if normalized is None:
+        normalized = mode == "mu" and cleaned[i_mu] in NORMALIZED_MU
+    if normalized:
+        attrs["normalized"] = 1
     signals = {"mu": mu_values}
     if reference:
         i_mr = col("murefer", murefer, _MU_REF, by_word=False)

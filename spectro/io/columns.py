@@ -84,6 +84,7 @@ CHANNEL_OPTIONS = (
     "reference",
     "energy_units",
     "d_spacing",
+    "normalized",
 )
 #: The :class:`~spectro.options.ReadOptions` this reader takes.
 OPTIONS: tuple[str, ...] = CHANNEL_OPTIONS + ("labels",)
@@ -501,7 +502,8 @@ def parse(path: Path, **options: Any) -> Spectra:
         the file name stem), the channel options of
         :func:`spectro.io.channels.select_channels` (``energy=``,
         ``mode=``, ``i0=``, ``itrans=``, ``ifluor=``, ``irefer=``, ``mu=``,
-        ``murefer=``, ``reference=``, ``energy_units=``, ``d_spacing=``)
+        ``murefer=``, ``reference=``, ``energy_units=``, ``d_spacing=``,
+        ``normalized=``)
         and per-scan coordinates (``pressure=`` GPa, ``pressure_err=`` GPa,
         ``temperature=`` K, ``run=``, ``sample=``).
 

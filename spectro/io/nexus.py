@@ -1,7 +1,10 @@
 """NeXus/HDF5 files with NXxas entries: every entry as a scan.
 
-A NeXus file holds one or more ``NXentry`` groups at its root. An ``NXxas``
-entry has ``energy`` (with a ``units`` attribute), ``intensity`` (mu(E), the
+A NeXus file holds one or more ``NXentry`` groups at its root. An entry that
+is not itself NXxas but holds ``NXsubentry`` groups that are (a BLISS scan
+converted to NXxas: one subentry per detector channel, ``itrans``, ``iref``,
+``fluo0`` ...) gives one scan per subentry, labelled ``<entry>/<subentry>``
+(``entries=["1.1/fluo0"]`` reads one). An ``NXxas`` entry has ``energy`` (with a ``units`` attribute), ``intensity`` (mu(E), the
 ``signal`` of its ``NXdata`` plot group), ``element/symbol``, ``edge/name``
 and ``mode`` (``mode/name`` in older files), and may carry ``rawdata``: the
 columns of the original file as one 2-D array whose column names are the
@@ -22,23 +25,28 @@ Which mu (``signal=``)
     xraylarch writes to ``intensity``).
 
 The choice is recorded per scan in ``mu_source`` (and in ``mu_expression``
-when channels were used).
+when channels were used). ``normalized=True`` marks a dataset that holds
+normalized mu (``attrs["normalized"] = 1``), as for text files.
 
 Energy units come from the ``units`` attribute of the energy dataset (eV or
-keV; keV is converted with a :class:`~spectro.errors.UnitConversionWarning`);
-without the attribute they are decided by magnitude
+keV; keV is converted with a :class:`~spectro.errors.UnitConversionWarning`),
+else from a unit in brackets in its ``long_name`` (``Energy (keV)``);
+without either they are decided by magnitude
 (:func:`spectro.io.units.detect_units`) with a
 :class:`~spectro.errors.FormatWarning`.
 
 Per-scan coordinates: ``element``, ``edge``, ``measurement_mode``,
 ``title``, ``instrument`` (empty when absent) and ``nexus_entry``;
-``sample`` comes from ``sample/name``. An entry without element or edge is
+``sample`` comes from ``sample/name``, ``temperature`` (K) and ``pressure``
+(GPa) from ``sample/temperature`` and ``sample/pressure`` with their
+``units`` attributes. An entry without element or edge is
 read with a :class:`~spectro.errors.FormatWarning` (NXxas requires both).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,6 +60,7 @@ from ..model import Scan, Spectra
 from .channels import select_channels
 from .columns import CHANNEL_OPTIONS
 from .units import check_energy_range, detect_units, to_ev
+from .xdi import _PRESSURE_UNITS, _TEMPERATURE_UNITS, _quantity
 
 __all__ = ["HDF5_MAGIC", "parse", "sniff"]
 
@@ -62,6 +71,7 @@ OPTIONS: tuple[str, ...] = ("entries", "signal") + CHANNEL_OPTIONS
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _SUPERBLOCK_OFFSETS = (0, 512, 1024, 2048)
 _UNITS = {"ev": "eV", "kev": "keV"}
+_UNIT_IN_NAME = re.compile(r"\((k?eV)\)", re.IGNORECASE)
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -122,13 +132,18 @@ def _energy_from(entry, name: str, path: Path) -> np.ndarray:
                 scan=name,
             )
     else:
-        units = detect_units(values, "energy")
-        warnings.warn(
-            f"{path}: scan {name!r}: energy has no 'units' attribute; taken as {units} "
-            "from its magnitude",
-            FormatWarning,
-            stacklevel=4,
-        )
+        long_name = _text(dset.attrs.get("long_name", "")).strip()
+        named = _UNIT_IN_NAME.search(long_name)
+        if named:
+            units = _UNITS[named.group(1).lower()]
+        else:
+            units = detect_units(values, "energy")
+            warnings.warn(
+                f"{path}: scan {name!r}: energy has no 'units' attribute; taken as {units} "
+                "from its magnitude",
+                FormatWarning,
+                stacklevel=4,
+            )
     energy = to_ev(values, units, label=f"{name}/energy")
     check_energy_range(energy, label=f"{name}/energy")
     return energy
@@ -200,6 +215,8 @@ def _read_entry(entry, name: str, path: Path, signal: str | None, options: dict[
                 scan=name,
             )
         signals, attrs = {"mu": mu}, {"mu_source": source}
+        if options.get("normalized"):
+            attrs["normalized"] = 1
     element = _scalar_text(entry, "element/symbol")
     edge = _scalar_text(entry, "edge/name")
     if not element or not edge:
@@ -221,13 +238,49 @@ def _read_entry(entry, name: str, path: Path, signal: str | None, options: dict[
         "title": _scalar_text(entry, "title"),
         "instrument": instrument,
     }
-    return Scan(
-        energy,
-        signals,
-        name,
-        coords={"sample": _scalar_text(entry, "sample/name")},
-        attrs={**attrs, "_meta": meta},
+    coords: dict[str, Any] = {"sample": _scalar_text(entry, "sample/name")}
+    for key, units, target, offset in (("temperature", _TEMPERATURE_UNITS, "K", True),
+                                       ("pressure", _PRESSURE_UNITS, "GPa", False)):
+        value = _quantity_of(entry.get(f"sample/{key}"), units, target, offset=offset)
+        if np.isfinite(value):
+            coords[key] = value
+    return Scan(energy, signals, name, coords=coords, attrs={**attrs, "_meta": meta})
+
+
+def _quantity_of(dset, units: dict[str, float], default: str, *, offset: bool) -> float:
+    """A scalar dataset with a ``units`` attribute in the target units (NaN when absent or not understood)."""
+    if not isinstance(dset, h5py.Dataset) or dset.size != 1 or dset.dtype.kind not in "fiu":
+        return float("nan")
+    unit = _text(dset.attrs.get("units", "")).strip()
+    return _quantity(f"{float(np.ravel(dset[()])[0])!r} {unit}", units, default, offset=offset)
+
+
+def _xas_groups(entry, name: str, path: Path) -> list[tuple[str, Any]]:
+    """The NXxas groups of a root entry, with their scan labels.
+
+    The entry itself when it is NXxas (or says no definition); else its
+    ``NXsubentry`` groups that are NXxas, labelled ``<entry>/<subentry>``
+    (a BLISS scan converted to NXxas holds one per detector channel); else
+    none, with a warning.
+    """
+    definition = _scalar_text(entry, "definition")
+    if definition == "NXxas":
+        return [(name, entry)]
+    subentries = [
+        (f"{name}/{key}", obj)
+        for key, obj in entry.items()
+        if isinstance(obj, h5py.Group)
+        and _text(obj.attrs.get("NX_class", "")) == "NXsubentry"
+        and _scalar_text(obj, "definition") == "NXxas"
+    ]
+    if subentries:
+        return subentries
+    if not definition:
+        return [(name, entry)]
+    warnings.warn(
+        f"{path}: scan {name!r}: entry is {definition}, not NXxas; skipped", FormatWarning, stacklevel=4
     )
+    return []
 
 
 _META_LONG_NAMES = {
@@ -312,29 +365,29 @@ def parse(
             raise FormatError(f"HDF5 root group cannot be read ({err})", file=path) from err
         if not names:
             raise FormatError("no NXentry group at the root of the HDF5 file", file=path)
+        sub_wanted = None
         if entries is not None:
             wanted = [entries] if isinstance(entries, str) else list(entries)
-            unknown = [w for w in wanted if w not in names]
+            unknown = [w for w in wanted if w.split("/", 1)[0] not in names]
             if unknown:
                 raise FormatError(f"no NXentry {unknown}; entries are {names}", file=path)
-            names = wanted
+            names = list(dict.fromkeys(w.split("/", 1)[0] for w in wanted))
+            sub_wanted = set(wanted)
         scans = []
         for name in names:
             try:
-                entry = h5[name]
-                definition = _scalar_text(entry, "definition")
-                if definition and definition != "NXxas":
-                    warnings.warn(
-                        f"{path}: scan {name!r}: entry is {definition}, not NXxas; skipped",
-                        FormatWarning,
-                        stacklevel=2,
-                    )
-                    continue
-                scans.append(_read_entry(entry, name, path, signal, dict(channel_options)))
-            except SpectroError as err:
-                raise err.with_context(file=path, scan=name) from err
+                groups = _xas_groups(h5[name], name, path)
             except (OSError, RuntimeError, KeyError, ValueError, TypeError) as err:
                 raise FormatError(f"entry cannot be read ({err})", file=path, scan=name) from err
+            for label, group in groups:
+                if sub_wanted is not None and "/" in label and not {label, name} & sub_wanted:
+                    continue
+                try:
+                    scans.append(_read_entry(group, label, path, signal, dict(channel_options)))
+                except SpectroError as err:
+                    raise err.with_context(file=path, scan=label) from err
+                except (OSError, RuntimeError, KeyError, ValueError, TypeError) as err:
+                    raise FormatError(f"entry cannot be read ({err})", file=path, scan=label) from err
     if not scans:
         raise FormatError("no NXxas entry in the file", file=path)
     metas = [sc.attrs.pop("_meta") for sc in scans]

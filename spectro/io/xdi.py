@@ -38,7 +38,10 @@ Metadata
     ``Sample.temperature`` (K, C or F) becomes the ``temperature``
     coordinate in K, ``Sample.pressure`` (GPa, MPa, kbar, bar, Pa) the
     ``pressure`` coordinate in GPa, ``Sample.name`` the ``sample``
-    coordinate. Options of the same names override them.
+    coordinate. The fields that spectro writes (:mod:`spectro.io.writers`)
+    give the scan label (``Spectro.scan``; else the file name), ``run``
+    (``Spectro.run``) and ``pressure_err`` (``Spectro.pressure_err``, GPa).
+    Options of the same names override them.
 
 Energy units come from the ``Column.N`` unit (``eV``, ``keV``,
 ``degrees``) or, when absent, as for any column
@@ -476,6 +479,10 @@ def parse(path: Path, **options: Any) -> Spectra:
             _field(fields, "Sample.pressure"), _PRESSURE_UNITS, "GPa", offset=False
         ),
         "sample": _field(fields, "Sample.name") or "",
+        "pressure_err": _quantity(
+            _field(fields, "Spectro.pressure_err"), _PRESSURE_UNITS, "GPa", offset=False
+        ),
+        "run": _field(fields, "Spectro.run") or "",
     }
     coords = {
         k: v
@@ -486,7 +493,7 @@ def parse(path: Path, **options: Any) -> Spectra:
     scan = Scan(
         ch.energy,
         ch.signals,
-        str(options.get("label", path.stem)),
+        str(options.get("label") or _field(fields, "Spectro.scan") or path.stem),
         coords=coords,
         attrs=ch.attrs,
     )

@@ -9,7 +9,10 @@ pre-edge fits):
    (:mod:`spectro.xanes.energy_calibration`); otherwise NaN;
 2. normalization on the measured energies (:func:`spectro.xanes.normalize_arrays`,
    windows relative to the anchoring E0, by default the derivative maximum
-   of ``mu``);
+   of ``mu``); a Dataset whose ``mu`` is already normalized
+   (``attrs["normalized"] == 1``, set by the readers) is not normalized
+   again: ``norm = flat = mu``, edge step 1 by definition (error 0, no
+   window used: NaN, ``nnorm`` 0), only the anchoring E0 is found;
 3. E0 at ``level`` (0.8) of the jump and the half-height crossing,
    searched from 30 eV below to 40 eV above the anchoring E0
    (:data:`EDGE_REGION`), and the derivative maximum of the normalized
@@ -41,15 +44,17 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ..errors import FitWarning, MissingRegionWarning, SpectroWarning
-from ..model import source_file
+from ..errors import DataError, FitWarning, MissingRegionWarning, SpectroWarning
+from ..model import Spectra, source_file
 from ..options import XanesOptions, options_of
 from .. import _apply
-from .edge import e0_crossings, e0_derivative_arrays
+from . import _arrays
+from ._derivative import DERIVATIVE_WINDOW
+from ._normalize import Normalization, normalize_arrays
+from ._preedge import preedge_centroid_arrays, preedge_fit_arrays
+from .edge import _derivative_max, e0_crossings, e0_derivative_arrays
 from .energy_calibration import calibration_arrays, tabulated_edge
 from .features import feature_intensity_arrays
-from ._normalize import normalize_arrays
-from ._preedge import preedge_centroid_arrays, preedge_fit_arrays
 
 __all__ = [
     "EDGE_REGION",
@@ -59,6 +64,7 @@ __all__ = [
     "analyze",
     "analyze_arrays",
     "flagged",
+    "is_normalized",
     "result_attrs",
 ]
 
@@ -163,6 +169,7 @@ def analyze_arrays(
     options: XanesOptions | None = None,
     /,
     *,
+    normalized: bool = False,
     spectra: bool = True,
     **changes: Any,
 ) -> XanesResult:
@@ -179,6 +186,9 @@ def analyze_arrays(
     options : XanesOptions, optional
         The analysis options (``reference_channel`` is the caller's: here
         ``mu_ref`` is used when given).
+    normalized : bool, keyword-only
+        ``mu`` is already normalized (edge step 1): it is taken as ``norm``
+        and ``flat``, not normalized again (see the module documentation).
     spectra : bool, keyword-only
         Also return the normalized spectra ``norm`` and ``flat`` (False:
         they are empty, of length 0; the numbers are the same).
@@ -201,11 +211,14 @@ def analyze_arrays(
     opts = options_of(XanesOptions, options, changes)
     complete = _complete_rows(energy, mu, mu_ref)
     if complete is not None:
-        return _apart(complete, energy, mu, mu_ref, opts, spectra)
-    n = normalize_arrays(
-        energy, mu, e0=opts.e0_anchor, pre1=opts.pre1, pre2=opts.pre2, norm1=opts.norm1, norm2=opts.norm2,
-        nnorm=opts.nnorm, nvict=opts.nvict,
-    )
+        return _apart(complete, energy, mu, mu_ref, opts, normalized, spectra)
+    if normalized:
+        n = _as_normalized(energy, mu, e0=opts.e0_anchor)
+    else:
+        n = normalize_arrays(
+            energy, mu, e0=opts.e0_anchor, pre1=opts.pre1, pre2=opts.pre2, norm1=opts.norm1, norm2=opts.norm2,
+            nnorm=opts.nnorm, nvict=opts.nvict,
+        )
     lead = n.edge_step.shape
     flags = np.where(n.ok, 0, XanesFlag.NORMALIZATION_FAILED)
     if mu_ref is not None:
@@ -267,6 +280,34 @@ def analyze_arrays(
     )
 
 
+def _as_normalized(energy, mu, *, e0: float | None) -> Normalization:
+    """The :class:`Normalization` of spectra that are already normalized: ``norm = mu``, nothing fitted.
+
+    The edge step is 1 by definition (error 0, and no normalization error
+    in the levels); the pre-edge line is 0 and the post-edge a constant 1
+    (order 0, so ``flat = norm``); no window is used (NaN). The anchoring
+    E0 that places the edge search is found as for raw spectra (the
+    derivative maximum of ``mu``) unless given.
+    """
+    xs, ys, shared = _arrays.prepare(energy, mu)
+    lead = ys.shape[:-1]
+    sigma = _arrays.noise_sigma(xs, ys, finite=shared)
+    if e0 is None:
+        anchor = _derivative_max(xs, ys, shared, window=DERIVATIVE_WINDOW, search=None, first=None, sigma=sigma)
+        e0s, e0_err = anchor.e0, anchor.e0_err
+    else:
+        e0s, e0_err = np.full(lead, float(e0)), np.full(lead, np.nan)
+    x, y = (np.asarray(energy, dtype=float), np.array(mu, dtype=float)) if shared else _arrays.as_rows(energy, mu)
+    unused = np.full(lead, np.nan)
+    return Normalization(
+        norm=np.array(y, dtype=float), ok=np.isfinite(y).any(axis=-1), edge_step=np.ones(lead),
+        edge_step_err=np.zeros(lead), level_err=np.zeros(lead), sigma=sigma, e0=np.asarray(e0s, dtype=float),
+        e0_err=np.asarray(e0_err, dtype=float), pre1=unused, pre2=unused, norm1=unused, norm2=unused,
+        nnorm=np.zeros(lead, dtype=np.int64), nvict=0.0, npre=0, pre_coef=np.zeros(lead + (1,)),
+        post_coef=np.ones(lead + (1,)), origin=0.0, energy=x,
+    )
+
+
 def _derivative_of_norm(energy, n, *, given_e0: bool) -> tuple[np.ndarray, np.ndarray]:
     """Position and error of the maximum of the smoothed derivative of ``n.norm``.
 
@@ -307,12 +348,13 @@ def _complete_rows(energy, mu, mu_ref) -> np.ndarray | None:
     return complete if 0 < complete.sum() < complete.size else None
 
 
-def _apart(complete, energy, mu, mu_ref, opts: XanesOptions, spectra: bool) -> XanesResult:
+def _apart(complete, energy, mu, mu_ref, opts: XanesOptions, normalized: bool, spectra: bool) -> XanesResult:
     """:func:`analyze_arrays` on the complete and the other spectra apart, put back in place."""
     parts = []
     for rows in (complete, ~complete):
         ref = None if mu_ref is None else np.asarray(mu_ref)[rows]
-        parts.append((rows, analyze_arrays(energy, np.asarray(mu)[rows], ref, opts, spectra=spectra)))
+        parts.append((rows, analyze_arrays(energy, np.asarray(mu)[rows], ref, opts, normalized=normalized,
+                                           spectra=spectra)))
     out = {}
     for name in OUTPUTS:
         first = getattr(parts[0][1], name)
@@ -326,12 +368,12 @@ def _apart(complete, energy, mu, mu_ref, opts: XanesOptions, spectra: bool) -> X
 # --- on Datasets -------------------------------------------------------------------------
 
 
-def result_attrs(opts: XanesOptions, *, calibrated: bool) -> dict[str, dict[str, Any]]:
+def result_attrs(opts: XanesOptions, *, calibrated: bool, normalized: bool = False) -> dict[str, dict[str, Any]]:
     """The attrs of every output of :func:`analyze`: units, long name and how it was obtained.
 
-    They depend on the options and on whether a reference channel was
-    used, never on the data, so every way of running the analysis records
-    the same attrs.
+    They depend on the options, on whether a reference channel was used
+    and on whether the input was already normalized, never on the data, so
+    every way of running the analysis records the same attrs.
     """
     free = {
         "method": "model-free centroid",
@@ -370,6 +412,10 @@ def result_attrs(opts: XanesOptions, *, calibrated: bool) -> dict[str, dict[str,
     }
     for name in ("e0", "e0_derivative", "e0_half", "preedge_centroid", "preedge_centroid_free"):
         method[name] = {**method[name], "calibrated": int(calibrated)}
+    if normalized:
+        given = "input already normalized: mu taken as it is, edge step 1 by definition"
+        method["edge_step"] = {"method": given, "e0_anchor": method["edge_step"]["e0_anchor"]}
+        method["norm"] = {"method": given}
     return {
         name: {"units": units, "long_name": long_name, **method.get(name, {})}
         for name, (_, units, long_name) in OUTPUTS.items()
@@ -427,25 +473,53 @@ def analyze(
     opts = options_of(XanesOptions, options, changes)
     mu = _apply.signal(ds, "mu")
     use_ref = opts.reference_channel and "mu_ref" in ds.data_vars
+    normalized = is_normalized(ds)
 
     outputs = {k: v for k, v in OUTPUTS.items() if spectra or not v[0]}
 
     def kernel(mu, *rest, energy):
-        return analyze_arrays(energy, mu, rest[0] if rest else None, opts, spectra=spectra).arrays(outputs)
+        r = analyze_arrays(energy, mu, rest[0] if rest else None, opts, normalized=normalized, spectra=spectra)
+        return r.arrays(outputs)
 
     out = _apply.run(kernel, mu, args=[ds.mu_ref] if use_ref else [], outputs=outputs)
-    for name, attrs in result_attrs(opts, calibrated=use_ref).items():
+    for name, attrs in result_attrs(opts, calibrated=use_ref, normalized=normalized).items():
         if name in out:
             out[name].attrs = attrs
     for name in ("flags", "nnorm"):
         out[name] = out[name].astype(np.int64, keep_attrs=True)
     out = _apply.with_coords_of(out, ds)
     out.attrs = {"kind": "xanes_results", "source_file": ds.attrs.get("source_file", ""), **opts.to_attrs()}
+    if normalized:
+        out.attrs["normalized"] = 1
     if not _apply.is_lazy(out):
         file = source_file(ds.attrs, ds.source.values if "source" in ds.coords else [])
         for w in flag_warnings(out["flags"].values, out["scan"].values, file=file):
             warnings.warn(w, stacklevel=2)
     return out
+
+
+def is_normalized(data: xr.Dataset | Spectra) -> bool:
+    """True when the ``mu`` of a Dataset (or of a reader's :class:`~spectro.model.Spectra`) is already normalized.
+
+    The readers mark it with ``attrs["normalized"] = 1``. Scans that
+    differ (a ``scan_normalized`` coordinate) are a
+    :class:`~spectro.errors.DataError`: analyse them apart.
+
+    Examples
+    --------
+    >>> import spectro
+    >>> ds = spectro.simulate.xanes(seed=0)
+    >>> is_normalized(ds), is_normalized(ds.assign_attrs(normalized=1))
+    (False, True)
+    """
+    if "scan_normalized" in data.coords:
+        spectra = data if isinstance(data, Spectra) else Spectra.from_dataset(data)
+        marked = np.asarray(spectra.coords["scan_normalized"][0], dtype=float) == 1
+        raise DataError(
+            f"scans {spectra.labels[marked].tolist()} are already normalized and the others are not: "
+            "analyse them apart", file=spectra.file or None,
+        )
+    return bool(int(data.attrs.get("normalized", 0) or 0))
 
 
 def flagged(flags: np.ndarray, labels: np.ndarray) -> dict[XanesFlag, list[str]]:
