@@ -236,7 +236,12 @@ def analyze_arrays(
     )
     flags = flags | np.where(n.ok & ~np.isfinite(cross.e0), XanesFlag.E0_NOT_FOUND, 0)
     deriv_e0, deriv_err = _derivative_of_norm(energy, n, given_e0=opts.e0_anchor is not None)
-    ecal = np.asarray(energy, dtype=float) + s[..., None]
+    # Without a reference channel nothing is shifted: the measured grid stays
+    # shared (the kernels' fast paths). That depends on the call's data, never
+    # on the other rows' values, so every door takes the same path.
+    ecal = np.asarray(energy, dtype=float)
+    if mu_ref is not None:
+        ecal = ecal + s[..., None]
     windows = {"fit_range": opts.fit_range, "peak_range": opts.peak_range}
     free = preedge_centroid_arrays(ecal, n.norm, sigma=n.sigma, **windows)
     if opts.preedge == "fit":
