@@ -48,32 +48,39 @@ def run(
     if scalars:
         raise TypeError("extra positional arguments must be DataArrays")
 
-    def call(mu, *rest):
-        out = tuple(
-            np.asarray(o, dtype=float)
-            for o in func(mu, *rest, energy=energy, **(kwargs or {}))
-        )
-        return out if len(out) > 1 else out[0]
+    # The per-scan outputs travel as one array with a trailing "__o" dim: one
+    # dask task per chunk instead of one per output and chunk.
+    per_scan = [i for i, c in enumerate(core_out) if not c]
+    others = [i for i, c in enumerate(core_out) if c]
 
+    def call(mu, *rest):
+        out = [np.asarray(o, dtype=float) for o in func(mu, *rest, energy=energy, **(kwargs or {}))]
+        packed = np.stack([out[i] for i in per_scan], axis=-1) if per_scan else None
+        result = ([packed] if per_scan else []) + [out[i] for i in others]
+        return tuple(result) if len(result) > 1 else result[0]
+
+    n_out = (1 if per_scan else 0) + len(others)
     res = xr.apply_ufunc(
         call,
         da.rename({dim: "__e"}),
         *[a.rename({dim: "__e"}) if dim in a.dims else a for a in extra],
         input_core_dims=[["__e"]] + [["__e"] if dim in a.dims else [] for a in extra],
-        output_core_dims=core_out,
+        output_core_dims=([["__o"]] if per_scan else []) + [core_out[i] for i in others],
         dask="parallelized",
-        output_dtypes=[float] * len(names),
-        dask_gufunc_kwargs={"allow_rechunk": True},
+        output_dtypes=[float] * n_out,
+        dask_gufunc_kwargs={"allow_rechunk": True, "output_sizes": {"__o": len(per_scan)}},
         keep_attrs=False,
     )
-    if len(names) == 1:
-        res = (res,)
+    res = list(res) if n_out > 1 else [res]
+    arrays = {}
+    if per_scan:
+        packed = res.pop(0)
+        arrays.update({names[i]: packed.isel(__o=k) for k, i in enumerate(per_scan)})
+    arrays.update({names[i]: r.rename({"__e": dim}) for i, r in zip(others, res)})
     data = {}
-    for n, r in zip(names, res):
+    for n in names:
         _, units, long_name = outputs[n]
-        r = r.rename({"__e": dim}) if "__e" in r.dims else r
-        r.attrs = {"units": units, "long_name": long_name}
-        data[n] = r
+        data[n] = arrays[n].assign_attrs(units=units, long_name=long_name)
     return xr.Dataset(data)
 
 
