@@ -116,3 +116,20 @@ def larch():
             pytest.fail(f"xraylarch is needed for cross-checks under CI: {err}")
         pytest.skip("xraylarch is not installed")
     return _larch
+
+
+@pytest.fixture(scope="session")
+def assert_same_table():
+    """A check that two batch tables have the same columns, in order, attrs, dtypes and values to the bit."""
+
+    def check(got, want):
+        for mine, theirs in ((got.results, want.results), (got.spectra, want.spectra)):
+            assert list(mine) == list(theirs)
+            for name, column in mine.items():
+                other = theirs[name]
+                assert (column.attrs, column.coord) == (other.attrs, other.coord), name
+                assert column.values.dtype == other.values.dtype, name
+                np.testing.assert_array_equal(column.values, other.values, err_msg=name)
+        assert got.row_size.tolist() == want.row_size.tolist()
+
+    return check

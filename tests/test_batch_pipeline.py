@@ -105,21 +105,9 @@ def test_parse_references_resolves_files(data_dir):
     assert parse_references(f"{NIO}=2", base=data_dir) == ((str(data_dir / NIO), 2.0),)
 
 
-def _assert_same_table(got, want):
-    """Same columns in the same order, attrs, kinds and values to the bit."""
-    for mine, theirs in ((got.results, want.results), (got.spectra, want.spectra)):
-        assert list(mine) == list(theirs)
-        for name, column in mine.items():
-            other = theirs[name]
-            assert (column.attrs, column.coord) == (other.attrs, other.coord), name
-            assert column.values.dtype == other.values.dtype, name
-            np.testing.assert_array_equal(column.values, other.values, err_msg=name)
-    assert got.row_size.tolist() == want.row_size.tolist()
-
-
 @pytest.mark.filterwarnings("ignore::spectro.errors.SpectroWarning")
 @pytest.mark.parametrize("preedge", ["centroid", "fit"])
-def test_the_batch_gives_each_input_what_analyze_gives_its_dataset(data_dir, preedge):
+def test_the_batch_gives_each_input_what_analyze_gives_its_dataset(data_dir, preedge, assert_same_table):
     """The batch's kernel call on an input's arrays and spectro.xanes.analyze on its Dataset: the same bits and attrs."""
     files = [NIO, LANIO3, FOIL, "xanes/bmm_Ni-K-NickelOxide.xdi", "xanes/larch_NiO.prj"]
     options = AnalysisOptions(xanes=XanesOptions(preedge=preedge), valence=None)
@@ -127,7 +115,7 @@ def test_the_batch_gives_each_input_what_analyze_gives_its_dataset(data_dir, pre
         results = spectro.xanes.analyze(spectro.read(data_dir / rel), options.xanes)
         ok = np.isfinite(results.e0.values)
         want = Table.from_dataset(results, results, dim="energy").select(np.flatnonzero(ok))
-        _assert_same_table(outcome.results, want)
+        assert_same_table(outcome.results, want)
 
 
 def test_flags_become_the_input_warnings_naming_its_scans(data_dir):
@@ -140,7 +128,7 @@ def test_flags_become_the_input_warnings_naming_its_scans(data_dir):
     ]
 
 
-def test_a_chunk_gives_each_input_the_valence_and_warnings_it_gets_alone(data_dir):
+def test_a_chunk_gives_each_input_the_valence_and_warnings_it_gets_alone(data_dir, assert_same_table):
     """One calibration for the inputs sharing anchors; each keeps its rows and its own extrapolation warning."""
     anchors = (("ceric_nio_300k", 2.0), ("ceric_lanio3_80k", 3.0))
     jobs = [
@@ -156,7 +144,7 @@ def test_a_chunk_gives_each_input_the_valence_and_warnings_it_gets_alone(data_di
         alone = analyze_file(job, options)
         assert [str(w) for w in outcome.warnings] == [str(w) for w in alone.warnings]
         assert outcome.failures == alone.failures
-        _assert_same_table(outcome.results, alone.results)
+        assert_same_table(outcome.results, alone.results)
     valences = [o.results["valence"][0] for o in together[:4]]
     assert valences[0] == pytest.approx(2.0, abs=0.05) and valences[2] == pytest.approx(3.0, abs=0.05)
     assert valences[1] < 1.5 and valences[3] == valences[1]  # NiS: the sulfide's edge lies below NiO's

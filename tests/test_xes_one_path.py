@@ -84,27 +84,15 @@ def test_a_scans_results_do_not_depend_on_the_other_scans(stacked):
         np.testing.assert_array_equal(part[var].values, together[var].values[pair], err_msg=var)
 
 
-def _assert_same_table(got, want):
-    """Same columns in the same order, attrs, kinds and values to the bit."""
-    for mine, theirs in ((got.results, want.results), (got.spectra, want.spectra)):
-        assert list(mine) == list(theirs)
-        for name, column in mine.items():
-            other = theirs[name]
-            assert (column.attrs, column.coord) == (other.attrs, other.coord), name
-            assert column.values.dtype == other.values.dtype, name
-            np.testing.assert_array_equal(column.values, other.values, err_msg=name)
-    assert got.row_size.tolist() == want.row_size.tolist()
-
-
 @pytest.mark.parametrize("options", [OPTIONS, OPTIONS.replace(fit=True, kb_prime=(-20.0, -10.0))])
-def test_the_batch_gives_each_input_what_analyze_gives_its_dataset(data_dir, options):
+def test_the_batch_gives_each_input_what_analyze_gives_its_dataset(data_dir, options, assert_same_table):
     outcomes = analyze_files([Job(data_dir / f) for f in FILES], AnalysisOptions(xes=options, valence=None))
     for name, outcome in zip(FILES, outcomes):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             results = spectro.xes.analyze(spectro.read(data_dir / name), options)
         want = Table.from_dataset(results, results, dim="emission_energy")
-        _assert_same_table(outcome.results, want)
+        assert_same_table(outcome.results, want)
         assert [str(w) for w in outcome.warnings] == [str(w.message) for w in caught]
 
 
