@@ -133,3 +133,23 @@ def assert_same_table():
         assert got.row_size.tolist() == want.row_size.tolist()
 
     return check
+
+
+@pytest.fixture(scope="session")
+def assert_batch_gives():
+    """A check that ``spectro batch`` results.nc holds, for each file, what ``analyze`` gave (bits and attrs)."""
+    import xarray as xr
+
+    def plain(attrs):
+        return {k: (np.asarray(v).tolist() if isinstance(v, (list, np.ndarray)) else v) for k, v in attrs.items()}
+
+    def check(results_nc, eager, files):
+        res = xr.open_dataset(results_nc, engine="h5netcdf").load()
+        for path, want in zip(files, eager):
+            rows = res.file.values == path
+            assert rows.sum() == want.sizes["scan"]
+            for var in (v for v in want.data_vars if want[v].dims == ("scan",)):
+                np.testing.assert_array_equal(res[var].values[rows], want[var].values, err_msg=f"{path} {var}")
+                assert plain(res[var].attrs) == plain(want[var].attrs), var
+
+    return check

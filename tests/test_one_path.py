@@ -45,25 +45,11 @@ def test_dask_chunks_give_what_numpy_gives(data_dir, eager, name):
     xr.testing.assert_identical(lazy.compute(), eager[name])
 
 
-def test_batch_command_gives_what_analyze_gives(data_dir, eager, tmp_path):
+def test_batch_command_gives_what_analyze_gives(data_dir, eager, tmp_path, assert_batch_gives):
     files = [str(data_dir / name) for name in FILES]
     assert main(["batch", *files, "-o", str(tmp_path / "out"), "--preedge", "centroid", "--no-valence",
                  "--no-progress"]) == 0
-    res = xr.open_dataset(tmp_path / "out" / "results.nc", engine="h5netcdf").load()
-    for name, path in zip(FILES, files):
-        want = eager[name]
-        rows = res.file.values == path
-        assert rows.sum() == want.sizes["scan"]
-        for var in want.data_vars:
-            if want[var].dims != ("scan",):
-                continue
-            np.testing.assert_array_equal(res[var].values[rows], want[var].values, err_msg=f"{name} {var}")
-            assert _plain(res[var].attrs) == _plain(want[var].attrs), var
-
-
-def _plain(attrs):
-    """Attrs with lists and arrays (NetCDF gives lists back as arrays) as lists."""
-    return {k: (np.asarray(v).tolist() if isinstance(v, (list, np.ndarray)) else v) for k, v in attrs.items()}
+    assert_batch_gives(tmp_path / "out" / "results.nc", [eager[name] for name in FILES], files)
 
 
 def test_cube_gives_what_analyze_gives_on_real_scans(data_dir):

@@ -96,25 +96,11 @@ def test_the_batch_gives_each_input_what_analyze_gives_its_dataset(data_dir, opt
         assert [str(w) for w in outcome.warnings] == [str(w.message) for w in caught]
 
 
-def _plain(attrs):
-    """Attrs with lists and arrays (NetCDF gives lists back as arrays) as lists."""
-    return {k: (np.asarray(v).tolist() if isinstance(v, (list, np.ndarray)) else v) for k, v in attrs.items()}
-
-
-def test_batch_command_gives_what_analyze_gives(data_dir, eager, tmp_path):
+def test_batch_command_gives_what_analyze_gives(data_dir, eager, tmp_path, assert_batch_gives):
     files = [str(data_dir / name) for name in FILES]
     assert main(["batch", *files, "-o", str(tmp_path / "out"), "--element", "Mn", "--no-valence",
                  "--no-progress"]) == 0
-    res = xr.open_dataset(tmp_path / "out" / "results.nc", engine="h5netcdf").load()
-    for name, path in zip(FILES, files):
-        want = eager[name]
-        rows = res.file.values == path
-        assert rows.sum() == want.sizes["scan"]
-        for var in want.data_vars:
-            if want[var].dims != ("scan",):
-                continue
-            np.testing.assert_array_equal(res[var].values[rows], want[var].values, err_msg=f"{name} {var}")
-            assert _plain(res[var].attrs) == _plain(want[var].attrs), var
+    assert_batch_gives(tmp_path / "out" / "results.nc", [eager[name] for name in FILES], files)
 
 
 def test_xes_command_gives_what_analyze_gives(data_dir, eager, capsys):

@@ -66,7 +66,6 @@ __all__ = [
     "parse_table",
     "parse",
     "read_text",
-    "scan_coords",
     "sniff",
     "split_labels",
 ]
@@ -88,7 +87,6 @@ CHANNEL_OPTIONS = (
 )
 #: The :class:`~spectro.options.ReadOptions` this reader takes.
 OPTIONS: tuple[str, ...] = CHANNEL_OPTIONS + ("labels",)
-_COORD_OPTIONS = ("pressure", "pressure_err", "temperature", "run", "sample")
 
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eEdD][-+]?\d+)?|[-+]?(?:nan|inf(?:inity)?)"
 NUMERIC_LINE = re.compile(
@@ -473,13 +471,8 @@ def parse_table(text: str, *, labels: list[str] | None = None) -> Table:
     return Table(data, found, header, notes)
 
 
-def scan_coords(options: dict[str, Any]) -> dict[str, Any]:
-    """Per-scan coordinates given as reader options (``pressure``, ``sample``, ...)."""
-    return {k: options[k] for k in _COORD_OPTIONS if options.get(k) is not None}
-
-
 def _channel_options(options: dict[str, Any], header_text: str) -> dict[str, Any]:
-    known = set(CHANNEL_OPTIONS) | set(_COORD_OPTIONS) | {"labels", "label"}
+    known = set(CHANNEL_OPTIONS) | {"labels", "label"}
     unknown = sorted(set(options) - known)
     if unknown:
         raise ColumnError(f"unknown option(s) {unknown}; known: {sorted(known)}")
@@ -503,9 +496,7 @@ def parse(path: Path, **options: Any) -> Spectra:
         :func:`spectro.io.channels.select_channels` (``energy=``,
         ``mode=``, ``i0=``, ``itrans=``, ``ifluor=``, ``irefer=``, ``mu=``,
         ``murefer=``, ``reference=``, ``energy_units=``, ``d_spacing=``,
-        ``normalized=``)
-        and per-scan coordinates (``pressure=`` GPa, ``pressure_err=`` GPa,
-        ``temperature=`` K, ``run=``, ``sample=``).
+        ``normalized=``) (per-scan metadata such as ``pressure`` is attached by :func:`spectro.io.parse`).
 
     Returns
     -------
@@ -535,7 +526,6 @@ def parse(path: Path, **options: Any) -> Spectra:
         ch.energy,
         ch.signals,
         str(options.get("label", path.stem)),
-        coords=scan_coords(options),
         attrs=ch.attrs,
     )
     attrs = {"columns": list(table.labels), "header": header_text}

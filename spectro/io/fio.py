@@ -36,7 +36,7 @@ from typing import Any
 from ..errors import FormatError
 from ..model import Scan, Spectra
 from .channels import select_channels
-from .columns import CHANNEL_OPTIONS, parse_numeric_lines, read_text, scan_coords
+from .columns import CHANNEL_OPTIONS, parse_numeric_lines, read_text
 
 __all__ = ["parse", "sniff"]
 
@@ -102,7 +102,7 @@ def parse(path: Path, **options: Any) -> Spectra:
     path : pathlib.Path
     **options
         The channel options of :func:`spectro.io.channels.select_channels`
-        and per-scan coordinates (``pressure=`` ...).
+        (per-scan metadata such as ``pressure`` is attached by :func:`spectro.io.parse`).
 
     Returns
     -------
@@ -152,5 +152,5 @@ def parse(path: Path, **options: Any) -> Spectra:
         "comments": "\n".join(line.strip() for line in sections["c"]),
         "fio_parameters": json.dumps(parameters),
     }
-    scan = Scan(ch.energy, ch.signals, path.stem, coords=scan_coords(options), attrs=ch.attrs)
+    scan = Scan(ch.energy, ch.signals, path.stem, attrs=ch.attrs)
     return Spectra.from_scans([scan], kind="xanes", file=path, attrs=attrs)

@@ -36,7 +36,6 @@ from .columns import (
     NUMERIC_LINE,
     parse_numeric_lines,
     read_text,
-    scan_coords,
     split_labels,
 )
 from .units import find_d_spacing
@@ -171,8 +170,7 @@ def parse(path: Path, **options: Any) -> Spectra:
     **options
         ``scans=`` (scan numbers to read, as str or int; default all), the
         channel options of :func:`spectro.io.channels.select_channels`
-        and per-scan coordinates (``pressure=``, ``temperature=``, ...),
-        applied to every scan.
+        (per-scan metadata such as ``pressure`` is attached by :func:`spectro.io.parse`).
 
     Returns
     -------
@@ -225,7 +223,7 @@ def parse(path: Path, **options: Any) -> Spectra:
         attrs = dict(ch.attrs, columns=", ".join(sc.labels))
         used.append(sc.labels)
         built.append(
-            Scan(ch.energy, ch.signals, name, coords=scan_coords(options), attrs=attrs)
+            Scan(ch.energy, ch.signals, name, attrs=attrs)
         )
     if not built:
         raise errors[0]

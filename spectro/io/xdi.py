@@ -68,7 +68,6 @@ from .columns import (
     fast_parse,
     parse_numeric_lines,
     read_text,
-    scan_coords,
     split_labels,
 )
 
@@ -418,9 +417,8 @@ def parse(path: Path, **options: Any) -> Spectra:
         As for :func:`spectro.io.columns.parse`: channel options
         (``energy=``, ``mode=``, ``i0=``, ``itrans=``, ``ifluor=``,
         ``irefer=``, ``mu=``, ``murefer=``, ``reference=``,
-        ``energy_units=``, ``d_spacing=``), ``label=`` and per-scan
-        coordinates (``pressure=``, ``pressure_err=``, ``temperature=``,
-        ``run=``, ``sample=``).
+        ``energy_units=``, ``d_spacing=``) and ``label=``
+        (per-scan metadata such as ``pressure`` is attached by :func:`spectro.io.parse`).
 
     Returns
     -------
@@ -489,7 +487,6 @@ def parse(path: Path, **options: Any) -> Spectra:
         for k, v in coords.items()
         if not (isinstance(v, float) and math.isnan(v)) and v != ""
     }
-    coords.update(scan_coords(options))
     scan = Scan(
         ch.energy,
         ch.signals,
