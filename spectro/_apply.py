@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -33,19 +33,30 @@ def run(
     outputs: Mapping[str, tuple[Sequence[str], str, str]],
     args: Sequence[xr.DataArray | float] = (),
     kwargs: Mapping[str, Any] | None = None,
+    attrs: Mapping[str, Mapping[str, Any]] | None = None,
+    integers: Collection[str] = (),
+    coords_of: xr.Dataset | None = None,
 ) -> xr.Dataset:
     """Apply ``func(mu, *args, energy=..., **kwargs) -> tuple`` along energy.
 
     ``outputs`` maps each output name, in order, to (core dims, units,
     long_name); a core dim ``"energy"`` means the same energy axis.
+    ``attrs`` replaces the attrs of the outputs it names, ``integers`` are
+    returned as int64. The result carries the coordinates of ``coords_of``
+    (default: of ``da``) that fit its dims, in that order (dims first), so
+    that whatever path made the result (NumPy or dask) its coordinates are
+    the same.
+
+    The work is done on the underlying ``xarray.Variable`` objects and the
+    result Dataset is built once: the labels are those of ``da``, which
+    every argument shares, so there is nothing to align.
     """
     dim = da.dims[-1] if "energy" not in da.dims else "energy"
     energy = np.asarray(da[dim].values, dtype=float)
     names = list(outputs)
     core_out = [["__e" if d == "energy" else d for d in outputs[n][0]] for n in names]
     extra = [a for a in args if isinstance(a, xr.DataArray)]
-    scalars = [a for a in args if not isinstance(a, xr.DataArray)]
-    if scalars:
+    if len(extra) < len(args):
         raise TypeError("extra positional arguments must be DataArrays")
 
     # The per-scan outputs travel as one array with a trailing "__o" dim: one
@@ -59,11 +70,14 @@ def run(
         result = ([packed] if per_scan else []) + [out[i] for i in others]
         return tuple(result) if len(result) > 1 else result[0]
 
+    def along_e(v: xr.Variable) -> xr.Variable:
+        return xr.Variable(tuple("__e" if d == dim else d for d in v.dims), v.data)
+
     n_out = (1 if per_scan else 0) + len(others)
     res = xr.apply_ufunc(
         call,
-        da.rename({dim: "__e"}),
-        *[a.rename({dim: "__e"}) if dim in a.dims else a for a in extra],
+        along_e(da.variable),
+        *[along_e(a.variable) for a in extra],
         input_core_dims=[["__e"]] + [["__e"] if dim in a.dims else [] for a in extra],
         output_core_dims=([["__o"]] if per_scan else []) + [core_out[i] for i in others],
         dask="parallelized",
@@ -72,30 +86,34 @@ def run(
         keep_attrs=False,
     )
     res = list(res) if n_out > 1 else [res]
-    arrays = {}
+    arrays: dict[str, tuple[tuple[str, ...], Any]] = {}
     if per_scan:
         packed = res.pop(0)
-        arrays.update({names[i]: packed.isel(__o=k) for k, i in enumerate(per_scan)})
-    arrays.update({names[i]: r.rename({"__e": dim}) for i, r in zip(others, res)})
+        arrays.update({names[i]: (packed.dims[:-1], packed.data[..., k]) for k, i in enumerate(per_scan)})
+    arrays.update({
+        names[i]: (tuple(dim if d == "__e" else d for d in r.dims), r.data) for i, r in zip(others, res)
+    })
     data = {}
     for n in names:
+        dims, values = arrays[n]
+        if n in integers:
+            values = values.astype(np.int64)
         _, units, long_name = outputs[n]
-        data[n] = arrays[n].assign_attrs(units=units, long_name=long_name)
-    return xr.Dataset(data)
+        given = (attrs or {}).get(n)
+        data[n] = xr.Variable(dims, values, dict(given) if given is not None else
+                              {"units": units, "long_name": long_name})
+    source = da if coords_of is None else coords_of
+    present = {d for v in data.values() for d in v.dims}
+    given = source.coords
+    order = [k for k in source.dims if k in given] + [k for k in given if k not in source.dims]
+    kept = [k for k in order if set(given.variables[k].dims) <= present]
+    # the source's indexes are reused, not rebuilt
+    coords = xr.Coordinates({k: given.variables[k] for k in kept},
+                            indexes={k: i for k, i in given.xindexes.items() if k in kept})
+    return xr.Dataset(data, coords=coords)
 
 
 def scan_coords(ds: xr.Dataset) -> dict[str, xr.DataArray]:
     """Per-scan coordinates of ``ds`` (to carry over to results)."""
     dim = energy_dim(ds)
     return {k: v for k, v in ds.coords.items() if k != dim and dim not in v.dims}
-
-
-def with_coords_of(out: xr.Dataset, ds: xr.Dataset) -> xr.Dataset:
-    """``out`` with the coordinates of ``ds`` in the order ``ds`` has them (dims first).
-
-    Whatever path made ``out`` (NumPy or dask, eager or lazy), its
-    coordinates are then the same and in the same order.
-    """
-    order = [k for k in ds.dims if k in ds.coords] + [k for k in ds.coords if k not in ds.dims]
-    coords = {k: ds.coords[k].variable for k in order if set(ds.coords[k].dims) <= set(out.dims)}
-    return xr.Dataset({k: v.variable for k, v in out.data_vars.items()}, coords=coords, attrs=out.attrs)

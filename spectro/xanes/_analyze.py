@@ -486,13 +486,11 @@ def analyze(
         r = analyze_arrays(energy, mu, rest[0] if rest else None, opts, normalized=normalized, spectra=spectra)
         return r.arrays(outputs)
 
-    out = _apply.run(kernel, mu, args=[ds.mu_ref] if use_ref else [], outputs=outputs)
-    for name, attrs in result_attrs(opts, calibrated=use_ref, normalized=normalized).items():
-        if name in out:
-            out[name].attrs = attrs
-    for name in ("flags", "nnorm"):
-        out[name] = out[name].astype(np.int64, keep_attrs=True)
-    out = _apply.with_coords_of(out, ds)
+    out = _apply.run(
+        kernel, mu, args=[ds.mu_ref] if use_ref else [], outputs=outputs,
+        attrs=result_attrs(opts, calibrated=use_ref, normalized=normalized), integers=("flags", "nnorm"),
+        coords_of=ds,
+    )
     out.attrs = {"kind": "xanes_results", "source_file": ds.attrs.get("source_file", ""), **opts.to_attrs()}
     if normalized:
         out.attrs["normalized"] = 1

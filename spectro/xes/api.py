@@ -103,12 +103,9 @@ def _run(
         r = analyze_arrays(energy, y, rest[0] if rest else None, opts, reference=ref)
         return tuple(r.flags & int(mask) if n == "flags" else getattr(r, n) for n in names)
 
-    out = _apply.run(kernel, intensity, outputs={n: OUTPUTS[n] for n in names}, args=args)
     attrs = result_attrs(opts, reference=None if reference is None else _reference_name(reference))
-    for name in names:
-        out[name].attrs = attrs[name]
-    out["flags"] = out["flags"].astype(np.int64, keep_attrs=True)
-    out = _apply.with_coords_of(out, ds)
+    out = _apply.run(kernel, intensity, outputs={n: OUTPUTS[n] for n in names}, args=args,
+                     attrs={n: attrs[n] for n in names}, integers=("flags",), coords_of=ds)
     out.attrs = {"kind": kind, "source_file": ds.attrs.get("source_file", ""), **opts.to_attrs()}
     if not _apply.is_lazy(out):
         file = source_file(ds.attrs, ds.source.values if "source" in ds.coords else [])
