@@ -81,7 +81,7 @@ class EdgePosition:
 
 
 def _take(a: np.ndarray, i: np.ndarray) -> np.ndarray:
-    return np.take_along_axis(a, i[..., None], axis=-1)[..., 0]
+    return _arrays.take_rows(a, i[..., None])[..., 0]
 
 
 def e0_crossing_arrays(
@@ -269,10 +269,10 @@ def _crossing(xs, ys, s, curv, level, *, within, reach, smooth, sigma, level_err
     off = np.arange(-(p + 1), p + 2)
     cand = np.clip(j[..., None] - 1 + off, 0, n - 2)
     crosses = j[..., None] - 1 + off == cand  # inside the data
-    crosses &= np.take_along_axis(ys, cand, -1) < level
-    crosses &= np.take_along_axis(ys, cand + 1, -1) >= level
+    crosses &= _arrays.take_rows(ys, cand) < level
+    crosses &= _arrays.take_rows(ys, cand + 1) >= level
     with np.errstate(invalid="ignore"):
-        gap = np.abs(np.take_along_axis(xs, cand, -1) - _take(xs, np.maximum(j - 1, 0))[..., None])
+        gap = np.abs(_arrays.take_rows(xs, cand) - _take(xs, np.maximum(j - 1, 0))[..., None])
         crosses &= (gap <= smooth) | (np.abs(off) <= 1)
     dist = np.where(crosses, np.abs(off).astype(float), np.inf)
     best = np.argmin(dist, axis=-1)
@@ -415,7 +415,7 @@ def _derivative_max(xs, ys, finite, *, window, search, first, sigma) -> EdgePosi
         k, found, dd = _argmax_rows(xs, ys, d, search)
     if first is not None:
         peak = (dd >= _arrays.shifted(dd, -1)) & (dd >= _arrays.shifted(dd, 1))
-        peak &= dd >= first * np.take_along_axis(dd, k[..., None], -1)
+        peak &= dd >= first * _arrays.take_rows(dd, k[..., None])
         k = np.where(peak.any(axis=-1), np.argmax(peak, axis=-1), k)
     k = np.clip(k, 1, n - 2)
     x0, x1, x2 = _take(xs, k - 1), _take(xs, k), _take(xs, k + 1)
