@@ -7,6 +7,15 @@ Keys (the targets are benchmarks, not tests):
     xraylarch ``pre_edge`` + ``find_e0`` loop on the same spectra and
     windows, and their agreement (``benchmarks/xanes_kernels.py``).
     Target: >= 100x with equal results.
+``kernel_speedup_vs_rexafs``, ``max_abs_norm_diff_rexafs``, ``max_rel_edge_step_diff_rexafs``
+    The same kernels against a rexafs loop (Rust core; normalization with
+    its automatic E0, the same windows and order) on the same spectra
+    (``benchmarks/xanes_kernels.py``; needs the ``bench`` extra).
+    Target: >= 10x with normalized spectra within 0.5 % of the edge step.
+``interactive_per_file_ms``, ``interactive_speedup_vs_larch``
+    ``spectro.read`` + ``spectro.xanes.analyze`` (default options) one
+    file at a time, against xraylarch ``read_xdi`` + ``pre_edge``
+    (``benchmarks/interactive.py``). Target: >= 3x.
 ``files_speedup_vs_larch``, ``files_centroid_speedup_vs_larch``
     Files per second of ``spectro batch`` over real XDI files on a local
     cluster against an xraylarch ``read_xdi`` + ``pre_edge`` loop
@@ -44,16 +53,21 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import batch_files
+import interactive
 import xanes_kernels
 
 TARGETS = {
     "kernel_speedup_vs_larch": (">=", 100.0),
+    "kernel_speedup_vs_rexafs": (">=", 10.0),
+    "max_abs_norm_diff_rexafs": ("<=", 0.005),
+    "interactive_speedup_vs_larch": (">=", 3.0),
     "files_speedup_vs_larch": (">=", 5.0),
     "files_centroid_speedup_vs_larch": (">=", 5.0),
     "cube_seconds": ("<=", 60.0),
     "cube_peak_rss_mb": ("<=", 2048.0),
 }
-_LIBRARIES = ("numpy", "scipy", "xarray", "dask", "distributed", "lmfit", "netCDF4", "h5netcdf", "xraylarch")
+_LIBRARIES = ("numpy", "scipy", "xarray", "dask", "distributed", "lmfit", "netCDF4", "h5netcdf", "xraylarch",
+              "rexafs")
 
 
 def machine() -> dict[str, object]:
@@ -109,6 +123,7 @@ def main(argv=None) -> int:
     results: dict[str, object] = {}
     with contextlib.redirect_stdout(io.StringIO()):
         results.update(xanes_kernels.main(["--quick"] if args.quick else []))
+    results.update(interactive.measure(Path(root)))
     results.update(batch_files.measure(Path(root), batch_files.N_QUICK if args.quick else batch_files.N_INPUTS,
                                        args.workers))
     results.update(cube(args.quick, args.workers, env))

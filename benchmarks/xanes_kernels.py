@@ -11,6 +11,13 @@ valence 2-3, noise 0.005 of the step, 8200-8700 eV in 0.25 eV steps).
   :func:`spectro.xanes.preedge_centroid_arrays` (model-free pre-edge
   centroid) on the whole (n, energy) array.
 
+* rexafs (Rust core, from PyPI; the ``bench`` extra): for each spectrum,
+  ``Spectrum.from_arrays``, a ``PrePostEdge`` normalization with the same
+  windows and order, and ``normalize()`` with its automatic E0 (the
+  derivative maximum on the grid): normalization + E0, one spectrum at a
+  time, as its Python interface works. Skipped when rexafs is not
+  installed.
+
 Timings are the best of ``--repeat`` runs (default 3) of each side, in
 one process, on whatever else the machine is doing.
 
@@ -21,6 +28,10 @@ difference between the anchoring E0 (derivative maximum) and larch's
 ``find_e0``; ``max_abs_e08_diff_ev`` the largest difference between
 spectro's 0.8 crossing and the same crossing taken on larch's normalized
 spectrum (a check of the normalization where it matters for E0).
+``max_abs_norm_diff_rexafs`` and ``max_rel_edge_step_diff_rexafs`` compare
+rexafs's normalized spectra and edge steps (post-edge minus pre-edge
+curve at its E0) the same way; its E0 is a grid point, so its windows
+may start one grid step (0.25 eV) away from spectro's.
 
 Usage::
 
@@ -94,6 +105,36 @@ def run_larch(e: np.ndarray, mu: np.ndarray):
     return time.perf_counter() - start, e0, norm, step
 
 
+def run_rexafs(e: np.ndarray, mu: np.ndarray):
+    """Seconds, E0, normalized spectra and edge steps of a rexafs loop (None without rexafs)."""
+    try:
+        import rexafs
+    except ImportError:
+        return None
+    settings = rexafs.PrePostEdge(
+        pre_edge_start=WINDOWS["pre1"], pre_edge_end=WINDOWS["pre2"], norm_start=WINDOWS["norm1"],
+        norm_end=WINDOWS["norm2"], norm_polyorder=WINDOWS["nnorm"], n_victoreen=WINDOWS["nvict"],
+    )
+    e0 = np.empty(mu.shape[0])
+    step = np.empty(mu.shape[0])
+    norm = np.empty_like(mu)
+    start = time.perf_counter()
+    for i in range(mu.shape[0]):
+        spectrum = rexafs.Spectrum.from_arrays(e, mu[i])
+        spectrum.set_normalization_method(settings)
+        spectrum.normalize()
+        e0[i] = spectrum.e0()
+        norm[i] = spectrum.norm()
+    seconds = time.perf_counter() - start
+    for i in range(mu.shape[0]):  # outside the timing: the curves at E0
+        spectrum = rexafs.Spectrum.from_arrays(e, mu[i])
+        spectrum.set_normalization_method(settings)
+        spectrum.normalize()
+        j = int(np.argmin(np.abs(e - e0[i])))
+        step[i] = spectrum.post_edge()[j] - spectrum.pre_edge()[j]
+    return seconds, e0, norm, step
+
+
 def main(argv=None) -> dict:
     """Run the benchmark; print and return the numbers."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -118,6 +159,7 @@ def main(argv=None) -> dict:
         larch_runs = [run_larch(e, mu) for _ in range(args.repeat)]
         t_larch = min(r[0] for r in larch_runs)
         _, larch_e0, larch_norm, larch_step = larch_runs[-1]
+        rexafs_runs = [run_rexafs(e, mu) for _ in range(args.repeat)]
     inside = (e[None, :] >= (norm.e0 + norm.pre1)[:, None]) & (
         e[None, :] <= (norm.e0 + norm.norm2)[:, None]
     )
@@ -137,6 +179,18 @@ def main(argv=None) -> dict:
         "median_e0_err_ev": float(np.median(e0.e0_err)),
         "median_preedge_centroid_ev": float(np.median(pre.centroid)),
     }
+    if rexafs_runs[0] is not None:
+        t_rexafs = min(r[0] for r in rexafs_runs)
+        _, rexafs_e0, rexafs_norm, rexafs_step = rexafs_runs[-1]
+        out.update({
+            "rexafs_seconds": t_rexafs,
+            "rexafs_ms_per_spectrum": 1e3 * t_rexafs / n,
+            "spectro_ms_per_spectrum": 1e3 * t_spectro / n,
+            "kernel_speedup_vs_rexafs": t_rexafs / t_spectro,
+            "max_abs_norm_diff_rexafs": float(np.max(np.abs(np.where(inside, norm.norm - rexafs_norm, 0.0)))),
+            "max_rel_edge_step_diff_rexafs": float(np.max(np.abs(norm.edge_step / rexafs_step - 1))),
+            "max_abs_e0_diff_rexafs_ev": float(np.max(np.abs(norm.e0 - rexafs_e0))),
+        })
     if args.json:
         print(json.dumps(out, indent=1))
     else:
