@@ -501,6 +501,8 @@ class XanesOptions(Options):
     peak: str = choice("pseudovoigt", "peak shape of the pre-edge fit", "pseudovoigt", "gaussian")
     npeaks: int = choice(1, "number of pre-edge peaks fitted", 1, 2)
     feature_energy: float = number(8358.0, "energy of feature C, eV (calibrated)", positive=True)
+    deglitch: bool = flag(True, "drop isolated spikes of mu and mu_ref before the analysis "
+                                "(spectro.xanes.find_glitches; flagged glitches_removed)")
 
     def _check_together(self) -> None:
         for lo, hi in (("pre1", "pre2"), ("norm1", "norm2"), ("pre2", "norm1")):

@@ -35,6 +35,7 @@ variable (:class:`XanesFlag`), never left to the text of a warning.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import warnings
 from dataclasses import dataclass, field, fields
@@ -52,9 +53,10 @@ from . import _arrays
 from ._derivative import DERIVATIVE_WINDOW
 from ._normalize import Normalization, normalize_arrays
 from ._preedge import preedge_centroid_arrays, preedge_fit_arrays
-from .edge import _derivative_max, e0_crossings, e0_derivative_arrays
+from .edge import derivative_max_prepared, e0_crossings, e0_derivative_arrays
 from .energy_calibration import calibration_arrays, tabulated_edge
 from .features import feature_intensity_arrays
+from .glitch import find_glitches_arrays
 
 __all__ = [
     "EDGE_REGION",
@@ -82,6 +84,11 @@ class XanesFlag(enum.IntFlag):
     PREEDGE_FIT_FAILED = 8
     #: The pre-edge centroid lies outside its peak window.
     PREEDGE_OUTSIDE_WINDOW = 16
+    #: No edge: a step that is not positive or below five times the noise of a point or of the step
+    #: itself (noise, a constant, an inverted edge): every number of the scan but the calibration is NaN.
+    NO_EDGE = 32
+    #: Isolated spikes of ``mu`` or ``mu_ref`` were dropped before the analysis (the numbers are usable).
+    GLITCHES_REMOVED = 64
 
 
 #: What each flag means, as the warnings and the batch's ``warnings.csv`` say it.
@@ -91,11 +98,14 @@ FLAG_REASONS: dict[XanesFlag, str] = {
     XanesFlag.CALIBRATION_FAILED: "the reference foil's edge was not found: calibration_shift is NaN",
     XanesFlag.PREEDGE_FIT_FAILED: "pre-edge fit failed or gave no covariance",
     XanesFlag.PREEDGE_OUTSIDE_WINDOW: "pre-edge centroid outside its peak window",
+    XanesFlag.NO_EDGE: "no edge above the noise (step not positive, or below 5 sigma): its numbers are NaN",
+    XanesFlag.GLITCHES_REMOVED: "isolated spikes were dropped before the analysis",
 }
 
 _FLAG_WARNINGS: dict[XanesFlag, type[SpectroWarning]] = {
     XanesFlag.NORMALIZATION_FAILED: MissingRegionWarning,
     XanesFlag.PREEDGE_FIT_FAILED: FitWarning,
+    XanesFlag.NO_EDGE: MissingRegionWarning,
 }
 
 
@@ -209,9 +219,16 @@ def analyze_arrays(
     (True, 0)
     """
     opts = options_of(XanesOptions, options, changes)
+    spiked = np.zeros(np.shape(mu)[:-1], bool)
+    if opts.deglitch:
+        mu, spiked = _without_spikes(energy, mu)
+        if mu_ref is not None:
+            mu_ref, spiked_ref = _without_spikes(energy, mu_ref)
+            spiked = spiked | spiked_ref
     complete = _complete_rows(energy, mu, mu_ref)
     if complete is not None:
-        return _apart(complete, energy, mu, mu_ref, opts, normalized, spectra)
+        r = _apart(complete, energy, mu, mu_ref, opts.replace(deglitch=False), normalized, spectra)
+        return dataclasses.replace(r, flags=r.flags | np.where(spiked, XanesFlag.GLITCHES_REMOVED, 0))
     if normalized:
         n = _as_normalized(energy, mu, e0=opts.e0_anchor)
     else:
@@ -221,6 +238,11 @@ def analyze_arrays(
         )
     lead = n.edge_step.shape
     flags = np.where(n.ok, 0, XanesFlag.NORMALIZATION_FAILED)
+    with np.errstate(invalid="ignore"):
+        edge = (n.edge_step > 0) & (n.sigma < 1 / NO_EDGE_SIGMAS) & (n.edge_step > NO_EDGE_SIGMAS * n.edge_step_err)
+        edge &= ~(_preedge_rms(energy, n) > NO_EDGE_PREEDGE_RMS)
+    no_edge = n.ok & ~edge
+    flags = flags | np.where(no_edge, XanesFlag.NO_EDGE, 0) | np.where(spiked, XanesFlag.GLITCHES_REMOVED, 0)
     if mu_ref is not None:
         cal = calibration_arrays(energy, mu_ref, edge_energy=opts.edge_energy)
         shift, shift_err = cal.shift, cal.shift_err
@@ -253,7 +275,7 @@ def analyze_arrays(
     outside = np.isfinite(fit.centroid) & ((fit.centroid < lo) | (fit.centroid > hi))
     flags = flags | np.where(outside, XanesFlag.PREEDGE_OUTSIDE_WINDOW, 0)
     feat = feature_intensity_arrays(ecal, n.norm, at=opts.feature_energy, sigma=n.sigma)
-    return XanesResult(
+    result = XanesResult(
         e0=cross.e0 + s,
         e0_err=cross.e0_err,
         e0_derivative=deriv_e0 + s,
@@ -283,6 +305,51 @@ def analyze_arrays(
         norm=n.norm if spectra else np.empty(lead + (0,)),
         flat=n.flat if spectra else np.empty(lead + (0,)),
     )
+    return _without_numbers(result, no_edge) if no_edge.any() else result
+
+
+#: An edge is a positive step above this many standard deviations of a point and of the step itself.
+NO_EDGE_SIGMAS = 5.0
+
+#: Largest rms of the normalized spectrum over its pre-edge window for an edge (a fraction of the step):
+#: a measured pre-edge is a line within the noise; an inverted edge or a window anchored on a post-edge
+#: wiggle leaves a jump there.
+NO_EDGE_PREEDGE_RMS = 0.1
+
+
+def _preedge_rms(energy: np.ndarray, n: Normalization) -> np.ndarray:
+    """Root mean square of ``n.norm`` over each spectrum's pre-edge window (NaN without a window)."""
+    rel = np.asarray(energy, dtype=float) - n.e0[..., None]
+    with np.errstate(invalid="ignore"):
+        inside = (rel >= n.pre1[..., None]) & (rel <= n.pre2[..., None]) & np.isfinite(n.norm)
+        squares = np.where(inside, n.norm, 0.0) ** 2
+        return np.sqrt(squares.sum(axis=-1) / inside.sum(axis=-1))
+
+
+#: Per-scan results that stay when a scan has no edge: the foil's, the windows and the flags.
+_KEPT_WITHOUT_EDGE = ("calibration_shift", "calibration_shift_err", "pre1", "pre2", "norm1", "norm2", "nnorm",
+                      "flags", "norm", "flat")
+
+
+def _without_numbers(result: XanesResult, rows: np.ndarray) -> XanesResult:
+    """``result`` with the numbers of ``rows`` (scans without an edge) NaN; spectra and windows kept."""
+    changes = {
+        f.name: np.where(rows, np.nan, getattr(result, f.name))
+        for f in fields(result) if f.name not in _KEPT_WITHOUT_EDGE
+    }
+    return dataclasses.replace(result, **changes)
+
+
+def _without_spikes(energy: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``mu`` with isolated spikes as NaN (:func:`spectro.xanes.find_glitches_arrays`), and which rows had any.
+
+    ``mu`` itself is returned, not a copy, when there is none.
+    """
+    mask = find_glitches_arrays(energy, mu).mask
+    rows = mask.any(axis=-1)
+    if not rows.any():
+        return mu, rows
+    return np.where(mask, np.nan, mu), rows
 
 
 def _as_normalized(energy, mu, *, e0: float | None) -> Normalization:
@@ -298,7 +365,7 @@ def _as_normalized(energy, mu, *, e0: float | None) -> Normalization:
     lead = ys.shape[:-1]
     sigma = _arrays.noise_sigma(xs, ys, finite=shared)
     if e0 is None:
-        anchor = _derivative_max(xs, ys, shared, window=DERIVATIVE_WINDOW, search=None, first=None, sigma=sigma)
+        anchor = derivative_max_prepared(xs, ys, shared, window=DERIVATIVE_WINDOW, search=None, first=None, sigma=sigma)
         e0s, e0_err = anchor.e0, anchor.e0_err
     else:
         e0s, e0_err = np.full(lead, float(e0)), np.full(lead, np.nan)

@@ -53,7 +53,7 @@ from ..options import XanesOptions, options_of
 from .. import _apply
 from . import _arrays
 from ._derivative import DERIVATIVE_WINDOW
-from .edge import _derivative_max
+from .edge import derivative_max_prepared
 
 __all__ = ["DEFAULT_WINDOWS", "Normalization", "normalize", "normalize_arrays"]
 
@@ -392,7 +392,7 @@ def normalize_arrays(
     lead = ys.shape[:-1]
     sigma_mu = _arrays.noise_sigma(xs, ys, finite=shared)
     if e0 is None:
-        anchor = _derivative_max(xs, ys, shared, window=DERIVATIVE_WINDOW, search=None, first=None, sigma=sigma_mu)
+        anchor = derivative_max_prepared(xs, ys, shared, window=DERIVATIVE_WINDOW, search=None, first=None, sigma=sigma_mu)
         e0, e0_err = anchor.e0, anchor.e0_err
     else:
         e0_err = np.full(lead, np.nan)

@@ -399,13 +399,17 @@ def e0_derivative_arrays(
     8333.1
     """
     xs, ys, finite = _arrays.prepare(energy, mu)
-    return _derivative_max(
+    return derivative_max_prepared(
         xs, ys, finite, window=window, search=search, first=first, sigma=sigma
     )
 
 
-def _derivative_max(xs, ys, finite, *, window, search, first, sigma) -> EdgePosition:
-    """:func:`e0_derivative_arrays` on rows from :func:`spectro.xanes._arrays.prepare`."""
+def derivative_max_prepared(xs, ys, finite, *, window, search, first, sigma) -> EdgePosition:
+    """:func:`e0_derivative_arrays` on rows already through :func:`spectro.xanes._arrays.prepare`.
+
+    For the kernels that prepared the rows for other steps too (the
+    normalization's window anchor), so that the rows are not prepared twice.
+    """
     n = xs.shape[-1]
     coef, var = _arrays.local_poly(xs, ys, window, 2, orders=(1,), finite=finite)
     d = coef[1]

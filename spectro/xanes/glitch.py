@@ -100,10 +100,11 @@ def find_glitches_arrays(
     windows = np.lib.stride_tricks.sliding_window_view(padded, size, axis=-1)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        med = np.nanmedian(windows, axis=-1)
+        med = _arrays.nan_row_median(windows)
         r = ys - med
-        mad = np.nanmedian(np.abs(r - np.nanmedian(r, axis=-1, keepdims=True)), axis=-1)
-        spread = np.nanpercentile(ys, 95, axis=-1) - np.nanpercentile(ys, 5, axis=-1)
+        mad = _arrays.nan_row_median(np.abs(r - _arrays.nan_row_median(r)[..., None]))
+        p5, p95 = _arrays.nan_row_quantiles(ys, (0.05, 0.95))
+        spread = p95 - p5
     scale = np.maximum(1.4826 * mad, floor * spread)
     thr = k * scale
     mask = np.abs(r) > thr[..., None]
