@@ -242,3 +242,17 @@ def test_budget_survives_netcdf(data_file, tmp_path):
         np.testing.assert_array_equal(back[name].values, res[name].values, err_msg=name)
         assert back[name].attrs["method"] if name != "budget_flags" else back[name].attrs["flag_meanings"]
     assert back.variation_component.values.tolist() == res.variation_component.values.tolist()
+
+
+def test_three_anchor_compounds_give_a_consistency_term():
+    """Anchors on one line: no consistency term; one anchor given 0.2 too high a valence: a term of that order."""
+    sim = spectro.simulate.xanes(valence=[2.0, 2.5, 3.0, 2.3], n_scans=4, reference=True,
+                                 energy_offset=[0.4, -0.3, 0.8, 0.1], noise=0.001, seed=8)
+    opts = XanesOptions(preedge="centroid")
+    sample = [sim.isel(scan=[3])]
+    for given, low, high in ((2.5, 0.0, 0.02), (2.7, 0.04, 0.2)):
+        anchors = [(sim.isel(scan=[0]), 2.0), (sim.isel(scan=[1]), given), (sim.isel(scan=[2]), 3.0)]
+        cal, (res,) = _quiet(valence_budget, sample, anchors, options=opts)
+        term = float(res.valence_sys_anchors[0])
+        assert low <= term < high, (given, term)
+        assert "consistency of 3 anchor compounds" in res.valence_sys_anchors.attrs["method"]
