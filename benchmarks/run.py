@@ -30,6 +30,10 @@ Keys (the targets are benchmarks, not tests):
     peak resident memory is measured (``benchmarks/cube.py``).
     Target: 10^6 spectra in <= 60 s on 2 cores, <= 2 GB (checked on the
     full run only).
+``budget_cost_ratio``, ``budget_cost_ratio_batch``
+    Time of the uncertainty budget (``spectro.xanes.budget_arrays``) over
+    that of the plain analysis on the same arrays, for one real spectrum and
+    for the 12 scans of one file (``benchmarks/budget.py``). Target: <= 10.
 
 Usage::
 
@@ -53,6 +57,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import batch_files
+import budget
 import interactive
 import xanes_kernels
 
@@ -65,6 +70,8 @@ TARGETS = {
     "files_centroid_speedup_vs_larch": (">=", 5.0),
     "cube_seconds": ("<=", 60.0),
     "cube_peak_rss_mb": ("<=", 2048.0),
+    "budget_cost_ratio": ("<=", 10.0),
+    "budget_cost_ratio_batch": ("<=", 10.0),
 }
 _LIBRARIES = ("numpy", "scipy", "xarray", "dask", "distributed", "lmfit", "netCDF4", "h5netcdf", "xraylarch",
               "rexafs")
@@ -127,6 +134,7 @@ def main(argv=None) -> int:
     results.update(batch_files.measure(Path(root), batch_files.N_QUICK if args.quick else batch_files.N_INPUTS,
                                        args.workers))
     results.update(cube(args.quick, args.workers, env))
+    results.update(budget.measure(Path(root), 2 if args.quick else 5))
     results["quick"] = args.quick
     results["machine"] = machine()
     if args.json:

@@ -23,7 +23,7 @@ __version__ = "0.1.0"
 
 import importlib
 
-from . import calibration_line, errors, lcf, options, pressure, references, simulate, spin, valence, xanes, xes
+from . import budget, calibration_line, errors, lcf, options, pressure, references, simulate, spin, valence, xanes, xes
 from .errors import SpectroError, SpectroWarning
 from .options import AnalysisOptions, ReadOptions, ValenceOptions, XanesOptions, XesOptions
 from .grid import stack
@@ -35,6 +35,7 @@ _LAZY = ("batch", "demo", "plot")
 __all__ = [
     "__version__",
     "batch",
+    "budget",
     "calibration_line",
     "demo",
     "errors",

@@ -60,6 +60,7 @@ LAYERS: dict[str, int] = {
     "demo": 6,
     "cli": 6,
     "__main__": 6,
+    "budget": 3,
 }
 
 def module_name(path: Path) -> str:

@@ -44,6 +44,7 @@ import xarray as xr
 from .. import references
 from ..errors import DataError, ReferenceNotFoundError, ValidationError
 from ..options import AnalysisOptions, ValenceOptions
+from ..budget import VALENCE_COMPONENTS, valence_budget
 from ..valence import OBSERVABLES, from_spectra
 from ._options import add_option_flags, options_from_flags, read_job
 from ._output import finite, input_files
@@ -70,6 +71,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("samples", nargs="+", metavar="INPUT",
                         help="spectrum file, folder, catalogue id or manifest CSV")
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    parser.add_argument("--budget", action="store_true",
+                        help="statistical and systematic parts of each valence (XANES; docs/uncertainty.md)")
     add_option_flags(parser, "read", "xanes", "xes", "valence")
     return parser
 
@@ -158,6 +161,10 @@ def _rows(labels: list[str], results: list[xr.Dataset], obs: str) -> list[dict[s
                     "flags": [f for f in flags.split(",") if f],
                 }
             )
+            if "valence_sys" in res:
+                rows[-1].update({k: finite(res[k].values[i]) for k in
+                                 ("valence_stat", "valence_sys", "valence_err_scan",
+                                  *(f"valence_sys_{c}" for c in VALENCE_COMPONENTS))})
     return rows
 
 
@@ -181,7 +188,12 @@ def run(args: argparse.Namespace) -> int:
         raise DataError("the samples and anchors mix XANES and XES spectra; give anchors of the samples' kind "
                         "(--anchors NAME=VALENCE ...)")
     analysis = options.xanes if kinds == {"xanes"} else options.xes
-    cal, results = from_spectra(samples, anchors, observable=obs, options=analysis)
+    if args.budget and kinds != {"xanes"}:
+        raise DataError("the uncertainty budget (--budget) is made for XANES observables only")
+    if args.budget:
+        cal, results = valence_budget(samples, anchors, observable=obs, options=analysis)
+    else:
+        cal, results = from_spectra(samples, anchors, observable=obs, options=analysis)
     rows_out = _rows(labels, results, obs)
     if args.json:
         doc = {
@@ -203,6 +215,15 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(cal.summary())
     print()
+    if args.budget:
+        width = max(len("sample"), *(len(r["sample"]) for r in rows_out))
+        for r in rows_out:
+            parts = sorted(((r[f"valence_sys_{c}"] or 0.0, c) for c in VALENCE_COMPONENTS), reverse=True)[:3]
+            largest = ", ".join(f"{c} {v:.3f}" for v, c in parts)
+            value = "nan" if r["valence"] is None else (
+                f"{r['valence']:.3f} ± {r['valence_stat']:.3f} (stat) ± {r['valence_sys']:.3f} (sys)")
+            print(f"{r['sample'].ljust(width)}  {r['scan']}  valence {value}  [{largest}]  {','.join(r['flags'])}")
+        return 0
     width = max(len("sample"), *(len(r["sample"]) for r in rows_out))
     swidth = max(len("scan"), *(len(r["scan"]) for r in rows_out))
     print(f"{'sample'.ljust(width)}  {'scan'.ljust(swidth)}  {obs + ' (eV)':>12}  {'valence':>7}  {'+-':>6}  flags")

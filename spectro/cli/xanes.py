@@ -6,6 +6,10 @@ One record per scan: file, scan, e0 (0.8 of the jump), e0_err,
 e0_derivative, edge_step, preedge_centroid, preedge_centroid_err,
 preedge_area and calibration_shift (null without a reference channel).
 Energies are calibrated on the reference channel when it is present.
+With ``--budget`` each number is followed by its statistical and
+systematic uncertainty (``e0_stat``, ``e0_sys``, ...; the JSON also gives
+the systematic components) and ``e0_err`` is the total; the text prints
+``8344.986 ± 0.006 (stat) ± 0.358 (sys)`` (see ``docs/uncertainty.md``).
 """
 
 from __future__ import annotations
@@ -36,6 +40,9 @@ KEYS = (
     "flags",
 )
 
+#: Numbers printed with their budget under ``--budget``.
+BUDGET_KEYS = ("e0", "e0_derivative", "edge_step", "preedge_centroid", "preedge_area", "calibration_shift")
+
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``xanes`` subcommand."""
@@ -48,23 +55,47 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "files", nargs="+", metavar="FILE", help="XANES file (XDI, Athena, SPEC, ...) or folder of them"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--budget", action="store_true",
+                        help="give each number's statistical and systematic uncertainty (docs/uncertainty.md)")
     add_option_flags(parser, "read", "xanes")
     return parser
 
 
-def records(path: str, options: AnalysisOptions) -> list[dict[str, Any]]:
-    """Analyze one file; return one record per scan."""
+def records(path: str, options: AnalysisOptions, *, budget: bool = False) -> list[dict[str, Any]]:
+    """Analyze one file; return one record per scan (with the budget's keys when ``budget``)."""
     from .. import read
     from ..xanes import analyze
+    from ..xanes import budget as with_budget
+    from ..xanes._budget import COMPONENTS
 
-    res = analyze(read(path, options.read), options.xanes)
+    ds = read(path, options.read)
+    res = with_budget(ds, options.xanes, spectra=False) if budget else analyze(ds, options.xanes)
+    keys = list(KEYS[2:])
+    if budget:
+        keys += [f"{k}_{part}" for k in BUDGET_KEYS for part in ("stat", "sys", *(f"sys_{c}" for c in COMPONENTS))]
+        keys += ["budget_flags"]
     out = []
     for i, scan in enumerate(res.scan.values):
         rec: dict[str, Any] = {"file": path, "scan": str(scan)}
-        for key in KEYS[2:]:
-            rec[key] = finite(res[key].values[i])
+        for key in keys:
+            rec[key] = int(res[key].values[i]) if key == "budget_flags" else finite(res[key].values[i])
         out.append(rec)
     return out
+
+
+def with_budget_text(value: Any, stat: Any, sys: Any) -> str:
+    """``value ± stat (stat) ± sys (sys)``, or the value alone when an error is missing.
+
+    Examples
+    --------
+    >>> with_budget_text(2.1734, 0.0123, 0.0812)
+    '2.173 ± 0.012 (stat) ± 0.081 (sys)'
+    """
+    if value is None:
+        return "nan"
+    if stat is None or sys is None:
+        return f"{value:.3f}"
+    return f"{value:.3f} ± {stat:.3f} (stat) ± {sys:.3f} (sys)"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,12 +105,18 @@ def run(args: argparse.Namespace) -> int:
     status = 0
     for path in input_files(args.files):
         try:
-            results.extend(records(path, options))
+            results.extend(records(path, options, budget=args.budget))
         except SpectroError as err:
             print_error(err, path)
             status = 2
     if args.json:
         print(json.dumps(results, indent=1))
+    elif args.budget:
+        shown = ("file", "scan", *BUDGET_KEYS, "flags", "budget_flags")
+        print("\t".join(shown))
+        for rec in results:
+            print("\t".join(with_budget_text(rec[k], rec[f"{k}_stat"], rec[f"{k}_sys"]) if k in BUDGET_KEYS
+                            else cell(rec[k]) for k in shown))
     else:
         print("\t".join(KEYS))
         for rec in results:

@@ -7,6 +7,7 @@ accessor. See ``docs/xanes.md`` for every definition.
 """
 
 from . import accessor
+from ._budget import BudgetFlag, BudgetResult, budget, budget_arrays
 from ._analyze import RESULTS, XanesFlag, XanesResult, analyze, analyze_arrays, flagged, result_attrs
 from ._derivative import Derivatives, derivative, derivative_arrays
 from .edge import E0_LEVEL, EdgePosition, e0_crossing_arrays, e0_crossings, e0_derivative_arrays
@@ -47,10 +48,14 @@ __all__ = [
     "XanesFlag",
     "XanesResult",
     "accessor",
+    "BudgetFlag",
+    "BudgetResult",
     "align",
     "align_arrays",
     "analyze",
     "analyze_arrays",
+    "budget",
+    "budget_arrays",
     "calibrate_energy",
     "calibration_arrays",
     "derivative",

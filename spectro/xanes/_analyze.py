@@ -254,7 +254,8 @@ def analyze_arrays(
     s = np.where(np.isfinite(shift), shift, 0.0)
     search = (n.e0 + EDGE_REGION[0], n.e0 + EDGE_REGION[1])
     cross, half = e0_crossings(
-        energy, n.norm, levels=(opts.level, 0.5), sigma=n.sigma, level_err=n.level_err, search=search
+        energy, n.norm, levels=(opts.level, 0.5), sigma=n.sigma,
+        level_err=[_level_err(n, opts.level), _level_err(n, 0.5)], search=search,
     )
     flags = flags | np.where(n.ok & ~np.isfinite(cross.e0), XanesFlag.E0_NOT_FOUND, 0)
     deriv_e0, deriv_err = _derivative_of_norm(energy, n, given_e0=opts.e0_anchor is not None)
@@ -350,6 +351,18 @@ def _without_spikes(energy: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np.
     if not rows.any():
         return mu, rows
     return np.where(mask, np.nan, mu), rows
+
+
+def _level_err(n: Normalization, level: float) -> np.ndarray:
+    """Uncertainty of ``level`` of the normalized jump from the normalization fits (normalized units).
+
+    ``n.level_err`` is ``sqrt(var(pre) + 0.8**2 var(step)) / step`` and
+    ``n.edge_step_err**2`` is ``var(step)``, so at another level ``L`` it is
+    ``sqrt(level_err**2 + (L**2 - 0.64) (edge_step_err / step)**2)``.
+    """
+    with np.errstate(all="ignore"):
+        rel = n.edge_step_err / np.abs(n.edge_step)
+        return np.sqrt(np.maximum(n.level_err**2 + (level**2 - 0.64) * rel**2, 0.0))
 
 
 def _as_normalized(energy, mu, *, e0: float | None) -> Normalization:

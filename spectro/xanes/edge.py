@@ -150,13 +150,14 @@ def e0_crossings(
     smooth: float = CROSSING_SMOOTH,
     persist: float = CROSSING_PERSIST,
     sigma: np.ndarray | float | None = None,
-    level_err: np.ndarray | float = 0.0,
+    level_err: np.ndarray | float | list = 0.0,
     search: tuple[np.ndarray | float, np.ndarray | float] | None = None,
 ) -> list[EdgePosition]:
     """:func:`e0_crossing_arrays` at each of ``levels``, smoothing the spectra once.
 
     Parameters are those of :func:`e0_crossing_arrays` (``levels``: a
-    sequence of levels of the jump); one :class:`EdgePosition` per level.
+    sequence of levels of the jump; ``level_err``: one value for every
+    level, or a list of one per level); one :class:`EdgePosition` per level.
 
     Examples
     --------
@@ -195,10 +196,11 @@ def e0_crossings(
         sigma = _arrays.noise_sigma(xs, ys, finite=finite)
     coef, _ = _arrays.local_poly(xs, ys, smooth, 2, orders=(0, 2), finite=finite)
     within, reach = _persistence(xs, persist)
+    errs = level_err if isinstance(level_err, list) else [level_err] * len(levels)
     return [
         _crossing(xs, ys, coef[0], 2.0 * coef[2], level, within=within, reach=reach, smooth=smooth,
-                  sigma=sigma, level_err=level_err, lo=lo, hi=hi)
-        for level in levels
+                  sigma=sigma, level_err=err, lo=lo, hi=hi)
+        for level, err in zip(levels, errs, strict=True)
     ]
 
 

@@ -1,0 +1,279 @@
+"""The uncertainty budget of the valence, and the scatter of repeated scans.
+
+:func:`valence_budget` is :func:`spectro.valence.from_spectra` with the
+budget of :func:`spectro.xanes.budget`: every anchor and sample spectrum is
+analysed with its variations, the valence line is fitted again for each
+variation (anchors and samples varied alike, so what moves every compound
+the same way cancels) and the valence's change is the systematic
+component; the anchors add one more component:
+
+* three or more anchor compounds: the consistency of the line, the scatter
+  of the anchors about it beyond their statistical errors,
+  ``sqrt(max(0, sum(r**2) / (n - 2) - mean(s**2))) / |b|``;
+* two anchor compounds: no consistency check is possible; the
+  cross-beamline term :data:`ANCHOR_TRANSFER` is added instead, measured on
+  NiO and LaNiO3 from two beamlines (ESRF BM08 and NSLS-II BMM): each pair
+  as anchors places the other pair's compounds; the rms of the four
+  departures from 2 and 3 (see ``docs/uncertainty.md`` for the command).
+
+:func:`repeat_scatter` takes results grouped by sample: when repeated
+scans scatter beyond their scan-to-scan errors (``chi2/dof > 1``), each
+scan's statistical error is widened by the Birge ratio.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from .calibration_line import LinearCalibration, apply_calibration, linear_calibration
+from .errors import DataError, SpectroWarning
+from .options import XanesOptions, options_of
+from . import xanes
+from .xanes._budget import BUDGETED, COMPONENTS, BudgetFlag
+
+__all__ = ["ANCHOR_TRANSFER", "VALENCE_COMPONENTS", "repeat_scatter", "valence_budget"]
+
+#: Valence change between beamlines that calibration does not remove (two anchors, e0 at 0.8), valence units.
+ANCHOR_TRANSFER: float = 0.05
+
+#: The systematic components of the valence.
+VALENCE_COMPONENTS: tuple[str, ...] = COMPONENTS + ("anchors",)
+
+
+def _rms(a: np.ndarray) -> np.ndarray:
+    """Root mean square over the last axis, NaN ignored (0 over no column)."""
+    if not a.shape[-1]:
+        return np.zeros(a.shape[:-1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.sqrt(np.nanmean(a**2, axis=-1))
+
+
+def valence_budget(
+    samples: Sequence[xr.Dataset],
+    anchors: Sequence[tuple[xr.Dataset, float]],
+    *,
+    observable: str = "e0",
+    options: XanesOptions | None = None,
+    transfer: float = ANCHOR_TRANSFER,
+) -> tuple[LinearCalibration, list[xr.Dataset]]:
+    """Valence of XANES samples with its statistical and systematic parts.
+
+    Parameters
+    ----------
+    samples : sequence of xarray.Dataset
+        XANES spectra whose valence is wanted.
+    anchors : sequence of (xarray.Dataset, float)
+        Reference spectra and their valences; every scan of an anchor
+        Dataset is one point of the line.
+    observable : str, default "e0"
+        A result of :data:`spectro.xanes.budget` (``e0``, ``e0_half``,
+        ``preedge_centroid``, ...).
+    options : XanesOptions, optional
+        The analysis options (the variations are taken around them).
+    transfer : float, keyword-only
+        The cross-beamline term used with two anchor compounds, valence
+        units (default :data:`ANCHOR_TRANSFER`, measured for ``e0`` at the
+        0.8 level; 0 for other observables unless given).
+
+    Returns
+    -------
+    calibration : LinearCalibration
+        The nominal line, fitted on the anchors' statistical errors (that of
+        :func:`spectro.valence.from_spectra`).
+    results : list of xarray.Dataset
+        Per sample: the budget results of :func:`spectro.xanes.budget`
+        (per-scan variables) and ``valence``, ``valence_stat``,
+        ``valence_sys``, ``valence_err`` (total), ``valence_sys_<c>`` for
+        ``c`` in :data:`VALENCE_COMPONENTS`, ``valence_err_scan`` (the
+        sample's scan-to-scan part), the three statistical terms
+        ``valence_err_sample``, ``valence_err_references``,
+        ``valence_err_calibration`` and ``valence_flags``
+        (``extrapolated``, ``uncalibrated``, ``normalization_unstable``).
+
+    Raises
+    ------
+    DataError
+        The observable has no budget, or the anchors cannot make a line.
+
+    Examples
+    --------
+    >>> import spectro, warnings
+    >>> sim = spectro.simulate.xanes(valence=[2.0, 3.0, 2.5], n_scans=3, reference=True, seed=1)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     cal, (res,) = valence_budget([sim.isel(scan=[2])], [(sim.isel(scan=[0]), 2.0),
+    ...                                  (sim.isel(scan=[1]), 3.0)], options=XanesOptions(preedge="centroid"))
+    >>> round(float(res.valence[0]), 1), float(res.valence_sys_anchors[0]) == ANCHOR_TRANSFER
+    (2.5, True)
+    """
+    opts = options_of(XanesOptions, options, {})
+    if observable not in BUDGETED:
+        raise DataError(f"{observable!r} has no uncertainty budget; one of {sorted(BUDGETED)}")
+
+    def analysed(ds: xr.Dataset) -> xr.Dataset:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SpectroWarning)
+            res = xanes.budget(ds, opts, spectra=False)
+        keep = [v for v in res.data_vars if res[v].dims in (("scan",), ("scan", "variation"))]
+        return res[keep]
+
+    q, x, s, d, labels = [], [], [], [], []
+    for ds, known in anchors:
+        res = analysed(ds)
+        source = str(ds.attrs.get("reference_id") or ds.attrs.get("source_file") or "")
+        for i, label in enumerate(res["scan"].values):
+            q.append(float(known))
+            x.append(float(res[observable].values[i]))
+            s.append(float(res[f"{observable}_stat"].values[i]))
+            d.append(res[f"{observable}_variation"].values[i])
+            labels.append(f"{source}:{label}" if source else str(label))
+    q_, x_, s_, d_ = np.array(q), np.array(x), np.array(s), np.array(d)
+    cal = linear_calibration(q_, x_, s_, labels=labels, observable=observable)
+    components = res["variation_component"].values
+    lines = []
+    for k in range(d_.shape[1]):
+        xk = x_ + d_[:, k]
+        ok = np.isfinite(xk)
+        try:
+            c = linear_calibration(q_[ok], xk[ok], s_[ok], observable=observable)
+            lines.append((c.intercept, c.slope))
+        except DataError:
+            lines.append((np.nan, np.nan))
+    if len(anchors) >= 3:
+        excess = np.sum(cal.residuals**2) / max(cal.dof, 1) - np.mean(s_**2)
+        anchor_term = float(np.sqrt(max(excess, 0.0)) / abs(cal.slope))
+        anchor_method = (f"consistency of {len(anchors)} anchor compounds: scatter about the line beyond "
+                         "their statistical errors, over the slope")
+    else:
+        anchor_term = float(transfer) if (observable == "e0" or transfer != ANCHOR_TRANSFER) else 0.0
+        anchor_method = ("two anchor compounds: no consistency check is possible; cross-beamline term "
+                         f"{anchor_term:g} (measured for e0 at the 0.8 level, see docs/uncertainty.md)")
+
+    out = []
+    for ds in samples:
+        res = analysed(ds)
+        stat_in = xr.Dataset({observable: res[observable], f"{observable}_err": res[f"{observable}_stat"],
+                              "calibration_shift": res["calibration_shift"]})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est = apply_calibration(stat_in, cal, calibration_err=0.0)
+        est["valence_err_references"] = est["valence_err_references"] / np.sqrt(cal.scale)
+        stat = np.sqrt(est.valence_err_sample**2 + est.valence_err_references**2)
+        xs = res[observable].values
+        dv = np.stack([(xs + res[f"{observable}_variation"].values[:, k] - a) / b - est.valence.values
+                       for k, (a, b) in enumerate(lines)], axis=-1) if lines else np.zeros(xs.shape + (0,))
+        parts = {c: _rms(dv[:, components == c]) for c in COMPONENTS}
+        parts["anchors"] = np.full(xs.shape, anchor_term)
+        sys = np.sqrt(sum(p**2 for p in parts.values()))
+        attrs = {"units": "1", "anchors": est.valence.attrs["anchors"], "observable": observable}
+        new = {
+            "valence": est.valence,
+            "valence_stat": stat.assign_attrs(attrs, long_name="valence statistical uncertainty (1 sigma)",
+                                              method="sample and reference noise, line covariance unscaled"),
+            "valence_sys": xr.DataArray(sys, dims="scan").assign_attrs(
+                attrs, long_name="valence systematic uncertainty (1 sigma)",
+                method="components in quadrature: " + ", ".join(VALENCE_COMPONENTS)),
+            "valence_err": xr.DataArray(np.hypot(stat.values, sys), dims="scan").assign_attrs(
+                attrs, long_name="valence total uncertainty (1 sigma)", method="stat and sys in quadrature"),
+            "valence_err_scan": xr.DataArray(res[f"{observable}_err_scan"].values / abs(cal.slope), dims="scan")
+            .assign_attrs(attrs, long_name="valence uncertainty that varies from scan to scan",
+                          method=f"{observable}_err_scan over the slope"),
+            "valence_err_sample": est.valence_err_sample,
+            "valence_err_references": est.valence_err_references.assign_attrs(
+                long_name="valence uncertainty from the anchors' statistical errors"),
+            "valence_err_calibration": est.valence_err_calibration,
+        }
+        for c, p in parts.items():
+            method = anchor_method if c == "anchors" else (
+                f"rms change of the valence when anchors and sample are analysed with the {c.replace('_', ' ')} "
+                "variations and the line refitted")
+            new[f"valence_sys_{c}"] = xr.DataArray(p, dims="scan").assign_attrs(
+                attrs, long_name=f"valence systematic uncertainty from the {c.replace('_', ' ')}", method=method)
+        unstable = (res["budget_flags"].values & int(BudgetFlag.NORMALIZATION_UNSTABLE)) > 0
+        flags = [",".join(f for f in (str(v), "normalization_unstable" if u else "") if f)
+                 for v, u in zip(est.valence_flags.values, unstable)]
+        new["valence_flags"] = xr.DataArray(np.array(flags, dtype="<U50"), dims="scan").assign_attrs(
+            units="", long_name="valence flags")
+        merged = res.drop_vars([v for v in res.data_vars if res[v].dims != ("scan",)])
+        merged = merged.assign({k: v.variable if isinstance(v, xr.DataArray) else v for k, v in new.items()})
+        out.append(merged.assign_attrs(kind="valence_budget", valence_method=est.valence.attrs["method"]))
+    return cal, out
+
+
+def repeat_scatter(
+    results: xr.Dataset,
+    by: str | Sequence[Any] | None = None,
+    *,
+    name: str = "valence",
+) -> xr.Dataset:
+    """Widen the errors of repeated scans of one sample by their excess scatter (Birge ratio).
+
+    For each group of scans (one sample), with ``x_i`` = ``results[name]`` and
+    ``s_i`` = ``results[name + "_err_scan"]`` (the part of each scan's error
+    that varies from scan to scan), ``chi2/dof = sum w (x - xbar)**2 / (n - 1)``
+    with weights ``w = 1/s**2`` and ``xbar`` their weighted mean. When it
+    exceeds 1, each scan gets the scatter term ``s_i sqrt(chi2/dof - 1)``, so
+    that its scan-to-scan error becomes ``s_i * sqrt(chi2/dof)``; it is
+    added in quadrature to ``<name>_stat`` and ``<name>_err``.
+
+    Parameters
+    ----------
+    results : xarray.Dataset
+        Results along ``scan`` with ``name``, ``name_err_scan``, and
+        ``name_stat`` and ``name_err`` when present.
+    by : str or sequence, optional
+        The group of each scan: the name of a per-scan variable or
+        coordinate, or one label per scan (default: all scans one sample).
+    name : str, keyword-only
+        The result (``"valence"``, ``"e0"``, ...).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``results`` with ``<name>_chi2`` (chi2/dof of the scan's group, NaN
+        for a single scan), ``<name>_scatter`` and the widened errors.
+
+    Examples
+    --------
+    >>> res = xr.Dataset({"e0": ("scan", [1.0, 1.2, 0.8, 5.0, 5.0]),
+    ...                   "e0_err_scan": ("scan", [0.1] * 5)})
+    >>> out = repeat_scatter(res, ["a", "a", "a", "b", "b"], name="e0")
+    >>> out.e0_chi2.values.round(2).tolist(), out.e0_scatter.values.round(3).tolist()
+    ([4.0, 4.0, 4.0, 0.0, 0.0], [0.173, 0.173, 0.173, 0.0, 0.0])
+    """
+    x = np.asarray(results[name].values, dtype=float)
+    s = np.asarray(results[f"{name}_err_scan"].values, dtype=float)
+    if by is None:
+        groups = np.zeros(x.size, dtype=int)
+    elif isinstance(by, str):
+        groups = np.asarray(results[by].values)
+    else:
+        groups = np.asarray(by)
+    if groups.shape != x.shape:
+        raise DataError(f"one group per scan is needed: {groups.size} for {x.size} scans")
+    chi2 = np.full(x.shape, np.nan)
+    for g in np.unique(groups):  # a loop over samples, not over spectra
+        rows = (groups == g) & np.isfinite(x) & np.isfinite(s) & (s > 0)
+        if rows.sum() < 2:
+            continue
+        w = 1.0 / s[rows] ** 2
+        mean = np.sum(w * x[rows]) / np.sum(w)
+        chi2[groups == g] = np.sum(w * (x[rows] - mean) ** 2) / (rows.sum() - 1)
+    scatter = np.where(np.isfinite(chi2), s * np.sqrt(np.maximum(np.nan_to_num(chi2) - 1.0, 0.0)), 0.0)
+    units = results[name].attrs.get("units", "1")
+    out = results.assign({
+        f"{name}_chi2": ("scan", chi2, {"units": "1", "long_name": f"chi2/dof of the repeated scans' {name}",
+                                        "method": "weights 1/err_scan**2 about the weighted mean of the group"}),
+        f"{name}_scatter": ("scan", scatter, {"units": units, "long_name": f"{name} scatter term of repeats",
+                                              "method": "err_scan * sqrt(max(0, chi2/dof - 1)) (Birge)"}),
+    })
+    for part in (f"{name}_stat", f"{name}_err"):
+        if part in out:
+            out[part] = np.hypot(out[part], out[f"{name}_scatter"]).assign_attrs(out[part].attrs)
+    return out

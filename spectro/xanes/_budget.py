@@ -1,0 +1,447 @@
+"""The uncertainty budget of the XANES results: statistical and systematic parts, by component.
+
+The kernel :func:`spectro.xanes.analyze_arrays` gives each number with its
+statistical error (white noise of the spectrum, and of its reference foil
+for calibrated energies). What it does not give is how much the number
+depends on choices that are equally reasonable: the normalization windows,
+the edge definition, the smoothing of the foil's derivative, the pre-edge
+baseline. :func:`budget` measures that on the data: it runs the analysis
+again over a documented neighbourhood of the chosen options
+(:func:`variations`), each variation one vectorized call over all spectra,
+and takes the root-mean-square change of every number per component.
+
+Components (``<name>_sys_<component>``; see ``docs/uncertainty.md``):
+
+``normalization``
+    The kernel re-run with ``pre1`` +-50 eV, ``pre2`` -20 eV, ``norm1``
+    -20/+25 eV, ``norm2`` -100/+100 eV and the post-edge order -1/+1
+    (9 runs, pre-edge by the model-free centroid).
+``edge_definition``
+    ``e0`` at ``level`` +-0.05, ``e0_half`` at 0.45 and 0.55,
+    ``e0_derivative`` with a derivative smoothing of 1.0 and 2.0 eV
+    (instead of 1.5), on the normalized spectra of the nominal run.
+``foil``
+    The calibration shift with the foil's derivative smoothed over 1.0 and
+    2.0 eV (instead of 1.5); it moves every calibrated energy alike.
+``preedge_model``
+    The pre-edge fit with the other baseline (arctan <-> erf), when the
+    pre-edge is fitted.
+
+``<name>_stat`` is the kernel's error, with the calibration shift's error
+in quadrature for the calibrated energies; ``<name>_sys`` the components in
+quadrature; ``<name>_err`` the total. ``<name>_err_scan`` is the part that
+changes from one scan of a sample to the next, from the scan alone: the
+statistical error and the foil term (the other components move repeated
+scans of one sample alike). A scan whose normalization variations move
+``e0`` by more than :data:`UNSTABLE_E0` eV or the edge step by more than
+:data:`UNSTABLE_STEP` of itself, or fail where the nominal did not, gets the
+``NORMALIZATION_UNSTABLE`` bit of ``budget_flags`` (:class:`BudgetFlag`).
+"""
+
+from __future__ import annotations
+
+import enum
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ..errors import SpectroWarning
+from ..model import source_file
+from ..options import XanesOptions, options_of
+from .. import _apply
+from ._analyze import EDGE_REGION, OUTPUTS, XanesResult, analyze_arrays, flag_warnings, is_normalized, result_attrs
+from ._derivative import DERIVATIVE_WINDOW
+from ._preedge import preedge_fit_arrays
+from .edge import e0_crossings, e0_derivative_arrays
+from .energy_calibration import calibration_arrays
+
+__all__ = ["BUDGETED", "COMPONENTS", "BudgetFlag", "BudgetResult", "budget", "budget_arrays", "variations"]
+
+
+class BudgetFlag(enum.IntFlag):
+    """What the budget found wrong with a scan (bits of ``budget_flags``)."""
+
+    #: A small change of the normalization windows or order moves e0 or the edge step a lot.
+    NORMALIZATION_UNSTABLE = 1
+
+
+#: A normalization variation moving e0 by more than this (eV) flags the scan unstable.
+UNSTABLE_E0: float = 1.0
+#: A normalization variation changing the edge step by more than this fraction flags the scan unstable.
+UNSTABLE_STEP: float = 0.2
+#: Half-width of the band of edge levels around the chosen one (fraction of the jump).
+LEVEL_BAND: float = 0.05
+#: Derivative smoothing windows (eV) around the nominal :data:`DERIVATIVE_WINDOW` (1.5 eV).
+WINDOW_BAND: tuple[float, float] = (DERIVATIVE_WINDOW - 0.5, DERIVATIVE_WINDOW + 0.5)
+
+#: The systematic components, in order.
+COMPONENTS: tuple[str, ...] = ("normalization", "edge_definition", "foil", "preedge_model")
+
+#: Results with a budget: name -> (units, whether the number is on the calibrated energy scale).
+BUDGETED: dict[str, tuple[str, bool]] = {
+    "e0": ("eV", True),
+    "e0_half": ("eV", True),
+    "e0_derivative": ("eV", True),
+    "calibration_shift": ("eV", True),
+    "edge_step": ("1", False),
+    "preedge_centroid": ("eV", True),
+    "preedge_area": ("eV", False),
+    "preedge_height": ("1", False),
+    "preedge_centroid_free": ("eV", True),
+    "feature_c": ("1", False),
+}
+
+
+def variations(options: XanesOptions | None = None, /, **changes: Any) -> list[tuple[str, str, dict[str, Any]]]:
+    """The neighbourhood of ``options`` the budget explores: (component, label, changes) per variation.
+
+    Normalization variations are option changes for the kernel; the
+    others are described by their label (they are computed on the nominal
+    run). A normalization variation the options cannot take (a window
+    crossing its neighbour) is left out. Depends on the options only.
+
+    Examples
+    --------
+    >>> [label for comp, label, _ in variations() if comp == "normalization"][:3]
+    ['pre1=-200', 'pre1=-100', 'pre2=-50']
+    >>> sum(comp == "edge_definition" for comp, _, _ in variations())
+    2
+    """
+    opts = options_of(XanesOptions, options, changes)
+    order = 2 if opts.nnorm is None else opts.nnorm
+    candidates = [
+        {"pre1": opts.pre1 - 50.0}, {"pre1": opts.pre1 + 50.0}, {"pre2": opts.pre2 - 20.0},
+        {"norm1": opts.norm1 - 20.0}, {"norm1": opts.norm1 + 25.0},
+        {"norm2": opts.norm2 - 100.0}, {"norm2": opts.norm2 + 100.0},
+        {"nnorm": order - 1}, {"nnorm": order + 1},
+    ]
+    out = []
+    for change in candidates:
+        (key, value), = change.items()
+        if key == "nnorm" and not 0 <= value <= 3:
+            continue
+        try:
+            opts.replace(**change)
+        except ValueError:
+            continue
+        out.append(("normalization", f"{key}={value:g}", change))
+    lo, hi = max(opts.level - LEVEL_BAND, 0.01), min(opts.level + LEVEL_BAND, 0.99)
+    out += [("edge_definition", f"level={lo:g}", {}), ("edge_definition", f"level={hi:g}", {})]
+    out += [("foil", f"foil_window={w:g}", {}) for w in WINDOW_BAND]
+    if opts.preedge == "fit":
+        other = "erf" if opts.baseline == "arctan" else "arctan"
+        out.append(("preedge_model", f"baseline={other}", {"baseline": other}))
+    return out
+
+
+@dataclass(frozen=True)
+class BudgetResult:
+    """What :func:`budget_arrays` finds: the nominal analysis and the change of each number per variation.
+
+    Attributes
+    ----------
+    result : XanesResult
+        The nominal analysis (the numbers of :func:`analyze_arrays`, unchanged).
+    labels, components : tuple of str
+        Each variation's label and component (:func:`variations`).
+    delta : dict of str to ndarray, shape (..., n_variations)
+        For each name of :data:`BUDGETED`, the change of the number under
+        each variation (0 where the variation does not touch it).
+    stat, err_scan : dict of str to ndarray, shape (...)
+        Statistical error and the scan-to-scan error of each number.
+    flags : ndarray of int, shape (...)
+        :class:`BudgetFlag` bits.
+    """
+
+    result: XanesResult
+    labels: tuple[str, ...]
+    components: tuple[str, ...]
+    delta: dict[str, np.ndarray]
+    stat: dict[str, np.ndarray]
+    err_scan: dict[str, np.ndarray]
+    flags: np.ndarray
+
+    def sys(self, name: str, component: str | None = None) -> np.ndarray:
+        """Root-mean-square change of ``name`` over the variations of ``component`` (all: in quadrature)."""
+        if component is None:
+            return np.sqrt(sum(self.sys(name, c) ** 2 for c in COMPONENTS))
+        cols = [i for i, c in enumerate(self.components) if c == component]
+        if not cols:
+            return np.zeros(self.result.e0.shape)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.sqrt(np.nanmean(self.delta[name][..., cols] ** 2, axis=-1))
+
+
+def budget_arrays(
+    energy: np.ndarray,
+    mu: np.ndarray,
+    mu_ref: np.ndarray | None = None,
+    options: XanesOptions | None = None,
+    /,
+    *,
+    normalized: bool = False,
+    spectra: bool = True,
+    **changes: Any,
+) -> BudgetResult:
+    """The XANES analysis of spectra with the uncertainty budget of every number (see the module doc).
+
+    Parameters are those of :func:`spectro.xanes.analyze_arrays`.
+
+    Returns
+    -------
+    BudgetResult
+
+    Examples
+    --------
+    >>> import spectro
+    >>> ds = spectro.simulate.xanes(reference=True, seed=0)
+    >>> b = budget_arrays(ds.energy.values, ds.mu.values, ds.mu_ref.values, preedge="centroid")
+    >>> bool(b.sys("e0", "edge_definition")[0] > 0.1), int(b.flags[0])
+    (True, 0)
+    """
+    opts = options_of(XanesOptions, options, changes)
+    nominal = analyze_arrays(energy, mu, mu_ref, opts, normalized=normalized, spectra=True)
+    shift = nominal.calibration_shift
+    s = np.where(np.isfinite(shift), shift, 0.0)
+    lead = nominal.e0.shape
+    plan = variations(opts)
+    deltas: dict[str, list[np.ndarray]] = {name: [] for name in BUDGETED}
+    zero = np.zeros(lead)
+    flags = np.zeros(lead, dtype=np.int64)
+
+    def add(**given: np.ndarray) -> None:
+        for name in BUDGETED:
+            deltas[name].append(given.get(name, zero))
+
+    energy = np.asarray(energy, dtype=float)
+    for component, label, change in plan:
+        if component == "normalization":
+            if normalized:  # nothing is normalized: no window to vary
+                add()
+                continue
+            r = analyze_arrays(energy, mu, mu_ref, opts.replace(preedge="centroid", **change), spectra=False)
+            d = {name: getattr(r, name) - getattr(nominal, name) for name in BUDGETED if name != "calibration_shift"}
+            # the fitted pre-edge numbers move with the normalization as the model-free ones do
+            d["preedge_centroid"] = r.preedge_centroid_free - nominal.preedge_centroid_free
+            with np.errstate(all="ignore"):
+                ratio = nominal.edge_step / r.edge_step
+                d["preedge_area"] = nominal.preedge_area * (ratio - 1.0)
+                d["preedge_height"] = nominal.preedge_height * (ratio - 1.0)
+                unstable = (np.abs(d["e0"]) > UNSTABLE_E0) | (np.abs(ratio - 1.0) > UNSTABLE_STEP)
+            failed = np.isfinite(nominal.e0) & ~np.isfinite(r.e0)
+            flags |= np.where(unstable | failed, int(BudgetFlag.NORMALIZATION_UNSTABLE), 0)
+            add(**{k: np.where(np.isfinite(nominal.e0) & ~np.isfinite(v), np.nan, v) for k, v in d.items()})
+        elif component == "edge_definition":
+            level = float(label.split("=")[1])
+            search = (nominal.e0_anchor + EDGE_REGION[0], nominal.e0_anchor + EDGE_REGION[1])
+            at, half = e0_crossings(energy, nominal.norm, levels=(level, 0.5 + (level - opts.level)),
+                                    sigma=0.0, search=search)
+            window = WINDOW_BAND[0] if level < opts.level else WINDOW_BAND[1]
+            deriv = e0_derivative_arrays(energy, nominal.norm, window=window)
+            add(e0=at.e0 + s - nominal.e0, e0_half=half.e0 + s - nominal.e0_half,
+                e0_derivative=deriv.e0 + s - nominal.e0_derivative)
+        elif component == "foil":
+            if mu_ref is None:
+                add()
+                continue
+            window = float(label.split("=")[1])
+            cal = calibration_arrays(energy, mu_ref, edge_energy=opts.edge_energy, window=window)
+            ds_ = cal.shift - shift
+            add(**{name: ds_ for name, (_, calibrated) in BUDGETED.items() if calibrated})
+        else:  # preedge_model
+            ecal = energy + s[..., None] if mu_ref is not None else energy
+            fit = preedge_fit_arrays(ecal, nominal.norm, fit_range=opts.fit_range, peak_range=opts.peak_range,
+                                     peak=opts.peak, npeaks=opts.npeaks, **change)
+            add(preedge_centroid=fit.centroid - nominal.preedge_centroid,
+                preedge_area=fit.area - nominal.preedge_area, preedge_height=fit.height - nominal.preedge_height)
+    delta = {name: np.stack(v, axis=-1) if v else np.zeros(lead + (0,)) for name, v in deltas.items()}
+    stat = _statistical(nominal)
+    err_scan = dict(stat)
+    foil = [i for i, (c, _, _) in enumerate(plan) if c == "foil"]
+    for name, (_, calibrated) in BUDGETED.items():
+        if calibrated and foil and mu_ref is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                term = np.sqrt(np.nanmean(delta[name][..., foil] ** 2, axis=-1))
+            err_scan[name] = np.hypot(stat[name], term)
+    if not spectra:
+        nominal = XanesResult(**{**{k: getattr(nominal, k) for k in OUTPUTS},
+                                 "norm": np.empty(lead + (0,)), "flat": np.empty(lead + (0,))})
+    return BudgetResult(
+        result=nominal, labels=tuple(label for _, label, _ in plan), components=tuple(c for c, _, _ in plan),
+        delta=delta, stat=stat, err_scan=err_scan, flags=flags,
+    )
+
+
+def _statistical(r: XanesResult) -> dict[str, np.ndarray]:
+    """Statistical error of each budgeted number (see :func:`budget`)."""
+    shift_err = np.where(np.isfinite(r.calibration_shift), r.calibration_shift_err, 0.0)
+    with np.errstate(all="ignore"):
+        height = np.abs(r.preedge_height * r.preedge_area_err / r.preedge_area)
+    stat = {
+        "e0": np.hypot(r.e0_err, shift_err),
+        "e0_half": np.hypot(r.e0_half_err, shift_err),
+        "e0_derivative": np.hypot(r.e0_derivative_err, shift_err),
+        "calibration_shift": r.calibration_shift_err,
+        "edge_step": r.edge_step_err,
+        "preedge_centroid": np.hypot(r.preedge_centroid_err, shift_err),
+        "preedge_area": r.preedge_area_err,
+        "preedge_height": height,
+        "preedge_centroid_free": np.hypot(r.preedge_centroid_free_err, shift_err),
+        "feature_c": r.feature_c_err,
+    }
+    return stat
+
+
+# --- on Datasets -------------------------------------------------------------------------
+
+
+def _budget_outputs(labels: tuple[str, ...]) -> dict[str, tuple[tuple[str, ...], str, str]]:
+    out: dict[str, tuple[tuple[str, ...], str, str]] = {}
+    for name, (units, _) in BUDGETED.items():
+        out[f"{name}_stat"] = ((), units, f"{name} statistical uncertainty (1 sigma)")
+        out[f"{name}_sys"] = ((), units, f"{name} systematic uncertainty (1 sigma, components in quadrature)")
+        for c in COMPONENTS:
+            out[f"{name}_sys_{c}"] = ((), units, f"{name} systematic uncertainty from the {c.replace('_', ' ')}")
+        out[f"{name}_err_scan"] = ((), units, f"{name} uncertainty that varies from scan to scan (stat and foil)")
+        for k in range(len(labels)):
+            out[f"{name}_variation__{k}"] = ((), units, "")
+    out["budget_flags"] = ((), "1", "uncertainty budget flags (BudgetFlag bits; 0: none)")
+    return out
+
+
+_METHODS = {
+    "normalization": "rms change over the normalization variations (pre1 +-50 eV, pre2 -20 eV, norm1 -20/+25 eV, "
+                     "norm2 -100/+100 eV, post-edge order -1/+1)",
+    "edge_definition": f"rms change with the edge level +-{LEVEL_BAND:g} (e0, e0_half) or the derivative "
+                       f"smoothing {WINDOW_BAND[0]:g}/{WINDOW_BAND[1]:g} eV (e0_derivative)",
+    "foil": f"rms change of the calibration shift with the foil derivative smoothed over "
+            f"{WINDOW_BAND[0]:g}/{WINDOW_BAND[1]:g} eV",
+    "preedge_model": "change with the other pre-edge baseline (arctan <-> erf)",
+}
+
+
+def budget(
+    ds: xr.Dataset, options: XanesOptions | None = None, /, *, spectra: bool = True, **changes: Any
+) -> xr.Dataset:
+    """:func:`spectro.xanes.analyze` with the uncertainty budget of every number.
+
+    The Dataset of :func:`~spectro.xanes.analyze` (the same numbers), in
+    which, for each name of :data:`BUDGETED` (``e0``, ``e0_half``,
+    ``e0_derivative``, ``calibration_shift``, ``edge_step``, the pre-edge
+    results, ``feature_c``):
+
+    * ``<name>_stat``: statistical uncertainty (the analysis's error, with
+      the calibration shift's error in quadrature for calibrated energies);
+    * ``<name>_sys`` and ``<name>_sys_<component>`` for the components of
+      :data:`COMPONENTS`;
+    * ``<name>_err``: the total, ``stat`` and ``sys`` in quadrature (it
+      replaces the analysis's statistical ``<name>_err``);
+    * ``<name>_err_scan``: the part that varies from scan to scan;
+    * ``<name>_variation`` along (``scan``, ``variation``): the change under
+      each variation (what :func:`spectro.budget.valence_budget` uses);
+
+    and ``budget_flags`` (:class:`BudgetFlag`). Every variable has
+    ``units``, ``long_name`` and ``method`` attrs; ``attrs["budget"]`` is 1.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        XANES Dataset (``mu``, optional ``mu_ref``), in memory or dask-backed.
+    options : XanesOptions, optional
+        The analysis options; the variations are taken around them.
+    spectra : bool, keyword-only
+        Also return ``norm`` and ``flat``.
+    **changes
+        Changes to ``options`` by name.
+
+    Returns
+    -------
+    xarray.Dataset
+
+    Warns
+    -----
+    SpectroWarning
+        For scans whose normalization is unstable (in memory).
+
+    Examples
+    --------
+    >>> import spectro
+    >>> ds = spectro.simulate.xanes(valence=[2.0, 3.0], n_scans=2, reference=True, seed=0)
+    >>> res = budget(ds, preedge="centroid")
+    >>> bool(np.allclose(res.e0_err**2, res.e0_stat**2 + res.e0_sys**2))
+    True
+    >>> sorted(set(res.variation_component.values.tolist()))
+    ['edge_definition', 'foil', 'normalization']
+    """
+    opts = options_of(XanesOptions, options, changes)
+    mu = _apply.signal(ds, "mu")
+    use_ref = opts.reference_channel and "mu_ref" in ds.data_vars
+    normalized = is_normalized(ds)
+    plan = variations(opts)
+    labels = tuple(label for _, label, _ in plan)
+    components = tuple(c for c, _, _ in plan)
+    plain = {k: v for k, v in OUTPUTS.items() if spectra or not v[0]}
+    extra = _budget_outputs(labels)
+    outputs = {**plain, **extra}
+
+    def kernel(mu, *rest, energy):
+        b = budget_arrays(energy, mu, rest[0] if rest else None, opts, normalized=normalized, spectra=spectra)
+        out = list(b.result.arrays(plain))
+        for name in BUDGETED:
+            out += [b.stat[name], b.sys(name)] + [b.sys(name, c) for c in COMPONENTS] + [b.err_scan[name]]
+            out += [b.delta[name][..., k] for k in range(len(labels))]
+        return tuple(out + [b.flags])
+
+    out = _apply.run(kernel, mu, args=[ds.mu_ref] if use_ref else [], outputs=outputs)
+    attrs = result_attrs(opts, calibrated=use_ref, normalized=normalized)
+    for name in plain:
+        out[name].attrs = attrs[name]
+    for name in ("flags", "nnorm", "budget_flags"):
+        out[name] = out[name].astype(np.int64, keep_attrs=True)
+    out["budget_flags"].attrs.update(flag_masks=[int(f) for f in BudgetFlag],
+                                     flag_meanings=" ".join(f.name.lower() for f in BudgetFlag))
+    variation = xr.DataArray(list(labels), dims="variation")
+    for name, (units, _) in BUDGETED.items():
+        cols = [f"{name}_variation__{k}" for k in range(len(labels))]
+        stacked = xr.concat([out[c] for c in cols], dim="variation") if cols else None
+        out = out.drop_vars(cols)
+        if stacked is not None:
+            out[f"{name}_variation"] = stacked.transpose(*[d for d in stacked.dims if d != "variation"],
+                                                         "variation").assign_attrs(
+                units=units, long_name=f"change of {name} under each variation of the options",
+                method="kernel re-run or re-evaluation with the variation's options")
+        out[f"{name}_stat"].attrs["method"] = (
+            "statistical error of the analysis" + (", calibration shift error in quadrature"
+                                                   if BUDGETED[name][1] and use_ref else ""))
+        out[f"{name}_sys"].attrs["method"] = "components in quadrature: " + ", ".join(COMPONENTS)
+        for c in COMPONENTS:
+            out[f"{name}_sys_{c}"].attrs["method"] = _METHODS[c]
+        out[f"{name}_err_scan"].attrs["method"] = "statistical error and foil term in quadrature"
+        total = np.hypot(out[f"{name}_stat"], out[f"{name}_sys"])
+        out[f"{name}_err"] = total.assign_attrs(
+            units=units, long_name=f"{name} total uncertainty (1 sigma)",
+            method="statistical and systematic parts in quadrature")
+    out = _apply.with_coords_of(out, ds).assign_coords(variation=variation,
+                                                       variation_component=("variation", list(components)))
+    out.attrs = {"kind": "xanes_results", "source_file": ds.attrs.get("source_file", ""), **opts.to_attrs(),
+                 "budget": 1}
+    if normalized:
+        out.attrs["normalized"] = 1
+    if not _apply.is_lazy(out):
+        file = source_file(ds.attrs, ds.source.values if "source" in ds.coords else [])
+        for w in flag_warnings(out["flags"].values, out["scan"].values, file=file):
+            warnings.warn(w, stacklevel=2)
+        unstable = out["scan"].values[(out["budget_flags"].values & int(BudgetFlag.NORMALIZATION_UNSTABLE)) > 0]
+        if unstable.size:
+            prefix = f"{file}: " if file else ""
+            names = ", ".join(repr(str(s)) for s in unstable)
+            warnings.warn(SpectroWarning(
+                f"{prefix}scans {names}: normalization unstable (a small change of the windows or the "
+                f"post-edge order moves e0 by more than {UNSTABLE_E0:g} eV or the edge step by more than "
+                f"{UNSTABLE_STEP:.0%})"), stacklevel=2)
+    return out

@@ -1,0 +1,258 @@
+"""The uncertainty budget: statistical and systematic parts of the XANES numbers and of the valence."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import spectro
+from spectro.budget import ANCHOR_TRANSFER, VALENCE_COMPONENTS, repeat_scatter, valence_budget
+from spectro.options import XanesOptions
+from spectro.xanes import BudgetFlag, analyze, analyze_arrays, budget, budget_arrays
+from spectro.xanes._budget import BUDGETED, COMPONENTS, LEVEL_BAND, variations
+
+
+def _quiet(func, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return func(*args, **kwargs)
+
+
+# --- the XANES budget -------------------------------------------------------------------------------
+
+
+def test_budget_only_adds_to_the_analysis():
+    ds = spectro.simulate.xanes(valence=[2.0, 2.5, 3.0], n_scans=3, reference=True, energy_offset=[0.3, -0.5, 1.0],
+                                noise=0.002, seed=4)
+    plain = _quiet(analyze, ds)
+    res = _quiet(budget, ds)
+    for name in plain.data_vars:
+        if name.endswith("_err") and name[: -len("_err")] in BUDGETED:
+            continue
+        np.testing.assert_array_equal(res[name].values, plain[name].values, err_msg=name)
+        assert res[name].attrs == plain[name].attrs, name
+    for name in BUDGETED:
+        stat, sys, err = (res[f"{name}_{p}"].values for p in ("stat", "sys", "err"))
+        np.testing.assert_allclose(err**2, stat**2 + sys**2, rtol=1e-12, err_msg=name)
+        parts = sum(res[f"{name}_sys_{c}"].values ** 2 for c in COMPONENTS)
+        np.testing.assert_allclose(sys**2, parts, rtol=1e-12, err_msg=name)
+        for var in (f"{name}_stat", f"{name}_sys", f"{name}_err", *(f"{name}_sys_{c}" for c in COMPONENTS)):
+            assert {"units", "long_name", "method"} <= set(res[var].attrs), var
+    # calibrated energies: the statistical part holds the foil's error too
+    np.testing.assert_allclose(res.e0_stat, np.hypot(plain.e0_err, plain.calibration_shift_err))
+    assert res.attrs["budget"] == 1 and int(res.budget_flags.sum()) == 0
+
+
+def test_each_spectrum_has_its_own_budget():
+    """A spectrum's budget does not depend on the other spectra of the call (every variation is vectorized)."""
+    ds = spectro.simulate.xanes(valence=[2.0, 2.7, 3.0], n_scans=3, reference=True, noise=0.003, seed=5)
+    e, mu, ref = ds.energy.values, ds.mu.values, ds.mu_ref.values
+    together = _quiet(budget_arrays, e, mu, ref, preedge="centroid")
+    alone = _quiet(budget_arrays, e, mu[1:2], ref[1:2], preedge="centroid")
+    for name in BUDGETED:
+        np.testing.assert_allclose(together.delta[name][1], alone.delta[name][0], atol=1e-9, err_msg=name)
+
+
+def test_edge_definition_term_of_an_arctan_edge():
+    """On norm = 1/2 + arctan((E - c)/w)/pi the level L is crossed at c + w tan(pi (L - 1/2)), exactly."""
+    e = np.arange(8300.0, 8400.0, 0.1)
+    c, w = 8345.0, 1.5
+    norm = 0.5 + np.arctan((e - c) / w) / np.pi
+    b = budget_arrays(e, norm, normalized=True, preedge="centroid")
+    at = lambda level: c + w * np.tan(np.pi * (level - 0.5))  # noqa: E731
+    want = np.sqrt(((at(0.8 - LEVEL_BAND) - at(0.8)) ** 2 + (at(0.8 + LEVEL_BAND) - at(0.8)) ** 2) / 2)
+    assert float(b.sys("e0", "edge_definition")) == pytest.approx(want, rel=0.02)
+    half = np.sqrt(((at(0.45) - at(0.5)) ** 2 + (at(0.55) - at(0.5)) ** 2) / 2)
+    assert float(b.sys("e0_half", "edge_definition")) == pytest.approx(half, rel=0.02)
+    assert float(b.sys("e0", "normalization")) == 0.0  # already normalized: no window to vary
+
+
+def test_no_foil_no_foil_term():
+    ds = spectro.simulate.xanes(valence=2.5, n_scans=2, noise=0.002, seed=6)
+    b = _quiet(budget_arrays, ds.energy.values, ds.mu.values, preedge="centroid")
+    assert np.all(b.sys("e0", "foil") == 0.0)
+    np.testing.assert_array_equal(b.err_scan["e0"], b.stat["e0"])
+
+
+def test_variations_follow_the_options():
+    labels = [label for _, label, _ in variations(pre1=-120.0, nnorm=3)]
+    assert "pre1=-170" in labels and "pre1=-70" in labels and "nnorm=2" in labels
+    assert not any(label.startswith("nnorm=4") for label in labels)
+    assert [c for c, _, _ in variations(preedge="fit")].count("preedge_model") == 1
+    assert "preedge_model" not in [c for c, _, _ in variations(preedge="centroid")]
+
+
+@pytest.mark.realdata
+def test_unstable_normalization_is_flagged(data_file):
+    """Short post-edge windows with order 2-3 move NiO's E0 by eV: flagged; the default windows are not."""
+    ds = spectro.read(data_file("xanes/ceric_NiO_111.xdi"))
+    good = _quiet(budget, ds, preedge="centroid")
+    assert int(good.budget_flags[0]) == 0
+    with pytest.warns(spectro.errors.SpectroWarning, match="normalization unstable"):
+        bad = budget(ds, preedge="centroid", norm1=30.0, norm2=150.0, nnorm=3)
+    assert int(bad.budget_flags[0]) & BudgetFlag.NORMALIZATION_UNSTABLE
+    assert float(np.nanmax(np.abs(bad.e0_variation[0]))) > 1.0
+
+
+@pytest.mark.realdata
+def test_e0_half_error_uses_the_half_level(data_file):
+    """The normalization's part of e0_half_err is that of the 0.5 level: smaller than at 0.8 (less of the step)."""
+    from spectro.xanes._analyze import _level_err
+    from spectro.xanes._normalize import normalize_arrays
+
+    ds = spectro.read(data_file("xanes/larch_NiO.prj"))
+    e, mu = ds.energy.values, ds.mu.values[:3]
+    n = normalize_arrays(e, mu)
+    np.testing.assert_allclose(_level_err(n, 0.8), n.level_err, rtol=1e-12)
+    half = _level_err(n, 0.5)
+    assert np.all(half < n.level_err)
+    var_step = (n.edge_step_err / n.edge_step) ** 2
+    np.testing.assert_allclose(half**2, n.level_err**2 - (0.64 - 0.25) * var_step, rtol=1e-9)
+
+
+# --- repeats --------------------------------------------------------------------------------------------
+
+
+def test_repeat_scatter_recovers_an_excess_scatter(rng):
+    """Scans with errors s and an extra scan-to-scan scatter t: chi2/dof near 1 + t**2/s**2, the term near t."""
+    s, t, n = 0.01, 0.03, 400
+    x = 5.0 + rng.normal(0, s, n) + rng.normal(0, t, n)
+    res = xr.Dataset({"e0": ("scan", x), "e0_err_scan": ("scan", np.full(n, s)), "e0_err": ("scan", np.full(n, s))})
+    out = repeat_scatter(res, name="e0")
+    assert float(out.e0_chi2[0]) == pytest.approx(1 + t**2 / s**2, rel=0.2)
+    assert float(out.e0_scatter[0]) == pytest.approx(t, rel=0.1)
+    assert float(out.e0_err[0]) == pytest.approx(np.hypot(s, float(out.e0_scatter[0])))
+    honest = repeat_scatter(res.assign(e0=("scan", 5.0 + rng.normal(0, s, n))), name="e0")
+    assert float(honest.e0_chi2[0]) == pytest.approx(1.0, abs=0.2)
+    assert float(honest.e0_scatter.max()) < 0.5 * s
+
+
+def test_repeat_scatter_by_group():
+    res = xr.Dataset({"v": ("scan", [1.0, 1.2, 0.8, 5.0, 5.0]), "v_err_scan": ("scan", [0.1] * 5)},
+                     coords={"sample": ("scan", list("aaabb"))})
+    out = repeat_scatter(res, "sample", name="v")
+    assert out.v_chi2.values.tolist() == pytest.approx([4.0, 4.0, 4.0, 0.0, 0.0])
+    with pytest.raises(spectro.errors.DataError, match="one group per scan"):
+        repeat_scatter(res, ["a"], name="v")
+
+
+# --- real spectra ---------------------------------------------------------------------------------------
+
+CERIC = ("xanes/ceric_NiO_111.xdi", "xanes/ceric_LaNiO3_Ni_80K_111.xdi")
+BMM = ("xanes/bmm_Ni-K-NickelOxide.xdi", "xanes/bmm_Ni-K-LanthanumNickelate.xdi")
+
+
+@pytest.fixture(scope="module")
+def cross_beamline(data_dir):
+    """Each anchor pair places the other pair (NiO at 2, LaNiO3 at 3)."""
+    read = lambda n: spectro.read(data_dir / n)  # noqa: E731
+    out = {}
+    for name, anchors, others in (("ceric", CERIC, BMM), ("bmm", BMM, CERIC)):
+        cal, res = _quiet(valence_budget, [read(n) for n in others], [(read(n), v) for n, v in zip(anchors, (2, 3))])
+        out[name] = (cal, res)
+    return out
+
+
+@pytest.mark.realdata
+def test_anchors_of_another_beamline_within_two_total_sigmas(cross_beamline):
+    for cal, (nio, lanio3) in cross_beamline.values():
+        for res, want in ((nio, 2.0), (lanio3, 3.0)):
+            v, err = float(res.valence[0]), float(res.valence_err[0])
+            assert abs(v - want) < 2 * err, (v, err)
+            assert err < 0.15
+            assert err**2 == pytest.approx(float(res.valence_stat[0]) ** 2 + float(res.valence_sys[0]) ** 2)
+            assert float(res.valence_sys_anchors[0]) == ANCHOR_TRANSFER
+            assert "two anchor compounds: no consistency check" in res.valence_sys_anchors.attrs["method"]
+
+
+@pytest.mark.realdata
+def test_anchor_transfer_is_what_the_two_beamlines_give(data_dir):
+    """ANCHOR_TRANSFER is the rms departure of the four cross-placed anchors (the term itself left out)."""
+    read = lambda n: spectro.read(data_dir / n)  # noqa: E731
+    departures = []
+    for anchors, others in ((CERIC, BMM), (BMM, CERIC)):
+        _, res = _quiet(valence_budget, [read(n) for n in others], [(read(n), v) for n, v in zip(anchors, (2, 3))],
+                        transfer=0.0)
+        departures += [float(res[0].valence[0]) - 2.0, float(res[1].valence[0]) - 3.0]
+    assert np.sqrt(np.mean(np.square(departures))) == pytest.approx(ANCHOR_TRANSFER, abs=0.005)
+
+
+@pytest.mark.realdata
+def test_valence_budget_keeps_the_plain_valence(data_dir):
+    read = lambda n: spectro.read(data_dir / n)  # noqa: E731
+    anchors = [(read(n), v) for n, v in zip(CERIC, (2, 3))]
+    cal, (plain,) = _quiet(spectro.valence.from_spectra, [read(BMM[0])], anchors)
+    cal_b, (res,) = _quiet(valence_budget, [read(BMM[0])], anchors)
+    assert (cal_b.intercept, cal_b.slope) == pytest.approx((cal.intercept, cal.slope), rel=1e-12)
+    assert float(res.valence[0]) == pytest.approx(float(plain.valence[0]), rel=1e-12)
+    assert float(res.valence_stat[0]) == pytest.approx(float(plain.valence_err[0]), rel=1e-9)
+    for c in VALENCE_COMPONENTS:
+        assert f"valence_sys_{c}" in res and res[f"valence_sys_{c}"].attrs["units"] == "1"
+
+
+@pytest.mark.realdata
+def test_repeated_nis_scans_agree_within_their_own_errors(data_dir):
+    """Three NiS scans (SSRL 4-1): chi2/dof of e0 with each scan's own error, computed from that scan alone."""
+    res = [_quiet(budget, spectro.read(data_dir / f"xanes/xaslib_NiS_rt_0{i}.xdi"), spectra=False)
+           for i in (1, 2, 3)]
+    scans = xr.concat([r[["e0", "e0_err_scan", "e0_err"]] for r in res], dim="scan")
+    out = repeat_scatter(scans, name="e0")
+    assert 0.3 < float(out.e0_chi2[0]) < 3.0
+
+
+@pytest.mark.realdata
+def test_cli_prints_stat_and_sys(data_dir, capsys):
+    from spectro.cli import main
+
+    sample = str(data_dir / BMM[0])
+    anchors = [f"{data_dir / n}={v}" for n, v in zip(CERIC, (2, 3))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(["valence", sample, "--anchors", *anchors, "--budget"]) == 0
+        text = capsys.readouterr().out
+        assert main(["valence", sample, "--anchors", *anchors, "--budget", "--json"]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        assert main(["xanes", sample, "--budget", "--preedge", "centroid"]) == 0
+        xanes_text = capsys.readouterr().out
+    row = doc["samples"][0]
+    assert f"valence {row['valence']:.3f} ± {row['valence_stat']:.3f} (stat) ± {row['valence_sys']:.3f} (sys)" in text
+    assert row["valence_err"] ** 2 == pytest.approx(row["valence_stat"] ** 2 + row["valence_sys"] ** 2)
+    assert "(stat) ±" in xanes_text.splitlines()[1]
+
+
+def test_budget_runs_lazily_on_dask():
+    pytest.importorskip("dask")
+    ds = spectro.simulate.xanes(valence=[2.0, 2.4, 2.8, 3.0], n_scans=4, reference=True, noise=0.002, seed=7)
+    eager = _quiet(budget, ds, XanesOptions(preedge="centroid"), spectra=False)
+    lazy = budget(ds.chunk(scan=2), XanesOptions(preedge="centroid"), spectra=False)
+    assert lazy.e0_sys.chunks is not None
+    xr.testing.assert_allclose(lazy.compute(), eager)
+
+
+@pytest.mark.realdata
+def test_budget_survives_netcdf(data_file, tmp_path):
+    res = _quiet(budget, spectro.read(data_file("xanes/larch_NiO.prj")), spectra=False)
+    res.to_netcdf(tmp_path / "r.nc", engine="h5netcdf")
+    back = xr.open_dataset(tmp_path / "r.nc", engine="h5netcdf").load()
+    for name in ("e0_stat", "e0_sys", "e0_sys_foil", "e0_err", "e0_variation", "budget_flags"):
+        np.testing.assert_array_equal(back[name].values, res[name].values, err_msg=name)
+        assert back[name].attrs["method"] if name != "budget_flags" else back[name].attrs["flag_meanings"]
+    assert back.variation_component.values.tolist() == res.variation_component.values.tolist()
+
+
+def test_three_anchor_compounds_give_a_consistency_term():
+    """Anchors on one line: no consistency term; one anchor given 0.2 too high a valence: a term of that order."""
+    sim = spectro.simulate.xanes(valence=[2.0, 2.5, 3.0, 2.3], n_scans=4, reference=True,
+                                 energy_offset=[0.4, -0.3, 0.8, 0.1], noise=0.001, seed=8)
+    opts = XanesOptions(preedge="centroid")
+    sample = [sim.isel(scan=[3])]
+    for given, low, high in ((2.5, 0.0, 0.02), (2.7, 0.04, 0.2)):
+        anchors = [(sim.isel(scan=[0]), 2.0), (sim.isel(scan=[1]), given), (sim.isel(scan=[2]), 3.0)]
+        cal, (res,) = _quiet(valence_budget, sample, anchors, options=opts)
+        term = float(res.valence_sys_anchors[0])
+        assert low <= term < high, (given, term)
+        assert "consistency of 3 anchor compounds" in res.valence_sys_anchors.attrs["method"]
