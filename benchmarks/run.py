@@ -21,6 +21,10 @@ Keys (the targets are benchmarks, not tests):
     peak resident memory is measured (``benchmarks/cube.py``).
     Target: 10^6 spectra in <= 60 s on 2 cores, <= 2 GB (checked on the
     full run only).
+``cli_help_seconds``, ``import_seconds``
+    Wall time of a new process running ``python -m spectro --help`` and
+    ``python -c "import spectro"`` (median of 5 runs, the interpreter's own
+    start-up included). Target: <= 0.5 s each.
 
 Usage::
 
@@ -52,6 +56,8 @@ TARGETS = {
     "files_centroid_speedup_vs_larch": (">=", 5.0),
     "cube_seconds": ("<=", 60.0),
     "cube_peak_rss_mb": ("<=", 2048.0),
+    "cli_help_seconds": ("<=", 0.5),
+    "import_seconds": ("<=", 0.5),
 }
 _LIBRARIES = ("numpy", "scipy", "xarray", "dask", "distributed", "lmfit", "netCDF4", "h5netcdf", "xraylarch")
 
@@ -96,6 +102,23 @@ def cube(quick: bool, workers: int, env: dict[str, str]) -> dict[str, float]:
     return json.loads(out.stdout)
 
 
+def startup(runs: int = 5) -> dict[str, float]:
+    """Median wall time of a new process printing ``spectro --help`` and importing spectro, s."""
+    import statistics
+    import time
+
+    def median_seconds(*args: str) -> float:
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, *args], check=True, capture_output=True)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    return {"cli_help_seconds": median_seconds("-m", "spectro", "--help"),
+            "import_seconds": median_seconds("-c", "import spectro")}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller inputs, for a smoke run")
@@ -112,6 +135,7 @@ def main(argv=None) -> int:
     results.update(batch_files.measure(Path(root), batch_files.N_QUICK if args.quick else batch_files.N_INPUTS,
                                        args.workers))
     results.update(cube(args.quick, args.workers, env))
+    results.update(startup())
     results["quick"] = args.quick
     results["machine"] = machine()
     if args.json:

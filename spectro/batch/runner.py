@@ -20,6 +20,7 @@ from typing import Any
 
 from ..options import AnalysisOptions
 from .combine import OUTPUT_FILES, combine
+from .limits import CHUNK_SIZE
 from .manifest import Job
 from .outputs import remove_stale_temporaries
 from .pipeline import analyze_files, anchor_digests
@@ -36,10 +37,6 @@ from .records import (
 )
 
 __all__ = ["CHUNK_SIZE", "BatchSummary", "run_batch"]
-
-#: Inputs per chunk (one record, one kernel call; one executor task unless run_batch groups chunks).
-CHUNK_SIZE = 16
-
 
 @dataclass(frozen=True)
 class BatchSummary:

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..batch.runner import CHUNK_SIZE
+from ..batch.limits import CHUNK_SIZE
 from ._options import add_option_flags, options_from_flags
 from ._output import json_ready
 

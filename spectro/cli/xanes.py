@@ -14,10 +14,9 @@ import argparse
 import json
 from typing import Any
 
-from ..errors import SpectroError
 from ..options import AnalysisOptions
 from ._options import add_option_flags, options_from_flags
-from ._output import cell, finite, input_files, print_error
+from ._output import cell, finite, input_files, print_error, regular_file
 
 __all__ = ["KEYS", "register", "run"]
 
@@ -57,7 +56,7 @@ def records(path: str, options: AnalysisOptions) -> list[dict[str, Any]]:
     from .. import read
     from ..xanes import analyze
 
-    res = analyze(read(path, options.read), options.xanes)
+    res = analyze(read(regular_file(path), options.read), options.xanes)
     out = []
     for i, scan in enumerate(res.scan.values):
         rec: dict[str, Any] = {"file": path, "scan": str(scan)}
@@ -68,16 +67,16 @@ def records(path: str, options: AnalysisOptions) -> list[dict[str, Any]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``spectro xanes``; exit status 2 if any file failed."""
+    """Run ``spectro xanes``; exit status 1 if any file failed."""
     options = options_from_flags(args, valence=False)
     results: list[dict[str, Any]] = []
     status = 0
     for path in input_files(args.files):
         try:
             results.extend(records(path, options))
-        except SpectroError as err:
+        except Exception as err:  # one line per file that fails; the others go on
             print_error(err, path)
-            status = 2
+            status = 1
     if args.json:
         print(json.dumps(results, indent=1))
     else:

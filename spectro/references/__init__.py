@@ -21,16 +21,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import xarray as xr
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ReferenceNotFoundError
-from ..model import SIGNALS, energy_dim, kind_of
 from . import files
 from .entries import Reference, catalogue, find, get
 from .files import DATA_DIR_ENV, cache_dir, locate, not_found_message
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = [
     "Reference",
@@ -144,7 +143,10 @@ def load(id: str, *, download: bool = True, **options: Any) -> xr.Dataset:
     >>> ds.attrs["reference_valence"]  # doctest: +SKIP
     2.0
     """
+    import numpy as np
+
     from ..io import read
+    from ..model import SIGNALS, energy_dim, kind_of
 
     ref = get(id)
     file = path(id, download=download)
