@@ -135,7 +135,9 @@ def load(id: str, *, download: bool = True, **options: Any) -> xr.Dataset:
     Raises
     ------
     ReferenceNotFoundError
-        Unknown id, file not found, or the catalogued group is not in the file.
+        Unknown id, file not found, the file changed after it was found
+        (its digest is checked on the bytes read), or the catalogued group
+        is not in the file.
 
     Examples
     --------
@@ -143,6 +145,8 @@ def load(id: str, *, download: bool = True, **options: Any) -> xr.Dataset:
     >>> ds.attrs["reference_valence"]  # doctest: +SKIP
     2.0
     """
+    import tempfile
+
     import numpy as np
 
     from ..io import read
@@ -150,7 +154,12 @@ def load(id: str, *, download: bool = True, **options: Any) -> xr.Dataset:
 
     ref = get(id)
     file = path(id, download=download)
-    ds = read(file, **options)
+    data = files.read_verified(ref, file)  # the digest is checked on the bytes that are parsed
+    with tempfile.TemporaryDirectory(prefix="spectro-ref-") as private:
+        copy = Path(private) / file.name
+        copy.write_bytes(data)
+        ds = read(copy, **options)
+        ds = ds.assign_coords(source=ds["source"].copy(data=np.full(ds.sizes["scan"], str(file))))
     if ref.group:
         labels = np.asarray([str(s).strip() for s in ds["scan"].values])
         keep = labels == ref.group.strip()
