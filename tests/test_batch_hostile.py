@@ -205,6 +205,8 @@ def test_exit_codes_tell_failed_inputs_from_usage_and_output_failures(tmp_path, 
     common = ["--no-valence", "--preedge", "centroid"]
     assert main(["batch", *files, "-o", str(tmp_path / "ok"), *common]) == 0
     assert main(["batch", *files, str(tmp_path / "in" / "broken.xdi"), "-o", str(tmp_path / "some"), *common]) == 1
+    err = capsys.readouterr().err
+    assert err.count("error: ") == 1 and f"error: {tmp_path / 'in' / 'broken.xdi'}: " in err
     assert main(["batch", str(tmp_path / "none*.xdi"), "-o", str(tmp_path / "x"), *common]) == 2
     capsys.readouterr()
 

@@ -71,3 +71,13 @@ def test_help_names_match_the_implementation():
     from spectro.valence import OBSERVABLES
 
     assert TO_FORMATS == tuple(FORMATS) and HELP_OBSERVABLES == tuple(OBSERVABLES)
+
+
+@pytest.mark.parametrize("package", ["spectro", "spectro.batch", "spectro.pressure", "spectro.simulate",
+                                     "spectro.references"])
+def test_every_public_name_of_a_lazy_package_resolves(package):
+    import importlib
+
+    module = importlib.import_module(package)
+    for name in module.__all__:
+        assert name in dir(module) and getattr(module, name) is not None, name

@@ -55,8 +55,11 @@ def register(subparsers) -> argparse.ArgumentParser:
             "valence (a reference row: the anchor of the rows without references); and reading options "
             "named like the reading flags, e.g. mu, mode, i0, reference, that change them for that row's "
             "files). The reading flags apply to every file. Failures are "
-            "listed in OUT/failures.csv and the rest is finished; every output is written "
-            "atomically; --resume skips the chunks of inputs already recorded under OUT/parts/."
+            "listed in OUT/failures.csv (one error line each on stderr) and the rest is finished; every "
+            "output is written atomically; --resume skips the chunks of inputs already recorded under "
+            "OUT/parts/. Files below OUT are never inputs, and OUT is locked while the batch writes it. "
+            "Exit status: 0 all inputs processed, 1 some failed or have no valence, 2 usage or input "
+            "error, 3 output failure (or OUT is being written by another batch)."
         ),
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="file, folder, glob or manifest CSV")
@@ -163,9 +166,11 @@ def cube_output_names(paths: list[Path]) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     """Run ``spectro batch``; exit status 0 when every input succeeded (with its valence), 1 otherwise.
 
-    An input without its valence (its default anchors could not be read)
-    counts as failed unless ``--no-valence``: one ``warning:`` line each on
-    stderr, a ``NoValenceWarning`` in ``warnings.csv``.
+    Each input that failed whole gets one line ``error: <file>: <reason>``
+    on stderr (all failures are in ``failures.csv``). An input without its
+    valence (its default anchors could not be read) counts as failed unless
+    ``--no-valence``: one ``warning:`` line each on stderr, a
+    ``NoValenceWarning`` in ``warnings.csv``.
     """
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     summary = _run_cubes(args, progress) if args.cube else _run_files(args, progress)
@@ -181,6 +186,9 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(summary["outputs"]))
     if args.cube:
         return 0
+    for failure in summary["failures"]:
+        if not failure["scan"]:  # a whole input; the failed scans of the others are in failures.csv
+            print(f"error: {failure['file']}: {' '.join(failure['reason'].split())}", file=sys.stderr)
     for file in summary["without_valence"]:
         print(f"warning: {file}: no valence: its valence anchors are not reachable (see warnings.csv); "
               "give --anchors NAME=VALENCE ... or --no-valence", file=sys.stderr)
