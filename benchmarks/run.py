@@ -34,6 +34,10 @@ Keys (the targets are benchmarks, not tests):
     Time of the uncertainty budget (``spectro.xanes.budget_arrays``) over
     that of the plain analysis on the same arrays, for one real spectrum and
     for the 12 scans of one file (``benchmarks/budget.py``). Target: <= 10.
+``cli_help_seconds``, ``import_seconds``
+    Wall time of a new process running ``python -m spectro --help`` and
+    ``python -c "import spectro"`` (median of 5 runs, the interpreter's own
+    start-up included). Targets: <= 0.3 s and <= 0.8 s.
 
 Usage::
 
@@ -72,6 +76,8 @@ TARGETS = {
     "cube_peak_rss_mb": ("<=", 2048.0),
     "budget_cost_ratio": ("<=", 10.0),
     "budget_cost_ratio_batch": ("<=", 10.0),
+    "cli_help_seconds": ("<=", 0.3),
+    "import_seconds": ("<=", 0.8),
 }
 _LIBRARIES = ("numpy", "scipy", "xarray", "dask", "distributed", "lmfit", "netCDF4", "h5netcdf", "xraylarch",
               "rexafs")
@@ -117,6 +123,23 @@ def cube(quick: bool, workers: int, env: dict[str, str]) -> dict[str, float]:
     return json.loads(out.stdout)
 
 
+def startup(runs: int = 5) -> dict[str, float]:
+    """Median wall time of a new process printing ``spectro --help`` and importing spectro, s."""
+    import statistics
+    import time
+
+    def median_seconds(*args: str) -> float:
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, *args], check=True, capture_output=True)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    return {"cli_help_seconds": median_seconds("-m", "spectro", "--help"),
+            "import_seconds": median_seconds("-c", "import spectro")}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller inputs, for a smoke run")
@@ -135,6 +158,7 @@ def main(argv=None) -> int:
                                        args.workers))
     results.update(cube(args.quick, args.workers, env))
     results.update(budget.measure(Path(root), 2 if args.quick else 5))
+    results.update(startup())
     results["quick"] = args.quick
     results["machine"] = machine()
     if args.json:

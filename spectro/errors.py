@@ -43,6 +43,7 @@ __all__ = [
     "MissingRegionWarning",
     "ExtrapolationWarning",
     "FitWarning",
+    "NoValenceWarning",
 ]
 
 
@@ -231,3 +232,7 @@ class ExtrapolationWarning(SpectroWarning):
 
 class FitWarning(SpectroWarning):
     """A fit converged poorly; its uncertainties may be unreliable."""
+
+
+class NoValenceWarning(SpectroWarning):
+    """A XANES input got no valence: its valence anchors could not be found or read."""

@@ -91,7 +91,7 @@ def test_cli_summary(data_file, capsys):
 def test_cli_json_and_failure(data_file, capsys):
     good = data_file("xanes/xaslib_NiS_rt_01.xdi")
     bad = data_file("copyleft-test-inputs/formats/demeter_notdata.0")
-    assert main(["read", str(good), str(bad), "--json"]) == 2
+    assert main(["read", str(good), str(bad), "--json"]) == 1
     captured = capsys.readouterr()
     doc = json.loads(captured.out)
     first, second = doc["files"]
@@ -131,6 +131,6 @@ def test_cli_options_passed_to_reader(data_file, capsys):
 
 
 def test_cli_missing_file(tmp_path, capsys):
-    assert main(["read", str(tmp_path / "nope.xdi")]) == 2
+    assert main(["read", str(tmp_path / "nope.xdi")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "no such file" in err

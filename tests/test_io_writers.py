@@ -206,7 +206,7 @@ def test_convert_command(simulated, tmp_path, capsys):
     paths = [write_xdi(simulated, sources / f"{label}.xdi", scan=label) for label in simulated.scan.values]
     (sources / "broken.dat").write_text("# nothing here\n")
     out = tmp_path / "out"
-    assert main(["convert", str(sources), "-o", str(out), "--to", "nxxas"]) == 2
+    assert main(["convert", str(sources), "-o", str(out), "--to", "nxxas"]) == 1
     captured = capsys.readouterr()
     assert captured.err.strip().startswith("error: ") and "broken.dat" in captured.err
     assert sorted(p.name for p in out.iterdir()) == ["sim0000.h5", "sim0001.h5"]

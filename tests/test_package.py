@@ -67,6 +67,6 @@ def test_cli_version_and_unknown_file(capsys, tmp_path):
         main(["--version"])
     assert exc.value.code == 0
     assert spectro.__version__ in capsys.readouterr().out
-    assert main(["read", str(tmp_path / "missing.xdi")]) == 2
+    assert main(["read", str(tmp_path / "missing.xdi")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "missing.xdi" in err and "Traceback" not in err

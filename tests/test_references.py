@@ -1,4 +1,4 @@
-"""Reference catalogue, local lookup by sha256, downloads through pooch, ``spectro refs``."""
+"""Reference catalogue, local lookup by sha256, downloads, ``spectro refs``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import hashlib
 import http.server
 import json
 import math
+import os
 import re
 import threading
 from pathlib import Path
@@ -249,7 +250,7 @@ def test_download_failure_is_a_reference_error(isolated, server):
         references.path(ref.id, base_url=url)
 
 
-# --- downloads through pooch from a local server ----------------------------------------------
+# --- downloads from a local server ---------------------------------------------------------------
 
 
 def test_download_verifies_and_caches(isolated, server):
@@ -281,6 +282,65 @@ def test_fetch_real_file_from_local_mirror(isolated, server, data_file):
     paths = references.fetch([ref.id], base_url=url)
     assert files.sha256(paths[ref.id]) == ref.sha256
     assert references.path(ref.id, download=False) == paths[ref.id]
+
+
+def test_download_is_capped_in_size(isolated, server):
+    _, cache = isolated
+    root, url = server
+    content = b"0123456789" * 1000
+    ref = _fake("ceric_nio_300k", content)
+    _publish(root, ref, content)
+    with pytest.raises(ReferenceNotFoundError, match="more than the limit of 5000"):
+        files.download(ref, base_url=url, max_bytes=5000)
+    assert not [p for p in cache.rglob("*") if p.is_file()]  # nothing kept, no temporary left
+    assert files.download(ref, base_url=url, max_bytes=len(content)).read_bytes() == content
+
+
+# --- the index of a data folder ---------------------------------------------------------------
+
+
+def _counting(monkeypatch):
+    """The files hashed from now on (hashlib.sha256() started empty, then fed block by block)."""
+    calls = []
+    real = hashlib.sha256
+    monkeypatch.setattr(files.hashlib, "sha256", lambda *a: (None if a else calls.append(1)) or real(*a))
+    return calls
+
+
+def test_data_folder_is_hashed_once_and_again_only_where_it_changed(isolated, monkeypatch):
+    data, _ = isolated
+    for i in range(5):
+        (data / f"f{i}.dat").write_bytes(f"file {i}".encode())
+    ref = _fake("ceric_nio_300k", b"file 3")
+    assert files.locate(ref) == data / "f3.dat"
+    files._DIGESTS.clear()  # as in a new process: only the index on disk is left
+    calls = _counting(monkeypatch)
+    assert files.locate(ref) == data / "f3.dat" and not calls
+    other = _fake("ceric_nio_300k", b"file 4")
+    assert files.locate(other) == data / "f4.dat" and len(calls) == 1  # f4: not hashed before (f3 matched first)
+    calls.clear()
+    (data / "f0.dat").write_bytes(b"file 0, changed")
+    (data / "new.dat").write_bytes(b"file 5")
+    assert files.locate(_fake("ceric_nio_300k", b"file 5")) == data / "new.dat"
+    assert len(calls) == 2  # the changed file and the new one, nothing else
+    calls.clear()
+    (data / "f3.dat").unlink()
+    assert files.locate(ref) is None and not calls
+
+
+def test_bytes_changed_after_the_lookup_are_refused(isolated, monkeypatch):
+    data, _ = isolated
+    target = data / "NiO.xdi"
+    target.write_bytes(b"good bytes")
+    ref = _fake("ceric_nio_300k", b"good bytes")
+    monkeypatch.setattr(references, "get", lambda id: ref)
+    assert references.path(ref.id, download=False) == target
+    st = target.stat()
+    target.write_bytes(b"evil bytes")  # same size, same modification time: the index cannot tell
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert files.locate(ref) == target
+    with pytest.raises(ReferenceNotFoundError, match="changed after it was found"):
+        references.load(ref.id, download=False)
 
 
 # --- the command line ---------------------------------------------------------------------

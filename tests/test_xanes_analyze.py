@@ -138,7 +138,7 @@ def test_cli_without_reference_channel_and_windows(data_file, capsys):
 
 
 def test_cli_missing_file_is_an_error(tmp_path, capsys):
-    assert main(["xanes", str(tmp_path / "nope.xdi")]) == 2
+    assert main(["xanes", str(tmp_path / "nope.xdi")]) == 1
     assert capsys.readouterr().err.startswith("error: ")
 
 

@@ -48,10 +48,10 @@ def test_text_table_and_missing_region_warning(data_file, capsys):
     assert "MissingRegionWarning" in captured.err
 
 
-def test_unreadable_file_gives_error_line_and_status_2(data_file, tmp_path, capsys):
+def test_unreadable_file_gives_error_line_and_status_1(data_file, tmp_path, capsys):
     bad = tmp_path / "empty.dat"
     bad.write_text("")
-    assert main(["xes", str(bad), str(data_file(MN2O3)), "--element", "Mn", "--json"]) == 2
+    assert main(["xes", str(bad), str(data_file(MN2O3)), "--element", "Mn", "--json"]) == 1
     captured = capsys.readouterr()
     assert captured.err.count("error:") == 1 and "empty.dat" in captured.err
     assert len(json.loads(captured.out)["scans"]) == 1

@@ -19,10 +19,24 @@ Examples
 (1, 'FormatError')
 """
 
-from .cube import analyze_cube, open_cube, write_cube_results
-from .manifest import Job, expand_inputs, parse_references, read_manifest
-from .records import Failure, Outcome, Table
-from .runner import BatchSummary, run_batch
+import importlib
+
+#: Public names and their modules, imported on first use (the command line reads
+#: :mod:`spectro.batch.limits` without loading xarray and dask).
+_SOURCES = {
+    "BatchSummary": "runner",
+    "Failure": "records",
+    "Job": "manifest",
+    "Outcome": "records",
+    "Table": "records",
+    "analyze_cube": "cube",
+    "expand_inputs": "manifest",
+    "open_cube": "cube",
+    "parse_references": "manifest",
+    "read_manifest": "manifest",
+    "run_batch": "runner",
+    "write_cube_results": "cube",
+}
 
 __all__ = [
     "BatchSummary",
@@ -38,3 +52,15 @@ __all__ = [
     "run_batch",
     "write_cube_results",
 ]
+
+
+def __getattr__(name: str):
+    if name in _SOURCES:
+        value = getattr(importlib.import_module(f".{_SOURCES[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ..errors import NoValenceWarning
 from .manifest import Job
 from .outputs import write_csv, write_csv_columns, write_netcdf
 from .provenance import canonical_json, environment, parameters_hash, utc_now
@@ -63,6 +64,7 @@ class Combined:
     n_succeeded: int
     n_spectra: int
     failures: tuple[Failure, ...]
+    without_valence: tuple[str, ...] = ()
 
 
 def _results_dataset(
@@ -202,4 +204,7 @@ def combine(
     write_csv(out / OUTPUT_FILES["warnings"], warning_rows, columns=_WARNING_FIELDS)
     write_csv_columns(out / OUTPUT_FILES["table"], table)
     write_netcdf(out / OUTPUT_FILES["results"], results)
-    return Combined(n_succeeded=attrs["n_succeeded"], n_spectra=results.sizes["spectrum"], failures=tuple(failures))
+    without_valence = tuple(dict.fromkeys(row["file"] for row in warning_rows
+                                          if row["category"] == NoValenceWarning.__name__))
+    return Combined(n_succeeded=attrs["n_succeeded"], n_spectra=results.sizes["spectrum"], failures=tuple(failures),
+                    without_valence=without_valence)

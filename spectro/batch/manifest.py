@@ -190,15 +190,43 @@ def _number(text: str | None, column: str, row: int, manifest: Path) -> float:
         raise FormatError(f"row {row}: {column} {text!r} is not a number", file=manifest) from None
 
 
-def _matches(pattern: str, base: Path) -> list[Path]:
+def _matches(pattern: str, base: Path, exclude: Sequence[Path] = ()) -> list[Path]:
+    """The files a path, folder or glob pattern names, resolved and sorted, none below ``exclude``.
+
+    Folders and ``**`` are walked without following symbolic links to
+    folders, so a link that points back up the tree cannot make the walk
+    endless; links to files are followed.
+    """
     path = Path(pattern).expanduser()
     if not path.is_absolute():
         path = base / path
     if path.is_file():
-        return [path.resolve()]
-    if path.is_dir():
-        return sorted(p.resolve() for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
-    return sorted(Path(p).resolve() for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
+        found = [path.resolve()]
+    elif path.is_dir():
+        found = sorted(p.resolve() for p in _walk(path, "**/*") if not _hidden(p, path))
+    else:
+        found = sorted(p.resolve() for p in _glob(path))
+    return [p for p in found if not any(p.is_relative_to(folder) for folder in exclude)]
+
+
+def _walk(root: Path, pattern: str) -> list[Path]:
+    """The regular files (or links to them) of ``root.glob(pattern)``; pathlib's ``**`` follows no folder link."""
+    return [p for p in root.glob(pattern) if p.is_file()]
+
+
+def _glob(path: Path) -> list[Path]:
+    """The files a glob pattern matches: its fixed leading folders, then pathlib's glob of the rest."""
+    parts = path.parts
+    first = next((i for i, part in enumerate(parts) if glob.has_magic(part)), len(parts))
+    root, rest = Path(*parts[:first]), parts[first:]
+    if not rest:
+        return []
+    if not root.is_dir():
+        return []
+    found = _walk(root, str(Path(*rest)))
+    if any(part.startswith(".") for part in rest):
+        return found
+    return [p for p in found if not _hidden(p, root)]  # as glob.glob: '*' matches no hidden name
 
 
 def _hidden(path: Path, root: Path) -> bool:
@@ -287,7 +315,8 @@ def read_manifest(path: str | os.PathLike) -> list[Job]:
 
 
 def expand_inputs(
-    inputs: Iterable[str | os.PathLike], *, references: Sequence[tuple[str, float]] = ()
+    inputs: Iterable[str | os.PathLike], *, references: Sequence[tuple[str, float]] = (),
+    exclude: Iterable[str | os.PathLike] = (),
 ) -> list[Job]:
     """Turn command-line inputs into jobs, in order, without duplicates.
 
@@ -298,6 +327,13 @@ def expand_inputs(
         (``**`` recurses) and manifest CSV files.
     references : sequence of (str, float)
         Anchors for inputs that are not given their own in a manifest.
+    exclude : iterable of str or path-like
+        Folders whose files are never inputs, e.g. the batch's output
+        folder (so that a batch writing below its input folder does not
+        read its own outputs back on the next run).
+
+    Folders and ``**`` patterns are walked without following symbolic
+    links to folders (a link back up the tree cannot loop).
 
     Raises
     ------
@@ -314,15 +350,17 @@ def expand_inputs(
     ['a.dat', 'b.dat']
     """
     anchors = tuple((str(name), float(valence)) for name, valence in references)
+    skip = [Path(folder).expanduser().resolve() for folder in exclude]
     jobs: list[Job] = []
     for item in inputs:
         path = Path(item).expanduser()
         if is_manifest(path):
-            found = read_manifest(path)
+            found = [job for job in read_manifest(path) if not any(job.path.is_relative_to(f) for f in skip)]
         else:
-            found = [Job(path=p) for p in _matches(os.fspath(item), Path.cwd())]
+            found = [Job(path=p) for p in _matches(os.fspath(item), Path.cwd(), skip)]
             if not found:
-                raise MissingFileError("no file matches this input", file=item)
+                raise MissingFileError("no file matches this input" + (" outside the output folder" if skip else ""),
+                                       file=item)
         jobs.extend(j if j.references or not anchors else replace(j, references=anchors) for j in found)
     return list(dict.fromkeys(jobs))
 

@@ -26,6 +26,7 @@ from ..io.atomic import TMP_SUFFIX, atomic_path, write_bytes
 
 __all__ = [
     "atomic_path",
+    "csv_text",
     "json_default",
     "netcdf_attrs",
     "remove_stale_temporaries",
@@ -65,7 +66,35 @@ def json_default(value: Any) -> Any:
     return str(value)
 
 
+#: First characters that make a spreadsheet read a text cell as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(text: str) -> str:
+    """A text cell that no spreadsheet runs as a formula: ``'`` before a leading ``= + - @``, tab or CR.
+
+    File names, scan labels, sample names and messages come from users'
+    files; a cell such as ``=HYPERLINK(...)`` would run when the CSV is
+    opened in a spreadsheet. Text that is a plain number (``-1.5``) is
+    left as it is: a number is no formula.
+
+    Examples
+    --------
+    >>> csv_text("=1+2"), csv_text("@SUM(A1)"), csv_text("-2+3"), csv_text("-1.5"), csv_text("NiO")
+    ("'=1+2", "'@SUM(A1)", "'-2+3", '-1.5', 'NiO')
+    """
+    if not text.startswith(FORMULA_START):
+        return text
+    try:
+        float(text)
+    except ValueError:
+        return "'" + text
+    return text
+
+
 def _cell(value: Any) -> Any:
+    if isinstance(value, str):
+        return csv_text(value)
     if isinstance(value, (float, np.floating)) and not math.isfinite(value):
         return "" if math.isnan(value) else repr(float(value))
     if isinstance(value, (np.floating,)):
@@ -82,7 +111,8 @@ def write_csv(
 ) -> Path:
     """Write rows as CSV atomically: header ``columns``, NaN as an empty cell.
 
-    Floats are written with ``repr`` so they read back to the same value.
+    Floats are written with ``repr`` so they read back to the same value;
+    text cells are escaped with :func:`csv_text`.
 
     Examples
     --------
@@ -104,8 +134,10 @@ def _column_cells(values: np.ndarray) -> list[Any]:
     """The CSV cells of one column, as :func:`_cell` gives them, converted at once."""
     if values.dtype.kind == "f":
         return ["" if v != v else repr(v) for v in values.tolist()]
-    if values.dtype.kind in "iubUS":
+    if values.dtype.kind in "iub":
         return values.tolist()
+    if values.dtype.kind == "U":
+        return [csv_text(v) for v in values.tolist()]
     return [_cell(v) for v in values.tolist()]
 
 

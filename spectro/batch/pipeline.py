@@ -40,6 +40,7 @@ import xarray as xr
 
 from ..errors import (
     ExtrapolationWarning,
+    NoValenceWarning,
     ReferenceNotFoundError,
     SpectroError,
     SpectroWarning,
@@ -47,6 +48,7 @@ from ..errors import (
 )
 from ..model import ENERGY_DIMS, Spectra
 from ..options import AnalysisOptions, ReadOptions, XanesOptions
+from .limits import within
 from .manifest import Job
 from .provenance import file_sha256
 from .records import Column, Failure, Outcome, Table, ragged_columns
@@ -258,7 +260,7 @@ def _with_valences(done: list[_Done], options: AnalysisOptions) -> None:
     The inputs that share anchors get their valences from one call; each
     gets its own extrapolation warning. When the calibration fails, an
     input that named its anchors gets the failure; the others go without
-    a valence.
+    a valence, each with a :class:`~spectro.errors.NoValenceWarning`.
     """
     from .. import calibration_line, valence
 
@@ -294,6 +296,11 @@ def _with_valences(done: list[_Done], options: AnalysisOptions) -> None:
                     failure = Failure.from_exception(out, file=item.file)
                     item.failures.append(Failure(item.file, failure.scan, failure.error,
                                                  f"valence not computed: {failure.reason}"))
+                else:
+                    item.warnings.append(NoValenceWarning(
+                        f"{item.file}: no valence: the default anchors "
+                        f"{' '.join(f'{n}={v:g}' for n, v in anchors)} are not reachable ({out.problem}); "
+                        "give --anchors (or a manifest's references), or --no-valence"))
                 continue
             rows = slice(int(start), int(end))
             columns = {str(k): Column(v.values[rows], dict(v.attrs)) for k, v in out.data_vars.items()}
@@ -350,19 +357,24 @@ def _xes_table(spectra: Spectra, options: AnalysisOptions, file: str) -> tuple[T
     return Table.concat([Table.from_dataset(p, p, dim=ENERGY_DIMS["xes"]) for p in parts]), failures
 
 
-def _analysed(job: Job, options: AnalysisOptions) -> _Done:
-    """Read and analyse one input; everything it raises or warns is recorded, nothing raised."""
+def _read_and_analyse(job: Job, options: AnalysisOptions) -> tuple[str, Table, list[Failure], list[Warning]]:
+    """One input's kind, table, scan failures and the warnings of its flags."""
+    spectra = _load(job, options)
+    if spectra.kind == "xanes":
+        table, found = _xanes_table(spectra, options.xanes)
+        return spectra.kind, table, [], found
+    table, failures = _xes_table(spectra, options, str(job.path))
+    return spectra.kind, table, failures, []
+
+
+def _analysed(job: Job, options: AnalysisOptions, time_limit: float | None = None) -> _Done:
+    """Read and analyse one input within ``time_limit`` s; everything it raises or warns is recorded, nothing raised."""
     file, kind, table, failures = str(job.path), None, None, []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         found: list[Warning] = []
         try:
-            spectra = _load(job, options)
-            kind = spectra.kind
-            if kind == "xanes":
-                table, found = _xanes_table(spectra, options.xanes)
-            else:
-                table, failures = _xes_table(spectra, options, file)
+            kind, table, failures, found = within(time_limit, _read_and_analyse, job, options, file=file)
         except Exception as err:  # every failure is recorded; the batch goes on
             kind, table, failures = None, None, [Failure.from_exception(err, file=file)]
     seen = [w.message for w in caught] + list(found)
@@ -372,7 +384,7 @@ def _analysed(job: Job, options: AnalysisOptions) -> _Done:
     return _Done(job, kind, table, failures + missing, seen)
 
 
-def analyze_files(jobs: Sequence[Job], options: AnalysisOptions) -> list[Outcome]:
+def analyze_files(jobs: Sequence[Job], options: AnalysisOptions, *, time_limit: float | None = None) -> list[Outcome]:
     """Read and analyse inputs (the default chain of :func:`~spectro.batch.run_batch`).
 
     Each input is read with the batch's read options changed by its
@@ -388,6 +400,10 @@ def analyze_files(jobs: Sequence[Job], options: AnalysisOptions) -> list[Outcome
         The inputs, e.g. one chunk of a batch.
     options : AnalysisOptions
         Read, XANES, XES and valence options (``valence=None``: no valence).
+    time_limit : float, optional
+        Seconds each input may take to be read and analysed; an input that
+        takes longer is a failure (``InputTimeoutError``) and the others go
+        on (see :func:`spectro.batch.limits.within`). Default: no limit.
 
     Returns
     -------
@@ -412,7 +428,7 @@ def analyze_files(jobs: Sequence[Job], options: AnalysisOptions) -> list[Outcome
     >>> c.results is None, c.failures[0].error
     (True, 'MissingFileError')
     """
-    done = [_analysed(job, options) for job in jobs]
+    done = [_analysed(job, options, time_limit) for job in jobs]
     _with_valences(done, options)
     return [d.outcome() for d in done]
 

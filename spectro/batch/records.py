@@ -422,11 +422,13 @@ def _unpack(prefix: str, layout: Mapping[str, Any], data: Mapping[str, np.ndarra
     }
 
 
-def write_record(key: str, tasks: Sequence[Task], outcomes: Sequence[Outcome], parts: Path) -> Record:
+def write_record(key: str, tasks: Sequence[Task], outcomes: Sequence[Outcome], parts: Path, *,
+                 store: bool = True) -> Record:
     """Write the record of a processed chunk atomically; return it as :func:`read_record` reads it.
 
     An outcome whose results cannot be stored (not along ``scan``) makes
-    that input a failure.
+    that input a failure. With ``store`` False the record is only returned
+    (a chunk to be processed again on resume).
     """
     members, result_parts, spectra_parts, sizes = [], [], [], []
     for task, outcome in zip(tasks, outcomes):
@@ -457,7 +459,8 @@ def write_record(key: str, tasks: Sequence[Task], outcomes: Sequence[Outcome], p
     arrays["meta"] = np.array(text)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    write_bytes(record_path(parts, key), buffer.getvalue(), durable=False)
+    if store:
+        write_bytes(record_path(parts, key), buffer.getvalue(), durable=False)
     return _record(json.loads(text), arrays)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import stat
 import sys
 import warnings
 from collections.abc import Sequence
@@ -20,6 +21,8 @@ from typing import Any
 
 from ..options import AnalysisOptions
 from .combine import OUTPUT_FILES, combine
+from .limits import CHUNK_SIZE, TIME_LIMIT, InputTimeoutError, within
+from .lock import output_lock
 from .manifest import Job
 from .outputs import remove_stale_temporaries
 from .pipeline import analyze_files, anchor_digests
@@ -36,10 +39,6 @@ from .records import (
 )
 
 __all__ = ["CHUNK_SIZE", "BatchSummary", "run_batch"]
-
-#: Inputs per chunk (one record, one kernel call; one executor task unless run_batch groups chunks).
-CHUNK_SIZE = 16
-
 
 @dataclass(frozen=True)
 class BatchSummary:
@@ -60,6 +59,10 @@ class BatchSummary:
         Every failure (whole inputs and single scans).
     outputs : dict of str to pathlib.Path
         ``results``, ``table``, ``failures``, ``warnings``, ``spectra`` files.
+    without_valence : tuple of str
+        XANES inputs that got no valence because their (default) anchors
+        could not be found or read (a ``NoValenceWarning`` each in
+        ``warnings.csv``).
     """
 
     out: Path
@@ -71,6 +74,7 @@ class BatchSummary:
     n_spectra: int
     failures: tuple[Failure, ...]
     outputs: dict[str, Path]
+    without_valence: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly summary (paths as strings)."""
@@ -84,6 +88,7 @@ class BatchSummary:
             "n_spectra": self.n_spectra,
             "failures": [vars(f) for f in self.failures],
             "outputs": {k: os.fspath(v) for k, v in self.outputs.items()},
+            "without_valence": list(self.without_valence),
         }
 
 
@@ -108,14 +113,15 @@ def _task_size(remaining: int, workers: int | None) -> int:
     return max(1, remaining // (2 * workers))
 
 
-def _each(process: ProcessFunction, jobs: Sequence[Job], options: AnalysisOptions) -> list[Outcome]:
-    """``process`` on every input alone, each exception recorded as that input's failure."""
+def _each(process: ProcessFunction, jobs: Sequence[Job], options: AnalysisOptions,
+          time_limit: float | None = None) -> list[Outcome]:
+    """``process`` on every input alone (within ``time_limit`` s), each exception recorded as that input's failure."""
     outcomes = []
     for job in jobs:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                outcome = process(job, options)
+                outcome = within(time_limit, process, job, options, file=os.fspath(job.path))
             except Exception as err:  # every failure is recorded; the batch goes on
                 outcome = Outcome(None, None, (Failure.from_exception(err, file=os.fspath(job.path)),))
         outcomes.append(
@@ -126,14 +132,16 @@ def _each(process: ProcessFunction, jobs: Sequence[Job], options: AnalysisOption
 
 
 def process_chunks(
-    process: ProcessFunction | None, chunks: Sequence[Sequence[Task]], options: AnalysisOptions, parts: Path
+    process: ProcessFunction | None, chunks: Sequence[Sequence[Task]], options: AnalysisOptions, parts: Path,
+    time_limit: float | None = None,
 ) -> list[Record]:
     """:func:`process_chunk` on each of ``chunks`` in turn (one executor task); their records."""
-    return [process_chunk(process, tasks, options, parts) for tasks in chunks]
+    return [process_chunk(process, tasks, options, parts, time_limit) for tasks in chunks]
 
 
 def process_chunk(
-    process: ProcessFunction | None, tasks: Sequence[Task], options: AnalysisOptions, parts: Path
+    process: ProcessFunction | None, tasks: Sequence[Task], options: AnalysisOptions, parts: Path,
+    time_limit: float | None = None,
 ) -> Record:
     """Process a chunk of inputs, write its record, return the record.
 
@@ -143,14 +151,17 @@ def process_chunk(
     ``process`` None runs the default chain on the whole chunk at once
     (:func:`spectro.batch.pipeline.analyze_files`); otherwise ``process``
     runs on each input alone. Nothing raised by the processing stops the
-    chunk: it becomes the failure of the input concerned.
+    chunk: it becomes the failure of the input concerned, an input that
+    takes more than ``time_limit`` seconds too. The record of a chunk with
+    such an input is not stored, so that ``resume`` tries the chunk again.
     """
     jobs = [t.job for t in tasks]
     if process is None:
-        outcomes = analyze_files(jobs, options)
+        outcomes = analyze_files(jobs, options, time_limit=time_limit)
     else:
-        outcomes = _each(process, jobs, options)
-    return write_record(chunk_key(tasks), tasks, outcomes, parts)
+        outcomes = _each(process, jobs, options, time_limit)
+    timed_out = any(f.error == InputTimeoutError.__name__ for o in outcomes for f in o.failures)
+    return write_record(chunk_key(tasks), tasks, outcomes, parts, store=not timed_out)
 
 
 def run_batch(
@@ -164,6 +175,7 @@ def run_batch(
     executor: concurrent.futures.Executor | None = None,
     workers: int | None = None,
     chunk_size: int = CHUNK_SIZE,
+    time_limit: float | None = TIME_LIMIT,
 ) -> BatchSummary:
     """Process every input, record each chunk of inputs, and write the combined outputs.
 
@@ -207,6 +219,12 @@ def run_batch(
         so its outputs are too; a different ``chunk_size`` can change
         results in the last digits (about 1e-12 relative), since the kernels
         then see the spectra in other company.
+    time_limit : float or None, keyword-only
+        Seconds each input may take to be read and analysed (default
+        :data:`~spectro.batch.limits.TIME_LIMIT`, 600 s; None: no limit).
+        An input that takes longer (a read blocked on a pipe, a stalled
+        network disk) is a failure (``InputTimeoutError``) and the batch
+        goes on; its chunk is not recorded, so ``resume`` tries it again.
 
     Returns
     -------
@@ -216,7 +234,13 @@ def run_batch(
     -----
     Failures never stop the batch: an exception raised while processing an
     input is recorded (file, scan, exception class, reason) and the other
-    inputs are processed. Every file is written atomically, so a killed batch leaves
+    inputs are processed. Inputs that are not regular files (FIFOs,
+    sockets, devices) are failures without being opened. The output folder
+    is locked while the batch runs (:func:`spectro.batch.lock.output_lock`):
+    a second batch writing there raises
+    :class:`~spectro.batch.lock.OutputLockedError` before touching anything.
+    Outputs that cannot be written (read-only folder, full disk) raise
+    their ``OSError``. Every file is written atomically, so a killed batch leaves
     complete records and outputs, or none; re-running with ``resume=True``
     then gives the same outputs as an uninterrupted run.
 
@@ -234,17 +258,35 @@ def run_batch(
     (1, 0, ['failures', 'results', 'spectra', 'table', 'warnings'])
     """
     options = options if options is not None else AnalysisOptions()
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
     out = Path(out)
-    parts = out / "parts"
-    parts.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(out)
-    remove_stale_temporaries(parts)
+    with output_lock(out):  # the temporary files in out are then those of killed writers
+        parts = out / "parts"
+        parts.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(out)
+        remove_stale_temporaries(parts)
+        return _run(jobs, out, parts, process=process, options=options, resume=resume, progress=progress,
+                    executor=executor, workers=workers, chunk_size=chunk_size, time_limit=time_limit)
+
+
+def _regular(path: Path) -> str | None:
+    """Why ``path`` cannot be hashed without blocking (not a regular file), else None."""
+    mode = os.stat(path).st_mode
+    if stat.S_ISREG(mode):
+        return None
+    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a folder" if stat.S_ISDIR(mode) else "a socket or device"
+    return f"not a regular file ({kind})"
+
+
+def _run(jobs: Sequence[Job], out: Path, parts: Path, *, process: ProcessFunction | None,
+         options: AnalysisOptions, resume: bool, progress: bool, executor: concurrent.futures.Executor | None,
+         workers: int | None, chunk_size: int, time_limit: float | None) -> BatchSummary:
+    """:func:`run_batch` in its locked output folder."""
     name = _DEFAULT_PROCESS if process is None else _process_name(process)
     base_hash = parameters_hash({"process": name, "options": options.digest()})
     anchor_files: dict[tuple, list] = {}
 
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
     keys: list[str | None] = []
     unreadable: dict[int, Failure] = {}
 
@@ -253,10 +295,15 @@ def run_batch(
         chunk: list[Task] = []
         for i, job in enumerate(jobs):
             try:
-                sha = file_sha256(job.path)
+                irregular = _regular(job.path)
+                sha = None if irregular else file_sha256(job.path)
             except OSError as err:
                 keys.append(None)
                 unreadable[i] = Failure(os.fspath(job.path), "", "MissingFileError", f"cannot be read: {err}")
+                continue
+            if irregular:
+                keys.append(None)
+                unreadable[i] = Failure(os.fspath(job.path), "", "FormatError", irregular)
                 continue
             anchors = job.references or (options.valence.anchors if options.valence is not None else ())
             if anchors not in anchor_files:
@@ -289,16 +336,16 @@ def run_batch(
                 continue
             n_pending += len(chunk)
             if executor is None:
-                done.append(process_chunk(process, chunk, options, parts))
+                done.append(process_chunk(process, chunk, options, parts, time_limit))
                 bar.update(len(chunk))
                 continue
             group.append(chunk)
             unseen = -(-(len(jobs) - len(keys)) // chunk_size)
             if len(group) >= _task_size(len(group) + unseen, workers):
-                futures.append(executor.submit(process_chunks, process, group, options, parts))
+                futures.append(executor.submit(process_chunks, process, group, options, parts, time_limit))
                 group = []
         if group:
-            futures.append(executor.submit(process_chunks, process, group, options, parts))
+            futures.append(executor.submit(process_chunks, process, group, options, parts, time_limit))
         bar.update(len(unreadable))
         for future in concurrent.futures.as_completed(futures):
             records = future.result()
@@ -318,4 +365,5 @@ def run_batch(
         n_spectra=combined.n_spectra,
         failures=combined.failures,
         outputs={name: out / filename for name, filename in OUTPUT_FILES.items()},
+        without_valence=combined.without_valence,
     )

@@ -5,9 +5,21 @@ Each subcommand is a module of this package with two functions::
     register(subparsers) -> argparse.ArgumentParser
     run(args: argparse.Namespace) -> int
 
-listed in :data:`COMMANDS`. Errors that spectro understands (``SpectroError``)
-end the command with exit status 2 and one line ``error: ...`` on stderr,
-never a traceback.
+listed in :data:`COMMANDS`. The modules import only the standard library,
+:mod:`spectro.errors` and :mod:`spectro.options` when loaded; what a
+command runs is imported by its ``run``, so parsing the flags and
+``--help`` stay fast.
+
+Exit status (:data:`EXIT_OK` ...):
+
+- 0: every input was processed;
+- 1: some inputs failed (one line ``error: ...`` each on stderr; the
+  others were processed);
+- 2: a usage or input error stopped the command (bad flag, no input,
+  bad manifest): one line ``error: ...``;
+- 3: an output or internal failure (an output that cannot be written,
+  a full disk, a bug): one line ``error: ...`` (a bug also prints its
+  traceback).
 """
 
 from __future__ import annotations
@@ -15,12 +27,22 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import traceback
 import warnings
 from collections.abc import Sequence
 
 from ..errors import SpectroError
 
-__all__ = ["main", "COMMANDS"]
+__all__ = ["main", "COMMANDS", "EXIT_OK", "EXIT_FAILED_INPUTS", "EXIT_USAGE", "EXIT_OUTPUT"]
+
+#: Exit status: every input processed.
+EXIT_OK = 0
+#: Exit status: some inputs failed, the others were processed.
+EXIT_FAILED_INPUTS = 1
+#: Exit status: a usage or input error stopped the command (argparse uses 2 too).
+EXIT_USAGE = 2
+#: Exit status: an output could not be written, or an internal failure.
+EXIT_OUTPUT = 3
 
 #: Subcommand modules, in the order ``spectro --help`` lists them.
 COMMANDS: tuple[str, ...] = ("read", "convert", "refs", "valence", "batch", "xanes", "xes", "demo", "pressure")
@@ -58,10 +80,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ._output import cli_spelling
 
         print(f"error: {cli_spelling(err)}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except OSError as err:  # an output that cannot be written: read-only folder, full disk, ...
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"error: {where}{err.strerror or err}", file=sys.stderr)
+        return EXIT_OUTPUT
+    except Exception as err:  # a bug: its traceback, and a status of its own
+        traceback.print_exc()
+        print(f"error: internal error: {type(err).__name__}: {err}", file=sys.stderr)
+        return EXIT_OUTPUT
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from ..errors import FormatError, OptionError, SpectroError
 
-from ..errors import OptionError, SpectroError
-
-__all__ = ["cell", "cli_spelling", "finite", "input_files", "json_ready", "print_error"]
+__all__ = ["cell", "cli_spelling", "error_line", "finite", "input_files", "json_ready", "print_error",
+           "regular_file"]
 
 
 def json_ready(value: Any) -> Any:
@@ -33,6 +33,8 @@ def json_ready(value: Any) -> Any:
     >>> json_ready(np.bool_(True)), json_ready("text")
     (True, 'text')
     """
+    import numpy as np  # here: the command line parses its flags without NumPy
+
     if isinstance(value, dict):
         return {k: json_ready(v) for k, v in value.items()}
     if isinstance(value, np.ndarray):
@@ -76,9 +78,75 @@ def cell(value: Any) -> str:
     return str(value)
 
 
-def print_error(err: SpectroError, file: str | os.PathLike) -> None:
-    """Print ``error: <err>`` on stderr, naming ``file`` when the error does not."""
-    print(f"error: {cli_spelling(err).with_context(file=file)}", file=sys.stderr)
+def print_error(err: Exception, file: str | os.PathLike) -> None:
+    """Print :func:`error_line` of ``err`` on stderr."""
+    print(error_line(err, file), file=sys.stderr)
+
+
+def error_line(err: Exception, file: str | os.PathLike) -> str:
+    """``error: <err>`` on one line, naming ``file`` when the error does not.
+
+    A :class:`~spectro.errors.SpectroError` is spelled as a command-line
+    user reads it; an operating-system error by its message; anything else
+    (a bug) by its class too.
+
+    Examples
+    --------
+    >>> from spectro.errors import FormatError
+    >>> error_line(FormatError("no numeric data"), "a.dat")
+    'error: a.dat: no numeric data'
+    >>> error_line(PermissionError(13, "Permission denied", "b.dat"), "b.dat")
+    'error: b.dat: Permission denied'
+    >>> error_line(IndexError("list index out of range"), "c.dat")
+    'error: c.dat: IndexError: list index out of range'
+    """
+    if isinstance(err, SpectroError):
+        text = str(cli_spelling(err).with_context(file=file))
+    elif isinstance(err, OSError):
+        text = f"{os.fspath(file)}: {err.strerror or err}"
+    else:
+        text = f"{os.fspath(file)}: {type(err).__name__}: {err}"
+    return "error: " + " ".join(text.split())
+
+
+def regular_file(name: str | os.PathLike) -> Path:
+    """``name`` as a path, refused when it exists but is not a regular file.
+
+    A FIFO, a socket or a device would block a reader or never end, so
+    each command refuses them before opening anything.
+
+    Raises
+    ------
+    FormatError
+        ``name`` is a FIFO, socket, device or folder.
+
+    Examples
+    --------
+    >>> import os, pathlib, tempfile
+    >>> fifo = pathlib.Path(tempfile.mkdtemp()) / "pipe"
+    >>> os.mkfifo(fifo)
+    >>> try:
+    ...     regular_file(fifo)
+    ... except FormatError as err:
+    ...     print(err.problem)
+    not a regular file (a FIFO)
+    """
+    path = Path(name)
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return path  # reading it gives the error that names it
+    if not stat.S_ISREG(mode):
+        raise FormatError(f"not a regular file ({_file_type(mode)})", file=path)
+    return path
+
+
+def _file_type(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
+                       (stat.S_ISBLK, "a device"), (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return name
+    return "not a file"
 
 
 def cli_spelling(err: SpectroError) -> SpectroError:

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..batch.runner import CHUNK_SIZE
+from ..batch.limits import CHUNK_SIZE, TIME_LIMIT
 from ._options import add_option_flags, options_from_flags
 from ._output import json_ready
 
@@ -33,6 +33,16 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
 
+
+def _seconds(text: str) -> float | None:
+    """A time limit in seconds, None for 0 or ``none`` (argparse type)."""
+    if text.strip().lower() in ("0", "none"):
+        return None
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds (or 0: none), not {text}")
+    return value
+
 def register(subparsers) -> argparse.ArgumentParser:
     """Add the ``batch`` subcommand."""
     parser = subparsers.add_parser(
@@ -45,8 +55,11 @@ def register(subparsers) -> argparse.ArgumentParser:
             "valence (a reference row: the anchor of the rows without references); and reading options "
             "named like the reading flags, e.g. mu, mode, i0, reference, that change them for that row's "
             "files). The reading flags apply to every file. Failures are "
-            "listed in OUT/failures.csv and the rest is finished; every output is written "
-            "atomically; --resume skips the chunks of inputs already recorded under OUT/parts/."
+            "listed in OUT/failures.csv (one error line each on stderr) and the rest is finished; every "
+            "output is written atomically; --resume skips the chunks of inputs already recorded under "
+            "OUT/parts/. Files below OUT are never inputs, and OUT is locked while the batch writes it. "
+            "Exit status: 0 all inputs processed, 1 some failed or have no valence, 2 usage or input "
+            "error, 3 output failure (or OUT is being written by another batch)."
         ),
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="file, folder, glob or manifest CSV")
@@ -56,6 +69,11 @@ def register(subparsers) -> argparse.ArgumentParser:
         "--chunk-size", type=_positive, default=CHUNK_SIZE, metavar="N",
         help=f"consecutive inputs analysed together and recorded as one (default {CHUNK_SIZE}); "
         "keep it the same when resuming",
+    )
+    parser.add_argument(
+        "--time-limit", type=_seconds, default=TIME_LIMIT, metavar="SECONDS",
+        help=f"seconds one input may take to be read and analysed before it is recorded as failed and the "
+        f"batch goes on (default {TIME_LIMIT:g}; 0: no limit)",
     )
     parser.add_argument(
         "--no-valence", action="store_true",
@@ -88,7 +106,7 @@ def _run_files(args: argparse.Namespace, progress: bool) -> dict:
     from ..batch.cluster import dask_client, default_workers
 
     options = options_from_flags(args, valence=not args.no_valence)
-    jobs = expand_inputs(args.inputs)
+    jobs = expand_inputs(args.inputs, exclude=[args.out])
     workers = args.workers
     if workers is None:
         workers = default_workers() if len(jobs) >= CLUSTER_MIN_INPUTS else 1
@@ -96,13 +114,15 @@ def _run_files(args: argparse.Namespace, progress: bool) -> dict:
         executor = None if client is None else client.get_executor(pure=False)
         slots = None if client is None else sum(client.nthreads().values())
         summary = run_batch(jobs, args.out, options=options, resume=args.resume, progress=progress,
-                            executor=executor, workers=slots, chunk_size=args.chunk_size)
+                            executor=executor, workers=slots, chunk_size=args.chunk_size,
+                            time_limit=args.time_limit)
     return summary.to_dict()
 
 
 def _run_cubes(args: argparse.Namespace, progress: bool) -> dict:
     from ..batch.cluster import dask_client, default_workers
     from ..batch.cube import CUBE_OPTIONS, analyze_cube, open_cube, write_cube_results
+    from ..batch.lock import output_lock
     from ..errors import OptionError
     from ..options import ReadOptions, XanesOptions
 
@@ -113,20 +133,45 @@ def _run_cubes(args: argparse.Namespace, progress: bool) -> dict:
         name = next(iter(unused))
         raise OptionError(name, unused[name], "reading flags do not apply to --cube maps (use --cube-energy)",
                           door="cli")
-    cubes = [open_cube(p, variable=args.cube, energy=args.cube_energy) for p in args.inputs]
+    paths = list(dict.fromkeys(Path(p).resolve() for p in args.inputs))
+    cubes = [open_cube(p, variable=args.cube, energy=args.cube_energy) for p in paths]
     large = any(c.nbytes > 2**30 for c in cubes)
     workers = args.workers if args.workers is not None else (default_workers() if large else 1)
-    with dask_client(scheduler=args.scheduler, workers=workers):
-        for path, cube in zip(args.inputs, cubes):
-            target = args.out / f"{Path(path).name}.results.nc"
+    with output_lock(args.out), dask_client(scheduler=args.scheduler, workers=workers):
+        for path, name, cube in zip(paths, cube_output_names(paths), cubes):
+            target = args.out / name
             results = analyze_cube(cube, options, energy_dim=cube.dims[-1])
-            write_cube_results(results, target, progress=progress, source=path)
+            write_cube_results(results, target, progress=progress, source=str(path))
             written.append(str(target))
     return {"out": str(args.out), "n_inputs": len(cubes), "outputs": written}
 
 
+def cube_output_names(paths: list[Path]) -> list[str]:
+    """``<name>.results.nc`` for each map; maps of the same name get the start of their path's SHA-256 too.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> cube_output_names([Path("/a/map.zarr"), Path("/b/map.zarr"), Path("/b/other.h5")])
+    ['map.zarr.cb71c2b7.results.nc', 'map.zarr.123d69dc.results.nc', 'other.h5.results.nc']
+    """
+    import hashlib
+    from collections import Counter
+
+    counts = Counter(p.name for p in paths)
+    return [f"{p.name}.results.nc" if counts[p.name] == 1 else
+            f"{p.name}.{hashlib.sha256(str(p).encode()).hexdigest()[:8]}.results.nc" for p in paths]
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run ``spectro batch``; exit status 0 when every input succeeded, 1 otherwise."""
+    """Run ``spectro batch``; exit status 0 when every input succeeded (with its valence), 1 otherwise.
+
+    Each input that failed whole gets one line ``error: <file>: <reason>``
+    on stderr (all failures are in ``failures.csv``). An input without its
+    valence (its default anchors could not be read) counts as failed unless
+    ``--no-valence``: one ``warning:`` line each on stderr, a
+    ``NoValenceWarning`` in ``warnings.csv``.
+    """
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     summary = _run_cubes(args, progress) if args.cube else _run_files(args, progress)
     if args.json:
@@ -139,4 +184,12 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         print("\n".join(summary["outputs"]))
-    return 0 if args.cube or summary["n_failed"] == 0 else 1
+    if args.cube:
+        return 0
+    for failure in summary["failures"]:
+        if not failure["scan"]:  # a whole input; the failed scans of the others are in failures.csv
+            print(f"error: {failure['file']}: {' '.join(failure['reason'].split())}", file=sys.stderr)
+    for file in summary["without_valence"]:
+        print(f"warning: {file}: no valence: its valence anchors are not reachable (see warnings.csv); "
+              "give --anchors NAME=VALENCE ... or --no-valence", file=sys.stderr)
+    return 0 if summary["n_failed"] == 0 and not summary["without_valence"] else 1

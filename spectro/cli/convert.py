@@ -13,7 +13,7 @@ one file per input (``<input stem>.prj``, ``.h5``, or for XDI
 ``<input stem>.xdi``, ``<input stem>_<scan>.xdi`` when it has several
 scans). Each file written is printed; an input that cannot be read gives
 one line ``error: ...`` on stderr, the others are still converted and the
-exit status is 2.
+exit status is 1 (3 when an output cannot be written).
 """
 
 from __future__ import annotations
@@ -26,15 +26,17 @@ from typing import Any
 from ..errors import SpectroError
 from ..options import ReadOptions
 from ._options import add_option_flags
-from ._output import input_files, print_error
+from ._output import input_files, print_error, regular_file
 
 __all__ = ["register", "run"]
+
+#: The formats of :data:`spectro.io.writers.FORMATS`, offered by ``--to`` without importing the
+#: writers (``tests/test_cli_startup.py`` checks that the two agree).
+TO_FORMATS = ("xdi", "athena", "nxxas")
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``convert`` subcommand."""
-    from ..io.writers import FORMATS
-
     parser = subparsers.add_parser(
         "convert",
         help="write XANES files as XDI, Athena projects or NeXus NXxas",
@@ -43,7 +45,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("files", nargs="+", metavar="FILE", help="files to convert, or folders of them")
     parser.add_argument("-o", "--output", required=True, metavar="OUT",
                         help="a file of the output format, or a folder")
-    parser.add_argument("--to", required=True, choices=list(FORMATS), help="output format")
+    parser.add_argument("--to", required=True, choices=TO_FORMATS, help="output format")
     add_option_flags(parser, "read")
     return parser
 
@@ -55,7 +57,7 @@ def _one_file(out: Path, to: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Read every input and write it; 2 if any input failed."""
+    """Read every input and write it; 1 if an input failed, 3 if an output could not be written."""
     from ..io import read
     from ..io.writers import FORMATS, write
     from ..xanes import normalize
@@ -63,17 +65,17 @@ def run(args: argparse.Namespace) -> int:
     options = ReadOptions.from_args(args)
     out = Path(args.output)
     read_ok: list[tuple[str, Any]] = []
-    failed = False
+    failed = unwritten = False
     for name in input_files(args.files):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                read_ok.append((name, read(Path(name), options)))
-        except SpectroError as err:
+                read_ok.append((name, read(regular_file(name), options)))
+        except Exception as err:  # one line per file that cannot be read; the others go on
             print_error(err, name)
             failed = True
     if not read_ok:
-        return 2
+        return 1
     if _one_file(out, args.to):
         targets = [(out, [ds for _, ds in read_ok], [name for name, _ in read_ok])]
     else:
@@ -90,10 +92,14 @@ def run(args: argparse.Namespace) -> int:
             print_error(err, names[0])
             failed = True
             continue
+        except OSError as err:  # the output cannot be written: the command's failure, not the input's
+            print_error(err, err.filename or target)
+            unwritten = True
+            continue
         source = names[0] if len(names) == 1 else f"{len(names)} files"
         for path in written:
             print(f"{source} -> {path}")
-    return 2 if failed else 0
+    return 3 if unwritten else 1 if failed else 0
 
 
 def _unique_stems(stems: list[str]) -> list[str]:

@@ -32,8 +32,6 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from ..errors import FormatError, SpectroError, ValidationError
 from ..options import AnalysisOptions, ReadOptions
 from ._options import add_option_flags, options_from_flags, read_job
@@ -106,6 +104,8 @@ def _series_jobs(path: Path) -> list[Job]:
 
 
 def _pressure(job: Job, args: argparse.Namespace) -> tuple[float, float]:
+    import numpy as np
+
     from ..pressure import ruby_pressure
 
     if not math.isnan(job.pressure):
@@ -120,6 +120,7 @@ def _pressure(job: Job, args: argparse.Namespace) -> tuple[float, float]:
 
 
 def _analyse(jobs: list[Job], args: argparse.Namespace, options: AnalysisOptions):
+    import numpy as np
     import xarray as xr
 
     from ..xanes import analyze

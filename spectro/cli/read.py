@@ -5,7 +5,7 @@ Usage: ``spectro read FILE|FOLDER [...] [--json] [reading flags]``.
 For every scan of every file: the number of points, the energy range in eV,
 the columns used, the mode and the warnings raised while reading. A file
 that cannot be read gives one line ``error: ...`` on stderr; the other files
-are still reported and the exit status is 2.
+are still reported and the exit status is 1.
 """
 
 from __future__ import annotations
@@ -18,12 +18,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from ..errors import SpectroError
 from ..options import ReadOptions
 from ._options import add_option_flags
-from ._output import cli_spelling, input_files, json_ready
+from ._output import error_line, input_files, json_ready, regular_file
 
 __all__ = ["register", "run", "summarize"]
 
@@ -64,6 +61,8 @@ def summarize(ds: Any) -> list[dict[str, Any]]:
     >>> s["points"] > 100, s["energy_min"] < s["energy_max"]
     (True, True)
     """
+    import numpy as np
+
     from ..model import energy_dim
 
     dim = energy_dim(ds)
@@ -119,7 +118,7 @@ def _text(report: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Read every file, print the summaries; 2 if any file failed."""
+    """Read every file, print the summaries; 1 if any file failed."""
     from ..io import read
 
     options = ReadOptions.from_args(args)
@@ -135,10 +134,10 @@ def run(args: argparse.Namespace) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                ds = read(Path(name), options)
-            except SpectroError as err:
+                ds = read(regular_file(name), options)
+            except Exception as err:  # one line per file that cannot be read; the others go on
                 ds = None
-                report["error"] = str(cli_spelling(err))
+                report["error"] = error_line(err, name).removeprefix("error: ")
         report["warnings"] = [f"{w.category.__name__}: {w.message}" for w in caught]
         if ds is None:
             failed = True
@@ -154,4 +153,4 @@ def run(args: argparse.Namespace) -> int:
         reports.append(report)
     if args.json:
         print(json.dumps({"files": reports}, indent=1))
-    return 2 if failed else 0
+    return 1 if failed else 0

@@ -37,19 +37,22 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
-
-import xarray as xr
+from typing import TYPE_CHECKING, Any
 
 from .. import references
 from ..errors import DataError, ReferenceNotFoundError, ValidationError
 from ..options import AnalysisOptions, ValenceOptions
-from ..budget import VALENCE_COMPONENTS, valence_budget
-from ..valence import OBSERVABLES, from_spectra
 from ._options import add_option_flags, options_from_flags, read_job
 from ._output import finite, input_files
 
+if TYPE_CHECKING:
+    import xarray as xr
+
 __all__ = ["register", "run"]
+
+#: The observables of :data:`spectro.valence.OBSERVABLES`, named in ``--help`` without importing
+#: the analysis (``tests/test_cli_startup.py`` checks that the two agree).
+HELP_OBSERVABLES = ("e0", "preedge_centroid", "kb25_energy")
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -60,7 +63,7 @@ def register(subparsers) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
             "Valence of each sample scan from a linear calibration of an observable (--observable:\n"
-            f"{', '.join(OBSERVABLES)} or another per-scan result; default e0, the 0.8-jump edge energy)\n"
+            f"{', '.join(HELP_OBSERVABLES)} or another per-scan result; default e0, the 0.8-jump edge energy)\n"
             "on references of known valence. Flags: 'extrapolated' outside the reference range;\n"
             "'uncalibrated' for a XANES scan without reference channel (absolute energies differ\n"
             "between beamlines by up to about 2 eV).\n\n"
@@ -162,6 +165,8 @@ def _rows(labels: list[str], results: list[xr.Dataset], obs: str) -> list[dict[s
                 }
             )
             if "valence_sys" in res:
+                from ..budget import VALENCE_COMPONENTS
+
                 rows[-1].update({k: finite(res[k].values[i]) for k in
                                  ("valence_stat", "valence_sys", "valence_err_scan",
                                   *(f"valence_sys_{c}" for c in VALENCE_COMPONENTS))})
@@ -170,7 +175,9 @@ def _rows(labels: list[str], results: list[xr.Dataset], obs: str) -> list[dict[s
 
 def run(args: argparse.Namespace) -> int:
     """Run ``spectro valence``; return the exit status."""
+    from ..budget import VALENCE_COMPONENTS, valence_budget
     from ..model import kind_of
+    from ..valence import from_spectra
 
     options = options_from_flags(args)
     obs = options.valence.observable

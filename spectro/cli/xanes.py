@@ -18,10 +18,9 @@ import argparse
 import json
 from typing import Any
 
-from ..errors import SpectroError
 from ..options import AnalysisOptions
 from ._options import add_option_flags, options_from_flags
-from ._output import cell, finite, input_files, print_error
+from ._output import cell, finite, input_files, print_error, regular_file
 
 __all__ = ["KEYS", "register", "run"]
 
@@ -68,7 +67,7 @@ def records(path: str, options: AnalysisOptions, *, budget: bool = False) -> lis
     from ..xanes import budget as with_budget
     from ..xanes._budget import COMPONENTS
 
-    ds = read(path, options.read)
+    ds = read(regular_file(path), options.read)
     res = with_budget(ds, options.xanes, spectra=False) if budget else analyze(ds, options.xanes)
     keys = list(KEYS[2:])
     if budget:
@@ -99,16 +98,16 @@ def with_budget_text(value: Any, stat: Any, sys: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``spectro xanes``; exit status 2 if any file failed."""
+    """Run ``spectro xanes``; exit status 1 if any file failed."""
     options = options_from_flags(args, valence=False)
     results: list[dict[str, Any]] = []
     status = 0
     for path in input_files(args.files):
         try:
             results.extend(records(path, options, budget=args.budget))
-        except SpectroError as err:
+        except Exception as err:  # one line per file that fails; the others go on
             print_error(err, path)
-            status = 2
+            status = 1
     if args.json:
         print(json.dumps(results, indent=1))
     elif args.budget:

@@ -13,7 +13,7 @@ Kbeta1,3 maximum = 1. The reading flags apply to every file, the IAD
 reference too. Regions a scan does not cover give null, a flag and a
 ``warning: ...`` line on stderr naming the file and the scans. A file that
 cannot be read gives one line ``error: ...`` on stderr; the other files are
-still reported and the exit status is 2.
+still reported and the exit status is 1.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError, SpectroError
+from ..errors import DataError
 from ..options import AnalysisOptions
 from ._options import add_option_flags, options_from_flags
-from ._output import finite, input_files, print_error
+from ._output import finite, input_files, print_error, regular_file
 
 __all__ = ["FIT_KEYS", "KEYS", "records", "register", "run"]
 
@@ -97,7 +97,7 @@ def _reference(name: str, options: AnalysisOptions):
 
 
 def run(args: argparse.Namespace) -> int:
-    """Analyse every file; print the records; 2 if any file failed."""
+    """Analyse every file; print the records; 1 if any file failed."""
     from ..io import read
     from ..xes import analyze
 
@@ -109,8 +109,8 @@ def run(args: argparse.Namespace) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                result = analyze(read(Path(name), options.read), options.xes, reference=reference)
-            except SpectroError as err:
+                result = analyze(read(regular_file(name), options.read), options.xes, reference=reference)
+            except Exception as err:  # one line per file that fails; the others go on
                 result = None
                 failed = True
                 print_error(err, name)
@@ -124,4 +124,4 @@ def run(args: argparse.Namespace) -> int:
                          indent=1))
     elif recs:
         print(_text(recs))
-    return 2 if failed else 0
+    return 1 if failed else 0

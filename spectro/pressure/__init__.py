@@ -12,27 +12,40 @@
   ruby and diamond-Raman pressure.
 """
 
-from .anomaly import Breakpoint, find_anomaly, find_breakpoint
-from .contraction import (
-    ContractionResult,
-    LineFit,
-    SlopeComparison,
-    bond_contraction,
-    compare_slopes,
-    edge_shift_vs_contraction,
-    fit_line,
-)
-from .eos import EOS, EOSFit, fit_eos
-from .gauges import (
-    GaugeReading,
-    diamond_raman_pressure,
-    ruby_lambda0,
-    ruby_pressure,
-    ruby_wavelength,
-)
-from .ruby_fit import RubyFit, fit_ruby
-from .series import Stability, assign_paths, preedge_stability, relative_series
-from .structure import NIO, NIO_EOS, BondTable, EOSBond, read_bond_table
+import importlib
+
+#: Public names and their modules, imported on first use (the gauges do not load SciPy's statistics).
+_SOURCES = {
+    "BondTable": "structure",
+    "Breakpoint": "anomaly",
+    "ContractionResult": "contraction",
+    "EOS": "eos",
+    "EOSBond": "structure",
+    "EOSFit": "eos",
+    "GaugeReading": "gauges",
+    "LineFit": "contraction",
+    "NIO": "structure",
+    "NIO_EOS": "structure",
+    "RubyFit": "ruby_fit",
+    "SlopeComparison": "contraction",
+    "Stability": "series",
+    "assign_paths": "series",
+    "bond_contraction": "contraction",
+    "compare_slopes": "contraction",
+    "diamond_raman_pressure": "gauges",
+    "edge_shift_vs_contraction": "contraction",
+    "find_anomaly": "anomaly",
+    "find_breakpoint": "anomaly",
+    "fit_eos": "eos",
+    "fit_line": "contraction",
+    "fit_ruby": "ruby_fit",
+    "preedge_stability": "series",
+    "read_bond_table": "structure",
+    "relative_series": "series",
+    "ruby_lambda0": "gauges",
+    "ruby_pressure": "gauges",
+    "ruby_wavelength": "gauges",
+}
 
 __all__ = [
     "EOS",
@@ -65,3 +78,15 @@ __all__ = [
     "ruby_pressure",
     "ruby_wavelength",
 ]
+
+
+def __getattr__(name: str):
+    if name in _SOURCES:
+        value = getattr(importlib.import_module(f".{_SOURCES[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

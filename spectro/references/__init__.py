@@ -21,16 +21,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import xarray as xr
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ReferenceNotFoundError
-from ..model import SIGNALS, energy_dim, kind_of
 from . import files
 from .entries import Reference, catalogue, find, get
 from .files import DATA_DIR_ENV, cache_dir, locate, not_found_message
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = [
     "Reference",
@@ -136,7 +135,9 @@ def load(id: str, *, download: bool = True, **options: Any) -> xr.Dataset:
     Raises
     ------
     ReferenceNotFoundError
-        Unknown id, file not found, or the catalogued group is not in the file.
+        Unknown id, file not found, the file changed after it was found
+        (its digest is checked on the bytes read), or the catalogued group
+        is not in the file.
 
     Examples
     --------
@@ -144,11 +145,21 @@ def load(id: str, *, download: bool = True, **options: Any) -> xr.Dataset:
     >>> ds.attrs["reference_valence"]  # doctest: +SKIP
     2.0
     """
+    import tempfile
+
+    import numpy as np
+
     from ..io import read
+    from ..model import SIGNALS, energy_dim, kind_of
 
     ref = get(id)
     file = path(id, download=download)
-    ds = read(file, **options)
+    data = files.read_verified(ref, file)  # the digest is checked on the bytes that are parsed
+    with tempfile.TemporaryDirectory(prefix="spectro-ref-") as private:
+        copy = Path(private) / file.name
+        copy.write_bytes(data)
+        ds = read(copy, **options)
+        ds = ds.assign_coords(source=ds["source"].copy(data=np.full(ds.sizes["scan"], str(file))))
     if ref.group:
         labels = np.asarray([str(s).strip() for s in ds["scan"].values])
         keep = labels == ref.group.strip()

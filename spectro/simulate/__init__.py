@@ -13,9 +13,27 @@ demo and the benchmarks can compare what spectro recovers with what went in.
 - :func:`beamtime`: a whole simulated beamtime, as the demo processes it.
 """
 
-from ._beamtime import beamtime
-from ._xanes import xanes
-from ._xes import xes
-from .series import pressure_results, pressure_series
+import importlib
+
+#: Public names and their modules, imported on first use (``spectro.simulate.xes`` does not load xraydb).
+_SOURCES = {
+    "beamtime": "_beamtime",
+    "pressure_results": "series",
+    "pressure_series": "series",
+    "xanes": "_xanes",
+    "xes": "_xes",
+}
 
 __all__ = ["beamtime", "pressure_results", "pressure_series", "xanes", "xes"]
+
+
+def __getattr__(name: str):
+    if name in _SOURCES:
+        value = getattr(importlib.import_module(f".{_SOURCES[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

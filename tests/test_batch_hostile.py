@@ -1,0 +1,246 @@
+"""Batches against hostile and broken inputs and outputs: locks, names, loops, formulas, hangs, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import errno
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import spectro
+from spectro.batch import Job, Outcome, expand_inputs, run_batch
+from spectro.batch.lock import LOCK_NAME, OutputLockedError, output_lock
+from spectro.cli import main
+from spectro.io.writers import write_xdi
+
+
+def _xdi_files(folder, n, *, seed=0):
+    """``n`` simulated one-scan XANES files in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    sim = spectro.simulate.xanes(valence=np.linspace(2.0, 3.0, n), n_scans=n, seed=seed)
+    return [write_xdi(sim, folder / f"s{i:02d}.xdi", scan=label) for i, label in enumerate(sim.scan.values)]
+
+
+def _rows(path):
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _count(job, options):
+    """A process function: one row per input, its size in bytes."""
+    ds = spectro.simulate.xanes(seed=0)
+    return Outcome(ds[["pressure"]].assign(n=("scan", [job.path.stat().st_size])))
+
+
+# --- one writer per output folder ----------------------------------------------------------------------------
+
+
+def test_second_batch_on_a_folder_is_refused_and_the_first_completes(tmp_path, capsys):
+    files = _xdi_files(tmp_path / "a", 3)
+    others = _xdi_files(tmp_path / "b", 2, seed=1)
+    out = tmp_path / "out"
+    inside, release = threading.Event(), threading.Event()
+
+    def slow(job, options):
+        inside.set()
+        release.wait(60)
+        return _count(job, options)
+
+    first: dict = {}
+    thread = threading.Thread(target=lambda: first.update(
+        summary=run_batch([Job(p) for p in files], out, process=slow, time_limit=None)))
+    thread.start()
+    assert inside.wait(60)
+    try:
+        assert main(["batch", *map(str, others), "-o", str(out), "--no-valence"]) == 3
+    finally:
+        release.set()
+        thread.join(60)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is being written by another spectro batch" in err and f"pid {os.getpid()}" in err
+    assert first["summary"].n_succeeded == 3
+    table = _rows(out / "results.csv")
+    assert sorted(r["file"] for r in table) == sorted(str(p) for p in files)  # the first batch's, all of them
+    assert not (out / LOCK_NAME).exists()
+
+
+def test_lock_of_a_dead_batch_is_taken_over(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / LOCK_NAME).write_text("pid 999999 on elsewhere, started 2026-01-01T00:00:00Z\n")  # no process holds it
+    files = _xdi_files(tmp_path / "in", 2)
+    assert run_batch([Job(p) for p in files], out, process=_count).n_succeeded == 2
+    with output_lock(out), pytest.raises(OutputLockedError, match=f"pid {os.getpid()}"), output_lock(out):
+        pass
+
+
+def test_temporaries_of_a_killed_writer_are_removed_only_under_the_lock(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = out / ".results.csv.0123456789ab.tmp"
+    stale.write_text("partial")
+    with output_lock(out):  # a running batch: a second one must not touch its files
+        with pytest.raises(OutputLockedError):
+            run_batch([Job(p) for p in _xdi_files(tmp_path / "in", 1)], out, process=_count)
+        assert stale.exists()
+    run_batch([Job(p) for p in _xdi_files(tmp_path / "in", 1)], out, process=_count)
+    assert not stale.exists()
+
+
+# --- which files are inputs ------------------------------------------------------------------------------------
+
+
+def test_output_folder_inside_the_input_folder_is_not_read(tmp_path, capsys):
+    scans = tmp_path / "scans"
+    files = _xdi_files(scans, 2)
+    out = scans / "results"
+    for _ in range(2):  # the second run would see the first's results.csv, spectra.nc ... as inputs
+        assert main(["batch", str(scans), "-o", str(out), "--no-valence", "--preedge", "centroid", "--json"]) == 0
+    summary = capsys.readouterr().out.splitlines()[-1]
+    assert '"n_inputs": 2' in summary
+    assert sorted(r["file"] for r in _rows(out / "results.csv")) == sorted(str(p) for p in files)
+    assert [j.path for j in expand_inputs([str(scans / "**" / "*")], exclude=[out])] == sorted(files)
+
+
+def test_glob_and_folder_walk_end_on_a_symlink_loop(tmp_path):
+    files = _xdi_files(tmp_path / "a" / "b", 1) + _xdi_files(tmp_path / "a", 1, seed=2)
+    os.symlink("..", tmp_path / "a" / "b" / "up")  # a/b/up/b/up/... for ever
+    os.symlink(tmp_path, tmp_path / "a" / "root")
+    want = sorted(p.resolve() for p in files)
+    assert [j.path for j in expand_inputs([str(tmp_path / "**" / "*.xdi")])] == want
+    assert [j.path for j in expand_inputs([str(tmp_path)])] == want
+
+
+def test_fifo_is_a_failure_not_a_hang(tmp_path):
+    files = _xdi_files(tmp_path, 2)
+    fifo = tmp_path / "pipe.xdi"
+    os.mkfifo(fifo)
+    summary = run_batch([Job(files[0]), Job(fifo), Job(files[1])], tmp_path / "out")
+    assert summary.n_succeeded == 2 and summary.n_failed == 1
+    (failure,) = [f for f in summary.failures if f.file == str(fifo)]
+    assert failure.error == "FormatError" and "not a regular file (a FIFO)" in failure.reason
+
+
+def test_a_hung_input_times_out_and_the_rest_finish(tmp_path):
+    files = _xdi_files(tmp_path / "in", 3)
+    hung = threading.Event()
+
+    def sometimes_hangs(job, options):
+        if job.path == files[1]:
+            hung.wait(30)  # never set: blocks like a read from a pipe nobody writes
+        return _count(job, options)
+
+    start = time.monotonic()
+    summary = run_batch([Job(p) for p in files], tmp_path / "out", process=sometimes_hangs, time_limit=0.5)
+    assert time.monotonic() - start < 20
+    assert summary.n_succeeded == 2
+    (failure,) = summary.failures
+    assert failure.file == str(files[1]) and failure.error == "InputTimeoutError" and "0.5 s" in failure.reason
+    assert not list((tmp_path / "out" / "parts").glob("*.npz"))  # not recorded: resume tries it again
+    again = run_batch([Job(p) for p in files], tmp_path / "out", process=_count, resume=True, time_limit=0.5)
+    assert again.n_processed == 3 and again.n_succeeded == 3
+
+
+# --- what the outputs say -------------------------------------------------------------------------------------
+
+
+def _formula_process(job, options):
+    if job.path.name.startswith("bad"):
+        raise ValueError("=HYPERLINK(\"http://x\")")
+    import warnings
+
+    warnings.warn("@SUM(A1) looks odd", spectro.SpectroWarning, stacklevel=1)
+    ds = spectro.simulate.xanes(n_scans=1, seed=0)
+    ds = ds.assign_coords(scan=["-2+3"], sample=("scan", ["=cmd|' /C calc'!A0"]),
+                          run=("scan", ["\tx"]), pressure=("scan", [-0.5]))
+    return Outcome(ds[["pressure", "sample", "run"]].assign(shift=("scan", [-1.25])))
+
+
+def test_formula_cells_are_escaped_and_numbers_stay_numbers(tmp_path):
+    (tmp_path / "good.txt").write_text("x")
+    (tmp_path / "bad.txt").write_text("x")
+    out = tmp_path / "out"
+    run_batch([Job(tmp_path / "good.txt"), Job(tmp_path / "bad.txt")], out, process=_formula_process)
+    (row,) = _rows(out / "results.csv")
+    assert row["scan"] == "'-2+3" and row["sample"] == "'=cmd|' /C calc'!A0" and row["run"] == "'\tx"
+    assert float(row["pressure"]) == -0.5 and float(row["shift"]) == -1.25  # numbers, not escaped
+    (failure,) = _rows(out / "failures.csv")
+    assert failure["reason"] == "'=HYPERLINK(\"http://x\")"
+    (warning,) = _rows(out / "warnings.csv")
+    assert warning["message"] == "'@SUM(A1) looks odd"
+    results = xr.open_dataset(out / "results.nc")
+    assert results.sample.values.tolist() == ["=cmd|' /C calc'!A0"]  # the NetCDF keeps the text as it is
+
+
+def test_cube_outputs_of_maps_with_one_name_are_both_kept(tmp_path, capsys):
+    paths = []
+    for folder, seed in (("a", 1), ("b", 2)):
+        sim = spectro.simulate.xanes(valence=np.linspace(2, 3, 4), n_scans=4, seed=seed)
+        cube = xr.DataArray(sim.mu.values.reshape(2, 2, -1), dims=("y", "x", "energy"),
+                            coords={"energy": sim.energy.values})
+        (tmp_path / folder).mkdir()
+        cube.to_dataset(name="mu").to_netcdf(tmp_path / folder / "map.nc", engine="h5netcdf")
+        paths.append((str(tmp_path / folder / "map.nc"), sim))
+    assert main(["batch", *(p for p, _ in paths), "-o", str(tmp_path / "out"), "--cube", "mu", "--json"]) == 0
+    import json
+
+    written = json.loads(capsys.readouterr().out)["outputs"]
+    assert len(set(written)) == 2
+    for target, (source, sim) in zip(written, paths):
+        res = xr.open_dataset(target, engine="h5netcdf")
+        np.testing.assert_allclose(res.e0.values.ravel(), sim.true_e0.values, atol=0.3)
+
+
+# --- exit codes --------------------------------------------------------------------------------------------------
+
+
+def test_exit_codes_tell_failed_inputs_from_usage_and_output_failures(tmp_path, capsys, monkeypatch):
+    files = [str(p) for p in _xdi_files(tmp_path / "in", 2)]
+    (tmp_path / "in" / "broken.xdi").write_text("# nothing\n")
+    common = ["--no-valence", "--preedge", "centroid"]
+    assert main(["batch", *files, "-o", str(tmp_path / "ok"), *common]) == 0
+    assert main(["batch", *files, str(tmp_path / "in" / "broken.xdi"), "-o", str(tmp_path / "some"), *common]) == 1
+    err = capsys.readouterr().err
+    assert err.count("error: ") == 1 and f"error: {tmp_path / 'in' / 'broken.xdi'}: " in err
+    assert main(["batch", str(tmp_path / "none*.xdi"), "-o", str(tmp_path / "x"), *common]) == 2
+    capsys.readouterr()
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / "full" / "results.csv"))
+
+    monkeypatch.setattr("spectro.batch.outputs.write_bytes", full_disk)
+    assert main(["batch", *files, "-o", str(tmp_path / "full"), *common]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "No space left on device" in err and "Traceback" not in err
+
+
+def test_read_reports_every_good_file_around_bad_ones(tmp_path, capsys):
+    good, good2 = _xdi_files(tmp_path, 2)
+    fifo = tmp_path / "pipe.xdi"
+    os.mkfifo(fifo)
+    (tmp_path / "noise.dat").write_bytes(np.random.default_rng(0).bytes(3000))
+    argv = ["read", str(good), str(fifo), str(tmp_path / "noise.dat"), str(tmp_path / "missing.xdi"), str(good2)]
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert captured.err.count("error: ") == 3 and "not a regular file (a FIFO)" in captured.err
+    assert str(good) in captured.out and str(good2) in captured.out
+
+
+def test_batch_without_reachable_anchors_warns_and_fails_unless_no_valence(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SPECTRO_DATA_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    files = [str(p) for p in _xdi_files(tmp_path / "in", 2)]
+    assert main(["batch", *files, "-o", str(tmp_path / "out"), "--preedge", "centroid"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("warning: ") == 2 and all(f"warning: {f}: no valence" in err for f in files)
+    rows = [r for r in _rows(tmp_path / "out" / "warnings.csv") if r["category"] == "NoValenceWarning"]
+    assert sorted(r["file"] for r in rows) == sorted(files) and "--no-valence" in rows[0]["message"]
+    table = _rows(tmp_path / "out" / "results.csv")
+    assert len(table) == 2 and "valence" not in table[0]
+    assert main(["batch", *files, "-o", str(tmp_path / "out2"), "--preedge", "centroid", "--no-valence"]) == 0
+    assert "warning" not in capsys.readouterr().err

@@ -1,0 +1,83 @@
+"""Start-up: the command line parses its flags, and ``import spectro`` loads, without the heavy libraries.
+
+Behaviour tests, not timed ones: they check which modules a fresh
+interpreter has imported (``python -X importtime`` lists every import).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("xarray", "scipy", "lmfit", "matplotlib", "dask", "pandas", "netCDF4", "h5py")
+
+
+def _imported(*args: str) -> set[str]:
+    """Top-level names of every module a fresh ``python -X importtime ARGS`` imports."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run([sys.executable, "-X", "importtime", *args], capture_output=True, text=True,
+                          env=env, cwd=ROOT, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    names = set()
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+    assert "spectro" in names  # the listing is real
+    return names
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["batch", "--help"], ["valence", "--help"], ["convert", "--help"],
+                                  ["--version"]])
+def test_cli_help_imports_no_heavy_library(argv):
+    assert not _imported("-m", "spectro", *argv) & set(HEAVY)
+
+
+def test_parser_of_every_command_imports_no_heavy_library():
+    code = "from spectro.cli import _parser; _parser().parse_args(['batch', 'x', '-o', 'y', '--pre1', '-40'])"
+    assert not _imported("-c", code) & set(HEAVY)
+
+
+def test_import_spectro_is_light_and_complete():
+    assert not _imported("-c", "import spectro") & set(HEAVY)
+    code = ("import spectro, sys; names = dir(spectro); "
+            "missing = [n for n in spectro.__all__ if n not in names or getattr(spectro, n) is None]; "
+            "assert not missing, missing; assert 'xarray' in sys.modules")
+    assert "xarray" in _imported("-c", code)
+
+
+def test_lazy_names_are_the_real_ones():
+    import spectro
+    import spectro.batch
+    from spectro.batch import runner
+    from spectro.io import read
+
+    assert spectro.read is read and spectro.batch.run_batch is runner.run_batch
+    assert set(spectro.batch.__all__) <= set(dir(spectro.batch))
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        spectro.nope  # noqa: B018
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        spectro.batch.nope  # noqa: B018
+
+
+def test_help_names_match_the_implementation():
+    from spectro.cli.convert import TO_FORMATS
+    from spectro.cli.valence import HELP_OBSERVABLES
+    from spectro.io.writers import FORMATS
+    from spectro.valence import OBSERVABLES
+
+    assert TO_FORMATS == tuple(FORMATS) and HELP_OBSERVABLES == tuple(OBSERVABLES)
+
+
+@pytest.mark.parametrize("package", ["spectro", "spectro.batch", "spectro.pressure", "spectro.simulate",
+                                     "spectro.references"])
+def test_every_public_name_of_a_lazy_package_resolves(package):
+    import importlib
+
+    module = importlib.import_module(package)
+    for name in module.__all__:
+        assert name in dir(module) and getattr(module, name) is not None, name
