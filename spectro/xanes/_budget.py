@@ -397,12 +397,10 @@ def budget(
             out += [b.delta[name][..., k] for k in range(len(labels))]
         return tuple(out + [b.flags])
 
-    out = _apply.run(kernel, mu, args=[ds.mu_ref] if use_ref else [], outputs=outputs)
     attrs = result_attrs(opts, calibrated=use_ref, normalized=normalized)
-    for name in plain:
-        out[name].attrs = attrs[name]
-    for name in ("flags", "nnorm", "budget_flags"):
-        out[name] = out[name].astype(np.int64, keep_attrs=True)
+    out = _apply.run(kernel, mu, args=[ds.mu_ref] if use_ref else [], outputs=outputs,
+                     attrs={name: attrs[name] for name in plain}, integers=("flags", "nnorm", "budget_flags"),
+                     coords_of=ds)
     out["budget_flags"].attrs.update(flag_masks=[int(f) for f in BudgetFlag],
                                      flag_meanings=" ".join(f.name.lower() for f in BudgetFlag))
     variation = xr.DataArray(list(labels), dims="variation")
@@ -426,8 +424,7 @@ def budget(
         out[f"{name}_err"] = total.assign_attrs(
             units=units, long_name=f"{name} total uncertainty (1 sigma)",
             method="statistical and systematic parts in quadrature")
-    out = _apply.with_coords_of(out, ds).assign_coords(variation=variation,
-                                                       variation_component=("variation", list(components)))
+    out = out.assign_coords(variation=variation, variation_component=("variation", list(components)))
     out.attrs = {"kind": "xanes_results", "source_file": ds.attrs.get("source_file", ""), **opts.to_attrs(),
                  "budget": 1}
     if normalized:
