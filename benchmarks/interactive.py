@@ -13,7 +13,10 @@ For each file, one after the other in one process:
 ``interactive_per_file_ms`` is the median over files of the best of
 ``--repeat`` runs per file (default 5); ``interactive_speedup_vs_larch``
 the ratio of the larch figure to it. ``interactive_centroid_per_file_ms``
-times the same with ``preedge="centroid"`` (no fitted pre-edge model).
+times the same with ``preedge="centroid"`` (no fitted pre-edge model);
+``interactive_budget_per_file_ms`` with the uncertainty budget
+(``spectro.xanes.budget`` instead of ``analyze``), and
+``interactive_budget_speedup_vs_larch`` its ratio to larch.
 
 Usage::
 
@@ -51,6 +54,13 @@ def spectro_file(path: Path, **options) -> None:
     spectro.xanes.analyze(spectro.read(path), **options)
 
 
+def spectro_budget_file(path: Path) -> None:
+    """Read one file and analyse it with the uncertainty budget."""
+    import spectro
+
+    spectro.xanes.budget(spectro.read(path))
+
+
 def larch_file(path: Path) -> None:
     """read_xdi + pre_edge on one file."""
     from larch.io import read_xdi
@@ -73,6 +83,7 @@ def measure(root: Path, repeat: int = 5) -> dict[str, float]:
             larch_file(path)
         spectro_ms = [1e3 * _best(lambda: spectro_file(p), repeat) for p in files]
         centroid_ms = [1e3 * _best(lambda: spectro_file(p, preedge="centroid"), repeat) for p in files]
+        budget_ms = [1e3 * _best(lambda: spectro_budget_file(p), repeat) for p in files]
         larch_ms = [1e3 * _best(lambda: larch_file(p), repeat) for p in files]
     spectro_median = float(np.median(spectro_ms))
     larch_median = float(np.median(larch_ms))
@@ -82,6 +93,8 @@ def measure(root: Path, repeat: int = 5) -> dict[str, float]:
         "interactive_centroid_per_file_ms": float(np.median(centroid_ms)),
         "interactive_larch_per_file_ms": larch_median,
         "interactive_speedup_vs_larch": larch_median / spectro_median,
+        "interactive_budget_per_file_ms": float(np.median(budget_ms)),
+        "interactive_budget_speedup_vs_larch": larch_median / float(np.median(budget_ms)),
     }
 
 

@@ -15,7 +15,8 @@ Keys (the targets are benchmarks, not tests):
 ``interactive_per_file_ms``, ``interactive_speedup_vs_larch``
     ``spectro.read`` + ``spectro.xanes.analyze`` (default options) one
     file at a time, against xraylarch ``read_xdi`` + ``pre_edge``
-    (``benchmarks/interactive.py``). Target: >= 3x.
+    (``benchmarks/interactive.py``). Target: >= 3x; with the uncertainty
+    budget (``interactive_budget_*``) no slower than larch.
 ``files_speedup_vs_larch``, ``files_centroid_speedup_vs_larch``
     Files per second of ``spectro batch`` over real XDI files on a local
     cluster against an xraylarch ``read_xdi`` + ``pre_edge`` loop
@@ -70,6 +71,7 @@ TARGETS = {
     "kernel_speedup_vs_rexafs": (">=", 10.0),
     "max_abs_norm_diff_rexafs": ("<=", 0.005),
     "interactive_speedup_vs_larch": (">=", 3.0),
+    "interactive_budget_speedup_vs_larch": (">=", 1.0),
     "files_speedup_vs_larch": (">=", 5.0),
     "files_centroid_speedup_vs_larch": (">=", 5.0),
     "cube_seconds": ("<=", 60.0),
