@@ -503,6 +503,8 @@ class XanesOptions(Options):
     feature_energy: float = number(8358.0, "energy of feature C, eV (calibrated)", positive=True)
     deglitch: bool = flag(True, "drop isolated spikes of mu and mu_ref before the analysis "
                                 "(spectro.xanes.find_glitches; flagged glitches_removed)")
+    budget: bool = flag(False, "also give each number's statistical and systematic uncertainty "
+                               "(spectro.xanes.budget; docs/uncertainty.md)")
 
     def _check_together(self) -> None:
         for lo, hi in (("pre1", "pre2"), ("norm1", "norm2"), ("pre2", "norm1")):

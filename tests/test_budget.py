@@ -256,3 +256,16 @@ def test_three_anchor_compounds_give_a_consistency_term():
         term = float(res.valence_sys_anchors[0])
         assert low <= term < high, (given, term)
         assert "consistency of 3 anchor compounds" in res.valence_sys_anchors.attrs["method"]
+
+
+def test_batch_with_the_budget_gives_the_numbers_of_analyze(data_file, tmp_path, assert_batch_gives):
+    """``spectro batch --budget`` writes each number's parts as ``analyze(ds, budget=True)`` gives them."""
+    from spectro.cli import main
+
+    path = str(data_file("xanes/ceric_NiO_111.xdi"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        direct = spectro.xanes.analyze(spectro.read(path), budget=True)
+    assert direct.attrs["xanes_budget"] == 1 and "e0_sys_normalization" in direct
+    assert main(["batch", path, "-o", str(tmp_path / "out"), "--budget", "--no-valence", "--no-progress"]) == 0
+    assert_batch_gives(tmp_path / "out" / "results.nc", [direct], [path])

@@ -315,20 +315,28 @@ def _xanes_table(spectra: Spectra, options: XanesOptions) -> tuple[Table, list[W
 
     The kernel runs on the input's arrays exactly as :func:`spectro.xanes.analyze`
     runs it on the input's Dataset, so the numbers are the same to the bit
-    and the attrs are the same.
+    and the attrs are the same. With ``options.budget`` the per-scan
+    numbers of the uncertainty budget are columns too
+    (:func:`spectro.xanes._budget.budget_columns`; ``<name>_err`` is then the total).
     """
-    from ..xanes import analyze_arrays, result_attrs
+    from ..xanes import analyze_arrays, budget_arrays, result_attrs
     from ..xanes._analyze import OUTPUTS, flag_warnings, is_normalized
+    from ..xanes._budget import budget_columns
 
     use_ref = options.reference_channel and "mu_ref" in spectra.signals
     normalized = is_normalized(spectra)
     mu = np.asarray(spectra.signals["mu"][0], dtype=float)
     ref = np.asarray(spectra.signals["mu_ref"][0], dtype=float) if use_ref else None
-    result = analyze_arrays(spectra.energy, mu, ref, options, normalized=normalized)
     attrs = result_attrs(options, calibrated=use_ref, normalized=normalized)
+    if options.budget:
+        b = budget_arrays(spectra.energy, mu, ref, options, normalized=normalized)
+        result, extra = b.result, budget_columns(b, calibrated=use_ref)
+    else:
+        result, extra = analyze_arrays(spectra.energy, mu, ref, options, normalized=normalized), {}
     columns = {name: Column(np.asarray(getattr(result, name), dtype=np.int64 if name in ("flags", "nnorm")
                                        else float), attrs[name])
                for name, (dims, _, _) in OUTPUTS.items() if not dims}
+    columns.update({name: Column(values, column_attrs) for name, (values, column_attrs) in extra.items()})
     for name, (values, coord_attrs) in spectra.coords.items():
         columns[name] = Column(values, dict(coord_attrs), True)
     ragged, row_size = ragged_columns(

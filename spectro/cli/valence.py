@@ -74,8 +74,6 @@ def register(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("samples", nargs="+", metavar="INPUT",
                         help="spectrum file, folder, catalogue id or manifest CSV")
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
-    parser.add_argument("--budget", action="store_true",
-                        help="statistical and systematic parts of each valence (XANES; docs/uncertainty.md)")
     add_option_flags(parser, "read", "xanes", "xes", "valence")
     return parser
 
@@ -195,9 +193,10 @@ def run(args: argparse.Namespace) -> int:
         raise DataError("the samples and anchors mix XANES and XES spectra; give anchors of the samples' kind "
                         "(--anchors NAME=VALENCE ...)")
     analysis = options.xanes if kinds == {"xanes"} else options.xes
-    if args.budget and kinds != {"xanes"}:
+    budget = options.xanes.budget
+    if budget and kinds != {"xanes"}:
         raise DataError("the uncertainty budget (--budget) is made for XANES observables only")
-    if args.budget:
+    if budget:
         cal, results = valence_budget(samples, anchors, observable=obs, options=analysis)
     else:
         cal, results = from_spectra(samples, anchors, observable=obs, options=analysis)
@@ -222,7 +221,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(cal.summary())
     print()
-    if args.budget:
+    if budget:
         width = max(len("sample"), *(len(r["sample"]) for r in rows_out))
         for r in rows_out:
             parts = sorted(((r[f"valence_sys_{c}"] or 0.0, c) for c in VALENCE_COMPONENTS), reverse=True)[:3]

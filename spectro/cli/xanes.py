@@ -54,21 +54,19 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "files", nargs="+", metavar="FILE", help="XANES file (XDI, Athena, SPEC, ...) or folder of them"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
-    parser.add_argument("--budget", action="store_true",
-                        help="give each number's statistical and systematic uncertainty (docs/uncertainty.md)")
     add_option_flags(parser, "read", "xanes")
     return parser
 
 
-def records(path: str, options: AnalysisOptions, *, budget: bool = False) -> list[dict[str, Any]]:
-    """Analyze one file; return one record per scan (with the budget's keys when ``budget``)."""
+def records(path: str, options: AnalysisOptions) -> list[dict[str, Any]]:
+    """Analyze one file; return one record per scan (with the budget's keys when ``options.xanes.budget``)."""
     from .. import read
     from ..xanes import analyze
-    from ..xanes import budget as with_budget
     from ..xanes._budget import COMPONENTS
 
     ds = read(regular_file(path), options.read)
-    res = with_budget(ds, options.xanes, spectra=False) if budget else analyze(ds, options.xanes)
+    budget = options.xanes.budget
+    res = analyze(ds, options.xanes, spectra=False)
     keys = list(KEYS[2:])
     if budget:
         keys += [f"{k}_{part}" for k in BUDGET_KEYS for part in ("stat", "sys", *(f"sys_{c}" for c in COMPONENTS))]
@@ -104,13 +102,13 @@ def run(args: argparse.Namespace) -> int:
     status = 0
     for path in input_files(args.files):
         try:
-            results.extend(records(path, options, budget=args.budget))
+            results.extend(records(path, options))
         except Exception as err:  # one line per file that fails; the others go on
             print_error(err, path)
             status = 1
     if args.json:
         print(json.dumps(results, indent=1))
-    elif args.budget:
+    elif options.xanes.budget:
         shown = ("file", "scan", *BUDGET_KEYS, "flags", "budget_flags")
         print("\t".join(shown))
         for rec in results:

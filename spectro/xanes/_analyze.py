@@ -524,7 +524,9 @@ def analyze(
         the per-scan results only, e.g. for maps; the same numbers).
     **changes
         Changes to ``options`` by name, e.g. ``preedge="centroid"``,
-        ``nnorm=1``.
+        ``nnorm=1``; ``budget=True`` gives the Dataset of
+        :func:`spectro.xanes.budget` (each number's statistical and
+        systematic uncertainty besides).
 
     Returns
     -------
@@ -556,6 +558,10 @@ def analyze(
     2.0
     """
     opts = options_of(XanesOptions, options, changes)
+    if opts.budget:
+        from ._budget import budget
+
+        return budget(ds, opts, spectra=spectra)
     mu = _apply.signal(ds, "mu")
     use_ref = opts.reference_channel and "mu_ref" in ds.data_vars
     normalized = is_normalized(ds)

@@ -58,7 +58,8 @@ from ._preedge import preedge_fit_arrays
 from .edge import e0_crossings, e0_derivative_arrays
 from .energy_calibration import calibration_arrays
 
-__all__ = ["BUDGETED", "COMPONENTS", "BudgetFlag", "BudgetResult", "budget", "budget_arrays", "variations"]
+__all__ = ["BUDGETED", "COMPONENTS", "BudgetFlag", "BudgetResult", "budget", "budget_arrays", "budget_columns",
+           "variations"]
 
 
 class BudgetFlag(enum.IntFlag):
@@ -325,6 +326,54 @@ _METHODS = {
 }
 
 
+def _column_methods(name: str, *, calibrated: bool) -> dict[str, str]:
+    """The ``method`` attr of each per-scan budget column of the number ``name``."""
+    stat = "statistical error of the analysis" + (
+        ", calibration shift error in quadrature" if BUDGETED[name][1] and calibrated else "")
+    return {
+        f"{name}_stat": stat,
+        f"{name}_sys": "components in quadrature: " + ", ".join(COMPONENTS),
+        **{f"{name}_sys_{c}": _METHODS[c] for c in COMPONENTS},
+        f"{name}_err_scan": "statistical error and foil term in quadrature",
+        f"{name}_err": "statistical and systematic parts in quadrature",
+    }
+
+
+def budget_columns(b: BudgetResult, *, calibrated: bool) -> dict[str, tuple[np.ndarray, dict[str, Any]]]:
+    """The per-scan numbers of a budget with their attrs, as tables (the batch) keep them.
+
+    For each name of :data:`BUDGETED`: ``<name>_stat``, ``<name>_sys``,
+    ``<name>_sys_<component>``, ``<name>_err_scan`` and ``<name>_err``
+    (the total, as in :func:`budget`); and ``budget_flags``. The changes
+    under each variation are left out.
+
+    Examples
+    --------
+    >>> import spectro
+    >>> ds = spectro.simulate.xanes(seed=0)
+    >>> b = budget_arrays(ds.energy.values, ds.mu.values, preedge="centroid")
+    >>> columns = budget_columns(b, calibrated=False)
+    >>> columns["e0_err"][1]["units"], bool(columns["e0_err"][0][0] >= columns["e0_stat"][0][0])
+    ('eV', True)
+    """
+    described = _budget_outputs(())
+    out: dict[str, tuple[np.ndarray, dict[str, Any]]] = {}
+    for name, (units, _) in BUDGETED.items():
+        values = {f"{name}_stat": b.stat[name], f"{name}_sys": b.sys(name),
+                  **{f"{name}_sys_{c}": b.sys(name, c) for c in COMPONENTS}, f"{name}_err_scan": b.err_scan[name]}
+        values[f"{name}_err"] = np.hypot(values[f"{name}_stat"], values[f"{name}_sys"])
+        for column, method in _column_methods(name, calibrated=calibrated).items():
+            long_name = (f"{name} total uncertainty (1 sigma)" if column == f"{name}_err"
+                         else described[column][2])
+            out[column] = (np.asarray(values[column], dtype=float),
+                           {"units": units, "long_name": long_name, "method": method})
+    out["budget_flags"] = (np.asarray(b.flags, dtype=np.int64),
+                           {"units": "1", "long_name": described["budget_flags"][2],
+                            "flag_masks": [int(f) for f in BudgetFlag],
+                            "flag_meanings": " ".join(f.name.lower() for f in BudgetFlag)})
+    return out
+
+
 def budget(
     ds: xr.Dataset, options: XanesOptions | None = None, /, *, spectra: bool = True, **changes: Any
 ) -> xr.Dataset:
@@ -413,17 +462,13 @@ def budget(
                                                          "variation").assign_attrs(
                 units=units, long_name=f"change of {name} under each variation of the options",
                 method="kernel re-run or re-evaluation with the variation's options")
-        out[f"{name}_stat"].attrs["method"] = (
-            "statistical error of the analysis" + (", calibration shift error in quadrature"
-                                                   if BUDGETED[name][1] and use_ref else ""))
-        out[f"{name}_sys"].attrs["method"] = "components in quadrature: " + ", ".join(COMPONENTS)
-        for c in COMPONENTS:
-            out[f"{name}_sys_{c}"].attrs["method"] = _METHODS[c]
-        out[f"{name}_err_scan"].attrs["method"] = "statistical error and foil term in quadrature"
+        methods = _column_methods(name, calibrated=use_ref)
+        for column, method in methods.items():
+            if column != f"{name}_err":
+                out[column].attrs["method"] = method
         total = np.hypot(out[f"{name}_stat"], out[f"{name}_sys"])
         out[f"{name}_err"] = total.assign_attrs(
-            units=units, long_name=f"{name} total uncertainty (1 sigma)",
-            method="statistical and systematic parts in quadrature")
+            units=units, long_name=f"{name} total uncertainty (1 sigma)", method=methods[f"{name}_err"])
     out = out.assign_coords(variation=variation, variation_component=("variation", list(components)))
     out.attrs = {"kind": "xanes_results", "source_file": ds.attrs.get("source_file", ""), **opts.to_attrs(),
                  "budget": 1}
