@@ -33,6 +33,7 @@ from ..model import energy_dim, kind_of, source_file
 from ..options import XesOptions, options_of
 from .. import _apply
 from ._analyze import FIT, OUTPUTS, analyze_arrays, flag_warnings, result_attrs
+from ._element import element_from_peaks, element_of, peak_energies
 from ._flags import XesFlag
 
 __all__ = ["analyze", "iad", "kbeta", "kbeta_fit", "normalize", "spin", "vtc"]
@@ -83,6 +84,17 @@ def _reference_name(reference: xr.Dataset | xr.DataArray) -> str:
     return str(reference.attrs.get("source_file", reference.name or ""))
 
 
+def _with_element(ds: xr.Dataset, dim: str, opts: XesOptions, *, file: str) -> XesOptions:
+    """``opts`` with the element the scans show (:func:`spectro.xes.element_of`), for NumPy and dask alike."""
+    intensity = ds["intensity"].transpose(..., dim)
+    found = xr.apply_ufunc(peak_energies, ds[dim], intensity, input_core_dims=[[dim], [dim]],
+                           output_core_dims=[[], [], []], dask="parallelized", output_dtypes=[float] * 3)
+    peak, low, high = (np.asarray(v.values) for v in xr.Dataset(dict(zip(("peak", "low", "high"), found))).compute().values())
+    labels = ds["scan"].values if intensity.dims[:-1] == ("scan",) and "scan" in ds.coords else None
+    element = element_from_peaks(peak, low, high, given=opts.element, labels=labels, file=file or None)
+    return opts if element == opts.element else opts.replace(element=element)
+
+
 def _run(
     ds: xr.Dataset,
     opts: XesOptions,
@@ -94,7 +106,13 @@ def _run(
 ) -> xr.Dataset:
     """The outputs ``names`` (and ``flags``, those of ``mask``) of the kernel on every scan of ``ds``."""
     dim = _check(ds)
-    ref = None if reference is None else _reference_arrays(reference)
+    file = source_file(ds.attrs, ds.source.values if "source" in ds.coords else [])
+    given = opts.element
+    opts = _with_element(ds, dim, opts, file=file)
+    ref = None
+    if reference is not None:
+        ref = _reference_arrays(reference)
+        element_of(ref[0], ref[1], given=opts.element, file=_reference_name(reference) or None)
     names = tuple(n for n in OUTPUTS if n in names or n == "flags")
     intensity = ds["intensity"].transpose(..., dim)
     args = [ds["intensity_err"].transpose(..., dim)] if "intensity_err" in ds.data_vars else []
@@ -109,9 +127,9 @@ def _run(
         out[name].attrs = attrs[name]
     out["flags"] = out["flags"].astype(np.int64, keep_attrs=True)
     out = _apply.with_coords_of(out, ds)
-    out.attrs = {"kind": kind, "source_file": ds.attrs.get("source_file", ""), **opts.to_attrs()}
+    out.attrs = {"kind": kind, "source_file": ds.attrs.get("source_file", ""), **opts.to_attrs(),
+                 "xes_element_from": "data" if given is None else "option"}
     if not _apply.is_lazy(out):
-        file = source_file(ds.attrs, ds.source.values if "source" in ds.coords else [])
         for w in flag_warnings(out["flags"].values, out["scan"].values, opts, file=file):
             warnings.warn(w, stacklevel=3)
     return out
