@@ -4,8 +4,8 @@ Spectra live in xarray Datasets (see :mod:`spectro.model`): XANES as
 ``mu(scan, energy)`` and XES as ``intensity(scan, emission_energy)``, with
 energies in eV and pressure, temperature, run, sample and source per scan.
 
-:mod:`spectro.plot` (matplotlib), :mod:`spectro.batch` (dask) and
-:mod:`spectro.demo` are imported on first use, so ``import spectro`` stays
+:mod:`spectro.plot` (matplotlib), :mod:`spectro.batch` (dask),
+:mod:`spectro.dispersive` and :mod:`spectro.demo` are imported on first use, so ``import spectro`` stays
 light.
 
 Examples
@@ -30,13 +30,14 @@ from .grid import stack
 from .io import read
 from .model import validate
 
-_LAZY = ("batch", "demo", "plot")
+_LAZY = ("batch", "demo", "dispersive", "plot")
 
 __all__ = [
     "__version__",
     "batch",
     "calibration_line",
     "demo",
+    "dispersive",
     "errors",
     "lcf",
     "options",

@@ -52,6 +52,7 @@ LAYERS: dict[str, int] = {
     "xes": 2,
     "lcf": 2,
     "pressure": 2,
+    "dispersive": 2,
     "valence": 3,
     "spin": 3,
     "simulate": 3,
