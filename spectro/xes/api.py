@@ -89,7 +89,8 @@ def _with_element(ds: xr.Dataset, dim: str, opts: XesOptions, *, file: str) -> X
     intensity = ds["intensity"].transpose(..., dim)
     found = xr.apply_ufunc(peak_energies, ds[dim], intensity, input_core_dims=[[dim], [dim]],
                            output_core_dims=[[], [], []], dask="parallelized", output_dtypes=[float] * 3)
-    peak, low, high = (np.asarray(v.values) for v in xr.Dataset(dict(zip(("peak", "low", "high"), found))).compute().values())
+    computed = xr.Dataset(dict(zip(("peak", "low", "high"), found))).compute()
+    peak, low, high = (np.asarray(computed[name].values) for name in ("peak", "low", "high"))
     labels = ds["scan"].values if intensity.dims[:-1] == ("scan",) and "scan" in ds.coords else None
     element = element_from_peaks(peak, low, high, given=opts.element, labels=labels, file=file or None)
     return opts if element == opts.element else opts.replace(element=element)
