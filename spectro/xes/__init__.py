@@ -30,10 +30,11 @@ from ._analyze import RESULTS, XesResult, analyze_arrays, flagged, result_attrs
 from ._element import ElementMismatchError, element_of
 from ._flags import XesFlag
 from ._windows import KB_PRIME_OFFSET, Windows, line_energies, windows, windows_of
-from .api import analyze, iad, kbeta, kbeta_fit, normalize, spin, vtc
+from .api import IAD_WINDOW_STEP, analyze, iad, kbeta, kbeta_fit, normalize, spin, spin_errors, vtc
 
 __all__ = [
     "ElementMismatchError",
+    "IAD_WINDOW_STEP",
     "KB_PRIME_OFFSET",
     "RESULTS",
     "Windows",
@@ -50,6 +51,7 @@ __all__ = [
     "normalize",
     "result_attrs",
     "spin",
+    "spin_errors",
     "vtc",
     "windows",
     "windows_of",
