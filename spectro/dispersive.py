@@ -89,7 +89,7 @@ import numpy as np
 import xarray as xr
 
 from .errors import DataError, FormatError, ValidationError
-from .model import Scan, build, energy_dim, source_file
+from .model import Scan, build, source_file
 
 __all__ = ["PixelCalibration", "apply", "calibrate", "pixels_dataset", "read_pixels"]
 
@@ -450,8 +450,7 @@ def calibrate(
     if degree not in (1, 2, 3, 4):
         raise ValidationError(f"degree must be 1 to 4, not {degree!r}")
     p, y, foil_file = _one(foil, "pixel", "foil")
-    er, yr, ref_file = _one(reference, energy_dim(reference) if "energy" not in reference.dims else "energy",
-                            "reference")
+    er, yr, ref_file = _one(reference, "energy", "reference")
     if pixels is not None:
         keep = (p >= pixels[0]) & (p <= pixels[1])
         p, y = p[keep], y[keep]
