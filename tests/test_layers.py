@@ -52,7 +52,6 @@ LAYERS: dict[str, int] = {
     "xes": 2,
     "lcf": 2,
     "pressure": 2,
-    "dispersive": 2,
     "valence": 3,
     "spin": 3,
     "simulate": 3,
@@ -61,6 +60,7 @@ LAYERS: dict[str, int] = {
     "demo": 6,
     "cli": 6,
     "__main__": 6,
+    "dispersive": 2,
 }
 
 def module_name(path: Path) -> str:
