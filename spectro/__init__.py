@@ -32,8 +32,8 @@ from .errors import SpectroError, SpectroWarning
 from .options import AnalysisOptions, ReadOptions, ValenceOptions, XanesOptions, XesOptions
 
 #: Subpackages and modules imported on first use.
-_LAZY_MODULES = ("batch", "budget", "calibration_line", "demo", "lcf", "plot", "pressure", "references", "simulate", "spin",
-                 "valence", "xanes", "xes")
+_LAZY_MODULES = ("batch", "budget", "calibration_line", "demo", "dispersive", "lcf", "plot", "pressure", "references",
+                 "simulate", "spin", "valence", "xanes", "xes")
 #: Functions imported on first use: name -> module. They return or take Datasets, so they
 #: also register the ``ds.xanes`` and ``ds.xes`` accessors.
 _LAZY_FUNCTIONS = {"read": "io", "stack": "grid", "validate": "model"}
@@ -44,6 +44,7 @@ __all__ = [
     "budget",
     "calibration_line",
     "demo",
+    "dispersive",
     "errors",
     "lcf",
     "options",

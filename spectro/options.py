@@ -537,8 +537,9 @@ class XesOptions(Options):
 
     prefix: ClassVar[str] = "xes"
 
-    element: str = option("Ni", "emitting element (its tabulated Kbeta lines place the windows)", _text,
-                          "an element symbol", metavar="SYMBOL")
+    element: str | None = option(None, "emitting element (its tabulated Kbeta lines place the windows; none: "
+                                 "decided from the emission energies, see docs/xes.md)", _none_or(_text),
+                                 "an element symbol or none", metavar="SYMBOL")
     background: str = choice("constant", "background under the emission lines", "constant", "linear", "none")
     norm: str = choice("max", "normalization: Kbeta1,3 maximum = 1, unit area, or none", "max", "area", "none")
     iad_window: tuple[float, float] = pair((-20.0, 8.0), "IAD window relative to the Kbeta1,3 peak, eV")

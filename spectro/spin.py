@@ -18,7 +18,11 @@ references, calibration)::
     m = a + b f,     f = (m - a) / b
 
 With one reference per state this is the two-point interpolation
-``f = (m - m_LS) / (m_HS - m_LS)``. Fractions outside [0, 1] are flagged
+``f = (m - m_LS) / (m_HS - m_LS)``. The error is given whole
+(``high_spin_fraction_err``) and in two parts: ``_stat``, the sample's own
+noise, and ``_sys``, what every sample measured against the same references
+shares (the references and the energy calibration;
+:func:`spectro.xes.spin` also varies the IAD window). Fractions outside [0, 1] are flagged
 ``"extrapolated"`` with an :class:`~spectro.errors.ExtrapolationWarning`.
 The effective spin of the absorber follows as
 ``S = S_LS + f (S_HS - S_LS)`` (e.g. ``S_LS = 1/2`` for LaNiO3-like Ni3+,
@@ -38,6 +42,7 @@ import xarray as xr
 
 from .calibration_line import LinearCalibration, apply_calibration, calibration_from_results, per_scan_values
 from .errors import DataError
+from .xes import spin_errors
 
 __all__ = ["METRICS", "fit_calibration", "high_spin_fraction"]
 
@@ -127,6 +132,10 @@ def high_spin_fraction(
     xarray.Dataset
         ``high_spin_fraction``, ``high_spin_fraction_err`` (total) and its
         ``_err_sample``, ``_err_references``, ``_err_calibration`` terms,
+        grouped as ``high_spin_fraction_stat`` (the sample's own error) and
+        ``high_spin_fraction_sys`` (references and calibration, shared by
+        every scan; :func:`spectro.xes.spin_errors`; the window's
+        systematic needs the spectra: :func:`spectro.xes.spin`),
         ``high_spin_fraction_flags`` (``"extrapolated"`` outside [0, 1]);
         ``spin`` and ``spin_err`` when ``spins`` is given.
 
@@ -144,7 +153,7 @@ def high_spin_fraction(
     >>> out.high_spin_fraction.values.round(3), out.spin.values.round(3)
     (array([0.2]), array([0.6]))
     """
-    out = apply_calibration(results, calibration, calibration_err=0.0, flag_uncalibrated=False)
+    out = spin_errors(apply_calibration(results, calibration, calibration_err=0.0, flag_uncalibrated=False))
     if spins is not None:
         s_low, s_high = map(float, spins)
         f = out["high_spin_fraction"]

@@ -61,6 +61,7 @@ LAYERS: dict[str, int] = {
     "cli": 6,
     "__main__": 6,
     "budget": 3,
+    "dispersive": 2,
 }
 
 def module_name(path: Path) -> str:

@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 
 import spectro
-from spectro.errors import MissingRegionWarning, OptionError, ValidationError
+from spectro.errors import DataError, MissingRegionWarning, OptionError, ValidationError
 from spectro.simulate import xes
 from spectro.xes import XesFlag
 from spectro.xes._kbeta import kbeta
@@ -119,10 +119,14 @@ def test_missing_kb_prime_region_gives_nan_and_warning():
     assert r.flags.values.tolist() == [int(XesFlag.KB_PRIME_MISSING)]
 
 
-def test_spectrum_of_another_element_gives_nan_not_a_crash():
-    ds = xes(element="Mn")
-    with pytest.warns(MissingRegionWarning, match="search window"):
-        r = spectro.xes.kbeta(ds, element="Ni")
+def test_spectrum_without_a_kbeta_line_gives_nan_not_a_crash():
+    """A given element whose line the data do not show (here: no line at all) gives NaN and a flag."""
+    ds = xes(element="Ni")
+    flat = ds.assign(intensity=ds.intensity * 0.0 + 5.0 + 0.01 * (ds.emission_energy - 8000.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.warns(MissingRegionWarning, match="search window"):
+            r = spectro.xes.kbeta(flat, element="Ni")
     assert np.isnan(r.kb13_energy.values).all()
     assert r.flags.values.tolist() == [int(XesFlag.KB13_NOT_FOUND)]
 
@@ -209,9 +213,11 @@ def test_no_maximum_inside_the_search_window_gives_nan(case):
     else:
         ds = ds.copy(data={"intensity": xr.zeros_like(ds.intensity) + 5.0})
     with pytest.warns(MissingRegionWarning, match="no Kbeta1,3 maximum inside the search window"):
-        r = spectro.xes.kbeta(ds)
+        r = spectro.xes.kbeta(ds, element="Ni")
     assert np.isnan(r.kb13_energy.values).all() and np.isnan(r.kb13_m1.values).all()
     assert (r.flags.values == int(XesFlag.KB13_NOT_FOUND)).all()
+    with pytest.raises(DataError, match="no element's tabulated Kbeta1,3 line"):  # nothing to decide it from
+        spectro.xes.kbeta(ds)
 
 
 def test_analyze_normalizes_once_and_equals_the_separate_metrics():

@@ -111,9 +111,10 @@ def test_xes_command_gives_what_analyze_gives(data_dir, eager, capsys):
         mine = [r for r in doc["scans"] if r["file"] == path]
         want = eager[name]
         assert [r["scan"] for r in mine] == [str(s) for s in want.scan.values]
-        for key in set(mine[0]) - {"file", "scan"}:
+        for key in set(mine[0]) - {"file", "scan", "element"}:
             got = np.array([np.nan if r[key] is None else r[key] for r in mine], dtype=float)
             np.testing.assert_array_equal(got, want[key].values.astype(float), err_msg=f"{name} {key}")
+        assert {r["element"] for r in mine} == {want.attrs["xes_element"]}
 
 
 def test_results_record_the_options_they_were_made_with(eager):

@@ -3,7 +3,9 @@
 Usage: ``spectro xes FILE|FOLDER [...] [--iad-reference FILE] [--json] [reading and XES flags]``.
 
 Each scan of each file is analysed with :func:`spectro.xes.analyze` and
-reported as one record: ``file``, ``scan``, ``kb13_energy``, ``kb13_m1``,
+reported as one record: ``file``, ``scan``, ``element`` (given with
+``--element``, else decided from the emission energies; a given element the
+data contradict is an error for that file), ``kb13_energy``, ``kb13_m1``,
 ``kb_prime``, ``kb_prime_ratio``, ``kb25_energy``, ``kb25_intensity`` and
 ``iad`` (null without ``--iad-reference``), each number with its ``_err``
 (with ``--fit`` also ``kb_prime_ratio_fit``, ``kb13_center_fit`` and
@@ -61,13 +63,13 @@ def records(result: Any, file: str) -> list[dict[str, Any]]:
     >>> import spectro
     >>> r = spectro.xes.analyze(spectro.simulate.xes(seed=0))
     >>> rec = records(r, "sim")[0]
-    >>> rec["file"], rec["scan"], rec["iad"], rec["flags"], "kb_prime_ratio_fit" in rec
-    ('sim', '0', None, 0, False)
+    >>> rec["file"], rec["scan"], rec["element"], rec["iad"], rec["flags"], "kb_prime_ratio_fit" in rec
+    ('sim', '0', 'Ni', None, 0, False)
     """
     keys = KEYS + tuple(k for k in FIT_KEYS if k in result)
     out = []
     for i, label in enumerate(result.scan.values.tolist()):
-        rec: dict[str, Any] = {"file": file, "scan": str(label)}
+        rec: dict[str, Any] = {"file": file, "scan": str(label), "element": result.attrs.get("xes_element")}
         for key in keys:
             rec[key] = finite(result[key].values[i])
             rec[f"{key}_err"] = finite(result[f"{key}_err"].values[i])

@@ -9,7 +9,9 @@ determined), and Dataset functions that run it through
 the same as ``ds.xes.<name>()``. Each takes an
 :class:`~spectro.options.XesOptions` and keyword changes to it. Energy
 windows: :func:`windows`, :func:`windows_of`, :class:`Windows`,
-:func:`line_energies`, :data:`KB_PRIME_OFFSET`. NumPy kernels over
+:func:`line_energies`, :data:`KB_PRIME_OFFSET`; the element the spectra
+show: :func:`element_of` (:class:`ElementMismatchError` when a given one
+contradicts them). NumPy kernels over
 ``(..., emission_energy)``: :mod:`~spectro.xes.background` and
 :mod:`~spectro.xes.fit` (those of the Kbeta, valence-to-core and IAD
 metrics are private to this package, behind :func:`analyze_arrays`); von
@@ -25,11 +27,14 @@ Examples
 
 from . import accessor  # noqa: F401  (registers ds.xes)
 from ._analyze import RESULTS, XesResult, analyze_arrays, flagged, result_attrs
+from ._element import ElementMismatchError, element_of
 from ._flags import XesFlag
 from ._windows import KB_PRIME_OFFSET, Windows, line_energies, windows, windows_of
-from .api import analyze, iad, kbeta, kbeta_fit, normalize, spin, vtc
+from .api import IAD_WINDOW_STEP, analyze, iad, kbeta, kbeta_fit, normalize, spin, spin_errors, vtc
 
 __all__ = [
+    "ElementMismatchError",
+    "IAD_WINDOW_STEP",
     "KB_PRIME_OFFSET",
     "RESULTS",
     "Windows",
@@ -37,6 +42,7 @@ __all__ = [
     "XesResult",
     "analyze",
     "analyze_arrays",
+    "element_of",
     "flagged",
     "iad",
     "kbeta",
@@ -45,6 +51,7 @@ __all__ = [
     "normalize",
     "result_attrs",
     "spin",
+    "spin_errors",
     "vtc",
     "windows",
     "windows_of",

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..errors import FitWarning, MissingRegionWarning, SpectroWarning
 from ..options import XesOptions, options_of
+from ._element import with_element
 from ._flags import XesFlag
 from ._iad import iad
 from ._kbeta import kbeta
@@ -172,7 +173,8 @@ def analyze_arrays(
         One-sigma errors (estimated from the data where missing or NaN).
     options : XesOptions, optional
         The analysis options (element, background, norm, windows, IAD
-        window, fit).
+        window, fit); without an element, the one the spectra show
+        (:func:`spectro.xes.element_of`).
     reference : (energy, intensity, intensity_err or None), optional
         One reference spectrum (1-D arrays) for the IAD; without it ``iad``,
         ``iad_err`` and ``iad_shift`` are NaN.
@@ -197,6 +199,7 @@ def analyze_arrays(
     (<XesFlag.KB_PRIME_MISSING: 4>, True)
     """
     opts = options_of(XesOptions, options, changes)
+    opts = with_element(opts, energy, intensity)
     n = normalize(energy, intensity, intensity_err, opts)
     k = kbeta(energy, intensity, intensity_err, opts, normalized=n)
     v = vtc(energy, intensity, intensity_err, opts, normalized=n)
@@ -258,13 +261,14 @@ def _units(name: str, norm: str) -> str:
 def result_attrs(opts: XesOptions, *, reference: str | None = None) -> dict[str, dict[str, Any]]:
     """The attrs of every output of :func:`analyze_arrays`: units, long name and how it was obtained.
 
+    The options' element must be set (:func:`spectro.xes.element_of`).
     They depend on the options and on the name of the IAD reference
     (None: no reference given), never on the data, so every way of running
     the analysis records the same attrs.
 
     Examples
     --------
-    >>> a = result_attrs(XesOptions(norm="area"))
+    >>> a = result_attrs(XesOptions(element="Ni", norm="area"))
     >>> a["kb_prime"]["units"], a["kb13_m1"]["window_kb13_ev"], a["iad"]["method"]
     ('1', [-5.0, 5.0], 'no reference given')
     """
@@ -360,7 +364,7 @@ def flag_warnings(flags: np.ndarray, labels: np.ndarray, options: XesOptions | N
 
     Examples
     --------
-    >>> w, = flag_warnings(np.array([0, 16]), np.array(["a", "b"]), file="x.dat")
+    >>> w, = flag_warnings(np.array([0, 16]), np.array(["a", "b"]), XesOptions(element="Ni"), file="x.dat")
     >>> type(w).__name__, str(w).split(" is not covered")[0]
     ('MissingRegionWarning', "x.dat: scans 'b': the Kbeta'' window (-24 to -8 eV around the Kbeta1,3 peak +62.8 eV)")
     """

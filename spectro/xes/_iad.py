@@ -11,16 +11,29 @@ Following Vanko *et al.*, J. Phys. Chem. B 110, 11647 (2006):
    shifted by ``shift = m1(sample) - m1(reference)``;
 4. interpolate the shifted reference linearly onto the sample's points in the
    range and normalize both to unit area there (trapezoid rule);
-5. ``IAD = integral |sample - reference| dE`` over the range.
+5. ``IAD = integral |sample - reference| dE`` over the range, estimated
+   without noise bias as ``sum_i w_i sign(dbar_i) d_i``: ``d_i`` the
+   difference at point i, ``w_i`` its trapezoid weight and ``dbar_i`` the mean
+   difference at the points 2 and 3 steps on either side (within the range).
+
+Why the sign of the neighbours: ``sum w_i |d_i|`` is biased upwards by the
+noise (by ``sqrt(2/pi) sum w_i sigma_i`` for identical spectra; a pure
+low-spin sample read 3.3 % high-spin, 6 standard errors, on the simulator at
+1 % noise). The neighbours at 2 and 3 steps share no measured point with
+point i, so ``sign(dbar_i)`` is independent of its noise and
+``E[sign(dbar_i) d_i] = E[sign(dbar_i)] D_i`` for the true difference
+``D_i``: the estimate is ``|D_i|`` where the difference is larger than the
+neighbours' noise and has expectation zero where it vanishes (identical
+spectra give an IAD of zero on average, which may be negative). For a
+noise-free difference, which changes sign only at isolated crossings, it
+equals ``integral |d| dE`` except at those crossings.
 
 The IAD is dimensionless (unit-area spectra). Its variance is
 ``sum w_i^2 (s_i^2 / A_s^2 + r_i^2 / A_r^2) + (dIAD/dshift)^2 (var m1_s + var m1_r)``
 with trapezoid weights ``w_i``, pointwise errors ``s_i``, ``r_i``, areas
 ``A`` and the first-moment errors of the alignment (the derivative is taken
-numerically, +-0.01 eV). It neglects the errors of the areas, and is valid
-where the difference is larger than its noise (|d| >> sigma). For a spectrum compared with
-itself plus noise the IAD is biased upwards by about
-``sqrt(2/pi) * sum w_i sigma_i``.
+numerically, +-0.01 eV); the signs being independent of the points'
+noise, it holds at any difference. It neglects the errors of the areas.
 """
 
 from __future__ import annotations
@@ -37,6 +50,9 @@ from ._windows import Windows
 from .background import normalize
 
 __all__ = ["Iad", "iad"]
+
+#: Offsets of the points whose mean difference gives the sign of point i's difference.
+_NEIGHBOURS = (-2, 2)
 
 
 @dataclass(frozen=True)
@@ -101,6 +117,27 @@ def _interp_rows(x, xp, fp):
         t = np.where(x1 > x0, (x - x0) / (x1 - x0), 0.0)
         out = f0 + t * (f1 - f0)
     return np.where(inside & np.isfinite(out), out, np.nan)
+
+
+def _neighbour_sign(d: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The sign of the mean difference at the points 2 and 3 steps on either side (inside ``mask``).
+
+    Those points share no measured point with point i (linear interpolation
+    of the reference uses its two nearest points), so the sign is
+    independent of the noise at i. Where no such neighbour is inside the
+    range, the point's own sign.
+    """
+    total = np.zeros_like(d)
+    count = np.zeros(d.shape, dtype=int)
+    n = d.shape[-1]
+    for k in _NEIGHBOURS:
+        lo, hi = max(0, -k), min(n, n - k)
+        if hi <= lo:
+            continue
+        inside = mask[..., lo + k:hi + k]
+        total[..., lo:hi] += np.where(inside, d[..., lo + k:hi + k], 0.0)
+        count[..., lo:hi] += inside
+    return np.where(count > 0, np.sign(total), np.sign(d))
 
 
 def iad(
@@ -177,7 +214,8 @@ def iad(
     def value_at(q_shifted):
         rr = np.where(mask, _interp_rows(q_shifted, er, yr), 0.0)
         a_r = np.sum(wt * rr, axis=-1)
-        return np.sum(wt * np.abs(ys / a_s[..., None] - rr / a_r[..., None]), axis=-1), a_r
+        d = np.where(mask, ys / a_s[..., None] - rr / a_r[..., None], 0.0)
+        return np.sum(wt * _neighbour_sign(d, mask) * d, axis=-1), a_r
 
     with np.errstate(invalid="ignore", divide="ignore"):
         a_s = np.sum(wt * ys, axis=-1)

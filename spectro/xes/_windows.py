@@ -195,7 +195,8 @@ def windows(element: str = "Ni", **overrides: object) -> Windows:
 def windows_of(options: XesOptions) -> Windows:
     """The windows an analysis with ``options`` uses.
 
-    The element's default windows (:func:`windows`) with the options'
+    The element's default windows (:func:`windows`; the element must be
+    set, see :func:`spectro.xes.element_of`) with the options'
     ``kb_prime`` window and ``kb_prime_offset`` (the start of the fitted
     Kbeta' position, ``kb_prime_center``) when they are given.
 
@@ -205,6 +206,9 @@ def windows_of(options: XesOptions) -> Windows:
     >>> w.kb_prime, w.kb_prime_center
     ((-21.0, -11.0), -14.0)
     """
+    if options.element is None:
+        raise ValidationError("the element is not known yet: it is decided from the data "
+                              "(spectro.xes.element_of) or given with the option element")
     overrides: dict[str, object] = {}
     if options.kb_prime is not None:
         overrides["kb_prime"] = options.kb_prime

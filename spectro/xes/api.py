@@ -28,14 +28,15 @@ import numpy as np
 import xarray as xr
 
 from ..calibration_line import apply_calibration, calibration_from_results
-from ..errors import DataError, ValidationError
+from ..errors import DataError, SpectroWarning, ValidationError
 from ..model import energy_dim, kind_of, source_file
 from ..options import XesOptions, options_of
 from .. import _apply
 from ._analyze import FIT, OUTPUTS, analyze_arrays, flag_warnings, result_attrs
+from ._element import element_from_peaks, element_of, peak_energies
 from ._flags import XesFlag
 
-__all__ = ["analyze", "iad", "kbeta", "kbeta_fit", "normalize", "spin", "vtc"]
+__all__ = ["IAD_WINDOW_STEP", "analyze", "iad", "kbeta", "kbeta_fit", "normalize", "spin", "spin_errors", "vtc"]
 
 _KBETA = tuple(n for n in OUTPUTS if n.startswith(("kb13_", "kb_prime")) and n not in FIT)
 _VTC = tuple(n for n in OUTPUTS if n.startswith(("kb25_", "kbpp_")))
@@ -83,6 +84,18 @@ def _reference_name(reference: xr.Dataset | xr.DataArray) -> str:
     return str(reference.attrs.get("source_file", reference.name or ""))
 
 
+def _with_element(ds: xr.Dataset, dim: str, opts: XesOptions, *, file: str) -> XesOptions:
+    """``opts`` with the element the scans show (:func:`spectro.xes.element_of`), for NumPy and dask alike."""
+    intensity = ds["intensity"].transpose(..., dim)
+    found = xr.apply_ufunc(peak_energies, ds[dim], intensity, input_core_dims=[[dim], [dim]],
+                           output_core_dims=[[], [], []], dask="parallelized", output_dtypes=[float] * 3)
+    computed = xr.Dataset(dict(zip(("peak", "low", "high"), found))).compute()
+    peak, low, high = (np.asarray(computed[name].values) for name in ("peak", "low", "high"))
+    labels = ds["scan"].values if intensity.dims[:-1] == ("scan",) and "scan" in ds.coords else None
+    element = element_from_peaks(peak, low, high, given=opts.element, labels=labels, file=file or None)
+    return opts if element == opts.element else opts.replace(element=element)
+
+
 def _run(
     ds: xr.Dataset,
     opts: XesOptions,
@@ -94,7 +107,13 @@ def _run(
 ) -> xr.Dataset:
     """The outputs ``names`` (and ``flags``, those of ``mask``) of the kernel on every scan of ``ds``."""
     dim = _check(ds)
-    ref = None if reference is None else _reference_arrays(reference)
+    file = source_file(ds.attrs, ds.source.values if "source" in ds.coords else [])
+    given = opts.element
+    opts = _with_element(ds, dim, opts, file=file)
+    ref = None
+    if reference is not None:
+        ref = _reference_arrays(reference)
+        element_of(ref[0], ref[1], given=opts.element, file=_reference_name(reference) or None)
     names = tuple(n for n in OUTPUTS if n in names or n == "flags")
     intensity = ds["intensity"].transpose(..., dim)
     args = [ds["intensity_err"].transpose(..., dim)] if "intensity_err" in ds.data_vars else []
@@ -106,9 +125,9 @@ def _run(
     attrs = result_attrs(opts, reference=None if reference is None else _reference_name(reference))
     out = _apply.run(kernel, intensity, outputs={n: OUTPUTS[n] for n in names}, args=args,
                      attrs={n: attrs[n] for n in names}, integers=("flags",), coords_of=ds)
-    out.attrs = {"kind": kind, "source_file": ds.attrs.get("source_file", ""), **opts.to_attrs()}
+    out.attrs = {"kind": kind, "source_file": ds.attrs.get("source_file", ""), **opts.to_attrs(),
+                 "xes_element_from": "data" if given is None else "option"}
     if not _apply.is_lazy(out):
-        file = source_file(ds.attrs, ds.source.values if "source" in ds.coords else [])
         for w in flag_warnings(out["flags"].values, out["scan"].values, opts, file=file):
             warnings.warn(w, stacklevel=3)
     return out
@@ -341,6 +360,93 @@ def kbeta_fit(ds: xr.Dataset, options: XesOptions | None = None, /, **changes: A
     return _run(ds, opts, FIT, kind="xes_results", mask=_FIT_FLAGS)
 
 
+#: How far each edge of the IAD window is moved (eV, both ways) for the window's systematic error.
+IAD_WINDOW_STEP = 2.0
+
+
+def spin_errors(out: xr.Dataset, *, window: xr.DataArray | None = None,
+                quantity: str = "high_spin_fraction") -> xr.Dataset:
+    """Split a calibrated fraction's error into its statistical and systematic parts.
+
+    ``<q>_stat`` is the sample's own measurement error (``<q>_err_sample``),
+    different for every scan; ``<q>_sys`` the errors every scan measured
+    against the same references shares: the references' metrics
+    (``<q>_err_references``), the energy calibration (``<q>_err_calibration``)
+    and, when given, the choice of window (``<q>_sys_window``), in
+    quadrature; ``<q>_err`` becomes ``sqrt(stat^2 + sys^2)``.
+
+    Parameters
+    ----------
+    out : xarray.Dataset
+        The output of :func:`spectro.calibration_line.apply_calibration`.
+    window : xarray.DataArray, optional
+        The window systematic of each scan (same units as ``<q>``).
+    quantity : str
+        The calibrated quantity.
+
+    Returns
+    -------
+    xarray.Dataset
+
+    Examples
+    --------
+    >>> out = xr.Dataset({f"f_err_{k}": ("scan", [v]) for k, v in
+    ...                   (("sample", 0.03), ("references", 0.03), ("calibration", 0.04))})
+    >>> r = spin_errors(out, quantity="f")
+    >>> float(r.f_stat[0]), float(r.f_sys[0]), round(float(r.f_err[0]), 6)
+    (0.03, 0.05, 0.05831)
+    """
+    stat = out[f"{quantity}_err_sample"]
+    parts = [out[f"{quantity}_err_references"], out[f"{quantity}_err_calibration"]]
+    extra = {}
+    if window is not None:
+        extra[f"{quantity}_sys_window"] = window.assign_attrs(
+            units="1", long_name=f"{quantity} systematic uncertainty from the choice of window",
+            method=f"largest change of {quantity} with each edge of the IAD window moved by "
+                   f"+-{IAD_WINDOW_STEP:g} eV, less the noise of the points moved in or out")
+        parts.append(window)
+    sys = np.sqrt(sum(p**2 for p in parts))
+    return out.assign(**extra, **{
+        f"{quantity}_stat": stat.copy().assign_attrs(
+            units="1", long_name=f"{quantity} statistical uncertainty (1 sigma: the sample's own noise)"),
+        f"{quantity}_sys": sys.assign_attrs(
+            units="1", long_name=f"{quantity} systematic uncertainty (1 sigma: references, energy "
+                                 f"calibration{', window' if window is not None else ''})"),
+        f"{quantity}_err": np.sqrt(stat**2 + sys**2).assign_attrs(
+            {**out[f"{quantity}_err"].attrs, "long_name": f"{quantity} uncertainty (1 sigma, total: "
+                                                          "stat and sys in quadrature)"})
+        if f"{quantity}_err" in out else np.sqrt(stat**2 + sys**2),
+    })
+
+
+def _fraction(ds, opts, high, low, metric) -> tuple[xr.Dataset, xr.Dataset]:
+    """The fraction of every scan of ``ds`` on the line through ``high`` and ``low``, and the metric."""
+    names = [metric, f"{metric}_err"]
+    if metric == "iad":
+        sample = iad(ds, low, opts)
+        refs = [iad(high, low, opts), iad(low, low, opts)]
+    else:
+        sample = kbeta(ds, opts)
+        refs = [kbeta(high, opts), kbeta(low, opts)]
+    refs = xr.concat([r[names].isel(scan=[0]) for r in refs], dim="scan", coords="minimal")
+    refs = refs.assign_coords(scan=["high", "low"])
+    if metric != "iad":
+        cal = calibration_from_results(refs, [1.0, 0.0], observable=metric, quantity="high_spin_fraction",
+                                       calibration_err=0.0)
+        return apply_calibration(sample[names], cal, calibration_err=0.0, flag_uncalibrated=False), sample
+    # the low anchor, the low-spin reference against itself, is zero exactly, with no error of its own
+    # (its noise is in every sample's IAD error): only the high anchor's error moves the line
+    high_err = float(refs["iad_err"].values[0])
+    cal = calibration_from_results(refs.assign(iad_err=refs["iad_err"] * 0.0), [1.0, 0.0], observable=metric,
+                                   quantity="high_spin_fraction", calibration_err=0.0)
+    out = apply_calibration(sample[names], cal, calibration_err=0.0, flag_uncalibrated=False)
+    term = abs(out["high_spin_fraction"]) * high_err / abs(cal.slope)
+    out["high_spin_fraction_err_references"] = term.assign_attrs(out["high_spin_fraction_err_references"].attrs)
+    out["high_spin_fraction_err"] = np.sqrt(out["high_spin_fraction_err_sample"] ** 2 + term**2).assign_attrs(
+        out["high_spin_fraction_err"].attrs)
+    return out, sample
+
+
 def spin(
     ds: xr.Dataset,
     options: XesOptions | None = None,
@@ -370,13 +476,26 @@ def spin(
     Returns
     -------
     xarray.Dataset
-        ``high_spin_fraction`` and ``high_spin_fraction_err`` along ``scan``
-        (with its sample, reference and calibration terms and flags) plus
-        the metric itself: the line of :mod:`spectro.calibration_line`
-        through the two references, as :func:`spectro.spin.fit_calibration`
-        and :func:`spectro.spin.high_spin_fraction` do for any number of
-        references. With ``"iad"`` the low-spin reference's own IAD against
-        itself anchors the low end.
+        ``high_spin_fraction`` along ``scan`` on the line of
+        :mod:`spectro.calibration_line` through the two references (as
+        :func:`spectro.spin.fit_calibration` and
+        :func:`spectro.spin.high_spin_fraction` do for any number of
+        references), its errors (:func:`spin_errors`):
+        ``high_spin_fraction_stat`` (the sample's noise),
+        ``high_spin_fraction_sys`` (the references, and for ``"iad"`` the
+        window: ``high_spin_fraction_sys_window``, the largest change of the
+        fraction when each edge of ``iad_window`` is moved by
+        +-:data:`IAD_WINDOW_STEP` eV with the references recomputed alike,
+        each change ``D`` taken as ``sqrt(max(0, D^2 - |err'^2 - err^2|))``:
+        the windows are nested, so ``|err'^2 - err^2|`` is the variance the
+        noise of the points moved in or out gives ``D``),
+        ``high_spin_fraction_err`` (both in quadrature) with the
+        ``_err_sample``, ``_err_references`` and ``_err_calibration`` terms,
+        the flags, and the metric itself. With ``"iad"`` the low-spin
+        reference's IAD against itself anchors the low end: exactly zero,
+        with no error (its noise is in every sample's IAD error); a pure
+        low-spin sample reads zero on average, the IAD being estimated
+        without noise bias.
 
     Examples
     --------
@@ -387,18 +506,22 @@ def spin(
     [0.2, 0.7]
     """
     opts = options_of(XesOptions, options, changes)
-    if metric == "iad":
-        sample = iad(ds, low, opts)
-        refs = [iad(high, low, opts), iad(low, low, opts)]
-    elif metric in ("kb_prime_ratio", "kb13_m1"):
-        sample = kbeta(ds, opts)
-        refs = [kbeta(high, opts), kbeta(low, opts)]
-    else:
+    if metric not in ("iad", "kb_prime_ratio", "kb13_m1"):
         raise ValidationError(f"metric must be 'iad', 'kb_prime_ratio' or 'kb13_m1', not {metric!r}")
-    names = [metric, f"{metric}_err"]
-    refs = xr.concat([r[names].isel(scan=[0]) for r in refs], dim="scan", coords="minimal")
-    refs = refs.assign_coords(scan=["high", "low"])
-    cal = calibration_from_results(refs, [1.0, 0.0], observable=metric, quantity="high_spin_fraction",
-                                   calibration_err=0.0)
-    out = apply_calibration(sample[names], cal, calibration_err=0.0, flag_uncalibrated=False)
-    return out.assign({n: sample[n] for n in names})
+    out, sample = _fraction(ds, opts, high, low, metric)
+    window = None
+    if metric == "iad":
+        lo, hi = opts.iad_window
+        step = IAD_WINDOW_STEP
+        variants = [(lo - step, hi), (lo + step, hi), (lo, hi - step), (lo, hi + step)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SpectroWarning)  # the variants' flags are not the result's
+            moved = [_fraction(ds, opts.replace(iad_window=w), high, low, metric)[0]
+                     for w in variants if w[0] < 0.0 < w[1]]
+        if moved:
+            f, err = out["high_spin_fraction"], out["high_spin_fraction_err"]
+            # the change with the window, less the noise of the points the moved edge adds or removes
+            changes = [np.sqrt(np.fmax(0.0, (m["high_spin_fraction"] - f) ** 2
+                                       - abs(m["high_spin_fraction_err"] ** 2 - err**2))) for m in moved]
+            window = xr.concat(changes, dim="variant").max("variant")
+    return spin_errors(out, window=window).assign({n: sample[n] for n in (metric, f"{metric}_err")})

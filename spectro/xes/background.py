@@ -39,6 +39,7 @@ import numpy as np
 
 from ..options import XesOptions, options_of
 from . import numerics as nm
+from ._element import with_element
 from ._windows import Windows, windows_of
 
 __all__ = ["Normalized", "normalize"]
@@ -117,7 +118,8 @@ def normalize(
         One-sigma errors; estimated from the data where missing or NaN
         (:func:`~spectro.xes.numerics.estimate_noise`).
     options : XesOptions, optional
-        ``element`` (its tabulated Kbeta1,3 is where the peak is sought),
+        ``element`` (its tabulated Kbeta1,3 is where the peak is sought;
+        None: decided from the data, :func:`spectro.xes.element_of`),
         ``background``, ``norm`` and the windows (:func:`spectro.xes.windows_of`).
     **changes
         Changes to ``options``, by name.
@@ -136,9 +138,10 @@ def normalize(
     (6490.5, 1.0)
     """
     opts = options_of(XesOptions, options, changes)
-    background, norm, w = opts.background, opts.norm, windows_of(opts)
     y_in = np.asarray(intensity, dtype=float)
     e_in = np.broadcast_to(np.asarray(energy, dtype=float), y_in.shape)
+    opts = with_element(opts, e_in, y_in)
+    background, norm, w = opts.background, opts.norm, windows_of(opts)
     s_in = None if intensity_err is None else np.asarray(intensity_err, dtype=float)
     e, y, s, _ = nm.compact(e_in, y_in, s_in)
     noise = nm.estimate_noise(e, y)
