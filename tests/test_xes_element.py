@@ -123,7 +123,7 @@ def test_cli_ni_file_with_element_mn_is_a_clear_error(data_file, tmp_path, capsy
     assert spectro.read(ni).sizes["scan"] == 1
     assert main(["xes", str(ni), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["scans"][0]["element"] == "Ni"
-    assert main(["xes", str(ni), "--element", "Mn", "--json"]) == 2
+    assert main(["xes", str(ni), "--element", "Mn", "--json"]) == 1  # an input failed (exit codes: docs/cli.md)
     err = capsys.readouterr().err
     assert err.count("error:") == 1 and "ni_kbeta.dat" in err
     assert "element 'Mn' was given, but the data show Ni" in err

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import warnings
 from dataclasses import dataclass, field, fields
 from collections.abc import Iterable
 from typing import Any
@@ -46,9 +45,8 @@ import numpy as np
 import xarray as xr
 
 from ..errors import DataError, FitWarning, MissingRegionWarning, SpectroWarning
-from ..model import Spectra, source_file
+from ..model import Spectra
 from ..options import XanesOptions, options_of
-from .. import _apply
 from . import _arrays
 from ._derivative import DERIVATIVE_WINDOW
 from ._normalize import Normalization, normalize_arrays
@@ -505,86 +503,6 @@ def result_attrs(opts: XanesOptions, *, calibrated: bool, normalized: bool = Fal
         name: {"units": units, "long_name": long_name, **method.get(name, {})}
         for name, (_, units, long_name) in OUTPUTS.items()
     }
-
-
-def analyze(
-    ds: xr.Dataset, options: XanesOptions | None = None, /, *, spectra: bool = True, **changes: Any
-) -> xr.Dataset:
-    """Calibrate, normalize and extract edge, pre-edge and feature-C results of every scan.
-
-    Parameters
-    ----------
-    ds : xarray.Dataset
-        XANES Dataset (``mu``, optional ``mu_ref``), in memory or dask-backed.
-    options : XanesOptions, optional
-        The analysis options (:class:`spectro.options.XanesOptions`: windows,
-        edge level, calibration, pre-edge model).
-    spectra : bool, keyword-only
-        Also return the normalized spectra ``norm`` and ``flat`` (False:
-        the per-scan results only, e.g. for maps; the same numbers).
-    **changes
-        Changes to ``options`` by name, e.g. ``preedge="centroid"``,
-        ``nnorm=1``; ``budget=True`` gives the Dataset of
-        :func:`spectro.xanes.budget` (each number's statistical and
-        systematic uncertainty besides).
-
-    Returns
-    -------
-    xarray.Dataset
-        Along ``scan`` (per-scan coordinates carried over): the variables of
-        :data:`RESULTS` with units and method attrs, ``flags``
-        (:class:`XanesFlag` bits), and ``norm``, ``flat`` along (scan,
-        energy). The options are recorded in the Dataset's attrs
-        (:meth:`spectro.options.Options.to_attrs`). In memory, one warning
-        per kind of flag names the file and the scans concerned; dask-backed,
-        the flags say it when computed.
-
-    Raises
-    ------
-    OptionError
-        An option has a value it cannot take.
-    DataError
-        The Dataset has no ``mu``.
-
-    Examples
-    --------
-    >>> import spectro
-    >>> ds = spectro.simulate.xanes(valence=[2.0, 3.0], n_scans=2, reference=True,
-    ...                             energy_offset=1.0, seed=0)
-    >>> res = spectro.xanes.analyze(ds)
-    >>> [round(float(x), 1) for x in res.calibration_shift]
-    [-1.0, -1.0]
-    >>> round(float(res.e0[1] - res.e0[0]), 1)
-    2.0
-    """
-    opts = options_of(XanesOptions, options, changes)
-    if opts.budget:
-        from ._budget import budget
-
-        return budget(ds, opts, spectra=spectra)
-    mu = _apply.signal(ds, "mu")
-    use_ref = opts.reference_channel and "mu_ref" in ds.data_vars
-    normalized = is_normalized(ds)
-
-    outputs = {k: v for k, v in OUTPUTS.items() if spectra or not v[0]}
-
-    def kernel(mu, *rest, energy):
-        r = analyze_arrays(energy, mu, rest[0] if rest else None, opts, normalized=normalized, spectra=spectra)
-        return r.arrays(outputs)
-
-    out = _apply.run(
-        kernel, mu, args=[ds.mu_ref] if use_ref else [], outputs=outputs,
-        attrs=result_attrs(opts, calibrated=use_ref, normalized=normalized), integers=("flags", "nnorm"),
-        coords_of=ds,
-    )
-    out.attrs = {"kind": "xanes_results", "source_file": ds.attrs.get("source_file", ""), **opts.to_attrs()}
-    if normalized:
-        out.attrs["normalized"] = 1
-    if not _apply.is_lazy(out):
-        file = source_file(ds.attrs, ds.source.values if "source" in ds.coords else [])
-        for w in flag_warnings(out["flags"].values, out["scan"].values, file=file):
-            warnings.warn(w, stacklevel=2)
-    return out
 
 
 def is_normalized(data: xr.Dataset | Spectra) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import xarray as xr
 
-from ._analyze import analyze
+from ._dataset import analyze
 from ._derivative import derivative
 from .energy_calibration import align, calibrate_energy
 from .glitch import find_glitches, remove_glitches
