@@ -53,7 +53,7 @@ from ._derivative import DERIVATIVE_WINDOW
 from ._normalize import Normalization, normalize_arrays
 from ._preedge import preedge_centroid_arrays, preedge_fit_arrays
 from .edge import _derivative_max, e0_crossings, e0_derivative_arrays
-from .energy_calibration import calibration_arrays, tabulated_edge
+from .energy_calibration import FOIL_EDGE_METHODS, calibration_arrays, tabulated_edge
 from .features import feature_intensity_arrays
 
 __all__ = [
@@ -82,6 +82,8 @@ class XanesFlag(enum.IntFlag):
     PREEDGE_FIT_FAILED = 8
     #: The pre-edge centroid lies outside its peak window.
     PREEDGE_OUTSIDE_WINDOW = 16
+    #: The reference foil's edge is ambiguous (derivative maxima of similar height, or a shift beyond 3 eV).
+    AMBIGUOUS_FOIL = 32
 
 
 #: What each flag means, as the warnings and the batch's ``warnings.csv`` say it.
@@ -91,6 +93,8 @@ FLAG_REASONS: dict[XanesFlag, str] = {
     XanesFlag.CALIBRATION_FAILED: "the reference foil's edge was not found: calibration_shift is NaN",
     XanesFlag.PREEDGE_FIT_FAILED: "pre-edge fit failed or gave no covariance",
     XanesFlag.PREEDGE_OUTSIDE_WINDOW: "pre-edge centroid outside its peak window",
+    XanesFlag.AMBIGUOUS_FOIL: "the reference foil's edge is ambiguous (derivative maxima of similar height, or "
+                              "a calibration shift beyond 3 eV): check calibration_shift",
 }
 
 _FLAG_WARNINGS: dict[XanesFlag, type[SpectroWarning]] = {
@@ -222,10 +226,12 @@ def analyze_arrays(
     lead = n.edge_step.shape
     flags = np.where(n.ok, 0, XanesFlag.NORMALIZATION_FAILED)
     if mu_ref is not None:
-        cal = calibration_arrays(energy, mu_ref, edge_energy=opts.edge_energy)
+        cal = calibration_arrays(energy, mu_ref, edge_energy=opts.edge_energy, window=opts.foil_smoothing,
+                                 convention=opts.foil_edge)
         shift, shift_err = cal.shift, cal.shift_err
         measured = np.isfinite(mu_ref).any(axis=-1)
         flags = flags | np.where(measured & ~np.isfinite(shift), XanesFlag.CALIBRATION_FAILED, 0)
+        flags = flags | np.where(cal.ambiguous, XanesFlag.AMBIGUOUS_FOIL, 0)
     else:
         shift = np.full(lead, np.nan)
         shift_err = np.full(lead, np.nan)
@@ -397,8 +403,9 @@ def result_attrs(opts: XanesOptions, *, calibrated: bool, normalized: bool = Fal
         "e0_half": {"method": "first persistent upward crossing", "level": 0.5},
         "e0_derivative": {"method": "maximum of smoothed derivative of norm, parabolic refinement"},
         "calibration_shift": {
-            "method": "reference foil derivative maximum",
+            "method": FOIL_EDGE_METHODS[opts.foil_edge],
             "edge_energy_ev": tabulated_edge() if opts.edge_energy is None else opts.edge_energy,
+            "foil_smoothing_ev": opts.foil_smoothing,
         },
         "edge_step": {
             "pre_window_ev": [opts.pre1, opts.pre2],
