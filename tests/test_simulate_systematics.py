@@ -54,6 +54,11 @@ def test_true_e0_of_a_mixture_is_the_08_crossing_of_the_mixture():
     rigid = spectro.simulate.xanes(valence=2.0 + x, n_scans=3, feature_c=0.05, energy_offset=[0.2, -0.5, 1.0],
                                    seed=2)
     assert np.max(np.abs(ds.true_e0.values - rigid.true_e0.values)) > 0.1
+    # nor linear in the fraction: below the chord through the end members by about 0.1 eV
+    ends = spectro.simulate.xanes(valence=[2.0, 3.0], n_scans=2, model="mixture", feature_c=0.05, seed=2)
+    chord = ends.true_e0.values[0] + x * (ends.true_e0.values[1] - ends.true_e0.values[0])
+    below = chord - (ds.true_e0.values - ds.true_energy_offset.values)
+    assert 0.05 < below.max() < 0.15 and below.min() > 0.0
     # the pre-edge centroid is the area-weighted mean of the two peaks
     a, b = (1 - x) * sim.NIO_LIKE.preedge_height, x * sim.LANIO3_LIKE.preedge_height
     expected = (a * sim.NIO_LIKE.preedge + b * sim.LANIO3_LIKE.preedge) / (a + b) + ds.true_energy_offset.values

@@ -67,6 +67,18 @@ Ground truth is stored as per-scan coordinates:
 
 With ``glitches > 0`` a boolean variable ``true_glitch(scan, energy)``
 marks the spiked points.
+
+Systematics (keyword-only, off by default, drawn from a generator of their
+own so the default draws are unchanged): ``model="mixture"`` (the weighted
+sum of the end members :data:`NIO_LIKE` and :data:`LANIO3_LIKE`, of
+different edge width, white line and pre-edge; ``true_mixture``, and
+``true_e0`` the 0.8 crossing of the mixture), ``self_absorption``
+(``n -> n (1 + a) / (1 + a n)``; ``true_e0_measured``), ``drift`` (a random
+cubic or random walk added to ``mu``; ``true_drift``), ``noise_color``
+(white, AR(1) of lag-1 autocorrelation ``noise_corr``, or 1/f),
+``counting`` (noise growing as the square root of the signal) and ``foil``
+(:data:`FOIL_MODELS`: a Ni foil with its four derivative maxima, or an
+ambiguous one). See ``docs/simulate.md``.
 """
 
 from __future__ import annotations
