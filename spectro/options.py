@@ -587,6 +587,8 @@ class ValenceOptions(Options):
         "NAME=VALENCE pairs with at least two different valences", nargs="+", metavar="NAME=VALENCE")
     observable: str = option("e0", "per-scan result the valence is interpolated on", _text, "a result name",
                              metavar="NAME")
+    force_anchors: bool = flag(False, "use catalogue entries that are not sound valence anchors (metal foils, "
+                               "suspect compounds) as anchors")
 
     def _check_together(self) -> None:
         if len({v for _, v in self.anchors}) < 2:

@@ -131,7 +131,7 @@ def _anchor(name: str, rows: dict[str, Any], options: AnalysisOptions) -> xr.Dat
     path = Path(name)
     if path.is_file():
         return _read(rows.get(str(path.resolve()), Job(path)), options)
-    ref_id, _ = anchor_source(name)
+    ref_id, _ = anchor_source(name, force=options.valence.force_anchors)
     return references.load(ref_id, download=False)
 
 
@@ -181,7 +181,8 @@ def run(args: argparse.Namespace) -> int:
         raise DataError("the samples and anchors mix XANES and XES spectra; give anchors of the samples' kind "
                         "(--anchors NAME=VALENCE ...)")
     analysis = options.xanes if kinds == {"xanes"} else options.xes
-    cal, results = from_spectra(samples, anchors, observable=obs, options=analysis)
+    cal, results = from_spectra(samples, anchors, observable=obs, options=analysis,
+                                force_anchors=options.valence.force_anchors)
     rows_out = _rows(labels, results, obs)
     if args.json:
         doc = {
@@ -196,6 +197,7 @@ def run(args: argparse.Namespace) -> int:
                     {"label": lab, "valence": float(q), obs: float(x), "error": float(e), "residual": float(r)}
                     for lab, q, x, e, r in zip(cal.labels, cal.anchors, cal.values, cal.errors, cal.residuals)
                 ],
+                "anchor_mismatch": [m for m in results[0].attrs.get("anchor_mismatch", "").split(",") if m],
             },
             "samples": rows_out,
         }

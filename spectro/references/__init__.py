@@ -29,11 +29,16 @@ import xarray as xr
 from ..errors import ReferenceNotFoundError
 from ..model import SIGNALS, energy_dim, kind_of
 from . import files
+from .anchors import Conditions, check_anchor, conditions_of, mismatches
 from .entries import Reference, catalogue, find, get
 from .files import DATA_DIR_ENV, cache_dir, locate, not_found_message
 
 __all__ = [
+    "Conditions",
     "Reference",
+    "check_anchor",
+    "conditions_of",
+    "mismatches",
     "catalogue",
     "get",
     "find",
