@@ -18,7 +18,8 @@ Other foil-edge conventions (option ``foil_edge``)
     the ``"derivative"`` rule skips is taken), ``"half"`` (the first crossing of half the
     normalized foil jump) and ``"xcorr"`` (the shift that best aligns the
     smoothed derivative of the whole foil edge with that of the reference
-    foil, by correlation). Each convention's point is placed where it lies on
+    foil, by correlation). Each convention's point (and the ``"derivative"``
+    point at another smoothing than 1.5 eV) is placed where it lies on
     the reference foil :func:`reference_foil` (a measured Ni foil whose
     ``"derivative"`` point, at the default smoothing, is at 8333.0 eV), so
     every convention gives the same shift for a foil of that shape; on
