@@ -501,12 +501,19 @@ class XanesOptions(Options):
     peak: str = choice("pseudovoigt", "peak shape of the pre-edge fit", "pseudovoigt", "gaussian")
     npeaks: int = choice(1, "number of pre-edge peaks fitted", 1, 2)
     feature_energy: float = number(8358.0, "energy of feature C, eV (calibrated)", positive=True)
+    foil_edge: str = choice("derivative", "edge of the reference foil: first maximum of the smoothed 'derivative', "
+                            "first 'inflection' point, 'half' height of the jump, or 'xcorr' alignment with the "
+                            "reference Ni foil", "derivative", "inflection", "half", "xcorr")
+    foil_smoothing: float = number(1.5, "smoothing window of the reference foil's derivative, eV", positive=True)
     deglitch: bool = flag(True, "drop isolated spikes of mu and mu_ref before the analysis "
                                 "(spectro.xanes.find_glitches; flagged glitches_removed)")
     budget: bool = flag(False, "also give each number's statistical and systematic uncertainty "
                                "(spectro.xanes.budget; docs/uncertainty.md)")
 
     def _check_together(self) -> None:
+        # the conventions other than 'derivative' are placed on a Ni foil (Ni K edge 8333.0 eV)
+        if self.foil_edge != "derivative" and self.edge_energy is not None and abs(self.edge_energy - 8333.0) > 25:
+            raise OptionError("foil_edge", self.foil_edge, "'derivative' for an edge_energy other than Ni K")
         for lo, hi in (("pre1", "pre2"), ("norm1", "norm2"), ("pre2", "norm1")):
             if not getattr(self, lo) < getattr(self, hi):
                 raise OptionError(hi, getattr(self, hi), f"above {lo} ({getattr(self, lo)})")
@@ -585,6 +592,8 @@ class ValenceOptions(Options):
         "NAME=VALENCE pairs with at least two different valences", nargs="+", metavar="NAME=VALENCE")
     observable: str = option("e0", "per-scan result the valence is interpolated on", _text, "a result name",
                              metavar="NAME")
+    force_anchors: bool = flag(False, "use catalogue entries that are not sound valence anchors (metal foils, "
+                               "suspect compounds) as anchors")
 
     def _check_together(self) -> None:
         if len({v for _, v in self.anchors}) < 2:

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
+from . import references
 from .calibration_line import (
     LinearCalibration,
     _calibration_error,
@@ -163,6 +165,7 @@ def from_spectra(
     *,
     observable: str = "e0",
     options: XanesOptions | XesOptions | None = None,
+    force_anchors: bool = False,
 ) -> tuple[LinearCalibration, list[xr.Dataset]]:
     """Analyze anchor and sample spectra, fit the valence line on the anchors, give each sample's valence.
 
@@ -186,6 +189,10 @@ def from_spectra(
         The options of the analysis of the spectra's kind (default: its
         defaults); options of the other kind are an
         :class:`~spectro.errors.OptionError`.
+    force_anchors : bool, keyword-only
+        Accept catalogued spectra (``attrs["reference_id"]``) that are not
+        sound valence anchors (metal foils, suspect compounds); refused by
+        default (:func:`spectro.references.check_anchor`).
 
     Returns
     -------
@@ -194,14 +201,25 @@ def from_spectra(
         One per sample: its per-scan analysis results merged with the
         output of :func:`valence` (flags ``"uncalibrated"`` only for XANES
         observables: a XANES scan without reference channel keeps its
-        beamline's absolute energy scale).
+        beamline's absolute energy scale), with attrs ``anchor_mismatch``
+        (the conditions that differ between the anchors, comma-separated:
+        ``temperature``, ``beamline``, ``beamtime``; ``""`` when none, see
+        :mod:`spectro.references.anchors`), ``anchor_mismatch_detail`` and
+        ``anchor_conditions`` (each anchor's temperature, beamline and date).
+
+    Raises
+    ------
+    DataError
+        A catalogued anchor that is not a sound valence anchor, unless
+        ``force_anchors``.
 
     Warns
     -----
     ExtrapolationWarning
         For samples outside the anchor range.
     SpectroWarning
-        For XANES anchors without a reference channel.
+        For XANES anchors without a reference channel, and for anchors
+        measured at different temperatures, beamlines or beamtimes.
 
     Examples
     --------
@@ -212,8 +230,14 @@ def from_spectra(
     >>> round(float(res.valence[0]), 2), res.valence_flags.values.tolist()
     (2.53, [''])
     """
-    q, x, s, labels = [], [], [], []
+    q, x, s, labels, conditions = [], [], [], [], []
     for ds, known in anchors:
+        if ds.attrs.get("reference_id"):
+            references.check_anchor(str(ds.attrs["reference_id"]), force=force_anchors)
+        temperature = ds["temperature"].values if "temperature" in ds.coords else None
+        source = Path(str(ds["source"].values.ravel()[0])).name if "source" in ds.coords else ""
+        label = str(ds.attrs.get("reference_id") or ds.attrs.get("source_file") or source or "anchor")
+        conditions.append(references.conditions_of(dict(ds.attrs), temperature, label=f"{label} ({known:g})"))
         res = _scan_results(ds, observable, options)
         err = np.hypot(_error_of(res, observable), _calibration_error(res, None))
         uncal = _uncalibrated(res).values if res.attrs["kind"] == "xanes" else np.zeros(res.sizes["scan"], bool)
@@ -232,9 +256,22 @@ def from_spectra(
             s.append(float(err.values[i]))
             labels.append(name)
     cal = linear_calibration(q, x, s, labels=labels, observable=observable)
+    differ = references.mismatches(conditions)
+    if differ:
+        warnings.warn(
+            "the anchors differ in " + " and ".join(f"{k} ({v})" for k, v in differ.items())
+            + f": their {observable} may differ for that reason as well as for their valence",
+            SpectroWarning,
+            stacklevel=2,
+        )
+    mismatch = {
+        "anchor_mismatch": ",".join(differ),
+        "anchor_mismatch_detail": " | ".join(f"{k}: {v}" for k, v in differ.items()),
+        "anchor_conditions": " | ".join(c.describe() for c in conditions),
+    }
     out = []
     for ds in samples:
         res = _scan_results(ds, observable, options)
         est = apply_calibration(res, cal, flag_uncalibrated=res.attrs["kind"] == "xanes")
-        out.append(xr.merge([res, est]))
+        out.append(xr.merge([res, est]).assign_attrs(mismatch))
     return cal, out

@@ -99,27 +99,38 @@ def apply_metadata(data: Spectra | xr.Dataset, job: Job) -> Spectra | xr.Dataset
     return out
 
 
-def anchor_source(name: str, *, kind: str = "xanes") -> tuple[str | None, Path]:
+def anchor_source(name: str, *, kind: str = "xanes", force: bool = False) -> tuple[str | None, Path]:
     """The catalogue id (None for a file) and the local file of a valence anchor.
 
     ``name`` is a file, a catalogue id, or a compound formula: the first
     catalogued valence anchor of that compound with a local copy
-    (``SPECTRO_DATA_DIR`` or the cache); nothing is downloaded.
+    (``SPECTRO_DATA_DIR`` or the cache); nothing is downloaded. Catalogue
+    entries that are not sound valence anchors (metal foils, ...) are
+    refused unless ``force`` (:func:`spectro.references.check_anchor`).
 
     Raises
     ------
     ReferenceNotFoundError
         Nothing readable matches ``name``.
+    DataError
+        ``name`` is a catalogue entry, or only matches entries, that are
+        not sound valence anchors, and ``force`` is false.
     """
     from .. import references
 
     if Path(name).is_file():
         return None, Path(name)
     ids = {r.id for r in references.catalogue()}
+    if name in ids:
+        references.check_anchor(name, force=force)
     candidates = [name] if name in ids else [
-        r.id for r in references.find(kind=kind, anchor=True)
+        r.id for r in references.find(kind=kind, anchor=None if force else True)
         if r.formula.lower() == name.lower() or r.compound.lower() == name.lower()
     ]
+    refused = [r for r in references.find(kind=kind, anchor=False)
+               if r.formula.lower() == name.lower() or r.compound.lower() == name.lower()]
+    if not candidates and refused:
+        references.check_anchor(refused[0].id)
     for ref_id in candidates:
         try:
             return ref_id, references.path(ref_id, download=False)
@@ -150,7 +161,7 @@ def anchor_digests(anchors: Sequence[tuple[str, float]]) -> list[list[Any]]:
     out = []
     for name, value in anchors:
         try:
-            sha = file_sha256(anchor_source(name)[1])
+            sha = file_sha256(anchor_source(name, force=True)[1])
         except (ReferenceNotFoundError, OSError):
             sha = ""
         out.append([name, value, sha])
@@ -158,7 +169,7 @@ def anchor_digests(anchors: Sequence[tuple[str, float]]) -> list[list[Any]]:
 
 
 def _anchor_results(name: str, read_changes: tuple, read_options: ReadOptions,
-                    xanes_options: XanesOptions) -> xr.Dataset:
+                    xanes_options: XanesOptions, force: bool = False) -> xr.Dataset:
     """The per-scan XANES results of one anchor, its scans labelled ``name:scan``.
 
     A file is read with the batch's read options changed by its manifest
@@ -168,7 +179,7 @@ def _anchor_results(name: str, read_changes: tuple, read_options: ReadOptions,
     from .. import references, xanes
     from ..io import read
 
-    ref_id, path = anchor_source(name)
+    ref_id, path = anchor_source(name, force=force)
     if ref_id is None:
         ds = read(path, ReadOptions.from_mapping(dict(read_changes), door="manifest", base=read_options))
     else:
@@ -182,12 +193,12 @@ def _anchor_results(name: str, read_changes: tuple, read_options: ReadOptions,
 
 @functools.lru_cache(maxsize=16)
 def _calibration(anchors: tuple[tuple[str, float], ...], anchor_read: tuple, digests: str,
-                 read_options: ReadOptions, xanes_options: XanesOptions):
+                 read_options: ReadOptions, xanes_options: XanesOptions, force: bool = False):
     """The valence line through the anchors (cached by their names, read options, file digests and the options)."""
     from .. import valence
 
     reads = dict(anchor_read)
-    results = [_anchor_results(name, reads.get(name, ()), read_options, xanes_options) for name, _ in anchors]
+    results = [_anchor_results(name, reads.get(name, ()), read_options, xanes_options, force) for name, _ in anchors]
     valences = np.concatenate([np.full(r.sizes["scan"], value) for r, (_, value) in zip(results, anchors)])
     combined = xr.concat(results, dim="scan", join="outer", coords="minimal", compat="override")
     return valence.fit_calibration(combined, valences, observable="e0")
@@ -284,7 +295,8 @@ def _with_valences(done: list[_Done], options: AnalysisOptions) -> None:
             warnings.simplefilter("ignore", ExtrapolationWarning)
             try:
                 digests = json.dumps(anchor_digests(anchors))
-                calibration = _calibration(anchors, anchor_read, digests, options.read, options.xanes)
+                force = options.valence is not None and options.valence.force_anchors
+                calibration = _calibration(anchors, anchor_read, digests, options.read, options.xanes, force)
                 out = valence.valence(results, calibration)
             except Exception as err:  # the inputs' failure (a SpectroError only when they named the anchors)
                 out = err

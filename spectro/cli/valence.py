@@ -135,7 +135,7 @@ def _anchor(name: str, rows: dict[str, Any], options: AnalysisOptions) -> xr.Dat
     path = Path(name)
     if path.is_file():
         return _read(rows.get(str(path.resolve()), Job(path)), options)
-    ref_id, _ = anchor_source(name)
+    ref_id, _ = anchor_source(name, force=options.valence.force_anchors)
     return references.load(ref_id, download=False)
 
 
@@ -199,7 +199,8 @@ def run(args: argparse.Namespace) -> int:
     if budget:
         cal, results = valence_budget(samples, anchors, observable=obs, options=analysis)
     else:
-        cal, results = from_spectra(samples, anchors, observable=obs, options=analysis)
+        cal, results = from_spectra(samples, anchors, observable=obs, options=analysis,
+                                    force_anchors=options.valence.force_anchors)
     rows_out = _rows(labels, results, obs)
     if args.json:
         doc = {
@@ -214,6 +215,7 @@ def run(args: argparse.Namespace) -> int:
                     {"label": lab, "valence": float(q), obs: float(x), "error": float(e), "residual": float(r)}
                     for lab, q, x, e, r in zip(cal.labels, cal.anchors, cal.values, cal.errors, cal.residuals)
                 ],
+                "anchor_mismatch": [m for m in results[0].attrs.get("anchor_mismatch", "").split(",") if m],
             },
             "samples": rows_out,
         }

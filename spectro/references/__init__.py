@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ReferenceNotFoundError
 from . import files
+from .anchors import Conditions, check_anchor, conditions_of, mismatches
 from .entries import Reference, catalogue, find, get
 from .files import DATA_DIR_ENV, cache_dir, locate, not_found_message
 
@@ -32,7 +33,11 @@ if TYPE_CHECKING:
     import xarray as xr
 
 __all__ = [
+    "Conditions",
     "Reference",
+    "check_anchor",
+    "conditions_of",
+    "mismatches",
     "catalogue",
     "get",
     "find",

@@ -5,7 +5,9 @@ Every generator takes a ``seed`` and returns a model Dataset whose
 demo and the benchmarks can compare what spectro recovers with what went in.
 
 - :func:`xanes`: Ni K-edge XANES (valence, structural shift, pre-edge,
-  feature C, noise, glitches, reference foil, miscalibration);
+  feature C, noise, glitches, reference foil, miscalibration; optionally
+  end-member mixtures, self-absorption, drift, correlated and counting
+  noise, realistic and ambiguous foils);
 - :func:`xes`: Kbeta XES of any 3d metal (spin, Kbeta2,5 shift and scale);
 - :func:`pressure_series`: La3Ni2O7-like and NiO compression and cooling runs;
 - :func:`pressure_results`: the same campaign as analysis results (E0,

@@ -52,7 +52,7 @@ from ._derivative import DERIVATIVE_WINDOW
 from ._normalize import Normalization, normalize_arrays
 from ._preedge import preedge_centroid_arrays, preedge_fit_arrays
 from .edge import derivative_max_prepared, e0_crossings, e0_derivative_arrays
-from .energy_calibration import calibration_arrays, tabulated_edge
+from .energy_calibration import FOIL_EDGE_METHODS, calibration_arrays, tabulated_edge
 from .features import feature_intensity_arrays
 from .glitch import find_glitches_arrays
 
@@ -87,6 +87,8 @@ class XanesFlag(enum.IntFlag):
     NO_EDGE = 32
     #: Isolated spikes of ``mu`` or ``mu_ref`` were dropped before the analysis (the numbers are usable).
     GLITCHES_REMOVED = 64
+    #: The reference foil's edge is ambiguous (derivative maxima of similar height, or a shift beyond 3 eV).
+    AMBIGUOUS_FOIL = 128
 
 
 #: What each flag means, as the warnings and the batch's ``warnings.csv`` say it.
@@ -98,6 +100,8 @@ FLAG_REASONS: dict[XanesFlag, str] = {
     XanesFlag.PREEDGE_OUTSIDE_WINDOW: "pre-edge centroid outside its peak window",
     XanesFlag.NO_EDGE: "no edge above the noise (step not positive, or below 5 sigma): its numbers are NaN",
     XanesFlag.GLITCHES_REMOVED: "isolated spikes were dropped before the analysis",
+    XanesFlag.AMBIGUOUS_FOIL: "the reference foil's edge is ambiguous (derivative maxima of similar height, or "
+                              "a calibration shift beyond 3 eV): check calibration_shift",
 }
 
 _FLAG_WARNINGS: dict[XanesFlag, type[SpectroWarning]] = {
@@ -242,10 +246,12 @@ def analyze_arrays(
     no_edge = n.ok & ~edge
     flags = flags | np.where(no_edge, XanesFlag.NO_EDGE, 0) | np.where(spiked, XanesFlag.GLITCHES_REMOVED, 0)
     if mu_ref is not None:
-        cal = calibration_arrays(energy, mu_ref, edge_energy=opts.edge_energy)
+        cal = calibration_arrays(energy, mu_ref, edge_energy=opts.edge_energy, window=opts.foil_smoothing,
+                                 convention=opts.foil_edge)
         shift, shift_err = cal.shift, cal.shift_err
         measured = np.isfinite(mu_ref).any(axis=-1)
         flags = flags | np.where(measured & ~np.isfinite(shift), XanesFlag.CALIBRATION_FAILED, 0)
+        flags = flags | np.where(cal.ambiguous, XanesFlag.AMBIGUOUS_FOIL, 0)
     else:
         shift = np.full(lead, np.nan)
         shift_err = np.full(lead, np.nan)
@@ -475,8 +481,9 @@ def result_attrs(opts: XanesOptions, *, calibrated: bool, normalized: bool = Fal
         "e0_half": {"method": "first persistent upward crossing", "level": 0.5},
         "e0_derivative": {"method": "maximum of smoothed derivative of norm, parabolic refinement"},
         "calibration_shift": {
-            "method": "reference foil derivative maximum",
+            "method": FOIL_EDGE_METHODS[opts.foil_edge],
             "edge_energy_ev": tabulated_edge() if opts.edge_energy is None else opts.edge_energy,
+            "foil_smoothing_ev": opts.foil_smoothing,
         },
         "edge_step": {
             "pre_window_ev": [opts.pre1, opts.pre2],

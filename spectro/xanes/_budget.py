@@ -250,7 +250,8 @@ def budget_arrays(
                 add()
                 continue
             window = float(label.split("=")[1])
-            cal = calibration_arrays(energy, mu_ref, edge_energy=opts.edge_energy, window=window)
+            cal = calibration_arrays(energy, mu_ref, edge_energy=opts.edge_energy, window=window,
+                                     convention=opts.foil_edge)
             ds_ = cal.shift - shift
             add(**{name: ds_ for name, (_, calibrated) in BUDGETED.items() if calibrated})
         else:  # preedge_model
