@@ -7,7 +7,9 @@ into one ``(n, energy)`` array.
 Timed: one call of :func:`spectro.xanes.analyze_arrays` with
 ``preedge="fit"`` (the default) and one with ``preedge="centroid"`` on the
 whole array (best of ``--repeat`` runs, default 3); the difference is the
-cost of the pre-edge fit. Printed per spectrum, in ms.
+cost of the pre-edge fit. Printed per spectrum, in ms. Also one call per
+spectrum (``single_*``: the first 20 spectra one at a time, as a batch of
+one-scan files runs), the mean per call.
 
 Usage::
 
@@ -45,6 +47,13 @@ def main() -> None:
                 best = min(best, time.perf_counter() - start)
         out[f"{method}_ms_per_spectrum"] = 1e3 * best / args.n
     out["preedge_fit_ms_per_spectrum"] = out["fit_ms_per_spectrum"] - out["centroid_ms_per_spectrum"]
+    for method in ("fit", "centroid"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            start = time.perf_counter()
+            for i in range(20):
+                spectro.xanes.analyze_arrays(energy, mu[i : i + 1], preedge=method, spectra=False)
+            out[f"single_{method}_ms_per_call"] = 1e3 * (time.perf_counter() - start) / 20
     if args.json:
         print(json.dumps(out))
     else:
