@@ -503,45 +503,6 @@ def _derived(model) -> list[str]:
     return [c.prefix + name for c in model.components for name, hint in c.param_hints.items() if "expr" in hint]
 
 
-def _height_err(result, model) -> float:
-    """Uncertainty of the height of peak ``p0_`` from the fit covariance (delta method).
-
-    The height is the peak's value at its centre, so its gradient is that
-    of the lineshape there.
-    """
-    [peak] = [c for c in model.components if c.prefix == "p0_"]
-    values = {k[3:]: v for k, v in result.params.valuesdict().items() if k.startswith("p0_")}
-    grads = _lineshape_gradient(peak.func.__name__, np.array([values["center"]]), values, peak.opts)
-    free = list(result.var_names)
-    idx = [(free.index(f"p0_{n}"), float(g[0])) for n, g in grads.items() if f"p0_{n}" in free]
-    return float(np.sqrt(sum(ga * gb * result.covar[i, j] for i, ga in idx for j, gb in idx)))
-
-
-def _centroid_stats(result, npeaks):
-    names = [f"p{k}_{n}" for k in range(npeaks) for n in ("amplitude", "center")]
-    vals = np.array([result.params[n].value for n in names])
-    cov = np.zeros((len(names), len(names)))
-    if result.covar is not None:
-        free = list(result.var_names)
-        idx = [free.index(n) if n in free else None for n in names]
-        for i, a in enumerate(idx):
-            for j, b in enumerate(idx):
-                if a is not None and b is not None:
-                    cov[i, j] = result.covar[a, b]
-    amps, cens = vals[0::2], vals[1::2]
-    area = amps.sum()
-    centroid = float(np.dot(amps, cens) / area)
-    grad_c = np.zeros(len(names))
-    grad_a = np.zeros(len(names))
-    grad_c[0::2] = (cens - centroid) / area
-    grad_c[1::2] = amps / area
-    grad_a[0::2] = 1.0
-    ok = result.covar is not None
-    c_err = float(np.sqrt(grad_c @ cov @ grad_c)) if ok else np.nan
-    a_err = float(np.sqrt(grad_a @ cov @ grad_a)) if ok else np.nan
-    return centroid, c_err, float(area), a_err
-
-
 def preedge_fit_arrays(
     energy: np.ndarray,
     norm: np.ndarray,
@@ -590,14 +551,19 @@ def preedge_fit_arrays(
     """
     comps = _components(baseline, peak, npeaks)
     rows = _fit_rows(energy, norm, fit_range, peak_range, comps)
-    if rows.x.shape[0]:
-        solved = _lsq.least_squares(_row_model(comps, rows.x), rows.y, rows.mask, *rows.start)
-        p, cov, converged, singular = solved.p, solved.cov, solved.converged, solved.singular
-    else:
-        k = len(_names(comps))
-        p, cov = np.empty((0, k)), np.empty((0, k, k))
-        converged = singular = np.empty(0, dtype=bool)
-    return _summary(rows, comps, p, cov, converged, singular, baseline, peak, npeaks, fit_range, peak_range)
+    n, k = rows.x.shape[0], len(_names(comps))
+    p, cov, chisqr = np.empty((n, k)), np.empty((n, k, k)), np.empty(n)
+    converged, singular = np.empty(n, dtype=bool), np.empty(n, dtype=bool)
+    count = np.sum(rows.mask, axis=-1)
+    # Spectra with the same number of points are solved together on exactly that many columns: every sum
+    # of a spectrum then runs over its own points alone, the same whatever other spectra share the call.
+    for m in np.unique(count):
+        group = count == m
+        x, y, mask = rows.x[group, :m], rows.y[group, :m], rows.mask[group, :m]
+        solved = _lsq.least_squares(_row_model(comps, x), y, mask, *(a[group] for a in rows.start))
+        p[group], cov[group], chisqr[group] = solved.p, solved.cov, solved.chisqr
+        converged[group], singular[group] = solved.converged, solved.singular
+    return _summary(rows, comps, p, cov, chisqr, converged, singular, baseline, peak, npeaks, fit_range, peak_range)
 
 
 @dataclass(frozen=True)
@@ -635,7 +601,7 @@ def _fit_rows(energy, norm, fit_range, peak_range, comps) -> _Rows:
     fitted = np.sum(mask, axis=-1) >= k + 2
     x, y, mask, guess = x[fitted], y[fitted], mask[fitted], guess[fitted]
     if x.shape[0] and not mask.all():  # each row's points of the fit to its front, in order
-        order = np.argsort(~mask, axis=-1, kind="stable")[:, : np.max(np.sum(mask, axis=-1))]
+        order = np.argsort(~mask, axis=-1, kind="stable")
         x, y, mask = (np.take_along_axis(a, order, axis=-1) for a in (x, y, mask))
     n = np.arange(x.shape[0])
     first = np.argmax(mask, axis=-1)
@@ -749,7 +715,7 @@ ON_BOUND_EV = 0.01
 ZERO_AMPLITUDE = 1e-6
 
 
-def _summary(rows: _Rows, comps, p, cov, converged, singular, baseline, peak, npeaks, fit_range, peak_range
+def _summary(rows: _Rows, comps, p, cov, chisqr, converged, singular, baseline, peak, npeaks, fit_range, peak_range
              ) -> PreedgeFit:
     """Centroid, area and height of the fitted peaks, their errors (delta method) and the fit's state."""
     names = _names(comps)
@@ -786,7 +752,7 @@ def _summary(rows: _Rows, comps, p, cov, converged, singular, baseline, peak, np
     out = {
         "centroid": centroid + rows.origin, "centroid_err": c_err, "area": area, "area_err": a_err,
         "height": height, "height_err": h_err,
-        "redchi": _redchi(rows, p, comps),
+        "redchi": chisqr / np.maximum(np.sum(rows.mask, axis=-1) - p.shape[1], 1),
         "ok": converged & ~singular, "converged": converged, "singular": singular, "on_bound": bound,
     }
     whole = {}
@@ -798,11 +764,11 @@ def _summary(rows: _Rows, comps, p, cov, converged, singular, baseline, peak, np
                       fit_range=(float(fit_range[0]), float(fit_range[1])))
 
 
-def _redchi(rows: _Rows, p, comps) -> np.ndarray:
-    """Reduced chi-square of each fit."""
+def _chisqr(rows: _Rows, p, comps) -> np.ndarray:
+    """Sum of squared residuals of each fit."""
     f, _ = _row_model(comps, rows.x)(p, np.arange(p.shape[0]))
     r = np.where(rows.mask, rows.y - f, 0.0)
-    return np.sum(r * r, axis=-1) / np.maximum(np.sum(rows.mask, axis=-1) - p.shape[1], 1)
+    return np.sum(r * r, axis=-1)
 
 
 def _preedge_fit_lmfit(
@@ -843,8 +809,8 @@ def _preedge_fit_lmfit(
     jac = _row_model(comps, rows.x)(p, np.arange(n))[1]
     _, singular = _lsq.covariance(np.where(rows.mask[:, None, :], jac, 0.0), np.ones(n), np.ones(n))
     singular |= ~np.isfinite(cov).all(axis=(-2, -1))
-    fit = _summary(rows, comps, p, np.where(singular[:, None, None], np.nan, cov), converged, singular, baseline,
-                   peak, npeaks, fit_range, peak_range)
+    fit = _summary(rows, comps, p, np.where(singular[:, None, None], np.nan, cov), _chisqr(rows, p, comps),
+                   converged, singular, baseline, peak, npeaks, fit_range, peak_range)
     return fit, p, cov
 
 
