@@ -460,24 +460,30 @@ def _gradient(model):
 
 
 def _lineshape_gradient(name: str, x: np.ndarray, v: dict, opts: dict) -> dict[str, np.ndarray]:
+    return _lineshape(name, x, v, opts)[1]
+
+
+def _lineshape(name: str, x: np.ndarray, v: dict, opts: dict) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Value and derivatives (by parameter name) of one of lmfit's lineshapes; parameters may be arrays."""
     if name == "constant":
-        return {"c": np.ones(x.shape)}
+        return v["c"] + np.zeros(x.shape), {"c": np.ones(x.shape)}
     if name == "linear":
-        return {"slope": x, "intercept": np.ones(x.shape)}
+        return v["slope"] * x + v["intercept"], {"slope": x, "intercept": np.ones(x.shape)}
     a, c, s = v["amplitude"], v["center"], v["sigma"]
-    u = (x - c) / s
     if name == "step":
+        u = (x - c) / s
         if opts["form"] == "erf":
             shape, slope = 0.5 * (1.0 + erf(u)), np.exp(-u * u) / np.sqrt(np.pi)
         else:
             shape, slope = 0.5 + np.arctan(u) / np.pi, 1.0 / (np.pi * (1.0 + u * u))
-        return {"amplitude": shape, "center": -a * slope / s, "sigma": -a * slope * u / s}
+        return a * shape, {"amplitude": shape, "center": -a * slope / s, "sigma": -a * slope * u / s}
     if name in ("gaussian", "lorentzian"):
-        return _peak_gradient(name, x, a, c, s)[0]
+        grads, value = _peak_gradient(name, x, a, c, s)
+        return value, grads
     f, to_gauss = v["fraction"], 1.0 / np.sqrt(2.0 * np.log(2.0))
     g, g_value = _peak_gradient("gaussian", x, a, c, s * to_gauss)
     lo, l_value = _peak_gradient("lorentzian", x, a, c, s)
-    return {
+    return (1.0 - f) * g_value + f * l_value, {
         "amplitude": (1.0 - f) * g["amplitude"] + f * lo["amplitude"],
         "center": (1.0 - f) * g["center"] + f * lo["center"],
         "sigma": (1.0 - f) * g["sigma"] * to_gauss + f * lo["sigma"],
@@ -684,29 +690,13 @@ def _row_model(comps, x):
         jac = np.empty((xx.shape[0], len(names), xx.shape[1]))
         for prefix, kind, opts, params in comps:
             v = {name: p[:, names.index(prefix + name), None] for name in params}
-            value += _lineshape_value(kind, xx, v, opts)
-            for name, g in _lineshape_gradient(kind, xx, v, opts).items():
+            part, grads = _lineshape(kind, xx, v, opts)
+            value += part
+            for name, g in grads.items():
                 jac[:, names.index(prefix + name)] = g
         return value, jac
 
     return model
-
-
-def _lineshape_value(name: str, x: np.ndarray, v: dict, opts: dict) -> np.ndarray:
-    """lmfit's constant, linear, step, Gaussian, Lorentzian and pseudo-Voigt lineshapes (array parameters)."""
-    if name == "constant":
-        return v["c"] + np.zeros(x.shape)
-    if name == "linear":
-        return v["slope"] * x + v["intercept"]
-    a, c, s = v["amplitude"], v["center"], v["sigma"]
-    if name == "step":
-        u = (x - c) / s
-        return a * (0.5 * (1.0 + erf(u)) if opts["form"] == "erf" else 0.5 + np.arctan(u) / np.pi)
-    if name in ("gaussian", "lorentzian"):
-        return _peak_gradient(name, x, a, c, s)[1]
-    f, to_gauss = v["fraction"], 1.0 / np.sqrt(2.0 * np.log(2.0))
-    return (1.0 - f) * _peak_gradient("gaussian", x, a, c, s * to_gauss)[1] + f * _peak_gradient(
-        "lorentzian", x, a, c, s)[1]
 
 
 #: A peak centre closer than this to a bound of ``peak_range`` is on it, eV.
