@@ -91,7 +91,10 @@ def test_stacked_xanes_gives_each_files_e0_and_preedge(xanes):
     # model-free centroid: the same e0
     r = _analyze(stacked, preedge="centroid", reference_channel=False)
     assert np.abs(r.e0.values - alone_measured).max() < E0_TOL
-    assert np.isfinite(r.preedge_centroid.values).all()
+    # (its linear baseline climbs the edge on these spectra: NaN and flagged alike, stacked or alone)
+    for name in ("preedge_centroid", "flags"):
+        alone = _alone(datasets, name, preedge="centroid", reference_channel=False)
+        np.testing.assert_allclose(r[name].values, alone, rtol=0, atol=1e-6, err_msg=name)
 
 
 def test_stack_does_not_modify_its_inputs(data_file):

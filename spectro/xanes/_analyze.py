@@ -1,7 +1,7 @@
 """The XANES analysis: one kernel, one ``analyze`` for NumPy and dask alike.
 
-Order of operations for every scan (all scans at once except the lmfit
-pre-edge fits):
+Order of operations for every scan (all scans at once, the pre-edge
+fits too):
 
 1. if a reference channel ``mu_ref`` is present (and the option
    ``reference_channel`` is true), the calibration shift that puts the
@@ -50,7 +50,7 @@ from ..options import XanesOptions, options_of
 from . import _arrays
 from ._derivative import DERIVATIVE_WINDOW
 from ._normalize import Normalization, normalize_arrays
-from ._preedge import preedge_centroid_arrays, preedge_fit_arrays
+from ._preedge import checked, preedge_centroid_arrays, preedge_fit_arrays
 from .edge import derivative_max_prepared, e0_crossings, e0_derivative_arrays
 from .energy_calibration import FOIL_EDGE_METHODS, calibration_arrays, tabulated_edge
 from .features import feature_intensity_arrays
@@ -78,17 +78,25 @@ class XanesFlag(enum.IntFlag):
     E0_NOT_FOUND = 2
     #: A reference channel was measured but its edge was not found: ``calibration_shift`` is NaN.
     CALIBRATION_FAILED = 4
-    #: The pre-edge fit failed or gave no covariance: its errors are NaN.
+    #: The pre-edge fit did not converge (or had too few points): its errors are NaN.
     PREEDGE_FIT_FAILED = 8
-    #: The pre-edge centroid lies outside its peak window.
+    #: A pre-edge centroid (fitted or model-free) lies outside its peak window: it is NaN.
     PREEDGE_OUTSIDE_WINDOW = 16
+    #: A fitted pre-edge peak centre is on a bound of the peak window, or a peak has zero area: the fitted centroid is NaN.
+    PREEDGE_ON_BOUND = 32
+    #: The model-free pre-edge area is not positive: the model-free centroid is NaN.
+    PREEDGE_AREA_NOT_POSITIVE = 64
+    #: The fitted and model-free pre-edge centroids differ by more than 3 combined errors (values kept).
+    PREEDGE_CENTROIDS_DISAGREE = 128
+    #: The pre-edge fit has no usable covariance (singular, or a centroid error wider than the window): errors NaN.
+    PREEDGE_FIT_SINGULAR = 256
     #: No edge: a step that is not positive or below five times the noise of a point or of the step
     #: itself (noise, a constant, an inverted edge): every number of the scan but the calibration is NaN.
-    NO_EDGE = 32
+    NO_EDGE = 512
     #: Isolated spikes of ``mu`` or ``mu_ref`` were dropped before the analysis (the numbers are usable).
-    GLITCHES_REMOVED = 64
+    GLITCHES_REMOVED = 1024
     #: The reference foil's edge is ambiguous (derivative maxima of similar height, or a shift beyond 3 eV).
-    AMBIGUOUS_FOIL = 128
+    AMBIGUOUS_FOIL = 2048
 
 
 #: What each flag means, as the warnings and the batch's ``warnings.csv`` say it.
@@ -96,18 +104,35 @@ FLAG_REASONS: dict[XanesFlag, str] = {
     XanesFlag.NORMALIZATION_FAILED: "too few points in the pre-edge or post-edge window: normalization is NaN",
     XanesFlag.E0_NOT_FOUND: "no crossing of the edge level on the rising edge: e0 is NaN",
     XanesFlag.CALIBRATION_FAILED: "the reference foil's edge was not found: calibration_shift is NaN",
-    XanesFlag.PREEDGE_FIT_FAILED: "pre-edge fit failed or gave no covariance",
-    XanesFlag.PREEDGE_OUTSIDE_WINDOW: "pre-edge centroid outside its peak window",
+    XanesFlag.PREEDGE_FIT_FAILED: "pre-edge fit did not converge: its uncertainties are NaN",
+    XanesFlag.PREEDGE_OUTSIDE_WINDOW: "a pre-edge centroid (fitted or model-free) outside its peak window: it is NaN",
+    XanesFlag.PREEDGE_ON_BOUND: "pre-edge peak centre on the edge of its window or peak of zero area: the fitted "
+                                "centroid is NaN",
+    XanesFlag.PREEDGE_AREA_NOT_POSITIVE: "model-free pre-edge area not positive: the model-free centroid is NaN",
+    XanesFlag.PREEDGE_CENTROIDS_DISAGREE: "fitted and model-free pre-edge centroids differ by more than 3 combined "
+                                          "errors",
+    XanesFlag.PREEDGE_FIT_SINGULAR: "pre-edge fit without a usable covariance (singular): its uncertainties are NaN",
     XanesFlag.NO_EDGE: "no edge above the noise (step not positive, or below 5 sigma): its numbers are NaN",
     XanesFlag.GLITCHES_REMOVED: "isolated spikes were dropped before the analysis",
     XanesFlag.AMBIGUOUS_FOIL: "the reference foil's edge is ambiguous (derivative maxima of similar height, or "
                               "a calibration shift beyond 3 eV): check calibration_shift",
 }
 
+#: Which check of :class:`~spectro.xanes._preedge.PreedgeChecked` sets which flag.
+_PREEDGE_CHECKS: dict[str, XanesFlag] = {
+    "failed": XanesFlag.PREEDGE_FIT_FAILED,
+    "outside": XanesFlag.PREEDGE_OUTSIDE_WINDOW,
+    "on_bound": XanesFlag.PREEDGE_ON_BOUND,
+    "not_positive": XanesFlag.PREEDGE_AREA_NOT_POSITIVE,
+    "disagree": XanesFlag.PREEDGE_CENTROIDS_DISAGREE,
+    "singular": XanesFlag.PREEDGE_FIT_SINGULAR,
+}
+
 _FLAG_WARNINGS: dict[XanesFlag, type[SpectroWarning]] = {
     XanesFlag.NORMALIZATION_FAILED: MissingRegionWarning,
     XanesFlag.PREEDGE_FIT_FAILED: FitWarning,
     XanesFlag.NO_EDGE: MissingRegionWarning,
+    XanesFlag.PREEDGE_FIT_SINGULAR: FitWarning,
 }
 
 
@@ -271,14 +296,12 @@ def analyze_arrays(
         ecal = ecal + s[..., None]
     windows = {"fit_range": opts.fit_range, "peak_range": opts.peak_range}
     free = preedge_centroid_arrays(ecal, n.norm, sigma=n.sigma, **windows)
+    fit = None
     if opts.preedge == "fit":
         fit = preedge_fit_arrays(ecal, n.norm, baseline=opts.baseline, peak=opts.peak, npeaks=opts.npeaks, **windows)
-        flags = flags | np.where(n.ok & ~fit.ok, XanesFlag.PREEDGE_FIT_FAILED, 0)
-    else:
-        fit = free
-    lo, hi = opts.peak_range
-    outside = np.isfinite(fit.centroid) & ((fit.centroid < lo) | (fit.centroid > hi))
-    flags = flags | np.where(outside, XanesFlag.PREEDGE_OUTSIDE_WINDOW, 0)
+    pre = checked(fit, free, opts.peak_range)
+    for name, flag in _PREEDGE_CHECKS.items():
+        flags = flags | np.where(n.ok & getattr(pre, name), flag, 0)
     feat = feature_intensity_arrays(ecal, n.norm, at=opts.feature_energy, sigma=n.sigma)
     result = XanesResult(
         e0=cross.e0 + s,
@@ -290,13 +313,13 @@ def analyze_arrays(
         e0_anchor=n.e0,
         edge_step=n.edge_step,
         edge_step_err=n.edge_step_err,
-        preedge_centroid=fit.centroid,
-        preedge_centroid_err=fit.centroid_err,
-        preedge_area=fit.area,
-        preedge_area_err=fit.area_err,
-        preedge_height=fit.height,
-        preedge_centroid_free=free.centroid,
-        preedge_centroid_free_err=free.centroid_err,
+        preedge_centroid=pre.centroid,
+        preedge_centroid_err=pre.centroid_err,
+        preedge_area=pre.area,
+        preedge_area_err=pre.area_err,
+        preedge_height=pre.height,
+        preedge_centroid_free=pre.centroid_free,
+        preedge_centroid_free_err=pre.centroid_free_err,
         calibration_shift=shift,
         calibration_shift_err=shift_err,
         feature_c=feat.intensity,
@@ -471,7 +494,7 @@ def result_attrs(opts: XanesOptions, *, calibrated: bool, normalized: bool = Fal
         "peak_range_ev": list(opts.peak_range),
     }
     fitted = {
-        "method": "least-squares fit (lmfit)",
+        "method": "least-squares fit (Levenberg-Marquardt)",
         "model": f"{opts.baseline} baseline + {opts.npeaks} {opts.peak}",
         "fit_range_ev": list(opts.fit_range),
         "peak_range_ev": list(opts.peak_range),

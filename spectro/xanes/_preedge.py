@@ -3,24 +3,30 @@
 Two estimates, both on the normalized spectrum inside ``fit_range``:
 
 Model fit (default result)
-    lmfit model: baseline + one or two peaks (``"gaussian"`` or
-    ``"pseudovoigt"``), fitted by least squares per spectrum. Baselines
-    (the tail of the main edge under the peak): ``"linear"`` (line),
+    Baseline + one or two peaks (``"gaussian"`` or ``"pseudovoigt"``, the
+    lineshapes of lmfit), fitted by bounded least squares. Baselines (the
+    tail of the main edge under the peak): ``"linear"`` (line),
     ``"arctan"`` or ``"erf"`` (constant + step of free centre, width and
     height, the height bounded to 0.3-3 times the normalized jump),
     ``"lorentzian"`` (line + Lorentzian of free centre, width and
-    amplitude, as larch's ``pre_edge_baseline``). The fit is lmfit's
-    ``least_squares`` (scipy's trust-region reflective method, which treats
-    bounds as bounds: a parameter whose optimum lies on one, typically a
-    pseudo-Voigt fraction of 0, converges there), then ``leastsq`` from the
-    same start if it did not converge, each capped at 2000 function
-    evaluations; a fit that converges with neither keeps its values but
-    gets NaN uncertainties and a warning. Centroid: the peak centre
-    (one peak) or the area-weighted mean of the two centres; area: the
-    summed peak areas; height: the maximum of the fitted peak sum. Their
-    uncertainties come from the lmfit covariance matrix (scaled by the
-    reduced chi-square), propagated to the two-peak centroid and area with
-    the full covariance (first-order, i.e. the delta method).
+    amplitude, as larch's ``pre_edge_baseline``). Peak centres are bounded
+    to ``peak_range``, widths to 0.2 eV - half its span, amplitudes to be
+    non-negative, pseudo-Voigt fractions to 0-1. All spectra are fitted
+    together by one vectorized Levenberg–Marquardt solve with analytic
+    derivatives (:mod:`spectro.xanes._lsq`), each spectrum's fit from its
+    own row only; a fit that does not converge in 400 steps keeps its
+    values but gets NaN uncertainties (``converged`` False). Centroid: the
+    peak centre (one peak) or the area-weighted mean of the two centres;
+    area: the summed peak areas; height: the maximum of the fitted peak
+    sum. Their uncertainties come from the covariance matrix
+    ``inv(J^T J)`` scaled by the reduced chi-square (as lmfit's), propagated
+    to the two-peak centroid and area with the full covariance
+    (first-order, i.e. the delta method); a singular ``J^T J`` gives NaN
+    uncertainties (``singular``). A peak centre on a bound of
+    ``peak_range``, or a peak of zero amplitude, is reported
+    (``on_bound``). The same fits by lmfit, one spectrum at a time
+    (``least_squares``, then ``leastsq``), are the reference the tests
+    compare with (``_preedge_fit_lmfit``).
 
 Model-free cross-check (vectorized over all spectra)
     A baseline that is linear in its parameters is fitted by least squares
@@ -28,12 +34,12 @@ Model-free cross-check (vectorized over all spectra)
     (``a + b E``) or, with a per-spectrum edge energy ``edge`` and width
     ``tail_width``, ``"lorentzian"`` (``a + b L(E)``, ``L`` a Lorentzian of
     HWHM ``tail_width`` at ``edge``) or ``"arctan"``/``"erf"`` (``a + b
-    S(E)``, the step of that width). The residual inside ``peak_range`` is
-    integrated with the trapezoid rule: ``area = sum r dE``, ``centroid =
-    sum E r dE / area``. Noise sigma (high-frequency residual) gives
-    ``var(area) = sigma**2 sum dE**2`` and ``var(centroid) = sigma**2 sum
-    ((E - centroid) dE / area)**2``; the baseline uncertainty is not
-    included.
+    S(E)``, the step of that width). The residual, linear between the
+    points, is integrated over exactly ``peak_range`` (interpolated at its
+    ends, so the window does not snap to grid points): ``area = int r dE``,
+    ``centroid = int E r dE / area``. Noise sigma (high-frequency residual)
+    propagated through these linear sums gives ``area_err`` and
+    ``centroid_err``; the baseline uncertainty is not included.
 
 Windows are absolute energies in eV on the energy scale of the data; the
 defaults suit the Ni K pre-edge near 8333 eV on a calibrated scale.
@@ -54,13 +60,15 @@ from scipy.special import erf
 from ..errors import FitError, FitWarning
 from ..options import XanesOptions, options_of
 from .. import _apply
-from . import _arrays
+from . import _arrays, _lsq
 
 __all__ = [
     "FIT_RANGE",
     "PEAK_RANGE",
     "PreedgeCentroid",
+    "PreedgeChecked",
     "PreedgeFit",
+    "checked",
     "preedge",
     "preedge_centroid_arrays",
     "preedge_fit_arrays",
@@ -209,38 +217,14 @@ def preedge_centroid_arrays(
     a = np.where(ok[..., None, None], a, np.eye(len(basis)))
     coef = np.linalg.solve(a, t[..., None])[..., 0]
     base = sum(coef[..., k, None] * basis[k] for k in range(len(basis)))
-    pcols = np.flatnonzero((energy >= max(lo, plo)) & (energy <= min(hi, phi)))
-    if (
-        energy.ndim == 1
-        and pcols.size
-        and pcols[-1] - pcols[0] + 1 == pcols.size
-        and _arrays.all_finite(y)
-    ):  # one grid, no missing point: the peak is a block of columns
-        part = slice(pcols[0], pcols[-1] + 1)
-        xs, rs = x[..., part], y[..., part] - base[..., part]
+    if energy.ndim == 1 and _arrays.all_finite(y):  # one grid, no missing point: every column is in the range
+        xs, rs = x, y - base
     else:
-        r = np.where(peak, y - base, np.nan)
-        xs, rs, _ = _arrays.compact(np.where(peak, x, np.nan), r)
-    dx = np.diff(xs, axis=-1)
-    mid_r = 0.5 * (rs[..., 1:] + rs[..., :-1])
-    mid_x = 0.5 * (xs[..., 1:] + xs[..., :-1])
-    good = np.isfinite(dx) & np.isfinite(mid_r)
-    dx = np.where(good, dx, 0.0)
-    area = np.sum(np.where(good, mid_r, 0.0) * dx, -1)
+        xs, rs, _ = _arrays.compact(np.where(inside, x, np.nan), np.where(inside, y - base, np.nan))
     with np.errstate(all="ignore"):
-        centroid = np.sum(np.where(good, mid_r * mid_x, 0.0) * dx, -1) / area
-        sigma = np.asarray(sigma, dtype=float)
-        # trapezoid weights per point: (dx_left + dx_right) / 2
-        wpt = 0.5 * (
-            np.concatenate([dx, np.zeros(dx.shape[:-1] + (1,))], -1)
-            + np.concatenate([np.zeros(dx.shape[:-1] + (1,)), dx], -1)
-        )
-        area_err = sigma * np.sqrt(np.sum(wpt**2, -1))
-        centroid_err = sigma * np.sqrt(
-            np.nansum(((xs - centroid[..., None]) * wpt / area[..., None]) ** 2, -1)
-        )
-        height = np.nanmax(np.where(np.isfinite(rs), rs, -np.inf), -1)
-    fail = ~ok | (np.sum(good, -1) < 2)
+        area, centroid, area_err, centroid_err, good = _window_integral(xs, rs, plo, phi, np.asarray(sigma, float))
+        height = np.max(np.where(np.isfinite(rs) & (xs >= plo) & (xs <= phi), rs, -np.inf), -1, initial=-np.inf)
+    fail = ~ok | ~good
     nan = np.nan
     return PreedgeCentroid(
         centroid=np.where(fail, nan, centroid),
@@ -257,6 +241,39 @@ def preedge_centroid_arrays(
     )
 
 
+def _window_integral(xs, rs, lo, hi, sigma):
+    """Area and centroid of the piecewise-linear ``rs(xs)`` over exactly ``[lo, hi]``, and their noise errors.
+
+    Each segment between neighbouring points is cut to the window, the
+    residual interpolated linearly at its ends, and ``r`` and ``E r``
+    integrated exactly on it; so the window edges do not snap to grid
+    points and the centroid moves exactly with an energy shift of data and
+    window. Both integrals are linear in the points' residuals (weights
+    ``w`` and ``m``), which gives ``var(area) = sigma**2 sum w**2`` and
+    ``var(centroid) = sigma**2 sum ((m - (centroid - c0) w) / area)**2``
+    (``c0`` the window centre). Also returns which rows have at least two
+    segments in the window.
+    """
+    x0, x1, r0, r1 = xs[..., :-1], xs[..., 1:], rs[..., :-1], rs[..., 1:]
+    a, b = np.clip(x0, lo, hi), np.clip(x1, lo, hi)
+    seg = np.isfinite(x0) & np.isfinite(x1) & np.isfinite(r0) & np.isfinite(r1) & (b > a)
+    span = np.where(seg, b - a, 0.0)
+    dx = np.where(seg, x1 - x0, 1.0)
+    ta, tb = np.where(seg, (a - x0) / dx, 0.0), np.where(seg, (b - x0) / dx, 0.0)
+    c0 = 0.5 * (lo + hi)
+    ea, eb = np.where(seg, 2.0 * (a - c0) + (b - c0), 0.0), np.where(seg, (a - c0) + 2.0 * (b - c0), 0.0)
+    pad = np.zeros(xs.shape[:-1] + (1,))
+    w = np.concatenate([0.5 * span * (2.0 - ta - tb), pad], -1) + np.concatenate([pad, 0.5 * span * (ta + tb)], -1)
+    m = (np.concatenate([span / 6.0 * (ea * (1.0 - ta) + eb * (1.0 - tb)), pad], -1)
+         + np.concatenate([pad, span / 6.0 * (ea * ta + eb * tb)], -1))
+    r = np.where(np.isfinite(rs), rs, 0.0)
+    area = np.sum(w * r, -1)
+    moment = np.sum(m * r, -1) / area
+    area_err = sigma * np.sqrt(np.sum(w * w, -1))
+    centroid_err = sigma * np.sqrt(np.sum((m - moment[..., None] * w) ** 2, -1)) / np.abs(area)
+    return area, c0 + moment, area_err, centroid_err, np.sum(seg, -1) >= 2
+
+
 def _embed(part: np.ndarray, cols: slice, full: int) -> np.ndarray:
     """Put columns ``cols`` of a full-width NaN array."""
     if cols == slice(None):
@@ -268,7 +285,7 @@ def _embed(part: np.ndarray, cols: slice, full: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class PreedgeFit:
-    """lmfit pre-edge fits of many spectra.
+    """Pre-edge fits of many spectra.
 
     Attributes
     ----------
@@ -279,6 +296,13 @@ class PreedgeFit:
         Reduced chi-square of each fit (NaN where the fit failed).
     ok : ndarray of bool, shape (...)
         True where the fit converged with a covariance matrix.
+    converged : ndarray of bool, shape (...)
+        The fit converged (False also where there were too few points).
+    singular : ndarray of bool, shape (...)
+        The fit has no covariance (``J^T J`` singular): its errors are NaN.
+    on_bound : ndarray of bool, shape (...)
+        A peak centre is on a bound of ``peak_range`` (within
+        :data:`ON_BOUND_EV`) or a peak amplitude is zero.
     model : str
         Description of the model (baseline + peaks).
     fit_range : tuple of float
@@ -292,6 +316,9 @@ class PreedgeFit:
     height_err: np.ndarray
     redchi: np.ndarray
     ok: np.ndarray
+    converged: np.ndarray
+    singular: np.ndarray
+    on_bound: np.ndarray
     model: str
     fit_range: tuple[float, float]
 
@@ -433,24 +460,30 @@ def _gradient(model):
 
 
 def _lineshape_gradient(name: str, x: np.ndarray, v: dict, opts: dict) -> dict[str, np.ndarray]:
+    return _lineshape(name, x, v, opts)[1]
+
+
+def _lineshape(name: str, x: np.ndarray, v: dict, opts: dict) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Value and derivatives (by parameter name) of one of lmfit's lineshapes; parameters may be arrays."""
     if name == "constant":
-        return {"c": np.ones(x.shape)}
+        return v["c"] + np.zeros(x.shape), {"c": np.ones(x.shape)}
     if name == "linear":
-        return {"slope": x, "intercept": np.ones(x.shape)}
+        return v["slope"] * x + v["intercept"], {"slope": x, "intercept": np.ones(x.shape)}
     a, c, s = v["amplitude"], v["center"], v["sigma"]
-    u = (x - c) / s
     if name == "step":
+        u = (x - c) / s
         if opts["form"] == "erf":
             shape, slope = 0.5 * (1.0 + erf(u)), np.exp(-u * u) / np.sqrt(np.pi)
         else:
             shape, slope = 0.5 + np.arctan(u) / np.pi, 1.0 / (np.pi * (1.0 + u * u))
-        return {"amplitude": shape, "center": -a * slope / s, "sigma": -a * slope * u / s}
+        return a * shape, {"amplitude": shape, "center": -a * slope / s, "sigma": -a * slope * u / s}
     if name in ("gaussian", "lorentzian"):
-        return _peak_gradient(name, x, a, c, s)[0]
+        grads, value = _peak_gradient(name, x, a, c, s)
+        return value, grads
     f, to_gauss = v["fraction"], 1.0 / np.sqrt(2.0 * np.log(2.0))
     g, g_value = _peak_gradient("gaussian", x, a, c, s * to_gauss)
     lo, l_value = _peak_gradient("lorentzian", x, a, c, s)
-    return {
+    return (1.0 - f) * g_value + f * l_value, {
         "amplitude": (1.0 - f) * g["amplitude"] + f * lo["amplitude"],
         "center": (1.0 - f) * g["center"] + f * lo["center"],
         "sigma": (1.0 - f) * g["sigma"] * to_gauss + f * lo["sigma"],
@@ -476,45 +509,6 @@ def _derived(model) -> list[str]:
     return [c.prefix + name for c in model.components for name, hint in c.param_hints.items() if "expr" in hint]
 
 
-def _height_err(result, model) -> float:
-    """Uncertainty of the height of peak ``p0_`` from the fit covariance (delta method).
-
-    The height is the peak's value at its centre, so its gradient is that
-    of the lineshape there.
-    """
-    [peak] = [c for c in model.components if c.prefix == "p0_"]
-    values = {k[3:]: v for k, v in result.params.valuesdict().items() if k.startswith("p0_")}
-    grads = _lineshape_gradient(peak.func.__name__, np.array([values["center"]]), values, peak.opts)
-    free = list(result.var_names)
-    idx = [(free.index(f"p0_{n}"), float(g[0])) for n, g in grads.items() if f"p0_{n}" in free]
-    return float(np.sqrt(sum(ga * gb * result.covar[i, j] for i, ga in idx for j, gb in idx)))
-
-
-def _centroid_stats(result, npeaks):
-    names = [f"p{k}_{n}" for k in range(npeaks) for n in ("amplitude", "center")]
-    vals = np.array([result.params[n].value for n in names])
-    cov = np.zeros((len(names), len(names)))
-    if result.covar is not None:
-        free = list(result.var_names)
-        idx = [free.index(n) if n in free else None for n in names]
-        for i, a in enumerate(idx):
-            for j, b in enumerate(idx):
-                if a is not None and b is not None:
-                    cov[i, j] = result.covar[a, b]
-    amps, cens = vals[0::2], vals[1::2]
-    area = amps.sum()
-    centroid = float(np.dot(amps, cens) / area)
-    grad_c = np.zeros(len(names))
-    grad_a = np.zeros(len(names))
-    grad_c[0::2] = (cens - centroid) / area
-    grad_c[1::2] = amps / area
-    grad_a[0::2] = 1.0
-    ok = result.covar is not None
-    c_err = float(np.sqrt(grad_c @ cov @ grad_c)) if ok else np.nan
-    a_err = float(np.sqrt(grad_a @ cov @ grad_a)) if ok else np.nan
-    return centroid, c_err, float(area), a_err
-
-
 def preedge_fit_arrays(
     energy: np.ndarray,
     norm: np.ndarray,
@@ -525,9 +519,13 @@ def preedge_fit_arrays(
     peak: str = "pseudovoigt",
     npeaks: int = 1,
 ) -> PreedgeFit:
-    """Fit baseline + one or two peaks to the pre-edge of each spectrum (lmfit).
+    """Fit baseline + one or two peaks to the pre-edge of each spectrum, all spectra at once.
 
-    The fits are independent, one per spectrum (a loop over spectra).
+    One bounded Levenberg–Marquardt solve with analytic derivatives over
+    all spectra (:mod:`spectro.xanes._lsq`); each spectrum's fit depends on
+    its own row only. The model, start values and bounds are those of the
+    module documentation; lmfit gives the same parameters and covariances
+    (``tests/test_xanes_preedge.py`` compares them on every real spectrum).
 
     Parameters
     ----------
@@ -554,55 +552,349 @@ def preedge_fit_arrays(
     >>> e = np.arange(8320.0, 8340.0, 0.25)
     >>> norm = 0.01 + 0.002 * (e - 8320) + 0.05 * np.exp(-0.5 * ((e - 8333.2) / 0.8) ** 2)
     >>> r = preedge_fit_arrays(e, norm, baseline="linear", peak="gaussian")
-    >>> round(float(r.centroid), 3)
-    8333.2
+    >>> round(float(r.centroid), 3), bool(r.ok)
+    (8333.2, True)
     """
+    comps = _components(baseline, peak, npeaks)
+    rows = _fit_rows(energy, norm, fit_range, peak_range, comps)
+    n, k = rows.x.shape[0], len(_names(comps))
+    p, cov, chisqr = np.empty((n, k)), np.empty((n, k, k)), np.empty(n)
+    converged, singular = np.empty(n, dtype=bool), np.empty(n, dtype=bool)
+    count = np.sum(rows.mask, axis=-1)
+    # Spectra with the same number of points are solved together on exactly that many columns: every sum
+    # of a spectrum then runs over its own points alone, the same whatever other spectra share the call.
+    for m in np.unique(count):
+        group = count == m
+        x, y, mask = rows.x[group, :m], rows.y[group, :m], rows.mask[group, :m]
+        solved = _lsq.least_squares(_row_model(comps, x), y, mask, *(a[group] for a in rows.start))
+        p[group], cov[group], chisqr[group] = solved.p, solved.cov, solved.chisqr
+        converged[group], singular[group] = solved.converged, solved.singular
+    return _summary(rows, comps, p, cov, chisqr, converged, singular, baseline, peak, npeaks, fit_range, peak_range)
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The spectra to fit, in energies relative to each one's first point in the fit range."""
+
+    x: np.ndarray  # (N, m), 0 where masked
+    y: np.ndarray  # (N, m)
+    mask: np.ndarray  # (N, m) the points of the fit
+    origin: np.ndarray  # (N,) eV
+    start: tuple[np.ndarray, np.ndarray, np.ndarray]  # p0, lower, upper (N, k)
+    guess: np.ndarray  # (N,) the model-free centroid, relative
+    fitted: np.ndarray  # (spectra,) which spectra are fitted (enough points), in order
+    lead: tuple[int, ...]  # shape of the spectra
+
+
+def _fit_rows(energy, norm, fit_range, peak_range, comps) -> _Rows:
+    """Cut the spectra to ``fit_range``; the start values and bounds of each."""
+    lo, hi = fit_range
+    energy = np.asarray(energy, dtype=float)
+    norm = np.asarray(norm, dtype=float)
+    if energy.ndim == 1:  # one grid: keep its columns in the fit range only
+        cols = np.flatnonzero((energy >= lo) & (energy <= hi))
+        cols = slice(cols[0], cols[-1] + 1) if cols.size else slice(0, 0)
+        energy, norm = energy[cols], norm[..., cols]
     x, y = _arrays.as_rows(energy, norm)
     lead = y.shape[:-1]
-    xf = x.reshape(-1, x.shape[-1])
-    yf = y.reshape(-1, y.shape[-1])
-    out = np.full((6, xf.shape[0]), np.nan)
-    redchi = np.full(xf.shape[0], np.nan)
+    rows = int(np.prod(lead))
+    x, y = x.reshape(rows, x.shape[-1]), y.reshape(rows, y.shape[-1])
+    if not x.shape[-1]:  # no point in the range: one missing point each
+        x = y = np.full((rows, 1), np.nan)
+    guess = preedge_centroid_arrays(x, y, fit_range=fit_range, peak_range=peak_range).centroid
+    mask = np.isfinite(y) & np.isfinite(x) & (x >= lo) & (x <= hi)
+    k = len(_names(comps))
+    fitted = np.sum(mask, axis=-1) >= k + 2
+    x, y, mask, guess = x[fitted], y[fitted], mask[fitted], guess[fitted]
+    if x.shape[0] and not mask.all():  # each row's points of the fit to its front, in order
+        order = np.argsort(~mask, axis=-1, kind="stable")
+        x, y, mask = (np.take_along_axis(a, order, axis=-1) for a in (x, y, mask))
+    n = np.arange(x.shape[0])
+    first = np.argmax(mask, axis=-1)
+    last = mask.shape[-1] - 1 - np.argmax(mask[:, ::-1], axis=-1)
+    origin = x[n, first]
+    xr = np.where(mask, x - origin[:, None], 0.0)
+    start = _start_rows(comps, y[n, first], xr[n, last], (peak_range[0] - origin, peak_range[1] - origin),
+                        guess - origin)
+    return _Rows(x=xr, y=np.where(mask, y, 0.0), mask=mask, origin=origin, start=start, guess=guess - origin,
+                 fitted=fitted, lead=lead)
+
+
+def _components(baseline: str, peak: str, npeaks: int) -> list[tuple[str, str, dict, tuple[str, ...]]]:
+    """The model's components: (prefix, lineshape, its options, its parameters), as :func:`_build_model` has them."""
+    if peak not in ("gaussian", "pseudovoigt"):
+        raise FitError(f"unknown peak model {peak!r}; use 'gaussian' or 'pseudovoigt'")
+    if npeaks not in (1, 2):
+        raise FitError(f"npeaks must be 1 or 2, not {npeaks}")
+    step = ("amplitude", "center", "sigma")
+    if baseline == "linear":
+        comps = [("b_", "linear", {}, ("slope", "intercept"))]
+    elif baseline in ("arctan", "erf"):
+        comps = [("b_", "constant", {}, ("c",)), ("s_", "step", {"form": baseline}, step)]
+    elif baseline == "lorentzian":
+        comps = [("b_", "linear", {}, ("slope", "intercept")), ("s_", "lorentzian", {}, step)]
+    else:
+        raise FitError(f"unknown baseline {baseline!r}; use 'linear', 'arctan', 'erf' or 'lorentzian'")
+    shape = step + (("fraction",) if peak == "pseudovoigt" else ())
+    return comps + [(f"p{k}_", peak, {}, shape) for k in range(npeaks)]
+
+
+def _names(comps) -> list[str]:
+    return [prefix + name for prefix, _, _, names in comps for name in names]
+
+
+def _start_rows(comps, y0, e_last, peak_range, guess):
+    """Start values and bounds of every row, as :func:`_start` sets them (energies relative to each origin)."""
+    names = _names(comps)
+    n, k = y0.shape[0], len(names)
+    p0, lower, upper = np.zeros((n, k)), np.full((n, k), -np.inf), np.full((n, k), np.inf)
+
+    def put(name, value, low=-np.inf, high=np.inf):
+        i = names.index(name)
+        p0[:, i], lower[:, i], upper[:, i] = value, low, high
+
+    plo, phi = peak_range
+    kinds = {prefix: kind for prefix, kind, _, _ in comps}
+    if kinds.get("s_") == "step":
+        put("b_c", y0)
+        put("s_amplitude", 1.0, 0.3, 3.0)
+        put("s_center", e_last + 2.0, phi, e_last + 15.0)
+        put("s_sigma", 2.0, 0.3, 10.0)
+    else:
+        put("b_slope", 0.0)
+        put("b_intercept", y0 if "s_" not in kinds else 0.0)
+        if "s_" in kinds:
+            put("s_amplitude", 5.0, 0.0)
+            put("s_center", e_last + 5.0, phi, e_last + 20.0)
+            put("s_sigma", 3.0, 0.5, 20.0)
+    npeaks = sum(prefix.startswith("p") for prefix in kinds)
+    cen = np.where(np.isfinite(guess), guess, 0.5 * (plo + phi))
+    span = phi - plo
+    for j in range(npeaks):
+        c = cen if npeaks == 1 else cen + (j - 0.5) * np.minimum(2.0, span / 3)
+        put(f"p{j}_center", c, plo, phi)
+        put(f"p{j}_sigma", 0.8, 0.2, span / 2)
+        put(f"p{j}_amplitude", 0.05 / npeaks, 0.0)
+        if f"p{j}_fraction" in names:
+            put(f"p{j}_fraction", 0.5, 0.0, 1.0)
+    return np.clip(p0, lower, upper), lower, upper
+
+
+def _row_model(comps, x):
+    """``model(p, rows)``: values and Jacobian of the model on the rows ``rows`` of ``x``."""
+    names = _names(comps)
+
+    def model(p, rows):
+        xx = x[rows]
+        value = np.zeros(xx.shape)
+        jac = np.empty((xx.shape[0], len(names), xx.shape[1]))
+        for prefix, kind, opts, params in comps:
+            v = {name: p[:, names.index(prefix + name), None] for name in params}
+            part, grads = _lineshape(kind, xx, v, opts)
+            value += part
+            for name, g in grads.items():
+                jac[:, names.index(prefix + name)] = g
+        return value, jac
+
+    return model
+
+
+#: A peak centre closer than this to a bound of ``peak_range`` is on it, eV.
+ON_BOUND_EV = 0.01
+#: A peak amplitude at or below this (normalized units x eV) is zero: no peak.
+ZERO_AMPLITUDE = 1e-6
+
+
+def _summary(rows: _Rows, comps, p, cov, chisqr, converged, singular, baseline, peak, npeaks, fit_range, peak_range
+             ) -> PreedgeFit:
+    """Centroid, area and height of the fitted peaks, their errors (delta method) and the fit's state."""
+    names = _names(comps)
+    amp = [names.index(f"p{j}_amplitude") for j in range(npeaks)]
+    cen = [names.index(f"p{j}_center") for j in range(npeaks)]
+    a, c = p[:, amp], p[:, cen]
+    with np.errstate(all="ignore"):
+        area = np.sum(a, axis=-1)
+        centroid = np.sum(a * c, axis=-1) / area
+        grad_c = np.zeros(p.shape)
+        grad_a = np.zeros(p.shape)
+        grad_c[:, amp] = (c - centroid[:, None]) / area[:, None]
+        grad_c[:, cen] = a / area[:, None]
+        grad_a[:, amp] = 1.0
+        c_err = np.sqrt(np.sum(grad_c[:, :, None] * cov * grad_c[:, None, :], axis=(-2, -1)))
+        a_err = np.sqrt(np.sum(grad_a[:, :, None] * cov * grad_a[:, None, :], axis=(-2, -1)))
+        peaks = _row_model([cp for cp in comps if cp[0].startswith("p")], rows.x)
+        sub = [names.index(n) for n in _names([cp for cp in comps if cp[0].startswith("p")])]
+        psum, _ = peaks(p[:, sub], np.arange(p.shape[0]))
+        height = np.max(np.where(rows.mask, psum, -np.inf), axis=-1, initial=-np.inf)
+        h_err = np.full(p.shape[0], np.nan)
+        if npeaks == 1:
+            prefix, kind, opts, params = comps[-1]
+            v = {n: p[:, names.index(prefix + n), None] for n in params}
+            g = np.zeros(p.shape)
+            for n, d in _lineshape_gradient(kind, v["center"], v, opts).items():
+                g[:, names.index(prefix + n)] = d[:, 0]
+            h_err = np.sqrt(np.sum(g[:, :, None] * cov * g[:, None, :], axis=(-2, -1)))
+    plo, phi = peak_range
+    centre = c + rows.origin[:, None]
+    bound = np.any((centre - plo <= ON_BOUND_EV) | (phi - centre <= ON_BOUND_EV) | (a <= ZERO_AMPLITUDE), axis=-1)
+    unsure = ~converged
+    c_err, a_err, h_err = (np.where(unsure, np.nan, e) for e in (c_err, a_err, h_err))
+    out = {
+        "centroid": centroid + rows.origin, "centroid_err": c_err, "area": area, "area_err": a_err,
+        "height": height, "height_err": h_err,
+        "redchi": chisqr / np.maximum(np.sum(rows.mask, axis=-1) - p.shape[1], 1),
+        "ok": converged & ~singular, "converged": converged, "singular": singular, "on_bound": bound,
+    }
+    whole = {}
+    for name, value in out.items():
+        full = np.zeros(rows.fitted.shape, dtype=bool) if value.dtype == bool else np.full(rows.fitted.shape, np.nan)
+        full[rows.fitted] = value
+        whole[name] = full.reshape(rows.lead)
+    return PreedgeFit(**whole, model=f"{baseline} baseline + {npeaks} {peak}",
+                      fit_range=(float(fit_range[0]), float(fit_range[1])))
+
+
+def _chisqr(rows: _Rows, p, comps) -> np.ndarray:
+    """Sum of squared residuals of each fit."""
+    f, _ = _row_model(comps, rows.x)(p, np.arange(p.shape[0]))
+    r = np.where(rows.mask, rows.y - f, 0.0)
+    return np.sum(r * r, axis=-1)
+
+
+def _preedge_fit_lmfit(
+    energy: np.ndarray,
+    norm: np.ndarray,
+    *,
+    fit_range: tuple[float, float] = FIT_RANGE,
+    peak_range: tuple[float, float] = PEAK_RANGE,
+    baseline: str = "arctan",
+    peak: str = "pseudovoigt",
+    npeaks: int = 1,
+) -> tuple[PreedgeFit, np.ndarray, np.ndarray]:
+    """The reference of :func:`preedge_fit_arrays`: the same fits with lmfit, one spectrum at a time.
+
+    lmfit's ``least_squares`` (trust-region reflective), then ``leastsq``
+    if it did not converge with a covariance, from the same start values
+    and bounds. Returns the :class:`PreedgeFit` and the parameters and
+    covariances of the fitted rows (in :func:`_names` order, energies
+    relative to each row's first point).
+    """
+    comps = _components(baseline, peak, npeaks)
+    rows = _fit_rows(energy, norm, fit_range, peak_range, comps)
     model = _build_model(baseline, peak, npeaks)
-    guess = preedge_centroid_arrays(
-        xf, yf, fit_range=fit_range, peak_range=peak_range
-    ).centroid
-    ok = np.zeros(xf.shape[0], dtype=bool)
-    for i in range(xf.shape[0]):
-        m = np.isfinite(yf[i]) & (xf[i] >= fit_range[0]) & (xf[i] <= fit_range[1])
-        if m.sum() < len(model.param_names) + 2:
-            continue
-        try:
-            res, origin = _fit_one(
-                model, xf[i][m], yf[i][m], baseline, npeaks, peak_range, guess[i]
+    names = _names(comps)
+    n, k = rows.x.shape[0], len(names)
+    p, cov = np.full((n, k), np.nan), np.full((n, k, k), np.nan)
+    converged = np.zeros(n, dtype=bool)
+    for i in range(n):
+        m = rows.mask[i]
+        res, _ = _fit_one(model, rows.x[i][m] + rows.origin[i], rows.y[i][m], baseline, npeaks, peak_range,
+                          rows.guess[i] + rows.origin[i])
+        p[i] = [res.params[name].value for name in names]
+        converged[i] = res.success
+        if res.covar is not None:
+            free = list(res.var_names)
+            idx = [free.index(name) for name in names]
+            cov[i] = res.covar[np.ix_(idx, idx)]
+    jac = _row_model(comps, rows.x)(p, np.arange(n))[1]
+    _, singular = _lsq.covariance(np.where(rows.mask[:, None, :], jac, 0.0), np.ones(n), np.ones(n))
+    singular |= ~np.isfinite(cov).all(axis=(-2, -1))
+    fit = _summary(rows, comps, p, np.where(singular[:, None, None], np.nan, cov), _chisqr(rows, p, comps),
+                   converged, singular, baseline, peak, npeaks, fit_range, peak_range)
+    return fit, p, cov
+
+
+#: Fitted and model-free centroids further apart than this many combined errors disagree.
+DISAGREE_SIGMA = 3.0
+
+
+@dataclass(frozen=True)
+class PreedgeChecked:
+    """The pre-edge numbers an analysis reports, with NaN where they mean nothing, and why (per spectrum).
+
+    ``centroid`` ... ``height`` are those of the fit (or of the model-free
+    estimate when there is no fit); ``centroid_free`` and its error those
+    of the model-free estimate. The boolean fields say which check failed:
+
+    failed
+        The fit did not converge, or had too few points: its errors are NaN.
+    singular
+        The fit has no usable covariance (``J^T J`` singular, or a centroid
+        error wider than the peak window): its errors are NaN.
+    on_bound
+        A fitted peak centre lies on a bound of the peak window, or a peak
+        has zero amplitude: the fitted centroid (and its error) is NaN.
+    outside
+        A centroid (fitted, or model-free) lies outside the peak window: it is NaN.
+    not_positive
+        The model-free area is not positive: the model-free centroid is NaN
+        (the area keeps its value).
+    disagree
+        Fitted and model-free centroids differ by more than
+        :data:`DISAGREE_SIGMA` times their combined error (values kept).
+    """
+
+    centroid: np.ndarray
+    centroid_err: np.ndarray
+    area: np.ndarray
+    area_err: np.ndarray
+    height: np.ndarray
+    centroid_free: np.ndarray
+    centroid_free_err: np.ndarray
+    failed: np.ndarray
+    singular: np.ndarray
+    on_bound: np.ndarray
+    outside: np.ndarray
+    not_positive: np.ndarray
+    disagree: np.ndarray
+
+
+def checked(fit: PreedgeFit | None, free: PreedgeCentroid, peak_range: tuple[float, float]) -> PreedgeChecked:
+    """The pre-edge results of :func:`preedge_fit_arrays` (or none) and :func:`preedge_centroid_arrays`, checked.
+
+    See :class:`PreedgeChecked` for what is checked and what becomes NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> e = np.arange(8320.0, 8340.0, 0.25)
+    >>> norm = 0.01 + 0.002 * (e - 8320) + 0.05 * np.exp(-0.5 * ((e - 8333.2) / 0.8) ** 2)
+    >>> free = preedge_centroid_arrays(e, norm)
+    >>> c = checked(None, free, PEAK_RANGE)
+    >>> round(float(c.centroid), 2), bool(c.outside | c.not_positive)
+    (8333.2, False)
+    """
+    lo, hi = peak_range
+    width = hi - lo
+    nan = np.nan
+    with np.errstate(invalid="ignore"):
+        not_positive = np.isfinite(free.area) & (free.area <= 0)
+        free_outside = np.isfinite(free.centroid) & ((free.centroid < lo) | (free.centroid > hi))
+        bad_free = not_positive | free_outside
+        c_free = np.where(bad_free, nan, free.centroid)
+        e_free = np.where(bad_free, nan, free.centroid_err)
+        if fit is None:
+            return PreedgeChecked(
+                centroid=c_free, centroid_err=e_free, area=free.area, area_err=free.area_err, height=free.height,
+                centroid_free=c_free, centroid_free_err=e_free, failed=np.zeros(free.area.shape, bool),
+                singular=np.zeros(free.area.shape, bool), on_bound=np.zeros(free.area.shape, bool),
+                outside=free_outside, not_positive=not_positive, disagree=np.zeros(free.area.shape, bool),
             )
-        except (ValueError, TypeError, RuntimeError):
-            continue
-        c, ce, a, ae = _centroid_stats(res, npeaks)
-        c += origin
-        comps = _evaluator(model)(res.params.valuesdict(), xf[i][m] - origin)
-        psum = sum(comps[f"p{k}_"] for k in range(npeaks))
-        height = float(np.max(psum))
-        h_err = np.nan
-        if res.covar is not None and npeaks == 1:
-            h_err = _height_err(res, model)
-        if not res.success:  # stopped before converging: no error bars to trust
-            ce = ae = h_err = np.nan
-        out[:, i] = (c, ce, a, ae, height, h_err)
-        redchi[i] = res.redchi
-        ok[i] = res.covar is not None and res.success
-    centroid, centroid_err, area, area_err, height, height_err = out.reshape((6,) + lead)
-    return PreedgeFit(
-        centroid=centroid,
-        centroid_err=centroid_err,
-        area=area,
-        area_err=area_err,
-        height=height,
-        height_err=height_err,
-        redchi=redchi.reshape(lead),
-        ok=ok.reshape(lead),
-        model=f"{baseline} baseline + {npeaks} {peak}",
-        fit_range=(float(fit_range[0]), float(fit_range[1])),
+        fitted = np.isfinite(fit.centroid)
+        failed = ~fit.converged
+        singular = fit.converged & (fit.singular | (fit.centroid_err > width))
+        on_bound = fitted & fit.on_bound
+        fit_outside = fitted & ((fit.centroid < lo) | (fit.centroid > hi))
+        drop = on_bound | fit_outside
+        centroid = np.where(drop, nan, fit.centroid)
+        no_err = singular | drop
+        centroid_err = np.where(no_err, nan, fit.centroid_err)
+        area_err = np.where(singular, nan, fit.area_err)
+        disagree = np.abs(centroid - c_free) > DISAGREE_SIGMA * np.hypot(centroid_err, e_free)
+    return PreedgeChecked(
+        centroid=centroid, centroid_err=centroid_err, area=fit.area, area_err=area_err, height=fit.height,
+        centroid_free=c_free, centroid_free_err=e_free, failed=failed, singular=singular, on_bound=on_bound,
+        outside=fit_outside | free_outside, not_positive=not_positive, disagree=disagree,
     )
 
 
@@ -673,7 +965,7 @@ def preedge(
         },
     )
     fit_attrs = {
-        "method": "least-squares fit (lmfit)",
+        "method": "least-squares fit (Levenberg-Marquardt)",
         "model": f"{opts.baseline} baseline + {opts.npeaks} {opts.peak}",
         "fit_range_ev": list(opts.fit_range),
         "peak_range_ev": list(opts.peak_range),

@@ -1,0 +1,219 @@
+"""Bounded nonlinear least squares for many small problems at once (Levenberg–Marquardt).
+
+Each row is its own problem: ``minimize sum_j mask_j (y_j - f_j(p))**2``
+over ``lower <= p <= upper``, with ``f`` and its Jacobian given for all
+rows together. The normal equations of every row still iterating are
+solved in one :func:`numpy.linalg.solve` on the stacked ``(k, k)``
+matrices; damping, step acceptance and convergence are per row, and every
+sum runs over the row's own points, so a row's result does not depend on
+the other rows of the call.
+
+Method (Marquardt 1963, kept strictly inside the bounds): the step solves
+``(A + lam diag(A)) dp = J^T r`` (``A = J^T J``); a parameter whose step
+would cross a bound goes ``theta`` (0.5) of the way to it instead, so
+parameters stay inside the bounds and approach one geometrically (a zero
+amplitude never freezes the centre and width of its peak); a parameter
+within ``hold`` of a bound whose gradient points outwards is held there
+for the step (the step of the others solves their own equations); the trial point
+is accepted if it lowers the sum of squares (then ``lam /= 3``, else
+``lam *= 4``). A row has converged when
+an accepted step lowers the sum of squares by less than ``ftol`` of it
+, or a step changes no parameter by more than
+``xtol`` of its scale; it fails after ``max_iter`` steps.
+
+The covariance is ``inv(J^T J) * chisqr / (n - k)`` at the solution, as
+lmfit gives it; it is NaN (and ``singular`` True) when ``J^T J`` scaled to
+unit diagonal has a reciprocal condition number below ``rcond``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Model of the rows ``rows`` at parameters ``p`` (shape (len(rows), k)):
+#: values (len(rows), m) and Jacobian d value / d p (len(rows), k, m).
+Model = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class LsqResult:
+    """Solutions of many least-squares problems.
+
+    Attributes
+    ----------
+    p : ndarray, shape (N, k)
+        Best parameters.
+    cov : ndarray, shape (N, k, k)
+        Covariance of ``p`` (scaled by the reduced chi-square); NaN where singular.
+    chisqr : ndarray, shape (N,)
+        Sum of squared residuals at ``p``.
+    nfree : ndarray of int, shape (N,)
+        Points less parameters.
+    converged, singular : ndarray of bool, shape (N,)
+        The row converged; its ``J^T J`` is singular.
+    jac : ndarray, shape (N, k, m)
+        The Jacobian at ``p`` (zero at masked points).
+    """
+
+    p: np.ndarray
+    cov: np.ndarray
+    chisqr: np.ndarray
+    nfree: np.ndarray
+    converged: np.ndarray
+    singular: np.ndarray
+    jac: np.ndarray
+
+
+def _normal(jac: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``J^T J`` and ``J^T r`` of each row (sums over each row's own points, in order)."""
+    return np.einsum("nim,njm->nij", jac, jac), np.einsum("nim,nm->ni", jac, r)
+
+
+def least_squares(
+    model: Model,
+    y: np.ndarray,
+    mask: np.ndarray,
+    p0: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    *,
+    max_iter: int = 400,
+    ftol: float = 1e-8,
+    xtol: float = 1e-8,
+    rcond: float = 1e-13,
+    theta: float = 0.5,
+    hold: float = 1e-7,
+    lam0: float = 0.1,
+) -> LsqResult:
+    """Fit every row of ``y`` (where ``mask``) with ``model``, within bounds.
+
+    Parameters
+    ----------
+    model : callable
+        ``model(p, rows) -> (values, jacobian)`` for the rows ``rows`` (an
+        index array) at parameters ``p`` of shape ``(len(rows), k)``.
+    y, mask : ndarray, shape (N, m)
+        Data and which points count (finite ``y`` where True).
+    p0, lower, upper : ndarray, shape (N, k)
+        Start and bounds (``-inf``/``inf`` for none).
+    max_iter : int, keyword-only
+        Steps allowed per row.
+    ftol, xtol, rcond : float, keyword-only
+        Convergence tolerances and the singularity threshold.
+    theta : float, keyword-only
+        A step that would cross a bound goes this fraction of the way to it.
+    hold : float, keyword-only
+        A parameter this close to a bound (relative to its scale) whose
+        gradient points outwards is held for the step.
+    lam0 : float, keyword-only
+        Starting damping.
+
+    Returns
+    -------
+    LsqResult
+
+    Examples
+    --------
+    >>> x = np.linspace(0.0, 1.0, 20)[None]
+    >>> def line(p, rows):
+    ...     return p[:, :1] + p[:, 1:] * x, np.stack([np.ones_like(x), x], 1).repeat(len(rows), 0)
+    >>> y = 1.0 + 2.0 * x
+    >>> r = least_squares(line, y, np.ones(y.shape, bool), np.zeros((1, 2)), np.full((1, 2), -np.inf),
+    ...                   np.full((1, 2), np.inf))
+    >>> np.round(r.p, 6).tolist(), bool(r.converged[0])
+    ([[1.0, 2.0]], True)
+    """
+    n, k = p0.shape
+    y = np.where(mask, y, 0.0)
+    p = np.clip(p0, lower, upper)
+    rows = np.arange(n)
+    f, jac = model(p, rows)
+    jac = np.where(mask[:, None, :], jac, 0.0)
+    r = np.where(mask, y - f, 0.0)
+    cost = np.sum(r * r, axis=-1)
+    lam = np.full(n, lam0)
+    nu = np.full(n, 2.0)
+    converged = np.zeros(n, dtype=bool)
+    done = ~np.isfinite(cost)
+    scale = np.maximum(np.abs(p), 1.0) * np.where(np.isfinite(upper - lower), np.minimum(upper - lower, 1.0), 1.0)
+    eye = np.eye(k)
+    for _ in range(max_iter):
+        live = np.flatnonzero(~done)
+        if not live.size:
+            break
+        a, g = _normal(jac[live], r[live])
+        pl, lo, hi = p[live], lower[live], upper[live]
+        d = np.diagonal(a, axis1=1, axis2=2)
+        d = np.maximum(d, 1e-12 * np.max(d, axis=-1, keepdims=True) + 1e-300)
+        m = a + (lam[live, None] * d)[:, :, None] * eye
+        near = hold * scale[live]
+        held = ((pl - lo <= near) & (g < 0)) | ((hi - pl <= near) & (g > 0))
+        m = np.where((held[:, :, None] | held[:, None, :]), eye, m)
+        step = np.linalg.solve(m, np.where(held, 0.0, g)[:, :, None])[:, :, 0]
+        # a parameter whose step crosses a bound goes theta of the way to it; the others are solved again
+        # with that one fixed
+        cross = (pl + step < lo) | (pl + step > hi)
+        fixed = np.where(pl + step < lo, theta * (lo - pl), np.where(pl + step > hi, theta * (hi - pl), 0.0))
+        rhs = np.where(cross, fixed, np.where(held, 0.0, g) - np.einsum("nij,nj->ni", m, fixed))
+        m = np.where((cross[:, :, None] | cross[:, None, :]), eye, m)
+        step = np.linalg.solve(m, rhs[:, :, None])[:, :, 0]
+        trial = np.where(pl + step < lo, pl + theta * (lo - pl), np.where(pl + step > hi, pl + theta * (hi - pl),
+                                                                          pl + step))
+        ft, jt = model(trial, live)
+        rt = np.where(mask[live], y[live] - ft, 0.0)
+        ct = np.sum(rt * rt, axis=-1)
+        better = np.isfinite(ct) & (ct < cost[live])
+        moved = np.max(np.abs(trial - pl) / scale[live], axis=-1)
+        small = better & (cost[live] - ct <= ftol * cost[live])
+        stuck = moved <= xtol
+        taken = trial - pl  # the gain ratio: actual over predicted reduction (Nielsen 1999)
+        predicted = 2.0 * np.sum(taken * g, axis=-1) - np.einsum("ni,nij,nj->n", taken, a, taken)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rho = np.where(predicted > 0, (cost[live] - ct) / predicted, 0.0)
+        take = live[better]
+        p[take] = trial[better]
+        r[take] = rt[better]
+        jac[take] = np.where(mask[take][:, None, :], jt[better], 0.0)
+        cost[take] = ct[better]
+        shrink = np.maximum(1.0 / 3.0, 1.0 - (2.0 * np.clip(rho, 0.0, 1.0) - 1.0) ** 3)
+        lam[live] = np.where(better, np.maximum(lam[live] * shrink, 1e-12), lam[live] * nu[live])
+        nu[live] = np.where(better, 2.0, 2.0 * nu[live])
+        finished = small | stuck | (lam[live] > 1e16)
+        converged[live[finished]] = True
+        done[live[finished]] = True
+    nfree = np.sum(mask, axis=-1) - k
+    cov, singular = covariance(jac, cost, nfree, rcond=rcond)
+    return LsqResult(p=p, cov=cov, chisqr=cost, nfree=nfree, converged=converged & np.isfinite(cost),
+                     singular=singular, jac=jac)
+
+
+def covariance(jac: np.ndarray, chisqr: np.ndarray, nfree: np.ndarray, *, rcond: float = 1e-13
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Covariance ``inv(J^T J) * chisqr / nfree`` of each row, and which rows are singular (their covariance NaN).
+
+    A row is singular when ``J^T J`` scaled to unit diagonal has a
+    reciprocal condition number below ``rcond`` (or a zero column).
+
+    Examples
+    --------
+    >>> jac = np.array([[[1.0, 1.0, 1.0], [0.0, 1.0, 2.0]], [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]]])
+    >>> cov, singular = covariance(jac, np.array([1.0, 1.0]), np.array([1, 1]))
+    >>> singular.tolist(), np.round(cov[0], 3).tolist()
+    ([False, True], [[0.833, -0.5], [-0.5, 0.5]])
+    """
+    k = jac.shape[1]
+    eye = np.eye(k)
+    a, _ = _normal(jac, np.zeros(jac.shape[:1] + jac.shape[2:]))
+    d = np.sqrt(np.diagonal(a, axis1=1, axis2=2))
+    with np.errstate(all="ignore"):
+        unit = a / (d[:, :, None] * d[:, None, :])
+        good = np.all(d > 0, axis=-1) & np.all(np.isfinite(unit), axis=(-2, -1))
+        unit = np.where(good[:, None, None], unit, eye)
+        ev = np.linalg.eigvalsh(unit)
+        singular = ~good | (ev[:, 0] <= rcond * ev[:, -1])
+        inv = np.linalg.inv(np.where(singular[:, None, None], eye, unit)) / (d[:, :, None] * d[:, None, :])
+        cov = inv * (chisqr / np.maximum(nfree, 1))[:, None, None]
+    return np.where(singular[:, None, None], np.nan, cov), singular
