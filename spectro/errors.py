@@ -43,6 +43,7 @@ __all__ = [
     "MissingRegionWarning",
     "ExtrapolationWarning",
     "FitWarning",
+    "LimitError",
 ]
 
 
@@ -231,3 +232,11 @@ class ExtrapolationWarning(SpectroWarning):
 
 class FitWarning(SpectroWarning):
     """A fit converged poorly; its uncertainties may be unreliable."""
+
+
+class LimitError(FormatError):
+    """A file breaks a reading limit (size, nesting, line length) or is refused for safety.
+
+    The limits are reading options (:mod:`spectro.io.limits`); the message
+    names the limit and the option that raises it.
+    """
