@@ -68,6 +68,8 @@ import numpy as np
 
 from ..errors import ColumnError, FormatError, FormatWarning, SpectroError
 from ..model import Scan, Spectra
+from ._hdf5 import open_file
+from ._hdf5 import values as read_values
 from .channels import select_channels
 from .columns import CHANNEL_OPTIONS
 from .nexus import _scalar_text, _text
@@ -107,9 +109,9 @@ def sniff(path: Path, head: bytes) -> bool:
     if not is_hdf5(path, head):
         return False
     try:
-        with h5py.File(path, "r") as h5:
+        with open_file(path) as (h5, _):
             return any(_is_scan(obj) and not _is_nxxas(obj) for obj in h5.values())
-    except (OSError, RuntimeError, KeyError, ValueError):
+    except (SpectroError, OSError, RuntimeError, KeyError, ValueError, TypeError):
         return False
 
 
@@ -160,7 +162,7 @@ def _counters(group) -> tuple[dict[str, np.ndarray], dict[str, str], dict[str, s
             obj = meas[key]
             if not isinstance(obj, h5py.Dataset) or obj.ndim != 1 or obj.dtype.kind not in "fiub":
                 continue
-            values[key] = np.asarray(obj[()], dtype=float)
+            values[key] = read_values(obj)
             units[key] = _text(obj.attrs.get("units", "")).strip()
         except (KeyError, OSError, RuntimeError, ValueError) as err:
             unreadable[key] = _why(meas, key, err)
@@ -249,11 +251,7 @@ def parse(path: Path, *, scans: Sequence[str] | str | None = None, **channel_opt
     >>> ds.scan.values.tolist(), float(ds.energy[0]), ds.attrs["mu_expression"], ds.title.values.tolist()
     (['1.1'], 8300.0, 'ln(I0/I1)', ['ascan energy 8.3 8.4 50 0.1'])
     """
-    try:
-        h5 = h5py.File(path, "r")
-    except OSError as err:
-        raise FormatError(f"not a readable HDF5 file ({err})", file=path) from err
-    with h5:
+    with open_file(path) as (h5, external):
         try:
             names = [k for k, v in h5.items() if _is_scan(v) and not _is_nxxas(v)]
         except (OSError, RuntimeError, KeyError, ValueError) as err:
@@ -289,6 +287,8 @@ def parse(path: Path, *, scans: Sequence[str] | str | None = None, **channel_opt
         for key, long_name in _META_LONG_NAMES.items()
     }
     attrs: dict[str, Any] = {"n_scans_in_file": n_scans}
+    if external:
+        attrs["external_files"] = external
     if subscans:
         attrs["subscans_not_read"] = subscans
     return Spectra.from_scans(built, kind="xanes", file=path, attrs=attrs, coords=coords)
