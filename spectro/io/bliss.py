@@ -89,8 +89,10 @@ _META_LONG_NAMES = {
 }
 
 
-def _is_scan(obj) -> bool:
-    return isinstance(obj, h5py.Group) and isinstance(obj.get("measurement"), h5py.Group)
+def _is_scan(obj, *, hard_only: bool = False) -> bool:
+    if not isinstance(obj, h5py.Group):
+        return False
+    return isinstance(_hard(obj, "measurement") if hard_only else obj.get("measurement"), h5py.Group)
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -109,19 +111,33 @@ def sniff(path: Path, head: bytes) -> bool:
     if not is_hdf5(path, head):
         return False
     try:
-        with open_file(path) as (h5, _):
-            return any(_is_scan(obj) and not _is_nxxas(obj) for obj in h5.values())
-    except (SpectroError, OSError, RuntimeError, KeyError, ValueError, TypeError):
+        with h5py.File(path, "r") as h5:
+            return any(_is_scan(obj, hard_only=True) and not _is_nxxas(obj, hard_only=True)
+                       for obj in _hard_members(h5))
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError):
         return False
 
 
-def _is_nxxas(group) -> bool:
+def _hard_members(group) -> list:
+    """The members of ``group`` reached by hard links (looking follows no soft or external link)."""
+    return [group[k] for k in group.keys() if isinstance(group.get(k, getlink=True), h5py.HardLink)]
+
+
+def _hard(group, key: str):
+    return group[key] if isinstance(group.get(key, getlink=True), h5py.HardLink) else None
+
+
+def _is_nxxas(group, *, hard_only: bool = False) -> bool:
     """Whether a scan group is (or holds) an NXxas application definition: the NeXus reader's."""
-    if _scalar_text(group, "definition") == "NXxas":
+    def definition(obj) -> str:
+        if hard_only and "definition" in obj and _hard(obj, "definition") is None:
+            return ""
+        return _scalar_text(obj, "definition")
+
+    if definition(group) == "NXxas":
         return True
-    return any(
-        isinstance(obj, h5py.Group) and _scalar_text(obj, "definition") == "NXxas" for obj in group.values()
-    )
+    members = _hard_members(group) if hard_only else group.values()
+    return any(isinstance(obj, h5py.Group) and definition(obj) == "NXxas" for obj in members)
 
 
 def _wanted_names(names: list[str], scans: Sequence[str] | str | None, path: Path) -> tuple[list[str], list[str]]:
