@@ -125,16 +125,28 @@ _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?:\s*(\
 def sniff(path: Path, head: bytes) -> bool:
     """An XDI file starts with ``# XDI/<version>``.
 
+    A header of XDI fields (``Column.N``, ``Element.symbol`` or
+    ``Element.edge``, ``#----``) without the version line is XDI too, so
+    that the XDI reader refuses it as the specification says.
+
     Examples
     --------
     >>> from pathlib import Path
     >>> sniff(Path("a"), b"# XDI/1.0 GSE/1.0\\n"), sniff(Path("a"), b"# energy mu\\n")
     (True, False)
     """
-    return (
+    if (
         head.lstrip(b"\xef\xbb\xbf").lstrip()[:6].upper() == b"# XDI/"
         or head.lstrip()[:5].upper() == b"#XDI/"
-    )
+    ):
+        return True
+    # an XDI header whose version line is missing: the XDI reader says so
+    return bool(_XDI_COLUMN.search(head) and _XDI_FIELD_B.search(head) and _XDI_END.search(head))
+
+
+_XDI_COLUMN = re.compile(rb"^#\s*Column\.\d+\s*:", re.MULTILINE | re.IGNORECASE)
+_XDI_FIELD_B = re.compile(rb"^#\s*Element\.(?:symbol|edge)\s*:", re.MULTILINE | re.IGNORECASE)
+_XDI_END = re.compile(rb"^#\s*-{4,}", re.MULTILINE)
 
 
 def crystal_d_spacing(name: str) -> float | None:
