@@ -60,8 +60,15 @@ def external_files(h5: h5py.File, path: Path) -> list[str]:
     problems: list[str] = []
 
     def visit(name: str, link) -> None:
+        # nothing may be raised through HDF5's C iteration: problems are collected, raised after it
         if problems:
             return
+        try:
+            inspect(name, link)
+        except LimitError as err:
+            problems.append(err.problem)
+
+    def inspect(name: str, link) -> None:
         where = "/" + name
         if isinstance(link, h5py.ExternalLink):
             what = f"{where} is an external link to {link.filename}:{link.path}"

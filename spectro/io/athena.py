@@ -260,8 +260,7 @@ def _text(path: Path) -> tuple[str, bool]:
                 "the file is truncated or damaged",
                 file=path,
             ) from err
-    # every list item costs about 64 bytes as a Python object: refuse before building them
-    limits.check_array(raw.count(b",") * 8, "the project's lists")
+    limits.check_items(raw.count(b",") + 1, "the project's lists")  # refused before they are built
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -66,7 +66,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from ..errors import ColumnError, FormatError, FormatWarning, SpectroError
+from ..errors import ColumnError, FormatError, FormatWarning, LimitError, SpectroError
 from ..model import Scan, Spectra
 from ._hdf5 import open_file
 from ._hdf5 import values as read_values
@@ -180,6 +180,8 @@ def _counters(group) -> tuple[dict[str, np.ndarray], dict[str, str], dict[str, s
                 continue
             values[key] = read_values(obj)
             units[key] = _text(obj.attrs.get("units", "")).strip()
+        except SpectroError:
+            raise
         except (KeyError, OSError, RuntimeError, ValueError) as err:
             unreadable[key] = _why(meas, key, err)
     return values, units, unreadable
@@ -283,6 +285,8 @@ def parse(path: Path, *, scans: Sequence[str] | str | None = None, **channel_opt
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
                     built.append(_read_scan(h5[name], name, path, dict(channel_options)))
+            except LimitError as err:
+                raise err.with_context(file=path, scan=name) from err
             except SpectroError as err:
                 errors.append(err.with_context(file=path, scan=name))
                 continue

@@ -36,7 +36,7 @@ import numpy as np
 
 from ..errors import ColumnError, DataError, FormatError, FormatWarning, SpectroError
 from ..model import Scan, Spectra
-from .channels import Channels, finite_points
+from .channels import MIN_POINTS, Channels, finite_points
 from .columns import read_text
 
 __all__ = ["parse", "sniff"]
@@ -45,7 +45,6 @@ __all__ = ["parse", "sniff"]
 OPTIONS: tuple[str, ...] = ("energy", "signal", "sigma")
 
 _SIGMA_NAMES = ("sigma", "err", "error")
-_MIN_POINTS = 5
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -110,7 +109,7 @@ def parse(
     ColumnError
         A requested column is missing (the message lists those present).
     DataError
-        Fewer than 5 rows.
+        Fewer than :data:`spectro.io.channels.MIN_POINTS` rows.
 
     Examples
     --------
@@ -156,8 +155,8 @@ def parse(
         table = np.array(good, dtype=float).reshape(len(good), len(labels))
     except ValueError as err:
         raise FormatError(f"non-numeric data row: {err}") from err
-    if table.shape[0] < _MIN_POINTS:
-        raise DataError(f"only {table.shape[0]} data rows, need >= {_MIN_POINTS}")
+    if table.shape[0] < MIN_POINTS:
+        raise DataError(f"only {table.shape[0]} data rows, need >= {MIN_POINTS}")
     col = {name: table[:, i] for i, name in enumerate(labels)}
     for name in (energy, signal):
         if name not in col:

@@ -152,6 +152,14 @@ class Limits:
                 f"limit of {_mb(self.max_array_bytes)} (max_array_mb; --max-array-mb on the command line)"
             )
 
+    def check_items(self, n_items: int, where: str) -> None:
+        """Refuse ``n_items`` parsed values (about 64 bytes each as Python objects) above :attr:`max_array_bytes`."""
+        if n_items * 64 > self.max_array_bytes:
+            raise LimitError(
+                f"{where} hold about {n_items} values ({_mb(n_items * 64)} as Python objects), more than the "
+                f"limit of {_mb(self.max_array_bytes)} (max_array_mb; --max-array-mb on the command line)"
+            )
+
     def check_lines(self, text: str) -> None:
         """Refuse text with a line longer than :attr:`max_line_chars` (linear in the text's length)."""
         if len(text) <= self.max_line_chars:
