@@ -507,3 +507,10 @@ def test_xdi_unknown_or_malformed_units_are_warned(tmp_path, field, value, note)
     assert any(note in m for m in messages), messages
     name = "temperature" if "temperature" in field else "pressure"
     assert np.isnan(ds[name].values[0]) == ("no unit" not in note)
+
+
+def test_xdi_facility_fields_with_units_outside_the_dictionary_are_warned(tmp_path):
+    ds, messages = _quiet_read(_xdi(tmp_path / "ring.xdi", Facility_energy="7.00 GeVolts",
+                                    Facility_current="100 mA"))
+    assert any("Facility.energy '7.00 GeVolts': unit 'GeVolts' is not one of gev, mev" in m for m in messages)
+    assert not any("Facility.current" in m for m in messages)

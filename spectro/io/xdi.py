@@ -119,6 +119,8 @@ _PRESSURE_UNITS = {
     "kpa": (1e-6, 0.0),
     "atm": (1.01325e-4, 0.0),
 }
+#: Units of the XDI dictionary's facility fields (lower case).
+_FACILITY_UNITS = {"Facility.energy": ("gev", "mev"), "Facility.current": ("ma", "a")}
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?:\s*(\S.*?))?\s*$")
 
 
@@ -323,6 +325,11 @@ def _check_metadata(fields: dict[str, str], notes: list[str]) -> None:
         value = _field(fields, name)
         if value is not None and _NUMBER_UNIT.match(value) is None:
             notes.append(f"{name} {value!r} is not a number with a unit")
+            continue
+        m = _QUANTITY.match(value or "")
+        allowed = _FACILITY_UNITS.get(name)
+        if m is not None and allowed is not None and m.group(2) and m.group(2).strip().lower() not in allowed:
+            notes.append(f"{name} {value!r}: unit {m.group(2)!r} is not one of {', '.join(allowed)}")
     d = _field(fields, "Mono.d_spacing")
     if d is not None and _d_spacing(fields) is None:
         notes.append(f"Mono.d_spacing {d!r} is not a positive number (Angstrom)")
