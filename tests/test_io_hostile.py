@@ -145,6 +145,17 @@ def test_a_large_sparse_file_behind_an_xdi_header_is_not_read(tmp_path):
     assert outcome.startswith("LimitError") and "max_file_mb" in outcome and peak < MEMORY_LIMIT
 
 
+def test_hdf5_files_are_bounded_by_their_datasets_not_their_size(tmp_path):
+    path = tmp_path / "images.h5"
+    with h5py.File(path, "w") as h5:
+        _nxxas(h5)
+        h5["detector_frames"] = np.zeros((4, 500, 500))  # 8 MB the reader never reads
+    ds, _ = _quiet_read(path, max_file_mb=1)
+    np.testing.assert_array_equal(ds.mu.values[0], MU)
+    with pytest.raises(LimitError, match="/scan/energy declares 201 values"):
+        spectro.read(path, max_array_mb=0.001)
+
+
 def test_a_long_label_line_is_refused_and_splitting_it_finishes(tmp_path):
     path = tmp_path / "labels.dat"
     _columns(path, _rows(), header="# " + "energy mu " * 100_000 + "\n")

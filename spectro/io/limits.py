@@ -210,8 +210,12 @@ def using(limits: Limits) -> Iterator[Limits]:
         _CURRENT.reset(token)
 
 
-def check_file(path: str | os.PathLike, limits: Limits | None = None) -> os.stat_result:
-    """Refuse anything but a regular file within the size limit, with a clear error.
+def check_file(path: str | os.PathLike, limits: Limits | None = None, *, size: bool = True) -> os.stat_result:
+    """Refuse anything but a regular file within the size limit (unless ``size=False``), with a clear error.
+
+    HDF5 files are not bounded by their size (a BLISS file holds detector
+    images the reader never reads) but by the declared size of each dataset
+    read; text is bounded by its size.
 
     Raises
     ------
@@ -241,7 +245,8 @@ def check_file(path: str | os.PathLike, limits: Limits | None = None) -> os.stat
     if not stat.S_ISREG(st.st_mode):
         kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
         raise LimitError(f"{kind}, not a regular file: not opened")
-    limits.check_text_size(st.st_size, f"the file ({st.st_size} bytes)")
+    if size:
+        limits.check_text_size(st.st_size, f"the file ({st.st_size} bytes)")
     return st
 
 
