@@ -157,6 +157,7 @@ def read_text(path: Path) -> str:
     """
     limits = current()
     raw = read_bytes(path, limits)
+    limits.check_lines(raw)
     if b"\x00" in raw[:4096]:
         raise FormatError("binary file: not a text table")
     try:
@@ -165,7 +166,6 @@ def read_text(path: Path) -> str:
         text = raw.decode("latin-1")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    limits.check_lines(text)
     return text
 
 

@@ -37,6 +37,8 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..errors import LimitError, MissingFileError
 from ..options import ReadOptions
 
@@ -160,24 +162,24 @@ class Limits:
                 f"limit of {_mb(self.max_array_bytes)} (max_array_mb; --max-array-mb on the command line)"
             )
 
-    def check_lines(self, text: str) -> None:
-        """Refuse text with a line longer than :attr:`max_line_chars` (linear in the text's length)."""
-        if len(text) <= self.max_line_chars:
+    def check_lines(self, raw: bytes) -> None:
+        """Refuse text with a line longer than :attr:`max_line_chars` bytes (LF, CR or CRLF ends a line).
+
+        Vectorized over the bytes: linear in the size of the text.
+        """
+        if len(raw) <= self.max_line_chars:
             return
-        start = 0
-        n = len(text)
-        line = 1
-        while start < n:
-            stop = text.find("\n", start)
-            if stop < 0:
-                stop = n
-            if stop - start > self.max_line_chars:
-                raise LimitError(
-                    f"line {line} has {stop - start} characters, more than the limit of "
-                    f"{self.max_line_chars} (max_line_length; --max-line-length on the command line)"
-                )
-            start = stop + 1
-            line += 1
+        codes = np.frombuffer(raw, dtype=np.uint8)
+        ends = np.flatnonzero((codes == 10) | (codes == 13))
+        bounds = np.concatenate(([-1], ends, [codes.size]))
+        lengths = np.diff(bounds) - 1
+        longest = int(np.argmax(lengths))
+        if lengths[longest] > self.max_line_chars:
+            line = int(np.count_nonzero(codes[: bounds[longest] + 1] == 10)) + 1 if longest else 1
+            raise LimitError(
+                f"line {line} has {int(lengths[longest])} characters, more than the limit of "
+                f"{self.max_line_chars} (max_line_length; --max-line-length on the command line)"
+            )
 
 
 def _mb(n: int) -> str:
