@@ -38,10 +38,15 @@ Counters
     options choose them otherwise. Counters of different lengths (an
     interrupted scan) are cut to the shortest with a
     :class:`~spectro.errors.FormatWarning`.
+External links
+    A file with external links, virtual datasets or external storage is
+    refused unless the reading option ``external_links`` is set
+    (:mod:`spectro.io._hdf5`; the files reached are listed in the attrs
+    ``external_files``). Looking for scan groups follows no link.
 Unreadable counters
     A counter whose data cannot be read (a link to a dataset that does not
-    exist, an external link to a file that is missing, such as a
-    detector's separate file) is left out of the table. Asking for it
+    exist, an external link, when followed, to a file that is missing, such
+    as a detector's separate file) is left out of the table. Asking for it
     (``ifluor="eiger"``) is a :class:`~spectro.errors.FormatError` naming
     its HDF5 path and why; when no mu can be made, the
     :class:`~spectro.errors.ColumnError` names the unreadable counters too.

@@ -35,6 +35,14 @@ without either they are decided by magnitude
 (:func:`spectro.io.units.detect_units`) with a
 :class:`~spectro.errors.FormatWarning`.
 
+Safety and checks: external links, virtual datasets and external storage
+are refused unless ``external_links`` is set, and a dataset is read only
+when its declared size is within ``max_array_mb`` (:mod:`spectro.io.limits`);
+an ``intensity`` (or energy) of more than one dimension is refused, not
+flattened; its non-finite points are dropped as those of text columns
+(:func:`spectro.io.channels.finite_points`); root groups that are not
+``NXentry`` groups are named in a :class:`~spectro.errors.FormatWarning`.
+
 Per-scan coordinates: ``element``, ``edge``, ``measurement_mode``,
 ``title``, ``instrument`` (empty when absent) and ``nexus_entry``;
 ``sample`` comes from ``sample/name``, ``temperature`` (K) and ``pressure``
