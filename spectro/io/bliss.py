@@ -41,7 +41,7 @@ Counters
 External links
     A file with external links, virtual datasets or external storage is
     refused unless the reading option ``external_links`` is set
-    (:mod:`spectro.io._hdf5`; the files reached are listed in the attrs
+    (:mod:`spectro.io.limits`; the files reached are listed in the attrs
     ``external_files``). Looking for scan groups follows no link.
 Unreadable counters
     A counter whose data cannot be read (a link to a dataset that does not
