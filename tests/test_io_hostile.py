@@ -172,6 +172,8 @@ def test_only_regular_files_are_opened(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(LimitError, match="a FIFO, not a regular file"):
         spectro.read(fifo)
+    with pytest.raises(LimitError, match="a FIFO, not a regular file"):
+        spectro.io.sniff_format(fifo)
     with pytest.raises(MissingFileError, match="a folder, not a file"):
         spectro.read(tmp_path)
     with pytest.raises(MissingFileError, match="cannot be looked at: File name too long"):

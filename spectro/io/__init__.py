@@ -54,6 +54,7 @@ def sniff_format(path: str | os.PathLike) -> str:
     'xdi'
     """
     path = Path(path)
+    check_file(path, size=False)  # a FIFO would block the open below
     with path.open("rb") as fh:
         head = fh.read(_HEAD_BYTES)
     for name in FORMATS:
