@@ -44,6 +44,7 @@ __all__ = [
     "ExtrapolationWarning",
     "FitWarning",
     "NoValenceWarning",
+    "LimitError",
 ]
 
 
@@ -236,3 +237,11 @@ class FitWarning(SpectroWarning):
 
 class NoValenceWarning(SpectroWarning):
     """A XANES input got no valence: its valence anchors could not be found or read."""
+
+
+class LimitError(FormatError):
+    """A file breaks a reading limit (size, nesting, line length) or is refused for safety.
+
+    The limits are reading options (:mod:`spectro.io.limits`); the message
+    names the limit and the option that raises it.
+    """

@@ -127,6 +127,16 @@ def _boolean(value: Any) -> bool:
     raise ValueError("not a boolean")
 
 
+def _count(value: Any) -> int:
+    """A positive integer."""
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a count")
+    out = int(value)
+    if out != float(value) or out < 1:
+        raise ValueError("not a positive integer")
+    return out
+
+
 def _maybe_boolean(value: Any) -> bool | None:
     """Yes, no, or None (not said: decided from the data)."""
     return _none_or(_boolean)(value)
@@ -452,9 +462,22 @@ class ReadOptions(Options):
     temperature: float | None = number(None, "temperature of every scan, K", positive=True, optional=True)
     run: str | None = name(None, "run label of every scan")
     sample: str | None = name(None, "sample name of every scan")
+    max_file_mb: float | None = number(None, "largest file (or decompressed text) read, MB (none: 1/16 of the "
+                                       "available memory)", positive=True, optional=True)
+    max_array_mb: float | None = number(None, "largest HDF5 dataset read, MB as float64 (none: 1/4 of the "
+                                        "available memory)", positive=True, optional=True)
+    max_depth: int = option(64, "deepest nesting of lists in an Athena project", _count, "a positive integer",
+                            metavar="N")
+    max_line_length: int = option(100_000, "longest line of a text file, characters", _count,
+                                  "a positive integer", metavar="N")
+    external_links: bool = flag(False, "HDF5: follow external links, virtual datasets and external storage "
+                                "(their files are recorded in the attrs external_files)")
 
     #: Options that are per-scan metadata rather than reading instructions.
     METADATA: ClassVar[tuple[str, ...]] = ("pressure", "pressure_err", "temperature", "run", "sample")
+    #: Options that limit what any reader takes (:mod:`spectro.io.limits`).
+    LIMITS: ClassVar[tuple[str, ...]] = ("max_file_mb", "max_array_mb", "max_depth", "max_line_length",
+                                         "external_links")
 
 
 # --- XANES -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import spectro
-from spectro.errors import ColumnError, FormatError, SpectroError
+from spectro.errors import ColumnError, FormatError, LimitError, SpectroError
 from spectro.io import sniff_format
 
 #: The simulated Ni K-edge scan every BLISS file here is made of.
@@ -132,16 +132,19 @@ def test_a_missing_or_external_counter_names_its_hdf5_path(tmp_path):
         scan = _scan(h5, "1.1", {"energy": E, "I0": I0, "I1": I1}, units={"energy": "eV"})
         scan["measurement/xmap_det0"] = h5py.SoftLink("/1.1/instrument/xmap_det0/data")
         scan["measurement/eiger_roi1"] = h5py.ExternalLink("sample_0001_eiger.h5", "/entry/roi1")
-    ds, _ = _read(path)  # the unreadable counters are not needed
+    with pytest.raises(LimitError, match="/1.1/measurement/eiger_roi1 is an external link to sample_0001_eiger.h5"):
+        spectro.read(path)  # refused unless asked for
+    ds, _ = _read(path, external_links=True)  # the unreadable counters are not needed
     np.testing.assert_allclose(ds.mu.values[0], MU, atol=1e-12)
+    assert "external_files" not in ds.attrs  # nothing was read from another file
     with pytest.raises(FormatError) as err:
-        spectro.read(path, ifluor="eiger_roi1", mode="fluorescence")
+        spectro.read(path, ifluor="eiger_roi1", mode="fluorescence", external_links=True)
     assert str(err.value) == (
         f"{path}: scan '1.1': counter 'eiger_roi1' (the reading option ifluor): /1.1/measurement/eiger_roi1 is "
         "an external link to sample_0001_eiger.h5:/entry/roi1, which cannot be opened")
     with pytest.raises(FormatError, match=r"/1.1/measurement/xmap_det0 is a link to /1.1/instrument/xmap_det0/data, "
                                           "which does not exist"):
-        spectro.read(path, ifluor="xmap_det0", mode="fluorescence")
+        spectro.read(path, ifluor="xmap_det0", mode="fluorescence", external_links=True)
 
 
 def test_when_no_mu_can_be_made_the_error_names_the_unreadable_counters(tmp_path):
@@ -150,7 +153,7 @@ def test_when_no_mu_can_be_made_the_error_names_the_unreadable_counters(tmp_path
         scan = _scan(h5, "1.1", {"energy": E, "I0": I0, "elapsed_time": E * 0 + 0.1}, units={"energy": "eV"})
         scan["measurement/eiger_roi1"] = h5py.ExternalLink("missing.h5", "/entry/roi1")
     with pytest.raises(ColumnError) as err:
-        spectro.read(path)
+        spectro.read(path, external_links=True)
     message = str(err.value)
     assert "\n" not in message and message.startswith(f"{path}: scan '1.1': cannot tell how to get mu")
     assert message.endswith("not readable: /1.1/measurement/eiger_roi1 is an external link to missing.h5:"
@@ -185,14 +188,17 @@ def test_sardana_file_with_an_external_link_to_a_missing_file(data_file):
     """MAX IV Balder (Sardana): the HERFD signal is in a detector file that is not there."""
     path = data_file("formats/pxas_20230318.h5")
     assert sniff_format(path) == "bliss"
+    with pytest.raises(LimitError, match="/entry24212/instrument/eiger_streaming is an external link to "
+                       "scan-24212_eiger_streaming.h5:entry/instrument/eiger; refused"):
+        spectro.read(path)
     with pytest.raises(ColumnError) as err, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        spectro.read(path)
+        spectro.read(path, external_links=True)
     message = str(err.value)
     assert "\n" not in message and message.startswith(f"{path}: scan 'entry24212': cannot tell how to get mu")
     assert ("/entry24212/measurement/eiger_streaming is an external link to scan-24212_eiger_streaming.h5:"
             "entry/instrument/eiger/data, which cannot be opened") in message
-    ds, _ = _read(path, mode="fluorescence", i0="albaem-01_ch1", ifluor="albaem-01_ch2")
+    ds, _ = _read(path, mode="fluorescence", i0="albaem-01_ch1", ifluor="albaem-01_ch2", external_links=True)
     assert ds.scan.values.tolist() == ["entry24212", "entry24213"]
     assert ds.attrs["energy_column"] == "mono1_energy_acs" and ds.attrs["energy_units_in"] == "eV"
     assert (ds.energy.values[0], ds.energy.values[-1]) == pytest.approx((16065.0, 16185.0), abs=0.1)

@@ -59,18 +59,23 @@ def _cases():
 _WARNS = {"1", "2", "3"}
 
 
+@pytest.mark.parametrize("detect", [False, True], ids=["format=xdi", "detected"])
 @pytest.mark.parametrize("case", _cases())
-def test_bad_files_behave_as_the_table_says(case):
+def test_bad_files_behave_as_the_table_says(case, detect):
+    """The verdict of the table, whether the format is given or detected (bad_01 has no version line)."""
     path, status, note, description = case
+    options = {} if detect else {"format": "xdi"}
+    if detect:
+        assert spectro.io.sniff_format(path) == "xdi"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if status == "error msg":
             with pytest.raises(SpectroError) as info:
-                spectro.read(path, format="xdi")
+                spectro.read(path, **options)
             assert isinstance(info.value, FormatError)
             assert path.name in str(info.value)
             return
-        ds = spectro.read(path, format="xdi")
+        ds = spectro.read(path, **options)
     spectro.validate(ds)
     format_warnings = [w for w in caught if issubclass(w.category, FormatWarning)]
     if status == "file read":

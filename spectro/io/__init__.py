@@ -24,9 +24,11 @@ from typing import Any
 
 import xarray as xr
 
-from ..errors import FormatError, MissingFileError, OptionError, SpectroError
+from ..errors import FormatError, LimitError, OptionError, SpectroError
 from ..model import Spectra
 from ..options import ReadOptions, options_of
+from .checks import check_spectra
+from .limits import Limits, check_file, using
 
 __all__ = ["read", "parse", "FORMATS", "sniff_format"]
 
@@ -52,6 +54,7 @@ def sniff_format(path: str | os.PathLike) -> str:
     'xdi'
     """
     path = Path(path)
+    check_file(path, size=False)  # a FIFO would block the open below
     with path.open("rb") as fh:
         head = fh.read(_HEAD_BYTES)
     for name in FORMATS:
@@ -132,32 +135,44 @@ def parse(path: str | os.PathLike, options: ReadOptions | None = None, /, **chan
     """
     opts = options_of(ReadOptions, options, changes)
     path = Path(path)
-    if not path.is_file():
-        raise MissingFileError("a folder, not a file" if path.is_dir() else "no such file", file=path)
     try:
-        name = opts.format or sniff_format(path)
-        if name not in FORMATS:
-            raise OptionError("format", name, "one of " + ", ".join(repr(f) for f in FORMATS))
-        module = _module(name)
-        given = {k: v for k, v in opts.changed().items() if k not in ReadOptions.METADATA and k != "format"}
-        for key, value in given.items():
-            if key not in module.OPTIONS and key != "reference":
-                raise OptionError(key, value, f"not used by the {name} reader, which takes "
-                                  + (", ".join(module.OPTIONS) or "no options"))
-        if "reference" not in module.OPTIONS:
-            given.pop("reference", None)
-        spectra = module.parse(path, **given)
-        if not opts.reference and "mu_ref" in spectra.signals:
-            spectra = dataclasses.replace(spectra, signals={k: v for k, v in spectra.signals.items() if k != "mu_ref"})
-        metadata = {k: getattr(opts, k) for k in ReadOptions.METADATA if getattr(opts, k) is not None}
-        if metadata:
-            spectra = spectra.with_values(**metadata)
-        attrs = dict(spectra.attrs)
-        attrs.setdefault("source_format", name)
-        return dataclasses.replace(spectra, attrs=attrs)
+        with using(Limits.from_options(opts)):
+            return _parse(path, opts)
     except SpectroError as err:
         raise err.with_context(file=path) from err
     except UnicodeDecodeError as err:
         raise FormatError(f"not valid text ({err.reason} at byte {err.start})", file=path) from err
     except OSError as err:
         raise FormatError(f"cannot be read: {err}", file=path) from err
+    except RecursionError as err:
+        raise LimitError("nested too deeply to be read", file=path) from err
+    except MemoryError as err:
+        raise LimitError("needs more memory than is available; lower the limits max_file_mb or "
+                         "max_array_mb (--max-file-mb, --max-array-mb)", file=path) from err
+
+
+def _parse(path: Path, opts: ReadOptions) -> Spectra:
+    check_file(path, size=False)  # each reader bounds what it reads: text by its size, HDF5 by its datasets
+    name = opts.format or sniff_format(path)
+    if name not in FORMATS:
+        raise OptionError("format", name, "one of " + ", ".join(repr(f) for f in FORMATS))
+    module = _module(name)
+    skip = set(ReadOptions.METADATA) | set(ReadOptions.LIMITS) | {"format"}
+    given = {k: v for k, v in opts.changed().items() if k not in skip}
+    for key, value in given.items():
+        if key not in module.OPTIONS and key != "reference":
+            raise OptionError(key, value, f"not used by the {name} reader, which takes "
+                              + (", ".join(module.OPTIONS) or "no options"))
+    if "reference" not in module.OPTIONS:
+        given.pop("reference", None)
+    spectra = module.parse(path, **given)
+    if not opts.reference and "mu_ref" in spectra.signals:
+        spectra = dataclasses.replace(spectra, signals={k: v for k, v in spectra.signals.items() if k != "mu_ref"})
+    metadata = {k: getattr(opts, k) for k in ReadOptions.METADATA if getattr(opts, k) is not None}
+    if metadata:
+        spectra = spectra.with_values(**metadata)
+    attrs = dict(spectra.attrs)
+    attrs.setdefault("source_format", name)
+    spectra = dataclasses.replace(spectra, attrs=attrs)
+    check_spectra(spectra)
+    return spectra

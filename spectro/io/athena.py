@@ -85,8 +85,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError, FormatWarning, OptionError
+from ..errors import FormatError, FormatWarning, LimitError, OptionError, SpectroError
 from ..model import Scan, Spectra
+from .channels import Channels, finite_points
+from .limits import current, read_bytes
 from .perl_dumper import parse_records
 
 __all__ = ["AthenaGroup", "AthenaProject", "parse", "read_project", "sniff"]
@@ -221,18 +223,44 @@ def sniff(path: Path, head: bytes) -> bool:
     return _MAGIC.encode() in head[:1024]
 
 
+def _gunzip(raw: bytes, limit: int) -> bytes:
+    """Decompress every gzip member of ``raw``, refusing more than ``limit`` bytes of output as it grows."""
+    out: list[bytes] = []
+    total = 0
+    data = raw
+    while data:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        tail = data
+        while not inflater.eof:
+            piece = inflater.decompress(tail, 1 << 20)
+            total += len(piece)
+            if total > limit:
+                raise LimitError(
+                    f"the gzip-compressed project expands to more than {limit / 1e6:.3g} MB (the limit "
+                    "max_file_mb; --max-file-mb on the command line)"
+                )
+            out.append(piece)
+            tail = inflater.unconsumed_tail
+            if not piece and not tail:
+                raise EOFError("compressed file ended before the end-of-stream marker was reached")
+        data = inflater.unused_data.lstrip(b"\x00")
+    return b"".join(out)
+
+
 def _text(path: Path) -> tuple[str, bool]:
-    raw = path.read_bytes()
+    limits = current()
+    raw = read_bytes(path, limits)
     compressed = raw.startswith(_GZIP_MAGIC)
     if compressed:
         try:
-            raw = gzip.decompress(raw)
+            raw = _gunzip(raw, limits.max_file_bytes)
         except (OSError, EOFError, zlib.error) as err:
             raise FormatError(
                 f"gzip-compressed Athena project cannot be decompressed ({err}); "
                 "the file is truncated or damaged",
                 file=path,
             ) from err
+    limits.check_items(raw.count(b",") + 1, "the project's lists")  # refused before they are built
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -248,9 +276,12 @@ def _array(values: Any, *, path: Path, key: str, name: str) -> np.ndarray:
             f"group {key!r}: array {name!r} is {type(values).__name__}, not a list", file=path
         )
     try:
-        return np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as err:
+        out = np.asarray(values, dtype=float)
+    except (TypeError, ValueError, OverflowError) as err:
         raise FormatError(f"group {key!r}: array {name!r} is not numeric ({err})", file=path) from err
+    if out.ndim != 1:
+        raise FormatError(f"group {key!r}: array {name!r} is not a flat list of numbers", file=path)
+    return out
 
 
 def _group(key: str, record: Mapping[str, Any], *, path: Path) -> AthenaGroup:
@@ -273,16 +304,38 @@ def _group(key: str, record: Mapping[str, Any], *, path: Path) -> AthenaGroup:
     arrays = {
         name: _array(record[name], path=path, key=key, name=name)
         for name in ("i0", "signal", "stddev")
-        if record.get(name) is not None and len(record[name])
+        if record.get(name) is not None and not (isinstance(record[name], (list, tuple)) and not record[name])
     }
     label = args.get("label")
     label = key if label is None or str(label).strip() == "" else str(label)
     return AthenaGroup(key=key, label=label, x=x, y=y, arrays=arrays, args=args)
 
 
+def _json_depth(text: str) -> int:
+    """Deepest nesting of ``[`` and ``{`` outside strings (linear, vectorized)."""
+    stripped = _JSON_STRING.sub('""', text).encode("utf-8", "replace")
+    codes = np.frombuffer(stripped, dtype=np.uint8)
+    steps = (np.isin(codes, (ord("["), ord("{"))).astype(np.int64)
+             - np.isin(codes, (ord("]"), ord("}"))).astype(np.int64))
+    return int(np.cumsum(steps).max(initial=0))
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
+
+
 def _from_json(text: str, path: Path) -> tuple[list[AthenaGroup], str, str]:
+    max_depth = current().max_depth
+    depth = _json_depth(text)
+    if depth > max_depth:
+        raise LimitError(
+            f"the Athena JSON project nests lists {depth} deep, more than {max_depth} (the limit max_depth; "
+            "--max-depth on the command line)",
+            file=path,
+        )
     try:
         doc = json.loads(text)
+    except RecursionError as err:
+        raise LimitError("the Athena JSON project is nested too deeply to be read", file=path) from err
     except json.JSONDecodeError as err:
         raise FormatError(
             f"Athena JSON project is not valid JSON: {err.msg} at line {err.lineno}, "
@@ -297,6 +350,8 @@ def _from_json(text: str, path: Path) -> tuple[list[AthenaGroup], str, str]:
     order = doc.get("_____order")
     if order is None:
         order = [k for k, v in doc.items() if not k.startswith("_____") and isinstance(v, dict)]
+    if not isinstance(order, list) or not all(isinstance(k, str) for k in order):
+        raise FormatError(f"_____order is {type(order).__name__}, not a list of group names", file=path)
     groups = []
     for key in order:
         record = doc.get(key)
@@ -307,7 +362,7 @@ def _from_json(text: str, path: Path) -> tuple[list[AthenaGroup], str, str]:
 
 
 def _from_perl(text: str, path: Path) -> tuple[list[AthenaGroup], str, str]:
-    parsed = parse_records(text, file=path)
+    parsed = parse_records(text, file=path, max_depth=current().max_depth)
     header = "\n".join(line for line in text.splitlines()[:10] if line.startswith("#"))
     journal = parsed.trailing.get("journal") or []
     journal = "\n".join(map(str, journal)) if isinstance(journal, list) else str(journal)
@@ -560,7 +615,15 @@ def _scan(g: AthenaGroup, label: str, ref: AthenaGroup | None, *, path: Path) ->
                 FormatWarning,
                 stacklevel=3,
             )
-    return Scan(g.x + g.eshift, signals, label, attrs={"normalized": 1} if g.datatype == "norm" else {})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            checked = finite_points(Channels(g.x + g.eshift, signals, {"mu_expression": "Athena y"}), label="x")
+        except SpectroError as err:
+            raise err.with_context(file=path, scan=label) from err
+    for w in caught:
+        warnings.warn(f"{path}: scan {label!r}: {w.message}", w.category, stacklevel=3)
+    return Scan(checked.energy, checked.signals, label, attrs={"normalized": 1} if g.datatype == "norm" else {})
 
 
 def _coords(

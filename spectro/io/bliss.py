@@ -38,10 +38,15 @@ Counters
     options choose them otherwise. Counters of different lengths (an
     interrupted scan) are cut to the shortest with a
     :class:`~spectro.errors.FormatWarning`.
+External links
+    A file with external links, virtual datasets or external storage is
+    refused unless the reading option ``external_links`` is set
+    (:mod:`spectro.io.limits`; the files reached are listed in the attrs
+    ``external_files``). Looking for scan groups follows no link.
 Unreadable counters
     A counter whose data cannot be read (a link to a dataset that does not
-    exist, an external link to a file that is missing, such as a
-    detector's separate file) is left out of the table. Asking for it
+    exist, an external link, when followed, to a file that is missing, such
+    as a detector's separate file) is left out of the table. Asking for it
     (``ifluor="eiger"``) is a :class:`~spectro.errors.FormatError` naming
     its HDF5 path and why; when no mu can be made, the
     :class:`~spectro.errors.ColumnError` names the unreadable counters too.
@@ -66,8 +71,10 @@ from typing import Any
 import h5py
 import numpy as np
 
-from ..errors import ColumnError, FormatError, FormatWarning, SpectroError
+from ..errors import ColumnError, FormatError, FormatWarning, LimitError, SpectroError
 from ..model import Scan, Spectra
+from ._hdf5 import open_file
+from ._hdf5 import values as read_values
 from .channels import select_channels
 from .columns import CHANNEL_OPTIONS
 from .nexus import _scalar_text, _text
@@ -87,8 +94,10 @@ _META_LONG_NAMES = {
 }
 
 
-def _is_scan(obj) -> bool:
-    return isinstance(obj, h5py.Group) and isinstance(obj.get("measurement"), h5py.Group)
+def _is_scan(obj, *, hard_only: bool = False) -> bool:
+    if not isinstance(obj, h5py.Group):
+        return False
+    return isinstance(_hard(obj, "measurement") if hard_only else obj.get("measurement"), h5py.Group)
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -108,18 +117,32 @@ def sniff(path: Path, head: bytes) -> bool:
         return False
     try:
         with h5py.File(path, "r") as h5:
-            return any(_is_scan(obj) and not _is_nxxas(obj) for obj in h5.values())
-    except (OSError, RuntimeError, KeyError, ValueError):
+            return any(_is_scan(obj, hard_only=True) and not _is_nxxas(obj, hard_only=True)
+                       for obj in _hard_members(h5))
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError):
         return False
 
 
-def _is_nxxas(group) -> bool:
+def _hard_members(group) -> list:
+    """The members of ``group`` reached by hard links (looking follows no soft or external link)."""
+    return [group[k] for k in group.keys() if isinstance(group.get(k, getlink=True), h5py.HardLink)]
+
+
+def _hard(group, key: str):
+    return group[key] if isinstance(group.get(key, getlink=True), h5py.HardLink) else None
+
+
+def _is_nxxas(group, *, hard_only: bool = False) -> bool:
     """Whether a scan group is (or holds) an NXxas application definition: the NeXus reader's."""
-    if _scalar_text(group, "definition") == "NXxas":
+    def definition(obj) -> str:
+        if hard_only and "definition" in obj and _hard(obj, "definition") is None:
+            return ""
+        return _scalar_text(obj, "definition")
+
+    if definition(group) == "NXxas":
         return True
-    return any(
-        isinstance(obj, h5py.Group) and _scalar_text(obj, "definition") == "NXxas" for obj in group.values()
-    )
+    members = _hard_members(group) if hard_only else group.values()
+    return any(isinstance(obj, h5py.Group) and definition(obj) == "NXxas" for obj in members)
 
 
 def _wanted_names(names: list[str], scans: Sequence[str] | str | None, path: Path) -> tuple[list[str], list[str]]:
@@ -160,8 +183,10 @@ def _counters(group) -> tuple[dict[str, np.ndarray], dict[str, str], dict[str, s
             obj = meas[key]
             if not isinstance(obj, h5py.Dataset) or obj.ndim != 1 or obj.dtype.kind not in "fiub":
                 continue
-            values[key] = np.asarray(obj[()], dtype=float)
+            values[key] = read_values(obj)
             units[key] = _text(obj.attrs.get("units", "")).strip()
+        except SpectroError:
+            raise
         except (KeyError, OSError, RuntimeError, ValueError) as err:
             unreadable[key] = _why(meas, key, err)
     return values, units, unreadable
@@ -249,11 +274,7 @@ def parse(path: Path, *, scans: Sequence[str] | str | None = None, **channel_opt
     >>> ds.scan.values.tolist(), float(ds.energy[0]), ds.attrs["mu_expression"], ds.title.values.tolist()
     (['1.1'], 8300.0, 'ln(I0/I1)', ['ascan energy 8.3 8.4 50 0.1'])
     """
-    try:
-        h5 = h5py.File(path, "r")
-    except OSError as err:
-        raise FormatError(f"not a readable HDF5 file ({err})", file=path) from err
-    with h5:
+    with open_file(path) as (h5, external):
         try:
             names = [k for k, v in h5.items() if _is_scan(v) and not _is_nxxas(v)]
         except (OSError, RuntimeError, KeyError, ValueError) as err:
@@ -269,6 +290,8 @@ def parse(path: Path, *, scans: Sequence[str] | str | None = None, **channel_opt
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
                     built.append(_read_scan(h5[name], name, path, dict(channel_options)))
+            except LimitError as err:
+                raise err.with_context(file=path, scan=name) from err
             except SpectroError as err:
                 errors.append(err.with_context(file=path, scan=name))
                 continue
@@ -289,6 +312,8 @@ def parse(path: Path, *, scans: Sequence[str] | str | None = None, **channel_opt
         for key, long_name in _META_LONG_NAMES.items()
     }
     attrs: dict[str, Any] = {"n_scans_in_file": n_scans}
+    if external:
+        attrs["external_files"] = external
     if subscans:
         attrs["subscans_not_read"] = subscans
     return Spectra.from_scans(built, kind="xanes", file=path, attrs=attrs, coords=coords)

@@ -109,6 +109,7 @@ __all__ = [
     "clean_label",
     "choose",
     "find_column",
+    "finite_points",
     "select_channels",
 ]
 
@@ -561,9 +562,36 @@ def _name(labels: Sequence[str], idx: int | None) -> str:
     return "none" if idx is None else repr(labels[idx])
 
 
+def finite_points(ch: Channels, *, label: str) -> Channels:
+    """Drop the points whose energy or main signal is not finite, by the rules of :func:`select_channels`.
+
+    The main signal is ``mu`` (``intensity`` for XES); what it was made of is
+    ``ch.attrs["mu_expression"]``. Every reader that does not go through
+    :func:`select_channels` (Athena, NeXus intensities, I20) calls it.
+
+    Raises
+    ------
+    DataError
+        Fewer than :data:`MIN_POINTS` finite points, more than
+        :data:`MAX_DROPPED_FRACTION` of them dropped, or energies outside
+        1-100 keV.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> e = np.linspace(8300.0, 8400.0, 8)
+    >>> finite_points(Channels(e, {"intensity": np.r_[np.ones(3), np.full(5, np.inf)]}), label="energy")
+    Traceback (most recent call last):
+    ...
+    spectro.errors.DataError: only 3 point(s) with finite energy and intensity (None), need at least 6
+    """
+    return _drop_non_finite(ch, label=label)
+
+
 def _drop_non_finite(ch: Channels, *, label: str) -> Channels:
     energy = ch.energy
-    mu = ch.signals["mu"]
+    main = "mu" if "mu" in ch.signals else "intensity"
+    mu = ch.signals[main]
     keep = np.isfinite(energy) & np.isfinite(mu)
     n_bad = int(energy.size - keep.sum())
     if keep.sum() < MIN_POINTS:
@@ -573,23 +601,22 @@ def _drop_non_finite(ch: Channels, *, label: str) -> Channels:
             else ""
         )
         raise DataError(
-            f"only {int(keep.sum())} point(s) with finite energy and mu "
+            f"only {int(keep.sum())} point(s) with finite energy and {main} "
             f"({ch.attrs.get('mu_expression')}), need at least {MIN_POINTS}{why}"
         )
     if n_bad > MAX_DROPPED_FRACTION * energy.size:
         raise DataError(
-            f"{n_bad} of {energy.size} points have non-finite energy or mu = "
+            f"{n_bad} of {energy.size} points have non-finite energy or {main} = "
             f"{ch.attrs.get('mu_expression')} (zero or negative intensities): wrong channels? "
             f"{CHOOSE_CHANNELS}"
         )
     signals = {k: v[keep] for k, v in ch.signals.items()}
-    if "mu_ref" in signals:
-        signals["mu_ref"] = np.where(
-            np.isfinite(signals["mu_ref"]), signals["mu_ref"], np.nan
-        )
+    for name in ("mu_ref", "intensity_err"):
+        if name in signals:
+            signals[name] = np.where(np.isfinite(signals[name]), signals[name], np.nan)
     if n_bad:
         warnings.warn(
-            f"dropped {n_bad} point(s) where energy or mu = {ch.attrs.get('mu_expression')} "
+            f"dropped {n_bad} point(s) where energy or {main} = {ch.attrs.get('mu_expression')} "
             "is not finite (zero or negative intensity, or missing value)",
             FormatWarning,
             stacklevel=3,

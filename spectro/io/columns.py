@@ -56,11 +56,13 @@ import numpy as np
 from ..errors import ColumnError, FormatError, FormatWarning
 from ..model import Scan, Spectra
 from .channels import select_channels
+from .limits import current, read_bytes
 from .units import find_d_spacing
 
 __all__ = [
     "CHANNEL_OPTIONS",
     "Table",
+    "decimal_comma",
     "fast_parse",
     "parse_numeric_lines",
     "parse_table",
@@ -88,10 +90,14 @@ CHANNEL_OPTIONS = (
 #: The :class:`~spectro.options.ReadOptions` this reader takes.
 OPTIONS: tuple[str, ...] = CHANNEL_OPTIONS + ("labels",)
 
-_NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eEdD][-+]?\d+)?|[-+]?(?:nan|inf(?:inity)?)"
+# atomic groups and possessive quantifiers: matching is linear in the line's length (no backtracking)
+_NUM = r"(?>[-+]?+(?>\d++\.?+\d*+|\.\d++)(?>[eEdD][-+]?+\d++)?+|[-+]?+(?>nan|inf(?:inity)?+))"
 NUMERIC_LINE = re.compile(
-    rf"[ \t]*(?:{_NUM})(?:[ \t,;]+(?:{_NUM}))*[ \t,;]*", re.IGNORECASE
+    rf"[ \t]*+{_NUM}(?:[ \t,;]++{_NUM})*+[ \t,;]*+", re.IGNORECASE
 )
+_DECIMAL_COMMA_NUM = r"[-+]?+\d++(?:,\d++)?+(?>[eE][-+]?+\d++)?+"
+_DECIMAL_COMMA_LINE = re.compile(rf"[ \t]*+{_DECIMAL_COMMA_NUM}(?:[ \t;]++{_DECIMAL_COMMA_NUM})++[ \t;]*+")
+_DIGIT_COMMA_DIGIT = re.compile(r"\d,\d")
 _NUMBER_START = frozenset("0123456789+-.")
 _NUMBER = re.compile(rf"(?:{_NUM})", re.IGNORECASE)
 _COMMENT = re.compile(r"^[ \t]*[#;%!*]+[ \t#;%!*]*")
@@ -136,7 +142,10 @@ def sniff(path: Path, head: bytes) -> bool:
 
 
 def read_text(path: Path) -> str:
-    """File contents as text with LF line endings (UTF-8, else Latin-1).
+    """File contents as text with LF line endings (UTF-8, else Latin-1), within the reading limits.
+
+    The file must be a regular file no larger than the limit ``max_file_mb``
+    and have no line longer than ``max_line_length`` (:mod:`spectro.io.limits`).
 
     Examples
     --------
@@ -146,7 +155,9 @@ def read_text(path: Path) -> str:
     >>> read_text(p).split("\\n")
     ['a', 'b', 'c', '']
     """
-    raw = Path(path).read_bytes()
+    limits = current()
+    raw = read_bytes(path, limits)
+    limits.check_lines(raw)
     if b"\x00" in raw[:4096]:
         raise FormatError("binary file: not a text table")
     try:
@@ -156,6 +167,27 @@ def read_text(path: Path) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
+
+
+def decimal_comma(lines: list[str]) -> bool:
+    """Whether the numeric lines write numbers with decimal commas (``8333,5  0,123``).
+
+    True when no numeric line holds a point, nine in ten of them are numbers
+    with at most one comma each, separated by spaces, tabs or semicolons,
+    and at least half hold a comma between digits. Comma-separated tables
+    (``8333.5,0.1`` or ``8333,1000,500``, one field between spaces) are not.
+
+    Examples
+    --------
+    >>> decimal_comma(["8333,5  0,123", "8334,0  0,125"]), decimal_comma(["8333.5,0.1", "8334,0.2"])
+    (True, False)
+    """
+    numeric = [ln for ln in lines if ln.lstrip()[:1] in _NUMBER_START and ln.strip()]
+    if not numeric or any("." in ln for ln in numeric):
+        return False
+    shaped = sum(_DECIMAL_COMMA_LINE.fullmatch(ln) is not None for ln in numeric)
+    commas = sum(_DIGIT_COMMA_DIGIT.search(ln) is not None for ln in numeric)
+    return shaped >= 0.9 * len(numeric) and commas >= 0.5 * len(numeric)
 
 
 def fast_parse(text: str) -> np.ndarray | None:
@@ -186,6 +218,12 @@ def parse_numeric_lines(lines: list[str], n_columns: int | None = None) -> np.nd
     [[1.0, 2.0], [3.0, 4.0]]
     """
     text = "\n".join(lines)
+    if "," in text and decimal_comma(lines):
+        raise FormatError(
+            "the table writes numbers with decimal commas (e.g. "
+            f"{next(ln for ln in lines if _DIGIT_COMMA_DIGIT.search(ln)).strip()[:40]!r}); "
+            "replace them with points"
+        )
     if "," in text or ";" in text:
         text = text.replace(",", " ").replace(";", " ")
     values = fast_parse(text) if "d" not in text and "D" not in text else None
@@ -244,10 +282,11 @@ def _largest(
     return max(blocks, key=lambda b: (len(b[3]), b[0]))
 
 
-def _parse_block(
-    lines: list[str],
-) -> tuple[tuple[int, int, int, list[int]], np.ndarray, int]:
-    """The data block, its numbers and the count of numeric lines after it."""
+_Block = tuple[int, int, int, list[int]]
+
+
+def _parse_block(lines: list[str]) -> tuple[_Block, np.ndarray, list[tuple[_Block, list[int]]]]:
+    """The data block, its numbers, and the other numeric blocks with their numeric rows."""
     blocks = _blocks(lines, exact=False)
     if blocks:
         block = _largest(blocks)
@@ -259,16 +298,65 @@ def _parse_block(
             else fast_parse(text.replace(",", " ").replace(";", " "))
         )
         if values is not None and values.size == len(rows) * block[2]:
-            after = [lines[i] for b in blocks if b[0] >= block[1] for i in b[3]]
-            trailing = sum(NUMERIC_LINE.fullmatch(ln) is not None for ln in after)
-            return block, values.reshape(len(rows), block[2]), trailing
+            others = [(b, [i for i in b[3] if NUMERIC_LINE.fullmatch(lines[i])]) for b in blocks if b is not block]
+            return block, values.reshape(len(rows), block[2]), others
     blocks = _blocks(lines, exact=True)
     if not blocks:
         raise FormatError("no numeric table found")
     block = _largest(blocks)
     data = parse_numeric_lines([lines[i] for i in block[3]], block[2])
-    trailing = sum(len(b[3]) for b in blocks if b[0] >= block[1])
-    return block, data, trailing
+    return block, data, [(b, b[3]) for b in blocks if b is not block]
+
+
+def _line_numbers(rows: list[int], most: int = 8) -> str:
+    """0-based row indices as 1-based line numbers in ranges: ``3-7, 12``."""
+    ranges: list[list[int]] = []
+    for r in rows:
+        if ranges and r == ranges[-1][1] + 1:
+            ranges[-1][1] = r
+        else:
+            ranges.append([r, r])
+    text = ", ".join(f"{a + 1}" if a == b else f"{a + 1}-{b + 1}" for a, b in ranges[:most])
+    return text + (", ..." if len(ranges) > most else "")
+
+
+def _skipped(
+    lines: list[str], block: _Block, data: np.ndarray, others: list[tuple[_Block, list[int]]]
+) -> list[str]:
+    """Notes on the numeric lines left out of the table; FormatError when the table is interrupted.
+
+    Numeric rows of the table's width on the other side of a non-numeric
+    line, whose first column is on the scale of the table's (within a
+    factor 2 of its median), are data the table would lose (one malformed
+    row, a repeated header line): an error naming the line. Other numeric
+    lines are noted with their line numbers.
+    """
+    start, stop, n_columns, _ = block
+    first = np.abs(data[:, 0][np.isfinite(data[:, 0])]) if data.size else np.zeros(0)
+    scale = float(np.median(first)) if first.size else 0.0
+    for other, rows in others:
+        if not rows or other[2] != n_columns:
+            continue
+        values = parse_numeric_lines([lines[k] for k in rows], n_columns)[:, 0]
+        values = np.abs(values[np.isfinite(values)])
+        if not (scale > 0 and values.size and 0.5 * scale <= float(np.median(values)) <= 2.0 * scale):
+            continue  # a table of the header (SSRL weights and offsets), not rows of this one
+        gap = range(other[1], start) if other[1] <= start else range(stop, other[0])
+        where = next((k for k in gap if lines[k].strip()), gap.start if len(gap) else start)
+        raise FormatError(
+            f"the data table is interrupted at line {where + 1} ({lines[where].strip()[:60]!r}): "
+            f"{len(rows)} row(s) of {n_columns} numbers at lines {_line_numbers(rows)} would be left out of "
+            f"the {len(block[3])} rows at lines {start + 1}-{stop}; fix or remove that line"
+        )
+    notes = []
+    for side, chosen in (("before", [r for b, rows in others if b[0] < start for r in rows]),
+                         ("after", [r for b, rows in others if b[0] >= stop for r in rows])):
+        if chosen:
+            notes.append(
+                f"ignored {len(chosen)} numeric line(s) {side} the table with a different number of fields "
+                f"than its {n_columns} (line(s) {_line_numbers(chosen)})"
+            )
+    return notes
 
 
 def _strip_comment(line: str) -> str:
@@ -322,11 +410,24 @@ def split_labels(text: str, n_columns: int) -> list[str]:
     return words
 
 
+#: Widest field tried by the fixed-width split of a label line (beamline files use 10-30 characters).
+_MAX_FIELD_WIDTH = 64
+
+
 def _fixed_width(text: str, n_columns: int) -> list[str] | None:
-    """Split into ``n_columns`` fields of equal width, best aligned first."""
+    """Split into ``n_columns`` fields of equal width, best aligned first.
+
+    Only widths that fit the text are tried, at most :data:`_MAX_FIELD_WIDTH`,
+    so the time is linear in the length of the line.
+    """
     best, best_score = None, -1
-    for w in range(4, len(text) // (n_columns - 1) + 1 if n_columns > 1 else 5):
-        if text[n_columns * w :].strip() or len(text) <= (n_columns - 1) * w:
+    if n_columns < 2:
+        return None
+    used = len(text.rstrip())
+    lo = max(4, -(-used // n_columns))
+    hi = min(len(text) // (n_columns - 1), _MAX_FIELD_WIDTH)
+    for w in range(lo, hi + 1):
+        if len(text) <= (n_columns - 1) * w:
             continue
         chunks = [text[k * w : (k + 1) * w] for k in range(n_columns)]
         if not all(c.strip() for c in chunks):
@@ -452,12 +553,13 @@ def parse_table(text: str, *, labels: list[str] | None = None) -> Table:
     (['energy', 'i0', 'it'], (2, 3))
     """
     lines = text.split("\n")
-    (start, _, n_columns, _), data, trailing = _parse_block(lines)
     notes = []
-    if trailing:
-        notes.append(
-            f"ignored {trailing} numeric line(s) after the table with a different number of fields"
-        )
+    if "," in text and decimal_comma(lines):
+        lines = [ln.replace(",", ".") if ln.lstrip()[:1] in _NUMBER_START else ln for ln in lines]
+        notes.append("numbers are written with decimal commas; read them as decimal points")
+    block, data, others = _parse_block(lines)
+    start, _, n_columns, _ = block
+    notes += _skipped(lines, block, data, others)
     header = lines[:start]
     if labels is not None:
         if len(labels) != n_columns:

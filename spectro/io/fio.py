@@ -58,7 +58,7 @@ def sniff(path: Path, head: bytes) -> bool:
     >>> sniff(Path("a.dat"), b"# energy mu\\n8300 0.1\\n")
     False
     """
-    lines = [ln.strip() for ln in head.split(b"\n")]
+    lines = [ln.strip() for ln in head.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")]
     return b"%d" in lines and (b"%c" in lines or b"%p" in lines or any(ln.startswith(b"!") for ln in lines[:5]))
 
 

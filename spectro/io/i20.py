@@ -34,8 +34,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ColumnError, DataError, FormatError, FormatWarning
+from ..errors import ColumnError, DataError, FormatError, FormatWarning, SpectroError
 from ..model import Scan, Spectra
+from .channels import MIN_POINTS, Channels, finite_points
+from .columns import read_text
 
 __all__ = ["parse", "sniff"]
 
@@ -43,7 +45,6 @@ __all__ = ["parse", "sniff"]
 OPTIONS: tuple[str, ...] = ("energy", "signal", "sigma")
 
 _SIGMA_NAMES = ("sigma", "err", "error")
-_MIN_POINTS = 5
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -108,17 +109,16 @@ def parse(
     ColumnError
         A requested column is missing (the message lists those present).
     DataError
-        Fewer than 5 rows.
+        Fewer than :data:`spectro.io.channels.MIN_POINTS` rows.
 
     Examples
     --------
     >>> import spectro
     >>> ds = spectro.read("advxafs_Figure_2A_S1_XES_Mn2O3.dat")  # doctest: +SKIP
     """
-    text = path.read_text(encoding="utf-8", errors="replace")
-    lines = text.splitlines()
-    rows, header, labels = [], [], None
-    for line in lines:
+    lines = read_text(path).split("\n")
+    rows, header, labels, row_lines = [], [], None, []
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         if line.lstrip().startswith("#"):
@@ -126,6 +126,7 @@ def parse(
                 header.append(line)
             continue
         rows.append([f for f in line.replace("\t", " ").split()])
+        row_lines.append(number)
     for line in reversed(header):
         fields = [f.strip() for f in line.lstrip("#").split("\t") if f.strip()]
         if len(fields) >= 2 and energy in fields:
@@ -137,9 +138,16 @@ def parse(
         raise FormatError("no data rows")
     good = [r for r in rows if len(r) == len(labels)]
     if len(good) < len(rows):
+        bad = [n for n, r in zip(row_lines, rows) if len(r) != len(labels)]
+        kept = [n for n, r in zip(row_lines, rows) if len(r) == len(labels)]
+        if kept and any(kept[0] < n < kept[-1] for n in bad):
+            raise FormatError(
+                f"data row(s) at line(s) {', '.join(map(str, bad[:8]))} do not have {len(labels)} fields, "
+                "between rows that do; fix or remove them"
+            )
         warnings.warn(
             f"{path.name}: dropped {len(rows) - len(good)} row(s) whose number of fields is not "
-            f"{len(labels)}",
+            f"{len(labels)} (line(s) {', '.join(map(str, bad[:8]))})",
             FormatWarning,
             stacklevel=3,
         )
@@ -147,8 +155,8 @@ def parse(
         table = np.array(good, dtype=float).reshape(len(good), len(labels))
     except ValueError as err:
         raise FormatError(f"non-numeric data row: {err}") from err
-    if table.shape[0] < _MIN_POINTS:
-        raise DataError(f"only {table.shape[0]} data rows, need >= {_MIN_POINTS}")
+    if table.shape[0] < MIN_POINTS:
+        raise DataError(f"only {table.shape[0]} data rows, need >= {MIN_POINTS}")
     col = {name: table[:, i] for i, name in enumerate(labels)}
     for name in (energy, signal):
         if name not in col:
@@ -158,6 +166,8 @@ def parse(
         sigma = candidates[0] if candidates else None
     elif sigma not in col:
         raise ColumnError(f"no column {sigma!r}; columns are {labels}")
+    if "Energy" in col and energy != "Energy" and not np.all(np.isfinite(col["Energy"])):
+        raise DataError("the incident energy column 'Energy' holds values that are not finite")
     signals = {"intensity": col[signal]}
     err_method = "none"
     if sigma is not None:
@@ -183,7 +193,11 @@ def parse(
         attrs["incident_energy_ev"] = float(np.mean(col["Energy"]))
     units = "counts" if signal == "FF" else "1"
     long_name = f"emitted intensity ({signal})"
-    scan = Scan(col[energy], signals, label=label, coords={"sample": label})
+    try:
+        checked = finite_points(Channels(col[energy], signals, {"mu_expression": signal}), label=energy)
+    except SpectroError as err:
+        raise err.with_context(scan=label) from err
+    scan = Scan(checked.energy, checked.signals, label=label, coords={"sample": label})
     return Spectra.from_scans(
         [scan], kind="xes", file=path, attrs=attrs,
         signal_attrs={"intensity": {"units": units, "long_name": long_name},

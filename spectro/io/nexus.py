@@ -35,6 +35,14 @@ without either they are decided by magnitude
 (:func:`spectro.io.units.detect_units`) with a
 :class:`~spectro.errors.FormatWarning`.
 
+Safety and checks: external links, virtual datasets and external storage
+are refused unless ``external_links`` is set, and a dataset is read only
+when its declared size is within ``max_array_mb`` (:mod:`spectro.io.limits`);
+an ``intensity`` (or energy) of more than one dimension is refused, not
+flattened; its non-finite points are dropped as those of text columns
+(:func:`spectro.io.channels.finite_points`); root groups that are not
+``NXentry`` groups are named in a :class:`~spectro.errors.FormatWarning`.
+
 Per-scan coordinates: ``element``, ``edge``, ``measurement_mode``,
 ``title``, ``instrument`` (empty when absent) and ``nexus_entry``;
 ``sample`` comes from ``sample/name``, ``temperature`` (K) and ``pressure``
@@ -57,7 +65,9 @@ import numpy as np
 
 from ..errors import FormatError, FormatWarning, SpectroError
 from ..model import Scan, Spectra
-from .channels import select_channels
+from ._hdf5 import open_file, values
+from .channels import Channels, finite_points, select_channels
+from .limits import current
 from .columns import CHANNEL_OPTIONS
 from .units import check_energy_range, detect_units, to_ev
 from .xdi import _PRESSURE_UNITS, _TEMPERATURE_UNITS, _quantity
@@ -104,6 +114,7 @@ def _text(value: Any) -> str:
 def _scalar_text(group, name: str) -> str:
     obj = group.get(name)
     if isinstance(obj, h5py.Dataset):
+        current().check_array(int(obj.size), f"HDF5 dataset {obj.name}")
         text = _text(obj[()]).strip()
         return "" if text == "None" else text
     return ""
@@ -121,7 +132,7 @@ def _energy_from(entry, name: str, path: Path) -> np.ndarray:
         dset = plot.get(axis[0]) if axis else None
     if not isinstance(dset, h5py.Dataset):
         raise FormatError("NXxas entry has no 'energy' dataset", file=path, scan=name)
-    values = np.asarray(dset[()], dtype=float).ravel()
+    values = _one_d(dset, name, path)
     unit_text = _text(dset.attrs.get("units", "")).strip()
     if unit_text:
         units = _UNITS.get(unit_text.lower())
@@ -166,7 +177,18 @@ def _dataset(entry, name: str, path: Path, label: str) -> np.ndarray:
         raise FormatError(
             f"no dataset {name!r} in the entry; datasets are {available}", file=path, scan=label
         )
-    return np.asarray(dset[()], dtype=float).ravel()
+    return _one_d(dset, label, path)
+
+
+def _one_d(dset, label: str, path: Path) -> np.ndarray:
+    """A dataset's values as a 1-D array; a 2-D (or higher) one is refused, not flattened."""
+    data = values(dset)
+    if sum(n > 1 for n in data.shape) > 1:
+        raise FormatError(
+            f"dataset {dset.name} has shape {data.shape}: one spectrum per entry is read, "
+            "not a 2-D array", file=path, scan=label
+        )
+    return data.ravel()
 
 
 def _intensity_name(entry) -> str:
@@ -184,7 +206,7 @@ def _from_rawdata(entry, name: str, path: Path, options: dict[str, Any]) -> tupl
         raise FormatError(
             f"rawdata has no readable 'array_labels' JSON list ({err})", file=path, scan=name
         ) from err
-    table = np.asarray(dset[()], dtype=float)
+    table = values(dset)
     if table.ndim != 2 or len(labels) not in table.shape:
         raise FormatError(
             f"rawdata has shape {table.shape} but {len(labels)} array_labels", file=path, scan=name
@@ -214,7 +236,14 @@ def _read_entry(entry, name: str, path: Path, signal: str | None, options: dict[
                 file=path,
                 scan=name,
             )
-        signals, attrs = {"mu": mu}, {"mu_source": source}
+        attrs = {"mu_source": source, "mu_expression": source}
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            checked = finite_points(Channels(energy, {"mu": mu}, attrs), label=f"{name}/energy")
+        for w in caught:
+            warnings.warn(f"{path}: scan {name!r}: {w.message}", w.category, stacklevel=3)
+        energy, signals = checked.energy, checked.signals
+        attrs = {"mu_source": source}
         if options.get("normalized"):
             attrs["normalized"] = 1
     element = _scalar_text(entry, "element/symbol")
@@ -239,20 +268,22 @@ def _read_entry(entry, name: str, path: Path, signal: str | None, options: dict[
         "instrument": instrument,
     }
     coords: dict[str, Any] = {"sample": _scalar_text(entry, "sample/name")}
-    for key, units, target, offset in (("temperature", _TEMPERATURE_UNITS, "K", True),
-                                       ("pressure", _PRESSURE_UNITS, "GPa", False)):
-        value = _quantity_of(entry.get(f"sample/{key}"), units, target, offset=offset)
+    notes: list[str] = []
+    for key, units, target in (("temperature", _TEMPERATURE_UNITS, "K"), ("pressure", _PRESSURE_UNITS, "GPa")):
+        value = _quantity_of(entry.get(f"sample/{key}"), units, target, notes=notes)
         if np.isfinite(value):
             coords[key] = value
+    for note in notes:
+        warnings.warn(f"{path}: scan {name!r}: {note}", FormatWarning, stacklevel=3)
     return Scan(energy, signals, name, coords=coords, attrs={**attrs, "_meta": meta})
 
 
-def _quantity_of(dset, units: dict[str, float], default: str, *, offset: bool) -> float:
+def _quantity_of(dset, units: dict[str, tuple[float, float]], default: str, *, notes: list[str]) -> float:
     """A scalar dataset with a ``units`` attribute in the target units (NaN when absent or not understood)."""
     if not isinstance(dset, h5py.Dataset) or dset.size != 1 or dset.dtype.kind not in "fiu":
         return float("nan")
     unit = _text(dset.attrs.get("units", "")).strip()
-    return _quantity(f"{float(np.ravel(dset[()])[0])!r} {unit}", units, default, offset=offset)
+    return _quantity(f"{float(np.ravel(dset[()])[0])!r} {unit}", units, default, name=dset.name, notes=notes)
 
 
 def _xas_groups(entry, name: str, path: Path) -> list[tuple[str, Any]]:
@@ -354,17 +385,20 @@ def parse(
     >>> ds.scan.values.tolist(), float(ds.energy[0]), ds.element.values.tolist()
     (['scan1'], 8200.0, ['Ni'])
     """
-    try:
-        h5 = h5py.File(path, "r")
-    except OSError as err:
-        raise FormatError(f"not a readable HDF5 file ({err})", file=path) from err
-    with h5:
+    with open_file(path) as (h5, external):
         try:
             names = [k for k, v in h5.items() if _is_entry(v)]
+            others = [k for k, v in h5.items() if isinstance(v, h5py.Group) and k not in names]
         except (OSError, RuntimeError, KeyError, ValueError) as err:
             raise FormatError(f"HDF5 root group cannot be read ({err})", file=path) from err
         if not names:
             raise FormatError("no NXentry group at the root of the HDF5 file", file=path)
+        if others and entries is None:
+            warnings.warn(
+                f"{path}: root group(s) {others} are not NXentry groups (no or another NX_class); skipped",
+                FormatWarning,
+                stacklevel=2,
+            )
         sub_wanted = None
         if entries is not None:
             wanted = [entries] if isinstance(entries, str) else list(entries)
@@ -395,4 +429,5 @@ def parse(
         key: (np.asarray([m[key] for m in metas], dtype=str), {"units": "", "long_name": long_name})
         for key, long_name in _META_LONG_NAMES.items()
     }
-    return Spectra.from_scans(scans, kind="xanes", file=path, coords=coords)
+    attrs = {"external_files": external} if external else None
+    return Spectra.from_scans(scans, kind="xanes", file=path, coords=coords, attrs=attrs)

@@ -42,17 +42,21 @@ __all__ = ["PerlRecords", "parse_records", "parse_value"]
 
 _TOKEN = re.compile(
     r"""
-    (?P<space>\s+|\#[^\n]*)
-  | (?P<single>'(?:[^'\\]|\\.)*')
-  | (?P<double>"(?:[^"\\]|\\.)*")
-  | (?P<number>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w.]))
+    (?P<space>\s++|\#[^\r\n]*+)
+  | (?P<single>'(?:[^'\\]++|\\.)*+')
+  | (?P<double>"(?:[^"\\]++|\\.)*+")
+  | (?P<number>[-+]?+(?>\d++\.?+\d*+|\.\d++)(?>[eE][-+]?+\d++)?+(?![\w.]))
   | (?P<arrow>=>)
   | (?P<punct>[\[\](){},;=])
-  | (?P<variable>[$@%][A-Za-z_]\w*)
-  | (?P<word>[A-Za-z_][\w:]*)
+  | (?P<variable>[$@%][A-Za-z_]\w*+)
+  | (?P<word>[A-Za-z_][\w:]*+)
     """,
     re.VERBOSE | re.DOTALL,
 )
+_SCALAR = r"'[^'\\\n]*+'|[-+]?+(?>\d++\.?+\d*+|\.\d++)(?>[eE][-+]?+\d++)?+(?![\w.])"
+#: A list of plain quoted strings and numbers up to its closing bracket: read in one step.
+_FLAT = re.compile(rf"\s*+((?:(?:{_SCALAR})\s*+,\s*+)*+(?:(?:{_SCALAR})\s*+,?+\s*+)?+)([)\]])")
+_FLAT_ITEM = re.compile(rf"{_SCALAR}")
 _DOUBLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "e": "\x1b", "a": "\a"}
 _DOUBLE_ESCAPE = re.compile(r"\\(x\{[0-9a-fA-F]+\}|x[0-9a-fA-F]{1,2}|.)", re.DOTALL)
 _CLOSING = {"(": ")", "[": "]", "{": "}"}
@@ -96,69 +100,79 @@ def _unquote_double(text: str) -> str:
 
 
 class _Parser:
-    def __init__(self, text: str, file: object | None) -> None:
+    """A recursive-descent parser over the text, reading one token ahead (no token list is kept)."""
+
+    def __init__(self, text: str, file: object | None, max_depth: int = 64) -> None:
         self.text = text
         self.file = file
-        self.tokens = self._tokenize()
-        self.i = 0
+        self.max_depth = max_depth
+        self.pos = 0
+        self._next: _Token | None = None
+        self._advance()
 
     def _line(self, pos: int) -> int:
-        return self.text.count("\n", 0, pos) + 1
+        return self.text.count("\n", 0, pos) + self.text.count("\r", 0, pos) - self.text.count("\r\n", 0, pos) + 1
 
     def error(self, problem: str, pos: int | None = None) -> FormatError:
         if pos is None:
-            pos = self.tokens[self.i].pos if self.i < len(self.tokens) else len(self.text)
+            pos = self._next.pos if self._next is not None else len(self.text)
         return FormatError(f"Athena project text, line {self._line(pos)}: {problem}", file=self.file)
 
-    def _tokenize(self) -> list[_Token]:
-        tokens = []
-        pos = 0
-        n = len(self.text)
+    def _advance(self) -> None:
+        text, n, pos = self.text, len(self.text), self.pos
         while pos < n:
-            match = _TOKEN.match(self.text, pos)
+            match = _TOKEN.match(text, pos)
             if match is None:
-                snippet = self.text[pos : pos + 20].split("\n")[0]
-                quote = self.text[pos]
-                if quote in "'\"":
+                snippet = text[pos : pos + 20].splitlines()[0] if text[pos:pos + 20].strip() else ""
+                if text[pos] in "'\"":
                     raise self.error("unterminated string (is the file truncated?)", pos)
                 raise self.error(f"unexpected text {snippet!r}", pos)
             kind = match.lastgroup
             if kind != "space":
-                tokens.append(_Token(kind, match.group(), pos))
+                self._next = _Token(kind, match.group(), pos)
+                self.pos = match.end()
+                return
             pos = match.end()
-        return tokens
+        self._next = None
+        self.pos = n
 
     def peek(self) -> _Token | None:
-        return self.tokens[self.i] if self.i < len(self.tokens) else None
+        return self._next
 
     def take(self, text: str | None = None) -> _Token:
-        tok = self.peek()
+        tok = self._next
         if tok is None:
             raise self.error("unexpected end of text (is the file truncated?)")
         if text is not None and tok.text != text:
             raise self.error(f"expected {text!r}, found {tok.text[:20]!r}")
-        self.i += 1
+        self._advance()
         return tok
 
-    def value(self) -> Any:
+    def value(self, depth: int = 0) -> Any:
         tok = self.take()
         if tok.kind == "single":
             return _unquote_single(tok.text)
         if tok.kind == "double":
             return _unquote_double(tok.text)
         if tok.kind == "number":
-            return float(tok.text) if any(c in tok.text for c in ".eE") else int(tok.text)
+            return _number(tok.text)
         if tok.kind == "word" and tok.text == "undef":
             return None
         if tok.kind == "word" and tok.text == "bless":
+            if depth >= self.max_depth:
+                raise self._too_deep(tok.pos)
             self.take("(")
-            obj = self.value()
+            obj = self.value(depth + 1)
             self.take(",")
-            self.value()
+            self.value(depth + 1)
             self.take(")")
             return obj
         if tok.text in _CLOSING:
-            items = self.sequence(_CLOSING[tok.text])
+            if depth >= self.max_depth:
+                raise self._too_deep(tok.pos)
+            items = self._flat(tok)
+            if items is None:
+                items = self.sequence(_CLOSING[tok.text], depth + 1)
             if tok.text == "{":
                 if len(items) % 2:
                     raise self.error("hash with an odd number of elements", tok.pos)
@@ -166,19 +180,41 @@ class _Parser:
             return items
         raise self.error(f"unexpected {tok.text[:20]!r} where a value was expected", tok.pos)
 
-    def sequence(self, closing: str) -> list[Any]:
+    def _too_deep(self, pos: int) -> FormatError:
+        from ..errors import LimitError
+
+        return LimitError(
+            f"Athena project text, line {self._line(pos)}: lists nested more than {self.max_depth} deep "
+            "(the limit max_depth; --max-depth on the command line)",
+            file=self.file,
+        )
+
+    def _flat(self, opening: _Token) -> list[Any] | None:
+        """The items of a list of plain strings and numbers, read in one step (None for any other list)."""
+        if opening.text == "{":
+            return None
+        start = opening.pos + 1
+        match = _FLAT.match(self.text, start)
+        if match is None or match.group(2) != _CLOSING[opening.text]:
+            return None
+        items = [item[1:-1] if item[0] == "'" else _number(item) for item in _FLAT_ITEM.findall(match.group(1))]
+        self.pos = match.end()
+        self._advance()
+        return items
+
+    def sequence(self, closing: str, depth: int = 0) -> list[Any]:
         items: list[Any] = []
         while True:
             tok = self.peek()
             if tok is None:
                 raise self.error(f"missing {closing!r} (is the file truncated?)")
             if tok.text == closing:
-                self.i += 1
+                self._advance()
                 return items
-            items.append(self.value())
+            items.append(self.value(depth))
             tok = self.peek()
             if tok is not None and tok.text in (",", "=>"):
-                self.i += 1
+                self._advance()
             elif tok is None or tok.text != closing:
                 raise self.error(f"expected ',' or {closing!r}")
 
@@ -195,12 +231,12 @@ class _Parser:
                 out.records.append(current)
                 current = {}
             elif tok.kind == "variable":
-                self.i += 1
+                self._advance()
                 self.take("=")
                 current[tok.text[1:]] = self.value()
                 self.take(";")
             elif tok.kind == "number":
-                self.i += 1
+                self._advance()
                 self.take(";")
             else:
                 raise self.error(f"unexpected {tok.text[:20]!r} at the start of a statement", tok.pos)
@@ -208,7 +244,11 @@ class _Parser:
         return out
 
 
-def parse_records(text: str, *, file: object | None = None) -> PerlRecords:
+def _number(text: str) -> int | float:
+    return float(text) if any(c in text for c in ".eE") else int(text)
+
+
+def parse_records(text: str, *, file: object | None = None, max_depth: int = 64) -> PerlRecords:
     """Parse Data::Dumper statements separated by ``[record]`` lines.
 
     Parameters
@@ -217,6 +257,9 @@ def parse_records(text: str, *, file: object | None = None) -> PerlRecords:
         The decompressed project text.
     file : str or path-like, optional
         Named in errors.
+    max_depth : int
+        Deepest nesting of lists, hashes and ``bless`` allowed; deeper is a
+        :class:`~spectro.errors.LimitError`.
 
     Returns
     -------
@@ -236,7 +279,7 @@ def parse_records(text: str, *, file: object | None = None) -> PerlRecords:
     ...
     spectro.errors.FormatError: Athena project text, line 1: unexpected 'system' at the start of a statement
     """
-    return _Parser(text, file).records()
+    return _Parser(text, file, max_depth).records()
 
 
 def parse_value(text: str, *, file: object | None = None) -> Any:

@@ -34,6 +34,7 @@ from .channels import select_channels
 from .columns import (
     CHANNEL_OPTIONS,
     NUMERIC_LINE,
+    _line_numbers,
     parse_numeric_lines,
     read_text,
     split_labels,
@@ -69,6 +70,8 @@ class SpecScan:
     labels: list[str]
     data: np.ndarray
     header: list[str]
+    skipped: tuple[int, ...] = ()
+    interrupted: bool = False
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -82,6 +85,7 @@ def sniff(path: Path, head: bytes) -> bool:
     >>> sniff(Path("a.dat"), b"# energy mu\\n1 2\\n")
     False
     """
+    head = head.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     return b"\x00" not in head and _SCAN_START.search(head) is not None
 
 
@@ -122,31 +126,37 @@ def parse_scans(text: str) -> tuple[list[str], list[SpecScan]]:
         words = block[0][2:].split(None, 1)
         number, title = (words + ["", ""])[:2]
         header = [ln for ln in block if ln.startswith("#")]
-        rows = [
-            ln
-            for ln in block[1:]
-            if ln.strip()
-            and not ln.startswith(("#", "@"))
-            and NUMERIC_LINE.fullmatch(ln)
+        body = [
+            (start + k, ln)
+            for k, ln in enumerate(block)
+            if k and ln.strip() and not ln.startswith(("#", "@"))
         ]
+        numeric = [(k, ln) for k, ln in body if NUMERIC_LINE.fullmatch(ln)]
         n_declared = next(
             (int(ln.split()[1]) for ln in header if re.match(r"#N\s+\d+", ln)), None
         )
-        if rows:
-            counts = [len(r.split()) for r in rows]
+        skipped: list[int] = []
+        interrupted = False
+        if numeric:
+            counts = [len(r.split()) for _, r in numeric]
             n = (
                 n_declared
                 if n_declared in counts
                 else max(set(counts), key=counts.count)
             )
-            rows = [r for r, c in zip(rows, counts) if c == n]
+            kept = [k for (k, _), c in zip(numeric, counts) if c == n]
+            rows = [r for (_, r), c in zip(numeric, counts) if c == n]
+            skipped = sorted(set(k for k, _ in body) - set(kept))
+            interrupted = any(kept[0] < k < kept[-1] for k in skipped)
             data = parse_numeric_lines(rows, n)
         else:
             n = n_declared or 0
             data = np.empty((0, n))
+            skipped = [k for k, _ in body]
         scans.append(
             SpecScan(
-                number, title.strip(), _labels(header, data.shape[1]), data, header
+                number, title.strip(), _labels(header, data.shape[1]), data, header,
+                tuple(skipped), interrupted,
             )
         )
     return file_header, scans
@@ -212,6 +222,18 @@ def parse(path: Path, **options: Any) -> Spectra:
                 warnings.simplefilter("always")
                 if sc.data.shape[0] == 0:
                     raise FormatError("no data rows")
+                if sc.interrupted:
+                    raise FormatError(
+                        f"the data rows are interrupted by line(s) {_line_numbers(list(sc.skipped))} that are "
+                        f"not {sc.data.shape[1]} numbers; fix or remove them"
+                    )
+                if sc.skipped:
+                    warnings.warn(
+                        f"ignored {len(sc.skipped)} line(s) before or after the data rows that are not "
+                        f"{sc.data.shape[1]} numbers (line(s) {_line_numbers(list(sc.skipped))})",
+                        FormatWarning,
+                        stacklevel=2,
+                    )
                 ch = select_channels(sc.labels, sc.data, **chosen)
         except SpectroError as err:
             errors.append(err.with_context(scan=name))

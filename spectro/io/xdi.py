@@ -60,7 +60,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError, FormatWarning
+from ..errors import DataError, FormatError, FormatWarning
 from ..model import Scan, Spectra
 from .channels import select_channels
 from .columns import (
@@ -95,26 +95,41 @@ _NUMBER_UNIT = re.compile(
     r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([^\d\s].*)?$"
 )
 _STRICT_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+#: Temperature units: K = value * scale + offset (lower-case unit as written, without spaces).
 _TEMPERATURE_UNITS = {
-    "k": 0.0,
-    "kelvin": 0.0,
-    "c": 273.15,
-    "°c": 273.15,
-    "celsius": 273.15,
-    "degc": 273.15,
+    "k": (1.0, 0.0),
+    "kelvin": (1.0, 0.0),
+    "c": (1.0, 273.15),
+    "°c": (1.0, 273.15),
+    "celsius": (1.0, 273.15),
+    "degc": (1.0, 273.15),
+    "f": (5.0 / 9.0, 273.15 - 32.0 * 5.0 / 9.0),
+    "°f": (5.0 / 9.0, 273.15 - 32.0 * 5.0 / 9.0),
+    "fahrenheit": (5.0 / 9.0, 273.15 - 32.0 * 5.0 / 9.0),
+    "degf": (5.0 / 9.0, 273.15 - 32.0 * 5.0 / 9.0),
 }
+#: Pressure units: GPa = value * scale.
 _PRESSURE_UNITS = {
-    "gpa": 1.0,
-    "mpa": 1e-3,
-    "kbar": 0.1,
-    "bar": 1e-4,
-    "pa": 1e-9,
-    "kpa": 1e-6,
+    "gpa": (1.0, 0.0),
+    "mpa": (1e-3, 0.0),
+    "kbar": (0.1, 0.0),
+    "bar": (1e-4, 0.0),
+    "mbar": (1e-7, 0.0),
+    "pa": (1e-9, 0.0),
+    "kpa": (1e-6, 0.0),
+    "atm": (1.01325e-4, 0.0),
 }
+#: Units of the XDI dictionary's facility fields (lower case).
+_FACILITY_UNITS = {"Facility.energy": ("gev", "mev"), "Facility.current": ("ma", "a")}
+_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?:\s*(\S.*?))?\s*$")
 
 
 def sniff(path: Path, head: bytes) -> bool:
     """An XDI file starts with ``# XDI/<version>``.
+
+    A header of XDI fields (``Column.N``, ``Element.symbol`` or
+    ``Element.edge``, ``#----``) without the version line is XDI too, so
+    that the XDI reader refuses it as the specification says.
 
     Examples
     --------
@@ -122,10 +137,18 @@ def sniff(path: Path, head: bytes) -> bool:
     >>> sniff(Path("a"), b"# XDI/1.0 GSE/1.0\\n"), sniff(Path("a"), b"# energy mu\\n")
     (True, False)
     """
-    return (
+    if (
         head.lstrip(b"\xef\xbb\xbf").lstrip()[:6].upper() == b"# XDI/"
         or head.lstrip()[:5].upper() == b"#XDI/"
-    )
+    ):
+        return True
+    # an XDI header whose version line is missing: the XDI reader says so
+    return bool(_XDI_COLUMN.search(head) and _XDI_FIELD_B.search(head) and _XDI_END.search(head))
+
+
+_XDI_COLUMN = re.compile(rb"^#\s*Column\.\d+\s*:", re.MULTILINE | re.IGNORECASE)
+_XDI_FIELD_B = re.compile(rb"^#\s*Element\.(?:symbol|edge)\s*:", re.MULTILINE | re.IGNORECASE)
+_XDI_END = re.compile(rb"^#\s*-{4,}", re.MULTILINE)
 
 
 def crystal_d_spacing(name: str) -> float | None:
@@ -302,6 +325,11 @@ def _check_metadata(fields: dict[str, str], notes: list[str]) -> None:
         value = _field(fields, name)
         if value is not None and _NUMBER_UNIT.match(value) is None:
             notes.append(f"{name} {value!r} is not a number with a unit")
+            continue
+        m = _QUANTITY.match(value or "")
+        allowed = _FACILITY_UNITS.get(name)
+        if m is not None and allowed is not None and m.group(2) and m.group(2).strip().lower() not in allowed:
+            notes.append(f"{name} {value!r}: unit {m.group(2)!r} is not one of {', '.join(allowed)}")
     d = _field(fields, "Mono.d_spacing")
     if d is not None and _d_spacing(fields) is None:
         notes.append(f"Mono.d_spacing {d!r} is not a positive number (Angstrom)")
@@ -315,18 +343,44 @@ def _d_spacing(fields: dict[str, str]) -> float | None:
 
 
 def _quantity(
-    value: str | None, units: dict[str, float], default: str, *, offset: bool
+    value: str | None,
+    units: dict[str, tuple[float, float]],
+    default: str,
+    *,
+    name: str,
+    notes: list[str],
+    absolute: bool = True,
 ) -> float:
+    """``value`` ("80 K", "3 GPa") in the units of ``default``; NaN with a note when it cannot be read.
+
+    A unit that is not one of ``units`` (including one with trailing
+    characters, "80 Kx") or a value that is not a number is noted and gives
+    NaN; a missing unit is taken as ``default`` with a note. A negative
+    value of an ``absolute`` quantity (temperature in K, pressure) is a
+    :class:`~spectro.errors.DataError`.
+    """
     if value is None:
         return math.nan
-    m = _NUMBER_UNIT.match(value)
+    m = _QUANTITY.match(value)
     if m is None:
+        notes.append(f"{name} {value!r} is not a number with a unit; ignored")
         return math.nan
     number = float(m.group(1))
-    unit = (m.group(2) or default).strip().lower().replace(" ", "")
+    unit_text = m.group(2)
+    if unit_text is None:
+        notes.append(f"{name} {value!r} has no unit; taken as {default}")
+        unit_text = default
+    unit = unit_text.strip().lower().replace(" ", "")
     if unit not in units:
+        notes.append(
+            f"{name} {value!r}: unit {unit_text!r} is not one of {', '.join(sorted(units))}; ignored"
+        )
         return math.nan
-    return number + units[unit] if offset else number * units[unit]
+    scale, offset = units[unit]
+    out = number * scale + offset
+    if absolute and out < 0:
+        raise DataError(f"{name} {value!r} is below zero ({out:.6g} {default}), which is not physical")
+    return out
 
 
 def _column_labels(
@@ -469,19 +523,20 @@ def parse(path: Path, **options: Any) -> Spectra:
         warnings.warn(f"{path.name}: {note}", FormatWarning, stacklevel=2)
     unit_texts = ["deg" if u.lower().startswith("deg") else u for u in units]
     ch = select_channels(labels, data, unit_texts=unit_texts, **chosen)
+    unit_notes: list[str] = []
     coords = {
-        "temperature": _quantity(
-            _field(fields, "Sample.temperature"), _TEMPERATURE_UNITS, "K", offset=True
-        ),
-        "pressure": _quantity(
-            _field(fields, "Sample.pressure"), _PRESSURE_UNITS, "GPa", offset=False
-        ),
+        "temperature": _quantity(_field(fields, "Sample.temperature"), _TEMPERATURE_UNITS, "K",
+                                 name="Sample.temperature", notes=unit_notes),
+        "pressure": _quantity(_field(fields, "Sample.pressure"), _PRESSURE_UNITS, "GPa",
+                              name="Sample.pressure", notes=unit_notes),
         "sample": _field(fields, "Sample.name") or "",
-        "pressure_err": _quantity(
-            _field(fields, "Spectro.pressure_err"), _PRESSURE_UNITS, "GPa", offset=False
-        ),
+        "pressure_err": _quantity(_field(fields, "Spectro.pressure_err"), _PRESSURE_UNITS, "GPa",
+                                  name="Spectro.pressure_err", notes=unit_notes),
         "run": _field(fields, "Spectro.run") or "",
     }
+    for note in unit_notes:
+        if not (note.startswith("Sample.temperature") and any(n.startswith("Sample.temperature") for n in notes)):
+            warnings.warn(f"{path.name}: {note}", FormatWarning, stacklevel=2)
     coords = {
         k: v
         for k, v in coords.items()
