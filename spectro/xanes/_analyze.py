@@ -61,7 +61,6 @@ __all__ = [
     "RESULTS",
     "XanesFlag",
     "XanesResult",
-    "analyze",
     "analyze_arrays",
     "flagged",
     "is_normalized",
