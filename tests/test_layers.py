@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1] / "spectro"
 LAYERS: dict[str, int] = {
     "errors": 0,
     "options": 0,
+    "_lazy": 0,
     "calibration_line": 0,
     "_clean": 1,
     "_apply": 1,

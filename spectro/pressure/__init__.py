@@ -12,7 +12,7 @@
   ruby and diamond-Raman pressure.
 """
 
-import importlib
+from .. import _lazy
 
 #: Public names and their modules, imported on first use (the gauges do not load SciPy's statistics).
 _SOURCES = {
@@ -80,13 +80,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in _SOURCES:
-        value = getattr(importlib.import_module(f".{_SOURCES[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy.attributes(__name__, _SOURCES, __all__)

@@ -15,7 +15,7 @@ demo and the benchmarks can compare what spectro recovers with what went in.
 - :func:`beamtime`: a whole simulated beamtime, as the demo processes it.
 """
 
-import importlib
+from .. import _lazy
 
 #: Public names and their modules, imported on first use (``spectro.simulate.xes`` does not load xraydb).
 _SOURCES = {
@@ -29,13 +29,4 @@ _SOURCES = {
 __all__ = ["beamtime", "pressure_results", "pressure_series", "xanes", "xes"]
 
 
-def __getattr__(name: str):
-    if name in _SOURCES:
-        value = getattr(importlib.import_module(f".{_SOURCES[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy.attributes(__name__, _SOURCES, __all__)

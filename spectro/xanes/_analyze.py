@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import warnings
 from dataclasses import dataclass, field, fields
 from collections.abc import Iterable
 from typing import Any
@@ -45,7 +46,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import DataError, FitWarning, MissingRegionWarning, SpectroWarning
-from ..model import Spectra
+from ..model import Spectra, source_file
 from ..options import XanesOptions, options_of
 from . import _arrays
 from ._derivative import DERIVATIVE_WINDOW
@@ -556,6 +557,24 @@ def is_normalized(data: xr.Dataset | Spectra) -> bool:
             "analyse them apart", file=spectra.file or None,
         )
     return bool(int(data.attrs.get("normalized", 0) or 0))
+
+
+def finish(out: xr.Dataset, ds: xr.Dataset, opts: XanesOptions, *, normalized: bool, **attrs: Any) -> str:
+    """Give the results ``out`` of ``ds`` their Dataset attrs and, in memory, warn of their flags.
+
+    The attrs are the options' (:meth:`~spectro.options.Options.to_attrs`),
+    the kind, the source file, ``normalized`` and ``attrs``; one warning per
+    flag names the file and the scans (as the caller's, two frames up).
+    Returns the file name used in the warnings.
+    """
+    out.attrs = {"kind": "xanes_results", "source_file": ds.attrs.get("source_file", ""), **opts.to_attrs(), **attrs}
+    if normalized:
+        out.attrs["normalized"] = 1
+    file = source_file(ds.attrs, ds.source.values if "source" in ds.coords else [])
+    if out["flags"].chunks is None:
+        for w in flag_warnings(out["flags"].values, out["scan"].values, file=file):
+            warnings.warn(w, stacklevel=3)
+    return file
 
 
 def flagged(flags: np.ndarray, labels: np.ndarray) -> dict[XanesFlag, list[str]]:

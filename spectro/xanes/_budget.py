@@ -49,10 +49,9 @@ import numpy as np
 import xarray as xr
 
 from ..errors import SpectroWarning
-from ..model import source_file
 from ..options import XanesOptions, options_of
 from .. import _apply
-from ._analyze import EDGE_REGION, OUTPUTS, XanesResult, analyze_arrays, flag_warnings, is_normalized, result_attrs
+from ._analyze import EDGE_REGION, OUTPUTS, XanesResult, analyze_arrays, finish, is_normalized, result_attrs
 from ._derivative import DERIVATIVE_WINDOW
 from ._preedge import preedge_fit_arrays
 from .edge import e0_crossings, e0_derivative_arrays
@@ -471,14 +470,8 @@ def budget(
         out[f"{name}_err"] = total.assign_attrs(
             units=units, long_name=f"{name} total uncertainty (1 sigma)", method=methods[f"{name}_err"])
     out = out.assign_coords(variation=variation, variation_component=("variation", list(components)))
-    out.attrs = {"kind": "xanes_results", "source_file": ds.attrs.get("source_file", ""), **opts.to_attrs(),
-                 "budget": 1}
-    if normalized:
-        out.attrs["normalized"] = 1
+    file = finish(out, ds, opts, normalized=normalized, budget=1)
     if not _apply.is_lazy(out):
-        file = source_file(ds.attrs, ds.source.values if "source" in ds.coords else [])
-        for w in flag_warnings(out["flags"].values, out["scan"].values, file=file):
-            warnings.warn(w, stacklevel=2)
         unstable = out["scan"].values[(out["budget_flags"].values & int(BudgetFlag.NORMALIZATION_UNSTABLE)) > 0]
         if unstable.size:
             prefix = f"{file}: " if file else ""

@@ -8,16 +8,13 @@ option ``budget``, :func:`spectro.xanes.budget`.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
-import numpy as np
 import xarray as xr
 
 from .. import _apply
-from ..model import source_file
 from ..options import XanesOptions, options_of
-from ._analyze import OUTPUTS, analyze_arrays, flag_warnings, is_normalized, result_attrs
+from ._analyze import OUTPUTS, analyze_arrays, finish, is_normalized, result_attrs
 from ._budget import budget
 
 __all__ = ["analyze"]
@@ -91,11 +88,5 @@ def analyze(
         attrs=result_attrs(opts, calibrated=use_ref, normalized=normalized), integers=("flags", "nnorm"),
         coords_of=ds,
     )
-    out.attrs = {"kind": "xanes_results", "source_file": ds.attrs.get("source_file", ""), **opts.to_attrs()}
-    if normalized:
-        out.attrs["normalized"] = 1
-    if not _apply.is_lazy(out):
-        file = source_file(ds.attrs, ds.source.values if "source" in ds.coords else [])
-        for w in flag_warnings(out["flags"].values, out["scan"].values, file=file):
-            warnings.warn(w, stacklevel=2)
+    finish(out, ds, opts, normalized=normalized)
     return out
