@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .errors import DataError, ExtrapolationWarning
+from .errors import DataError, ExtrapolationWarning, SpectroWarning
 
 __all__ = [
     "Estimate",
@@ -500,6 +500,30 @@ def calibration_from_results(
     )
 
 
+#: An energy observable (eV) further than this from every anchor's is another element's or edge's (eV):
+#: its scan gets no value, flagged ``"other_edge"`` (the Ni K edge is 624 eV from Co's, 646 eV from Cu's).
+OTHER_EDGE_EV = 50.0
+
+
+def other_edge(x: np.ndarray, calibration: LinearCalibration) -> np.ndarray:
+    """Where an energy observable ``x`` lies more than :data:`OTHER_EDGE_EV` from every anchor's value.
+
+    Always False for an observable not in eV (an IAD, an intensity ratio).
+
+    Examples
+    --------
+    >>> cal = linear_calibration([2, 3], [8345.0, 8347.4])
+    >>> other_edge(np.array([8346.0, 7120.0, np.nan]), cal).tolist()
+    [False, True, False]
+    """
+    x = np.asarray(x, dtype=float)
+    if calibration.units != "eV":
+        return np.zeros(x.shape, bool)
+    gap = np.min(np.abs(x[..., None] - np.asarray(calibration.values, dtype=float)), axis=-1)
+    with np.errstate(invalid="ignore"):
+        return gap > OTHER_EDGE_EV
+
+
 def _predict_kernel(x, sx, sc, uncalibrated, *, calibration):
     est = calibration.predict(x, sx, calibration_errors=sc, warn=False)
     ext = est.extrapolated
@@ -508,7 +532,10 @@ def _predict_kernel(x, sx, sc, uncalibrated, *, calibration):
         "extrapolated,uncalibrated",
         np.where(ext, "extrapolated", np.where(uncalibrated, "uncalibrated", "")),
     ).astype(_FLAG_WIDTH)
-    return est.value, est.err, est.err_sample, est.err_references, est.err_calibration, flags
+    far = other_edge(x, calibration)
+    flags = np.where(far, "other_edge", flags).astype(_FLAG_WIDTH)
+    numbers = (est.value, est.err, est.err_sample, est.err_references, est.err_calibration)
+    return (*(np.where(far, np.nan, v) for v in numbers), flags)
 
 
 def apply_calibration(
@@ -589,6 +616,12 @@ def apply_calibration(
         warning = extrapolation_warning(flags.values, calibration)
         if warning is not None:
             warnings.warn(warning, stacklevel=2)
+        far = np.flatnonzero(flags.values == "other_edge")
+        if far.size:
+            scans = results["scan"].values[far] if "scan" in results.coords else far
+            warnings.warn(SpectroWarning(
+                f"scans {', '.join(repr(str(s)) for s in scans)}: {name} more than {OTHER_EDGE_EV:g} {calibration.units} "
+                f"from every anchor's (another element or edge): no {quantity}"), stacklevel=2)
     return out
 
 
