@@ -20,12 +20,13 @@ warnings naming the file and the scans (:func:`flag_warnings`).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
-from ..errors import FitWarning, MissingRegionWarning, SpectroWarning
+from ..errors import DataError, FitWarning, MissingRegionWarning, SpectroWarning
 from ..options import XesOptions, options_of
 from ._element import with_element
 from ._flags import XesFlag
@@ -199,6 +200,12 @@ def analyze_arrays(
     (<XesFlag.KB_PRIME_MISSING: 4>, True)
     """
     opts = options_of(XesOptions, options, changes)
+    if intensity_err is not None:
+        with np.errstate(invalid="ignore"):
+            bad = np.asarray(intensity_err, dtype=float) <= 0
+        if bad.any():
+            raise DataError(f"intensity_err must be positive: {int(bad.sum())} point(s) are zero or negative "
+                            "(NaN marks a point without an error, which is then estimated)")
     opts = with_element(opts, energy, intensity)
     n = normalize(energy, intensity, intensity_err, opts)
     k = kbeta(energy, intensity, intensity_err, opts, normalized=n)
@@ -216,7 +223,13 @@ def analyze_arrays(
     if opts.fit:
         fitted, fit_flags = _fits(energy, intensity, intensity_err, opts)
         flags = flags | fit_flags
-    return XesResult(
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # rows without a number
+        peak = np.max(np.where(np.isfinite(n.intensity), n.intensity, -np.inf), axis=-1)
+        noise = np.nanmedian(np.where(n.intensity_err > 0, n.intensity_err, np.nan), axis=-1)
+        below = ~(peak > PEAK_SIGMAS * noise) & ((flags & XesFlag.KB13_NOT_FOUND) == 0)
+    flags = flags | np.where(below, np.int64(XesFlag.NO_PEAK_ABOVE_NOISE), np.int64(0))
+    result = XesResult(
         **{name: getattr(k, name) for name in OUTPUTS if _META[name]["group"] == "kbeta"},
         **{name: getattr(v, name) for name in OUTPUTS if _META[name]["group"] == "vtc"},
         **values,
@@ -228,6 +241,15 @@ def analyze_arrays(
         norm_err=n.intensity_err,
         background=n.background,
     )
+    if not below.any():
+        return result
+    kept = {"flags", "norm", "norm_err", "background", "norm_scale", "norm_scale_err"}
+    return XesResult(**{f.name: getattr(result, f.name) if f.name in kept
+                        else np.where(below, np.nan, getattr(result, f.name)) for f in fields(result)})
+
+
+#: A Kbeta1,3 peak stands at least this many median point errors above the background.
+PEAK_SIGMAS = 10.0
 
 
 def _fits(energy, intensity, intensity_err, opts: XesOptions) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -332,6 +354,8 @@ def flag_reasons(options: XesOptions | None = None) -> dict[XesFlag, str]:
                                    "covered by the scan or the aligned reference: iad is NaN",
         XesFlag.FIT_FAILED: "the Kbeta1,3 + Kbeta' fit could not be made (fewer points than parameters) or gave "
                             "no covariance: its values or errors are NaN",
+        XesFlag.NO_PEAK_ABOVE_NOISE: f"no emission peak {PEAK_SIGMAS:g} point errors above the background: "
+                                     "every metric is NaN",
     }
 
 

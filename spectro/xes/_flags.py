@@ -32,6 +32,9 @@ class XesFlag(enum.IntFlag):
     IAD_RANGE_MISSING = 64
     #: The Kbeta1,3 + Kbeta' fit could not be made or gave no covariance.
     FIT_FAILED = 128
+    #: The highest point of the spectrum stands less than :data:`spectro.xes.PEAK_SIGMAS` point errors above the
+    #: background (noise, no emission line): every metric is NaN.
+    NO_PEAK_ABOVE_NOISE = 256
 
 
 def where(condition: np.ndarray, flag: XesFlag) -> np.ndarray:
