@@ -97,10 +97,9 @@ def find_glitches_arrays(
         ],
         axis=-1,
     )
-    windows = np.lib.stride_tricks.sliding_window_view(padded, size, axis=-1)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        med = _running_median(windows)
+        med = _running_median(padded, size)
         r = ys - med
         mad = _arrays.nan_row_median(np.abs(r - _arrays.nan_row_median(r)[..., None]))
         p5, p95 = _arrays.nan_row_quantiles(ys, (0.05, 0.95))
@@ -118,22 +117,26 @@ def find_glitches_arrays(
     )
 
 
-def _running_median(windows: np.ndarray) -> np.ndarray:
-    """``nan_row_median`` of each window (..., n, size), full windows of 5 by a min/max network.
+def _running_median(padded: np.ndarray, size: int) -> np.ndarray:
+    """``nan_row_median`` of every window of ``size`` points of ``padded`` (..., n + size - 1).
 
-    The median of five numbers is ``med3(e, max(min(a, b), min(c, d)),
-    min(max(a, b), max(c, d)))``: six elementwise operations on whole rows
-    instead of a sort per window, and the same value (one of the five).
-    Windows with a missing point (the ends, NaN gaps) are sorted as before.
+    For windows of 5 the median is ``med3(e, max(min(a, b), min(c, d)),
+    min(max(a, b), max(c, d)))`` on the five shifted rows: six elementwise
+    operations instead of a sort per window, and the same value (one of the
+    five). Windows with a missing point (the ends, NaN gaps) are sorted.
     """
-    if windows.shape[-1] != 5:
+    windows = np.lib.stride_tricks.sliding_window_view(padded, size, axis=-1)
+    if size != 5:
         return _arrays.nan_row_median(windows)
-    a, b, c, d, e = (windows[..., k] for k in range(5))
+    n = padded.shape[-1] - 4
+    a, b, c, d, e = (padded[..., k : k + n] for k in range(5))
     f = np.maximum(np.minimum(a, b), np.minimum(c, d))
     g = np.minimum(np.maximum(a, b), np.maximum(c, d))
     med = np.maximum(np.minimum(e, f), np.minimum(np.maximum(e, f), g))
+    med[..., :2] = _arrays.nan_row_median(windows[..., :2, :])  # the padded ends
+    med[..., -2:] = _arrays.nan_row_median(windows[..., -2:, :])
     partial = np.isnan(med)
-    if partial.any():
+    if partial.any():  # NaN gaps inside
         med[partial] = _arrays.nan_row_median(windows[partial])
     return med
 
