@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -116,3 +118,23 @@ def test_manifest_reading_columns_act_as_the_reading_flags(campaign, capsys):
     assert scans["flag"] == scans["column"]
     assert scans["flag"] != scans["default"]
     assert all(s["e0"] is not None for s in scans["column"])
+
+
+def test_series_csv_cells_are_no_formulas(campaign, tmp_path):
+    """Sample names from the manifest that a spreadsheet would run (``=...``) are escaped in series.csv."""
+    manifest, _, ds = campaign
+    lines = manifest.read_text().splitlines()
+    header = lines[0].split(",")
+    column = header.index("sample")
+    renamed = [lines[0]]
+    for line in lines[1:]:
+        cells = line.split(",")
+        cells[0] = str(manifest.parent / cells[0])
+        cells[column] = "=" + cells[column]
+        renamed.append(",".join(cells))
+    hostile = tmp_path / "manifest.csv"
+    hostile.write_text("\n".join(renamed) + "\n")
+    assert main(["pressure", str(hostile), "--out", str(tmp_path / "out")]) == 0
+    rows = list(csv.DictReader((tmp_path / "out" / "series.csv").open()))
+    assert len(rows) == ds.sizes["scan"]
+    assert {r["sample"] for r in rows} == {"'=" + str(s) for s in set(ds.sample.values.tolist())}

@@ -24,7 +24,6 @@ accepted and not used.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import sys
@@ -276,12 +275,12 @@ def _write_outputs(out: Path, series, breakpoint, contraction, sample_bond, ref_
     import matplotlib.pyplot as plt
 
     from .. import plot
+    from ..batch.outputs import write_csv
 
     out.mkdir(parents=True, exist_ok=True)
-    with (out / "series.csv").open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=TABLE_KEYS)
-        writer.writeheader()
-        writer.writerows({k: ("" if v is None else v) for k, v in rec.items()} for rec in table)
+    # atomically, and no text cell a spreadsheet would run as a formula (file and sample names)
+    write_csv(out / "series.csv", [{k: ("" if v is None else v) for k, v in rec.items()} for rec in table],
+              columns=TABLE_KEYS)
     written = [str(out / "series.csv")]
     fig, ax = plt.subplots(figsize=(5.5, 4.0), layout="constrained")
     plot.edge_shift_pressure(series, anomaly=breakpoint, ax=ax)
