@@ -21,6 +21,7 @@ model has parameters, is not fitted (NaN); the reason is in ``flags``.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,8 +104,6 @@ def fit_kbeta(
     >>> round(r.kb_prime_ratio, 2), round(float(ds.true_kb_prime_ratio[0]), 2)
     (0.15, 0.15)
     """
-    from lmfit.models import ConstantModel, PseudoVoigtModel
-
     if np.ndim(intensity) != 1:
         raise ValueError("fit_kbeta takes one spectrum (1-D); use spectro.xes.kbeta_fit for Datasets")
     opts = options_of(XesOptions, options, changes).replace(norm="max")
@@ -122,6 +121,20 @@ def fit_kbeta(
     if np.count_nonzero(sel) < N_PARAMETERS:
         return _not_fitted(fit_window, XesFlag.FIT_FAILED)
     x, yy, ss = e[sel], y[sel], s[sel]
+    with _LMFIT:
+        return _fitted(x, yy, ss, e13, w, kb_prime_offset, fit_window)
+
+
+#: lmfit parses its parameter expressions with Python's ``ast`` (asteval), which on CPython 3.11 is not safe
+#: from several threads at once ("AST constructor recursion depth mismatch" under dask's threaded
+#: scheduler): one fit at a time per process.
+_LMFIT = threading.Lock()
+
+
+def _fitted(x, yy, ss, e13, w, kb_prime_offset, fit_window) -> KbetaFit:
+    """The lmfit fit of the selected points ``x``, ``yy`` (errors ``ss``)."""
+    from lmfit.models import ConstantModel, PseudoVoigtModel
+
     model = PseudoVoigtModel(prefix="main_") + PseudoVoigtModel(prefix="prime_") + ConstantModel()
     p = model.make_params(
         main_center=e13, main_sigma=1.5, main_amplitude=3.0, main_fraction=0.5,
