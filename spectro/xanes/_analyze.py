@@ -49,10 +49,9 @@ from ..errors import DataError, FitWarning, MissingRegionWarning, SpectroWarning
 from ..model import Spectra, source_file
 from ..options import XanesOptions, options_of
 from . import _arrays
-from ._derivative import DERIVATIVE_WINDOW
-from ._normalize import Normalization, normalize_arrays
+from ._normalize import Normalization, anchored, normalize_arrays
 from ._preedge import checked, preedge_centroid_arrays, preedge_fit_arrays
-from .edge import derivative_max_prepared, e0_crossings, e0_derivative_arrays
+from .edge import e0_crossings, e0_derivative_arrays
 from .energy_calibration import FOIL_EDGE_METHODS, calibration_arrays, tabulated_edge
 from .features import feature_intensity_arrays
 from .glitch import find_glitches_arrays
@@ -248,9 +247,9 @@ def analyze_arrays(
     opts = options_of(XanesOptions, options, changes)
     spiked = np.zeros(np.shape(mu)[:-1], bool)
     if opts.deglitch:
-        mu, spiked = _without_spikes(energy, mu)
+        mu, spiked = without_spikes(energy, mu)
         if mu_ref is not None:
-            mu_ref, spiked_ref = _without_spikes(energy, mu_ref)
+            mu_ref, spiked_ref = without_spikes(energy, mu_ref)
             spiked = spiked | spiked_ref
     complete = _complete_rows(energy, mu, mu_ref)
     if complete is not None:
@@ -368,7 +367,7 @@ def _without_numbers(result: XanesResult, rows: np.ndarray) -> XanesResult:
     return dataclasses.replace(result, **changes)
 
 
-def _without_spikes(energy: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def without_spikes(energy: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``mu`` with isolated spikes as NaN (:func:`spectro.xanes.find_glitches_arrays`), and which rows had any.
 
     ``mu`` itself is returned, not a copy, when there is none.
@@ -401,14 +400,8 @@ def _as_normalized(energy, mu, *, e0: float | None) -> Normalization:
     E0 that places the edge search is found as for raw spectra (the
     derivative maximum of ``mu``) unless given.
     """
-    xs, ys, shared = _arrays.prepare(energy, mu)
+    _, ys, shared, sigma, e0s, e0_err = anchored(energy, mu, e0)
     lead = ys.shape[:-1]
-    sigma = _arrays.noise_sigma(xs, ys, finite=shared)
-    if e0 is None:
-        anchor = derivative_max_prepared(xs, ys, shared, window=DERIVATIVE_WINDOW, search=None, first=None, sigma=sigma)
-        e0s, e0_err = anchor.e0, anchor.e0_err
-    else:
-        e0s, e0_err = np.full(lead, float(e0)), np.full(lead, np.nan)
     x, y = (np.asarray(energy, dtype=float), np.array(mu, dtype=float)) if shared else _arrays.as_rows(energy, mu)
     unused = np.full(lead, np.nan)
     return Normalization(

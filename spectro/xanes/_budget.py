@@ -51,7 +51,8 @@ import xarray as xr
 from ..errors import SpectroWarning
 from ..options import XanesOptions, options_of
 from .. import _apply
-from ._analyze import EDGE_REGION, OUTPUTS, XanesResult, analyze_arrays, finish, is_normalized, result_attrs
+from ._analyze import (EDGE_REGION, OUTPUTS, XanesResult, analyze_arrays, finish, is_normalized, result_attrs,
+                       without_spikes)
 from ._derivative import DERIVATIVE_WINDOW
 from ._preedge import preedge_fit_arrays
 from .edge import e0_crossings, e0_derivative_arrays
@@ -205,6 +206,10 @@ def budget_arrays(
     """
     opts = options_of(XanesOptions, options, changes)
     nominal = analyze_arrays(energy, mu, mu_ref, opts, normalized=normalized, spectra=True)
+    if opts.deglitch:  # the spikes are found once: the variations run on the spectra without them
+        mu, _ = without_spikes(energy, mu)
+        mu_ref = None if mu_ref is None else without_spikes(energy, mu_ref)[0]
+        opts = opts.replace(deglitch=False)
     shift = nominal.calibration_shift
     s = np.where(np.isfinite(shift), shift, 0.0)
     lead = nominal.e0.shape

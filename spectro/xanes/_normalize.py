@@ -333,6 +333,25 @@ def _nnorm_default(span: np.ndarray) -> np.ndarray:
     return np.where(span >= 300, 2, np.where(span >= 30, 1, 0))
 
 
+def anchored(energy: np.ndarray, mu: np.ndarray, e0: np.ndarray | float | None):
+    """The prepared rows of ``mu``, their noise and the E0 that anchors the windows, with its error.
+
+    Returns ``(xs, ys, shared, sigma, e0, e0_err)`` (:func:`spectro.xanes._arrays.prepare`; ``sigma`` the
+    noise of a point of ``mu``); ``e0`` is the maximum of the smoothed derivative of ``mu`` unless given
+    (then its error is NaN). Raw and already-normalized spectra are anchored alike.
+    """
+    xs, ys, shared = _arrays.prepare(energy, mu)
+    lead = ys.shape[:-1]
+    sigma = _arrays.noise_sigma(xs, ys, finite=shared)
+    if e0 is None:
+        anchor = derivative_max_prepared(xs, ys, shared, window=DERIVATIVE_WINDOW, search=None, first=None,
+                                         sigma=sigma)
+        e0, e0_err = anchor.e0, anchor.e0_err
+    else:
+        e0_err = np.full(lead, np.nan)
+    return xs, ys, shared, sigma, np.broadcast_to(np.asarray(e0, dtype=float), lead), e0_err
+
+
 def normalize_arrays(
     energy: np.ndarray,
     mu: np.ndarray,
@@ -388,15 +407,8 @@ def normalize_arrays(
         raise DataError(f"nnorm must be 0, 1, 2 or 3, not {nnorm}")
     if npre not in (0, 1):
         raise DataError(f"npre must be 0 or 1, not {npre}")
-    xs, ys, shared = _arrays.prepare(energy, mu)
+    xs, ys, shared, sigma_mu, e0, e0_err = anchored(energy, mu, e0)
     lead = ys.shape[:-1]
-    sigma_mu = _arrays.noise_sigma(xs, ys, finite=shared)
-    if e0 is None:
-        anchor = derivative_max_prepared(xs, ys, shared, window=DERIVATIVE_WINDOW, search=None, first=None, sigma=sigma_mu)
-        e0, e0_err = anchor.e0, anchor.e0_err
-    else:
-        e0_err = np.full(lead, np.nan)
-    e0 = np.broadcast_to(np.asarray(e0, dtype=float), lead)
     e_in = np.asarray(energy, dtype=float)
     x, y = (xs, ys) if shared else _arrays.as_rows(energy, mu)
     if shared:
