@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
@@ -117,3 +118,24 @@ def scan_coords(ds: xr.Dataset) -> dict[str, xr.DataArray]:
     """Per-scan coordinates of ``ds`` (to carry over to results)."""
     dim = energy_dim(ds)
     return {k: v for k, v in ds.coords.items() if k != dim and dim not in v.dims}
+
+
+def flagged(flags: np.ndarray, labels: np.ndarray, kind: type[enum.IntFlag]) -> dict[Any, list[str]]:
+    """The labels of the scans that carry each bit of the flag enum ``kind`` (XANES and XES flags alike).
+
+    Examples
+    --------
+    >>> class F(enum.IntFlag):
+    ...     A = 1
+    ...     B = 2
+    >>> flagged(np.array([0, 2, 3]), np.array(["a", "b", "c"]), F)
+    {<F.A: 1>: ['c'], <F.B: 2>: ['b', 'c']}
+    """
+    flags = np.asarray(flags, dtype=np.int64)
+    out = {}
+    for flag in kind:
+        rows = np.flatnonzero(flags & int(flag))
+        if rows.size:
+            out[flag] = [str(labels[i]) for i in rows]
+    return out
+

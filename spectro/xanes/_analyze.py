@@ -48,6 +48,7 @@ import xarray as xr
 from ..errors import DataError, FitWarning, MissingRegionWarning, SpectroWarning
 from ..model import Spectra, source_file
 from ..options import XanesOptions, options_of
+from .. import _apply
 from . import _arrays
 from ._normalize import Normalization, anchored, normalize_arrays
 from ._preedge import checked, preedge_centroid_arrays, preedge_fit_arrays
@@ -578,13 +579,7 @@ def flagged(flags: np.ndarray, labels: np.ndarray) -> dict[XanesFlag, list[str]]
     >>> flagged(np.array([0, 8, 9]), np.array(["a", "b", "c"]))
     {<XanesFlag.NORMALIZATION_FAILED: 1>: ['c'], <XanesFlag.PREEDGE_FIT_FAILED: 8>: ['b', 'c']}
     """
-    flags = np.asarray(flags, dtype=np.int64)
-    out = {}
-    for flag in XanesFlag:
-        rows = np.flatnonzero(flags & int(flag))
-        if rows.size:
-            out[flag] = [str(labels[i]) for i in rows]
-    return out
+    return _apply.flagged(flags, labels, XanesFlag)
 
 
 def flag_warnings(flags: np.ndarray, labels: np.ndarray, *, file: str = "") -> list[SpectroWarning]:

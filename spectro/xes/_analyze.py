@@ -28,6 +28,7 @@ import numpy as np
 
 from ..errors import DataError, FitWarning, MissingRegionWarning, SpectroWarning
 from ..options import XesOptions, options_of
+from .. import _apply
 from ._element import with_element
 from ._flags import XesFlag
 from ._iad import iad
@@ -370,13 +371,7 @@ def flagged(flags: np.ndarray, labels: np.ndarray) -> dict[XesFlag, list[str]]:
     >>> flagged(np.array([0, 4, 5]), np.array(["a", "b", "c"]))
     {<XesFlag.KB13_NOT_FOUND: 1>: ['c'], <XesFlag.KB_PRIME_MISSING: 4>: ['b', 'c']}
     """
-    flags = np.asarray(flags, dtype=np.int64)
-    out = {}
-    for flag in XesFlag:
-        rows = np.flatnonzero(flags & int(flag))
-        if rows.size:
-            out[flag] = [str(labels[i]) for i in rows]
-    return out
+    return _apply.flagged(flags, labels, XesFlag)
 
 
 def flag_warnings(flags: np.ndarray, labels: np.ndarray, options: XesOptions | None = None, *,
