@@ -1,36 +1,45 @@
-"""Putting scans from several Datasets on one energy grid; energy-grid hygiene.
+"""Putting scans from several Datasets on one energy axis; energy-grid hygiene.
 
-:func:`stack` puts scans measured on different grids onto one grid by linear
-interpolation over each scan's own finite points, never extrapolating:
-outside a scan's measured range the result is NaN. Raw scans arrive with
-backward steps, exact duplicates and near-duplicate points a few meV apart:
-:func:`clean_grid` (used by every reader) sorts them and merges points that
-are closer than the merge tolerance, warning with the count.
+:func:`stack` puts scans measured on different grids into one Dataset. By
+default every scan keeps exactly its measured points: the energy axis is the
+union of the measured energies and each scan is NaN where it has no point,
+the layout the readers give the scans of one file measured on different
+grids. Every analysis treats NaN as "no point here", so a stacked scan gives
+the numbers of its file analysed alone (on the 16 Ni K scans below: e0 to
+2e-12 eV, the sums over a NaN-padded row running in another order). Raw
+scans arrive with backward steps, exact duplicates and near-duplicate points
+a few meV apart: :func:`clean_grid` (used by every reader) sorts them and
+merges points that are closer than the merge tolerance, warning with the
+count.
 
-Default grid of :func:`stack`
------------------------------
-:func:`default_grid` runs from the first to the last measured energy of all
-scans (no scan is cut to the range the others share; a scan is NaN where it
-has no points) and its local step is the finest local step of the scans: at
-every energy, the shortest measured interval of any scan covering it. Where
-all scans share one grid, it is that grid. It is neither coarser nor finer
-than the data because analysis results depend on where the points lie
+Interpolating onto one grid
+---------------------------
+To compare spectra point by point (differences, averages), ``stack`` with
+``grid="finest"`` or an array of energies interpolates each scan linearly
+over its own finite points, never extrapolating: outside a scan's measured
+range the result is NaN. :func:`default_grid` (``"finest"``) runs from the
+first to the last measured energy of all scans (no scan is cut to the range
+the others share) and its local step is the finest local step of the scans:
+at every energy, the shortest measured interval of any scan covering it.
+Where all scans share one grid, it is that grid. It is neither coarser nor
+finer than the data because analysis results depend on where the points lie
 (windowed least-squares fits, smoothed derivatives, noise estimates).
-Measured on the real spectra of ``tests/test_grid.py``:
+Measured on the real spectra of ``tests/test_grid.py`` and
+``tests/test_stack_realdata.py``:
 
-* coarser loses the edge: the former default, the median step of the files
-  (about 2 eV for scans with EXAFS), moved the XANES ``e0`` of three Ni K
-  files (CERIC NiO and LaNiO3, BMM NiO) by 1.0-1.2 eV and two of their
-  three pre-edge fits failed;
+* coarser loses the edge: the median step of the files (about 2 eV for
+  scans with EXAFS) moved the XANES ``e0`` of three Ni K files (CERIC NiO
+  and LaNiO3, BMM NiO) by 1.0-1.2 eV and two of their three pre-edge fits
+  failed;
 * finer adds points that are not measurements: on the seven Mn Kbeta files
   of Diamond I20 (0.3 eV steps), half the finest step moves the Kbeta'
-  ratio by up to 7.6 standard deviations and the union of their energies
-  (grids offset by 0.01 eV) by up to 3.0; the finest step, their own grid,
-  leaves it unchanged;
+  ratio by up to 7.6 standard deviations and an interpolated union of their
+  energies (grids offset by 0.01 eV) by up to 3.0; the finest step, their
+  own grid, leaves it unchanged;
 * on 16 Ni K scans of five files (two CERIC, two BMM, an Athena project of
-  12 scans), ``e0`` on the measured scale moves by at most 0.031 eV (union
-  grid: 0.039 eV), no pre-edge fit fails and the fitted pre-edge centroid
-  moves by at most 0.6 of its uncertainty.
+  12 scans), ``e0`` on the measured scale moves by at most 0.031 eV, no
+  pre-edge fit fails and the fitted pre-edge centroid moves by at most 0.6
+  of its uncertainty.
 
 Interpolating a scan onto points other than its own still cuts the corners
 of its piecewise-linear spectrum and changes the points that fits and
@@ -41,9 +50,8 @@ up to 95 times theirs, and the maxima of smoothed derivatives
 (``calibration_shift`` from the foil, ``e0_derivative``) by up to 0.25 eV:
 they depend on the sampling itself (refining one file's own grid by its
 midpoints, which leaves its spectrum unchanged, moves its calibration shift
-by 0.13 eV). Analyse files on their own grids (the XANES and XES analyses
-take NaN-padded scans, no common grid needed) and stack them to compare
-spectra point by point.
+by 0.13 eV). That is why the default keeps the measured points: analyse
+the default stack (or the files) and interpolate only to compare spectra.
 
 Merge tolerance
 ---------------
@@ -65,7 +73,7 @@ import numpy as np
 import xarray as xr
 
 from ._clean import MERGE_TOL_EV, clean_grid, merge_tolerance
-from .errors import DataError
+from .errors import DataError, OptionError
 from .model import energy_dim, source_file, validate
 
 __all__ = ["MERGE_TOL_EV", "clean_grid", "merge_tolerance", "stack", "default_grid"]
@@ -258,27 +266,59 @@ def _complete(pieces: list[xr.Dataset], dim: str, size: int) -> list[xr.Dataset]
     return out
 
 
+def _on_measured_points(datasets, energies, measured, dim: str) -> xr.Dataset:
+    """The scans on the union of their measured energies, each NaN at the points it did not measure."""
+    axis = np.unique(np.concatenate([e[m.any(axis=0)] for e, m in zip(energies, measured)]))
+    pieces = []
+    for ds, e in zip(datasets, energies):
+        mine = np.isin(e, axis)  # the points any scan of this input measured
+        where = np.searchsorted(axis, e[mine])
+        data_vars = {}
+        for name, var in ds.data_vars.items():
+            if dim in var.dims:
+                moved = var.transpose(..., dim)
+                values = np.full(moved.shape[:-1] + (axis.size,), np.nan)
+                values[..., where] = moved.values[..., mine]
+                data_vars[name] = (moved.dims, values, var.attrs)
+            else:
+                data_vars[name] = var
+        coords = {k: v for k, v in ds.coords.items() if dim not in v.dims}
+        coords[dim] = (dim, axis, ds[dim].attrs)
+        pieces.append(xr.Dataset(data_vars, coords=coords, attrs=ds.attrs))
+    out = xr.concat(_complete(pieces, dim, axis.size), dim="scan", combine_attrs="drop_conflicts")
+    out.attrs["grid_method"] = "the measured points of each scan, NaN at the others' (no interpolation)"
+    return validate(out)
+
+
 def stack(
     datasets: Sequence[xr.Dataset],
     *,
-    grid: np.ndarray | None = None,
+    grid: np.ndarray | str = "measured",
     dim: str | None = None,
 ) -> xr.Dataset:
-    """Put scans from several Datasets onto one energy grid and concatenate.
+    """Put scans from several Datasets onto one energy axis and concatenate.
 
-    Each scan is linearly interpolated over its own finite points. Grid
-    points outside a scan's measured range are NaN: nothing is
-    extrapolated, and no scan is cut to the range the others share.
+    By default every scan keeps exactly the points it measured: the energy
+    axis is the union of the scans' measured energies and each scan is NaN
+    at the others' points, as the readers lay out the scans of one file
+    measured on different grids. Analysing the stack then gives each scan's
+    numbers as analysing its file alone (the analyses treat NaN as "no
+    point"). To compare spectra point by point, interpolate onto one grid
+    (``grid="finest"`` or an array): each scan is linearly interpolated over
+    its own finite points, NaN outside its measured range, never
+    extrapolated. No scan is cut to the range the others share.
 
     Parameters
     ----------
     datasets : sequence of xarray.Dataset
         XANES (``energy``) or XES (``emission_energy``) Datasets of one
         kind. They are not modified.
-    grid : ndarray, optional
-        Target energies in eV. Default: :func:`default_grid` of all scans,
-        which spans every scan's full range at the finest local step of the
-        scans (see the module docstring for why and what it keeps).
+    grid : {"measured", "finest"} or ndarray, keyword-only
+        ``"measured"`` (default): the union of the measured energies, no
+        interpolation. ``"finest"``: interpolation onto
+        :func:`default_grid`, every scan's full range at the finest local
+        step of the scans (see the module docstring for what it changes).
+        An array: interpolation onto these energies, eV.
     dim : str, optional
         The energy dimension; inferred from the Datasets by default.
 
@@ -292,18 +332,23 @@ def stack(
     Raises
     ------
     DataError
-        When the scans share no energy range (default grid), or a scan has
-        no point of the given ``grid`` within its measured range; the
-        message names the files and their ranges.
+        When the scans share no energy range (``"measured"`` and
+        ``"finest"``), or a scan has no point of the given ``grid`` within
+        its measured range; the message names the files and their ranges.
 
     Examples
     --------
-    >>> import spectro
+    >>> import numpy as np, spectro
     >>> a = spectro.simulate.xanes(valence=2.0, seed=1)
-    >>> b = spectro.simulate.xanes(valence=3.0, seed=2, energy_offset=0.1)
+    >>> b = spectro.simulate.xanes(valence=3.0, seed=2)
+    >>> b = b.assign_coords(energy=b.energy + 0.1)  # measured on points 0.1 eV higher
     >>> both = spectro.stack([a, b])
-    >>> both.sizes["scan"]
-    2
+    >>> both.sizes["scan"], both.sizes["energy"] == 2 * a.sizes["energy"]
+    (2, True)
+    >>> bool(np.array_equal(both.mu.isel(scan=1).dropna("energy"), b.mu.isel(scan=0)))
+    True
+    >>> spectro.stack([a, b], grid="finest").sizes["energy"] == a.sizes["energy"] + 1
+    True
     """
     if not datasets:
         raise DataError("stack() needs at least one Dataset")
@@ -321,8 +366,14 @@ def stack(
                 if set(v.dims) == {"scan", dim}], axis=0)
         for ds in datasets
     ]
-    if grid is None:
-        grid = default_grid([ds[dim].values for ds in datasets], measured=measured, names=names)
+    if isinstance(grid, str):
+        if grid not in ("measured", "finest"):
+            raise OptionError("grid", grid, "'measured', 'finest' or an array of energies in eV")
+        energies = [ds[dim].values for ds in datasets]
+        if grid == "measured":
+            _check_overlap(_as_measured(energies, measured), names)
+            return _on_measured_points(datasets, energies, measured, dim)
+        grid = default_grid(energies, measured=measured, names=names)
     grid = np.asarray(grid, dtype=float)
     if grid.ndim != 1 or grid.size < 2 or np.any(np.diff(grid) <= 0):
         raise DataError("grid must be a strictly increasing 1-D array of energies in eV")

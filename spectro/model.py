@@ -10,7 +10,7 @@ XES
 
 Energies are in eV, strictly increasing and finite. Scans that were
 measured on different grids share the union grid, each NaN where it has no
-point (an outer join); :func:`spectro.stack` interpolates onto one grid.
+point (an outer join); :func:`spectro.stack` lays out several files alike (or interpolates onto one grid).
 
 Every scan carries the coordinates of :data:`SCAN_COORDS` (NaN or an empty
 string when unknown). Every variable and coordinate carries ``units`` and

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import spectro
-from spectro.errors import DataError, GridWarning
+from spectro.errors import DataError, GridWarning, OptionError
 from spectro.grid import MERGE_TOL_EV, clean_grid, default_grid, merge_tolerance, stack
 from spectro.model import Scan, build
 
@@ -138,6 +138,20 @@ def test_stack_default_grid_keeps_every_scan_whole():
     np.testing.assert_array_equal(out.energy.values, np.arange(8300.0, 8330.1, 0.5))
     np.testing.assert_array_equal(out.mu.sel(scan="a").dropna("energy").values, a.mu.values[0])
     np.testing.assert_array_equal(out.mu.sel(scan="b").dropna("energy").values, b.mu.values[0])
+
+
+def test_stack_keeps_each_scans_own_points_by_default():
+    a = _ds(np.arange(8300.0, 8310.1, 1.0), np.arange(11.0), "a")
+    b = _ds(np.arange(8300.5, 8312.6, 1.0), -np.arange(13.0), "b")
+    out = stack([a, b])
+    np.testing.assert_array_equal(out.energy.values, np.union1d(a.energy.values, b.energy.values))
+    for ds, label in ((a, "a"), (b, "b")):
+        row = out.mu.sel(scan=label)
+        np.testing.assert_array_equal(row.dropna("energy").energy.values, ds.energy.values)
+        np.testing.assert_array_equal(row.dropna("energy").values, ds.mu.values[0])
+    assert out.attrs["grid_method"].endswith("(no interpolation)")
+    with pytest.raises(OptionError, match="grid='union' is not allowed: 'measured', 'finest'"):
+        stack([a, b], grid="union")
 
 
 def test_default_grid_takes_the_finest_local_step():
