@@ -36,7 +36,7 @@ from .options import XanesOptions, options_of
 from . import xanes
 from .xanes._budget import BUDGETED, COMPONENTS, BudgetFlag
 
-__all__ = ["ANCHOR_TRANSFER", "VALENCE_COMPONENTS", "repeat_scatter", "valence_budget"]
+__all__ = ["ANCHOR_TRANSFER", "VALENCE_COMPONENTS", "repeat_scatter", "valence_budget", "valence_from_budgets"]
 
 #: Valence change between beamlines that calibration does not remove (two anchors, e0 at 0.8), valence units.
 ANCHOR_TRANSFER: float = 0.05
@@ -123,16 +123,68 @@ def valence_budget(
         keep = [v for v in res.data_vars if res[v].dims in (("scan",), ("scan", "variation"))]
         return res[keep]
 
-    q, x, s, d, labels = [], [], [], [], []
-    for ds, known in anchors:
+    def labelled(ds: xr.Dataset) -> xr.Dataset:
         res = analysed(ds)
         source = str(ds.attrs.get("reference_id") or ds.attrs.get("source_file") or "")
+        return res.assign_coords(scan=[f"{source}:{s}" if source else str(s) for s in res["scan"].values])
+
+    return valence_from_budgets([analysed(ds) for ds in samples], [(labelled(ds), known) for ds, known in anchors],
+                                observable=observable, transfer=transfer)
+
+
+def valence_from_budgets(
+    samples: Sequence[xr.Dataset],
+    anchors: Sequence[tuple[xr.Dataset, float]],
+    *,
+    observable: str = "e0",
+    transfer: float = ANCHOR_TRANSFER,
+) -> tuple[LinearCalibration, list[xr.Dataset]]:
+    """:func:`valence_budget` from spectra already analysed with their budget.
+
+    Parameters
+    ----------
+    samples : sequence of xarray.Dataset
+        Budget results of the samples (:func:`spectro.xanes.analyze` with
+        ``budget=True``, or the batch's): per scan ``<observable>``,
+        ``<observable>_stat``, ``<observable>_err_scan``,
+        ``calibration_shift``, ``budget_flags`` and
+        ``<observable>_variation`` along ``variation`` with its
+        ``variation_component`` coordinate.
+    anchors : sequence of (xarray.Dataset, float)
+        Budget results of each anchor compound (the same variables, the
+        same variations; the scan labels name the points of the line) and
+        its valence.
+    observable, transfer : keyword-only
+        As in :func:`valence_budget`.
+
+    Returns
+    -------
+    calibration : LinearCalibration
+    results : list of xarray.Dataset
+        As :func:`valence_budget` returns them.
+
+    Examples
+    --------
+    >>> import spectro, warnings
+    >>> sim = spectro.simulate.xanes(valence=[2.0, 3.0, 2.5], n_scans=3, reference=True, seed=1)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     res = spectro.xanes.analyze(sim, preedge="centroid", budget=True, spectra=False)
+    >>> cal, (out,) = valence_from_budgets([res.isel(scan=[2])], [(res.isel(scan=[0]), 2.0),
+    ...                                                           (res.isel(scan=[1]), 3.0)])
+    >>> round(float(out.valence[0]), 1), bool(out.valence_err[0] > out.valence_stat[0])
+    (2.5, True)
+    """
+    if observable not in BUDGETED:
+        raise DataError(f"{observable!r} has no uncertainty budget; one of {sorted(BUDGETED)}")
+    q, x, s, d, labels = [], [], [], [], []
+    for res, known in anchors:
         for i, label in enumerate(res["scan"].values):
             q.append(float(known))
             x.append(float(res[observable].values[i]))
             s.append(float(res[f"{observable}_stat"].values[i]))
             d.append(res[f"{observable}_variation"].values[i])
-            labels.append(f"{source}:{label}" if source else str(label))
+            labels.append(str(label))
     q_, x_, s_, d_ = np.array(q), np.array(x), np.array(s), np.array(d)
     cal = linear_calibration(q_, x_, s_, labels=labels, observable=observable)
     components = res["variation_component"].values
@@ -156,8 +208,7 @@ def valence_budget(
                          f"{anchor_term:g} (measured for e0 at the 0.8 level, see docs/uncertainty.md)")
 
     out = []
-    for ds in samples:
-        res = analysed(ds)
+    for res in samples:
         stat_in = xr.Dataset({observable: res[observable], f"{observable}_err": res[f"{observable}_stat"],
                               "calibration_shift": res["calibration_shift"]})
         with warnings.catch_warnings():
