@@ -31,6 +31,9 @@ REPEATS = {
     "nio_prj": ("xanes/larch_NiO.prj", r"NiO\.\d{3}"),
     "ni2o3": tuple(f"xanes/xaslib_Ni2O3_rt_0{i}.xdi" for i in (1, 2, 3)),
     "nis": tuple(f"xanes/xaslib_NiS_rt_0{i}.xdi" for i in (1, 2, 3)),
+    # without a reference channel: each scan's error is its statistical error
+    "fenis": ("xanes/larch_Ni_FeNiS20_RT.prj", r"fenis_ni_rt_xafs_\d{3}"),
+    "ni_metal": tuple(f"xanes/xaslib_Ni_metal_rt_0{i}.xdi" for i in (1, 2)),
 }
 
 
@@ -75,6 +78,8 @@ _NI2O3 = ("XASLIB 'Ni2O3' foils change shape between scans: their derivative max
 @pytest.mark.parametrize("group, name", [
     pytest.param("nis", "e0"),
     pytest.param("nis", "valence"),
+    pytest.param("fenis", "e0"),
+    pytest.param("ni_metal", "e0"),
     pytest.param("nio_prj", "e0", marks=pytest.mark.xfail(strict=True, reason=_NIO_PRJ)),
     pytest.param("nio_prj", "valence", marks=pytest.mark.xfail(strict=True, reason=_NIO_PRJ)),
     pytest.param("ni2o3", "e0", marks=pytest.mark.xfail(strict=True, reason=_NI2O3)),
