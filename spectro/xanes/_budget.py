@@ -21,8 +21,12 @@ Components (``<name>_sys_<component>``; see ``docs/uncertainty.md``):
     ``e0_derivative`` with a derivative smoothing of 1.0 and 2.0 eV
     (instead of 1.5), on the normalized spectra of the nominal run.
 ``foil``
-    The calibration shift with the foil's derivative smoothed over 1.0 and
-    2.0 eV (instead of 1.5); it moves every calibrated energy alike.
+    The calibration shift with the foil's derivative smoothed over
+    ``foil_smoothing`` -+0.5 eV (1.0 and 2.0 eV by default) and over 0.6 and
+    4.0 eV (:data:`~spectro.xanes.energy_calibration.SPREAD_SMOOTHINGS`),
+    and with the whole foil aligned on the reference Ni foil (the ``xcorr``
+    convention; ``derivative`` when ``xcorr`` is the nominal; Ni K only);
+    it moves every calibrated energy alike.
 ``preedge_model``
     The pre-edge fit with the other baseline (arctan <-> erf), when the
     pre-edge is fitted.
@@ -31,8 +35,10 @@ Components (``<name>_sys_<component>``; see ``docs/uncertainty.md``):
 in quadrature for the calibrated energies; ``<name>_sys`` the components in
 quadrature; ``<name>_err`` the total. ``<name>_err_scan`` is the part that
 changes from one scan of a sample to the next, from the scan alone: the
-statistical error and the foil term (the other components move repeated
-scans of one sample alike). A scan whose normalization variations move
+statistical error and the foil's change under the small smoothing steps
+(``foil_smoothing`` -+0.5 eV) only; the wide smoothings move the point of
+a clean foil by the asymmetry of its derivative peak, alike on every
+repeat, and the other components move repeated scans alike too. A scan whose normalization variations move
 ``e0`` by more than :data:`UNSTABLE_E0` eV or the edge step by more than
 :data:`UNSTABLE_STEP` of itself, or fail where the nominal did not, gets the
 ``NORMALIZATION_UNSTABLE`` bit of ``budget_flags`` (:class:`BudgetFlag`).
@@ -56,7 +62,7 @@ from ._analyze import (EDGE_REGION, OUTPUTS, XanesResult, analyze_arrays, finish
 from ._derivative import DERIVATIVE_WINDOW
 from ._preedge import preedge_fit_arrays
 from .edge import e0_crossings, e0_derivative_arrays
-from .energy_calibration import calibration_arrays
+from .energy_calibration import SPREAD_SMOOTHINGS, calibration_arrays
 
 __all__ = ["BUDGETED", "COMPONENTS", "BudgetFlag", "BudgetResult", "budget", "budget_arrays", "budget_columns",
            "variations"]
@@ -77,6 +83,8 @@ UNSTABLE_STEP: float = 0.2
 LEVEL_BAND: float = 0.05
 #: Derivative smoothing windows (eV) around the nominal :data:`DERIVATIVE_WINDOW` (1.5 eV).
 WINDOW_BAND: tuple[float, float] = (DERIVATIVE_WINDOW - 0.5, DERIVATIVE_WINDOW + 0.5)
+#: The small steps of the foil smoothing (eV, -+ around ``foil_smoothing``): the scan-to-scan part of the foil term.
+FOIL_STEP: float = 0.5
 
 #: The systematic components, in order.
 COMPONENTS: tuple[str, ...] = ("normalization", "edge_definition", "foil", "preedge_model")
@@ -131,11 +139,35 @@ def variations(options: XanesOptions | None = None, /, **changes: Any) -> list[t
         out.append(("normalization", f"{key}={value:g}", change))
     lo, hi = max(opts.level - LEVEL_BAND, 0.01), min(opts.level + LEVEL_BAND, 0.99)
     out += [("edge_definition", f"level={lo:g}", {}), ("edge_definition", f"level={hi:g}", {})]
-    out += [("foil", f"foil_window={w:g}", {}) for w in WINDOW_BAND]
+    out += [("foil", f"foil_window={w:g}", {"foil_smoothing": w}) for w in _foil_windows(opts)]
+    other_edge = "derivative" if opts.foil_edge == "xcorr" else "xcorr"
+    try:  # the whole-foil alignment is placed on the Ni reference foil: Ni K only
+        opts.replace(foil_edge=other_edge)
+        out.append(("foil", f"foil_edge={other_edge}", {"foil_edge": other_edge}))
+    except ValueError:
+        pass
     if opts.preedge == "fit":
         other = "erf" if opts.baseline == "arctan" else "arctan"
         out.append(("preedge_model", f"baseline={other}", {"baseline": other}))
     return out
+
+
+def _foil_windows(opts: XanesOptions) -> tuple[float, ...]:
+    """The foil smoothings (eV) the budget tries: the small steps around ``foil_smoothing``, then the wide ones.
+
+    On a grid of 0.5 eV or coarser the small steps take the same two
+    neighbours each side as 1.5 eV (the local fit's minimum): only the wide
+    smoothings then change the foil's point.
+    """
+    w = opts.foil_smoothing
+    small = [v for v in (w - FOIL_STEP, w + FOIL_STEP) if v > 0]
+    return tuple(dict.fromkeys(small + [v for v in SPREAD_SMOOTHINGS if v != w and v not in small]))
+
+
+def _small_foil_step(change: dict[str, Any], opts: XanesOptions) -> bool:
+    """Whether the foil variation ``change`` is one of the small smoothing steps (the scan-to-scan part)."""
+    w = change.get("foil_smoothing")
+    return w is not None and abs(abs(w - opts.foil_smoothing) - FOIL_STEP) < 1e-9
 
 
 @dataclass(frozen=True)
@@ -253,9 +285,9 @@ def budget_arrays(
             if mu_ref is None:
                 add()
                 continue
-            window = float(label.split("=")[1])
-            cal = calibration_arrays(energy, mu_ref, edge_energy=opts.edge_energy, window=window,
-                                     convention=opts.foil_edge)
+            cal = calibration_arrays(energy, mu_ref, edge_energy=opts.edge_energy,
+                                     window=change.get("foil_smoothing", opts.foil_smoothing),
+                                     convention=change.get("foil_edge", opts.foil_edge))
             ds_ = cal.shift - shift
             add(**{name: ds_ for name, (_, calibrated) in BUDGETED.items() if calibrated})
         else:  # preedge_model
@@ -267,7 +299,7 @@ def budget_arrays(
     delta = {name: np.stack(v, axis=-1) if v else np.zeros(lead + (0,)) for name, v in deltas.items()}
     stat = _statistical(nominal)
     err_scan = dict(stat)
-    foil = [i for i, (c, _, _) in enumerate(plan) if c == "foil"]
+    foil = [i for i, (c, _, change) in enumerate(plan) if c == "foil" and _small_foil_step(change, opts)]
     for name, (_, calibrated) in BUDGETED.items():
         if calibrated and foil and mu_ref is not None:
             with warnings.catch_warnings():
@@ -325,8 +357,9 @@ _METHODS = {
                      "norm2 -100/+100 eV, post-edge order -1/+1)",
     "edge_definition": f"rms change with the edge level +-{LEVEL_BAND:g} (e0, e0_half) or the derivative "
                        f"smoothing {WINDOW_BAND[0]:g}/{WINDOW_BAND[1]:g} eV (e0_derivative)",
-    "foil": f"rms change of the calibration shift with the foil derivative smoothed over "
-            f"{WINDOW_BAND[0]:g}/{WINDOW_BAND[1]:g} eV",
+    "foil": f"rms change of the calibration shift with the foil derivative smoothed over foil_smoothing "
+            f"-+{FOIL_STEP:g} eV and over {SPREAD_SMOOTHINGS[0]:g} and {SPREAD_SMOOTHINGS[1]:g} eV, and with the "
+            "whole foil aligned on the reference Ni foil (xcorr; derivative when xcorr is the nominal)",
     "preedge_model": "change with the other pre-edge baseline (arctan <-> erf)",
 }
 
@@ -339,7 +372,8 @@ def _column_methods(name: str, *, calibrated: bool) -> dict[str, str]:
         f"{name}_stat": stat,
         f"{name}_sys": "components in quadrature: " + ", ".join(COMPONENTS),
         **{f"{name}_sys_{c}": _METHODS[c] for c in COMPONENTS},
-        f"{name}_err_scan": "statistical error and foil term in quadrature",
+        f"{name}_err_scan": (f"statistical error and the foil term of the smoothing steps foil_smoothing "
+                             f"-+{FOIL_STEP:g} eV in quadrature"),
         f"{name}_err": "statistical and systematic parts in quadrature",
     }
 
