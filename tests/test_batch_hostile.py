@@ -244,3 +244,97 @@ def test_batch_without_reachable_anchors_warns_and_fails_unless_no_valence(tmp_p
     assert len(table) == 2 and "valence" not in table[0]
     assert main(["batch", *files, "-o", str(tmp_path / "out2"), "--preedge", "centroid", "--no-valence"]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+# --- valence anchors that would block ------------------------------------------------------------------------
+
+
+#: The flags of the batches below: a small time limit.
+_FLAGS = ["--time-limit", "0.5", "--preedge", "centroid", "--no-progress"]
+
+
+def _anchor_argv(tmp_path, anchor):
+    """Three simulated files (valence 2, 2.5, 3), and a batch of the second with ``anchor`` as its valence-2 anchor."""
+    files = _xdi_files(tmp_path / "in", 3)
+    return files, ["batch", str(files[1]), "--anchors", f"{anchor}=2", f"{files[2]}=3", *_FLAGS]
+
+
+def test_a_fifo_anchor_is_refused_and_the_batch_finishes(tmp_path, capsys):
+    fifo = tmp_path / "anchor.xdi"
+    os.mkfifo(fifo)
+    files, argv = _anchor_argv(tmp_path, fifo)
+    assert main([*argv, "-o", str(tmp_path / "out")]) == 1
+    assert f"warning: {files[1]}: no valence" in capsys.readouterr().err
+    (row,) = [r for r in _rows(tmp_path / "out" / "warnings.csv") if r["category"] == "NoValenceWarning"]
+    assert f"valence anchor '{fifo}' is a FIFO, not a regular file: not opened" in row["message"]
+    assert [r["file"] for r in _rows(tmp_path / "out" / "results.csv")] == [str(files[1])]
+    # Named by the input's manifest row, the anchor's failure is the input's.
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(f"file,references\n{files[1]},{fifo}=2;{files[2]}=3\n")
+    assert main(["batch", str(manifest), "-o", str(tmp_path / "out2"), *_FLAGS]) == 1
+    (failure,) = _rows(tmp_path / "out2" / "failures.csv")
+    assert failure["file"] == str(files[1]) and "is a FIFO, not a regular file" in failure["reason"]
+
+
+def test_a_stalled_anchor_is_bounded_by_the_time_limit(tmp_path, capsys, monkeypatch):
+    """An anchor whose hashing never ends (a file on a hung network disk): the batch finishes all the same."""
+    from spectro.batch import pipeline
+
+    stalled = tmp_path / "stalled.xdi"
+    files, argv = _anchor_argv(tmp_path, stalled)
+    stalled.write_bytes(files[0].read_bytes())
+    release = threading.Event()
+    real = pipeline.file_sha256
+
+    def hung(path):
+        if os.fspath(path) == str(stalled):
+            release.wait()  # blocks until the test ends, like a read from a hung mount
+        return real(path)
+
+    monkeypatch.setattr(pipeline, "file_sha256", hung)
+    monkeypatch.setattr(pipeline, "_STALLED", {})
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(f"file,references\n{files[1]},{stalled}=2;{files[2]}=3\n")
+    try:
+        assert main([*argv, "-o", str(tmp_path / "out")]) == 1
+        assert main(["batch", str(manifest), "-o", str(tmp_path / "out2"), *_FLAGS]) == 1
+    finally:
+        release.set()
+    assert f"warning: {files[1]}: no valence" in capsys.readouterr().err
+    (row,) = [r for r in _rows(tmp_path / "out" / "warnings.csv") if r["category"] == "NoValenceWarning"]
+    assert f"not hashed as valence anchor {str(stalled)!r} within the time limit of 0.5 s" in row["message"]
+    assert [r["file"] for r in _rows(tmp_path / "out" / "results.csv")] == [str(files[1])]
+    (failure,) = _rows(tmp_path / "out2" / "failures.csv")
+    assert failure["error"] == "InputTimeoutError"
+    assert failure["reason"].startswith(f"valence not computed: not hashed as valence anchor {str(stalled)!r}")
+    assert not list((tmp_path / "out2" / "parts").glob("*.npz"))  # not recorded: resume tries it again
+    # Once the hashing has ended, the anchor is used again.
+    assert main(["batch", str(manifest), "-o", str(tmp_path / "out2"), *_FLAGS, "--resume"]) == 0
+    (result,) = _rows(tmp_path / "out2" / "results.csv")
+    assert 1.9 < float(result["valence"]) < 2.6
+
+
+def test_a_stalled_anchor_read_is_bounded_by_the_time_limit(tmp_path, capsys, monkeypatch):
+    """Hashed but never read to the end: the calibration's reading is bounded too."""
+    from spectro.batch import pipeline
+
+    files = _xdi_files(tmp_path / "in", 3)
+    _, argv = _anchor_argv(tmp_path, files[0])
+    release = threading.Event()
+    real = pipeline._anchor_results
+
+    def hung(name, *args):
+        if name == str(files[0]):
+            release.wait()
+        return real(name, *args)
+
+    monkeypatch.setattr(pipeline, "_anchor_results", hung)
+    monkeypatch.setattr(pipeline, "_STALLED", {})
+    try:
+        assert main([*argv, "-o", str(tmp_path / "out")]) == 1
+    finally:
+        release.set()
+    capsys.readouterr()
+    (row,) = [r for r in _rows(tmp_path / "out" / "warnings.csv") if r["category"] == "NoValenceWarning"]
+    names = f"{str(files[0])!r}, {str(files[2])!r}"
+    assert f"not read and analysed as valence anchors {names} within the time limit of 0.5 s" in row["message"]

@@ -225,6 +225,9 @@ def run_batch(
         An input that takes longer (a read blocked on a pipe, a stalled
         network disk) is a failure (``InputTimeoutError``) and the batch
         goes on; its chunk is not recorded, so ``resume`` tries it again.
+        Each valence anchor may take as long to be hashed, and each set of
+        anchors to be read and analysed: the inputs of an anchor that takes
+        longer get no valence (see :func:`~spectro.batch.pipeline.analyze_files`).
 
     Returns
     -------
@@ -307,7 +310,7 @@ def _run(jobs: Sequence[Job], out: Path, parts: Path, *, process: ProcessFunctio
                 continue
             anchors = job.references or (options.valence.anchors if options.valence is not None else ())
             if anchors not in anchor_files:
-                anchor_files[anchors] = anchor_digests(anchors)
+                anchor_files[anchors] = anchor_digests(anchors, time_limit=time_limit)
             params = parameters_hash({"base": base_hash, "metadata": job.metadata(),
                                       "anchors": anchor_files[anchors]})
             key = record_key(job.path, sha, params)
