@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import csv
 import errno
+import fcntl
 import os
+import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +22,10 @@ from spectro.batch import Job, Outcome, expand_inputs, run_batch
 from spectro.batch.lock import LOCK_NAME, OutputLockedError, output_lock
 from spectro.cli import main
 from spectro.io.writers import write_xdi
+
+
+#: The checkout whose spectro the subprocesses import.
+_ROOT = str(Path(spectro.__file__).resolve().parents[1])
 
 
 def _xdi_files(folder, n, *, seed=0):
@@ -69,14 +78,68 @@ def test_second_batch_on_a_folder_is_refused_and_the_first_completes(tmp_path, c
     assert not (out / LOCK_NAME).exists()
 
 
-def test_lock_of_a_dead_batch_is_taken_over(tmp_path):
+def _dead_pid() -> int:
+    """The id of a process of this host that has ended."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.parametrize("flock", [True, False], ids=["flock", "no-flock"])
+def test_lock_of_a_dead_batch_is_taken_over(tmp_path, monkeypatch, flock):
+    if not flock:  # a file system without flock (some NFS mounts): the lock file alone decides
+        monkeypatch.setattr(fcntl, "flock", _no_flock)
     out = tmp_path / "out"
     out.mkdir()
-    (out / LOCK_NAME).write_text("pid 999999 on elsewhere, started 2026-01-01T00:00:00Z\n")  # no process holds it
+    stale = f"pid {_dead_pid()} on {socket.gethostname()}, started 2026-01-01T00:00:00Z"
+    (out / LOCK_NAME).write_text(stale + "\n")  # left by a killed batch
     files = _xdi_files(tmp_path / "in", 2)
-    assert run_batch([Job(p) for p in files], out, process=_count).n_succeeded == 2
+    with pytest.warns(spectro.SpectroWarning, match=f"took over the lock of a batch whose process is gone \\({stale}"):
+        assert run_batch([Job(p) for p in files], out, process=_count).n_succeeded == 2
+    assert not (out / LOCK_NAME).exists()
     with output_lock(out), pytest.raises(OutputLockedError, match=f"pid {os.getpid()}"), output_lock(out):
         pass
+
+
+def _no_flock(fd, operation):
+    raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+
+def test_lock_of_another_host_or_a_running_process_is_refused(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    lock = out / LOCK_NAME
+    files = _xdi_files(tmp_path / "in", 1)
+    for holder in (f"pid {_dead_pid()} on elsewhere.example.org, started 2026-01-01T00:00:00Z",  # cannot be checked
+                   f"pid {os.getppid()} on {socket.gethostname()}, started 2026-01-01T00:00:00Z"):  # runs
+        lock.write_text(holder + "\n")
+        with pytest.raises(OutputLockedError) as refused:
+            run_batch([Job(p) for p in files], out, process=_count)
+        assert f"is being written by another spectro batch ({holder})" in str(refused.value)
+        assert f"if that batch is no longer running, delete {lock}" in str(refused.value)
+        assert lock.read_text() == holder + "\n" and not (out / "results.csv").exists()
+
+
+@pytest.mark.parametrize("flock", [True, False], ids=["flock", "no-flock"])
+def test_a_batch_of_another_process_is_refused_while_it_holds_the_folder(tmp_path, monkeypatch, capsys, flock):
+    """Another process holds the folder: refused with its pid and host, with or without flock; free once it ends."""
+    out = tmp_path / "out"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from spectro.batch.lock import output_lock\n"
+         f"with output_lock({str(out)!r}):\n    print('held', flush=True); sys.stdin.readline()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": _ROOT})
+    try:
+        assert holder.stdout.readline() == "held\n"
+        if not flock:
+            monkeypatch.setattr(fcntl, "flock", _no_flock)
+        files = [str(p) for p in _xdi_files(tmp_path / "in", 1)]
+        assert main(["batch", *files, "-o", str(out), "--no-valence"]) == 3
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"pid {holder.pid} on {socket.gethostname()}, started " in err
+    finally:
+        holder.communicate("\n", timeout=60)
+    assert not (out / LOCK_NAME).exists()
+    assert main(["batch", *files, "-o", str(out), "--no-valence", "--preedge", "centroid"]) == 0
 
 
 def test_temporaries_of_a_killed_writer_are_removed_only_under_the_lock(tmp_path):
