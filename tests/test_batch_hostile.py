@@ -401,3 +401,51 @@ def test_a_stalled_anchor_read_is_bounded_by_the_time_limit(tmp_path, capsys, mo
     (row,) = [r for r in _rows(tmp_path / "out" / "warnings.csv") if r["category"] == "NoValenceWarning"]
     names = f"{str(files[0])!r}, {str(files[2])!r}"
     assert f"not read and analysed as valence anchors {names} within the time limit of 0.5 s" in row["message"]
+
+
+# --- what an input reads beside itself -------------------------------------------------------------------------
+
+
+def test_files_an_input_reads_through_hdf5_links_are_in_the_provenance_and_resume_notices_them(tmp_path, capsys):
+    """An NXxas file whose intensity is an external link: allowed, the target is named with its SHA-256."""
+    import h5py
+
+    from spectro.batch.provenance import file_sha256
+
+    sim = spectro.simulate.xanes(valence=[2.0, 3.0], n_scans=2, seed=3)
+    target = tmp_path / "data" / "mu.h5"
+    target.parent.mkdir()
+
+    def write_target(mu):
+        with h5py.File(target, "w") as h5:
+            h5["mu"] = mu
+
+    write_target(sim.mu.values[0])
+    linked = tmp_path / "data" / "linked.h5"
+    with h5py.File(linked, "w") as h5:
+        entry = h5.create_group("scan")
+        entry.attrs["NX_class"] = "NXentry"
+        entry["definition"] = "NXxas"
+        entry.create_dataset("energy", data=sim.energy.values).attrs["units"] = "eV"
+        entry["intensity"] = h5py.ExternalLink("mu.h5", "/mu")
+        entry["element/symbol"] = "Ni"
+        entry["edge/name"] = "K"
+    out = tmp_path / "out"
+    argv = ["batch", str(linked), "-o", str(out), "--no-valence", "--preedge", "centroid", "--json"]
+    assert main(argv) == 1  # refused by default
+    assert "is an external link to mu.h5:/mu; refused" in _rows(out / "failures.csv")[0]["reason"]
+    capsys.readouterr()
+    assert main([*argv, "--external-links"]) == 0
+    (row,) = _rows(out / "results.csv")
+    assert row["external_files"] == f"{target} sha256:{file_sha256(target)}"
+    with xr.open_dataset(out / "results.nc") as ds:
+        assert ds["external_files"].values.tolist() == [row["external_files"]]
+    e0 = float(row["e0"])
+    capsys.readouterr()
+    assert main([*argv, "--external-links", "--resume"]) == 0
+    assert '"n_skipped": 1' in capsys.readouterr().out  # nothing changed: the record is used
+    write_target(sim.mu.values[1])  # the linked data change (another valence), the input's bytes do not
+    assert main([*argv, "--external-links", "--resume"]) == 0
+    assert '"n_processed": 1' in capsys.readouterr().out
+    (row,) = _rows(out / "results.csv")
+    assert row["external_files"] == f"{target} sha256:{file_sha256(target)}" and float(row["e0"]) != e0

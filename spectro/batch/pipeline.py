@@ -430,9 +430,25 @@ def _read_and_analyse(job: Job, options: AnalysisOptions) -> tuple[str, Table, l
     spectra = _load(job, options)
     if spectra.kind == "xanes":
         table, found = _xanes_table(spectra, options.xanes)
-        return spectra.kind, table, [], found
+        return spectra.kind, _with_external_files(table, spectra), [], found
     table, failures = _xes_table(spectra, options, str(job.path))
-    return spectra.kind, table, failures, []
+    return spectra.kind, _with_external_files(table, spectra), failures, []
+
+
+def _with_external_files(table: Table, spectra: Spectra) -> Table:
+    """``table`` with an ``external_files`` coordinate when its input read data from other files.
+
+    An HDF5 input read with ``external_links`` can take data from other
+    files (external links, virtual datasets), which the input's SHA-256
+    does not cover: each is named with the SHA-256 of its bytes,
+    ``<path> sha256:<hex>``, separated by ``; ``.
+    """
+    files = spectra.attrs.get("external_files")
+    if not files:
+        return table
+    text = "; ".join(f"{f} sha256:{file_sha256(f)}" for f in files)
+    attrs = {"units": "", "long_name": "other files the input read data from, with their SHA-256"}
+    return table.with_results({"external_files": Column(np.full(table.n_rows, text), attrs, True)})
 
 
 def _analysed(job: Job, options: AnalysisOptions, time_limit: float | None = None) -> _Done:
