@@ -449,3 +449,18 @@ def test_files_an_input_reads_through_hdf5_links_are_in_the_provenance_and_resum
     assert '"n_processed": 1' in capsys.readouterr().out
     (row,) = _rows(out / "results.csv")
     assert row["external_files"] == f"{target} sha256:{file_sha256(target)}" and float(row["e0"]) != e0
+
+
+@pytest.mark.realdata
+def test_a_spectrum_of_another_element_gets_no_valence_and_only_its_own_warning(data_file, tmp_path, capsys):
+    """A measured Fe K-edge spectrum among Ni ones: no Ni valence for it, said for it alone."""
+    fe, ni = data_file("formats/ceric_NiFe2O4_Fe_80K_111.xdi"), data_file("xanes/bmm_Ni-K-NickelOxide.xdi")
+    anchors = [f"{data_file('xanes/ceric_NiO_111.xdi')}=2", f"{data_file('xanes/ceric_LaNiO3_Ni_80K_111.xdi')}=3"]
+    out = tmp_path / "out"
+    assert main(["batch", str(fe), str(ni), "-o", str(out), "--anchors", *anchors, "--no-progress"]) == 0
+    capsys.readouterr()
+    rows = {r["file"]: r for r in _rows(out / "results.csv")}
+    assert rows[str(fe)]["valence"] == "" and rows[str(fe)]["valence_flags"] == "other_edge"
+    assert 1.5 < float(rows[str(ni)]["valence"]) < 2.5
+    edge = [r for r in _rows(out / "warnings.csv") if "another element or edge" in r["message"]]
+    assert [r["file"] for r in edge] == [str(fe)] and edge[0]["message"].startswith(f"{fe}: scans ")

@@ -349,8 +349,10 @@ def _with_valences(done: list[_Done], options: AnalysisOptions, time_limit: floa
             except Exception as err:  # the inputs' failure (a SpectroError only when they named the anchors)
                 out = err
         bounds = np.cumsum([0] + [t.n_rows for t in tables])
+        # the warning of the scans of another element or edge names those of every input: each input gets its own
+        shared = [w.message for w in caught if _OTHER_EDGE not in str(w.message)]
         for item, start, end in zip(items, bounds[:-1], bounds[1:]):
-            item.warnings.extend(w.message for w in caught)
+            item.warnings.extend(shared)
             if isinstance(out, Exception):
                 if explicit or not isinstance(out, SpectroError):
                     failure = Failure.from_exception(out, file=item.file)
@@ -368,6 +370,16 @@ def _with_valences(done: list[_Done], options: AnalysisOptions, time_limit: floa
             extrapolated = calibration_line.extrapolation_warning(columns["valence_flags"].values, calibration)
             if extrapolated is not None:
                 item.warnings.append(extrapolated)
+            far = columns["valence_flags"].values == "other_edge"
+            if far.any():
+                scans = ", ".join(repr(str(s)) for s in item.table["scan"][far])
+                item.warnings.append(SpectroWarning(
+                    f"{item.file}: scans {scans}: e0 more than {calibration_line.OTHER_EDGE_EV:g} eV from every "
+                    f"anchor's {_OTHER_EDGE}: no valence"))
+
+
+#: What the warning of :func:`spectro.calibration_line.apply_calibration` says of scans of another element or edge.
+_OTHER_EDGE = "(another element or edge)"
 
 
 def _xanes_table(spectra: Spectra, options: XanesOptions) -> tuple[Table, list[Warning]]:
