@@ -159,3 +159,27 @@ def test_batch_goes_on_after_a_junk_file(data_file, junk, tmp_path, capsys):
     with open(out / "results.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["file"] for r in rows] == [str(good)] and 8330 < float(rows[0]["e0"]) < 8360
+
+
+@pytest.mark.parametrize("command", ["read", "xanes"])
+def test_a_folder_that_cannot_be_read_is_one_error_line(command, data_file, tmp_path, monkeypatch, capsys):
+    """A folder without read permission (simulated: the tests may run as root) is a bad input like any other."""
+    import errno
+    import os
+    from pathlib import Path
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+
+    def denied(path):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+
+    real_iterdir, real_listdir = Path.iterdir, os.listdir
+    monkeypatch.setattr(Path, "iterdir", lambda p: denied(p) if p == locked else real_iterdir(p))
+    monkeypatch.setattr(os, "listdir", lambda p=".": denied(p) if Path(p) == locked else real_listdir(p))
+    good = data_file(BMM_NIO)
+    assert _quiet([command, str(locked), str(good)]) == EXIT_FAILED_INPUTS
+    captured = capsys.readouterr()
+    _one_error_naming(captured.err, locked)
+    assert "a folder that cannot be read: Permission denied" in captured.err
+    assert str(good) in captured.out

@@ -49,7 +49,7 @@ from ..errors import DataError, ReferenceNotFoundError, ValidationError
 from ..options import AnalysisOptions, ValenceOptions
 from . import EXIT_FAILED_INPUTS, EXIT_OK
 from ._options import add_option_flags, options_from_flags, read_job
-from ._output import finite, input_files, print_error
+from ._output import finite, input_files, print_error, regular_file
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -103,6 +103,7 @@ def _jobs(names: list[str]) -> tuple[list[Any], list[str]]:
 def _read(job: Any, options: AnalysisOptions) -> xr.Dataset:
     from ..model import kind_of
 
+    regular_file(job.path)  # a FIFO would block, a folder that cannot be listed gives its reason
     ds = read_job(job, options.read)
     if job.kind is not None and job.kind != kind_of(ds):
         raise ValidationError(f"the manifest says kind {job.kind!r} but the file holds {kind_of(ds)!r}",
