@@ -464,3 +464,24 @@ def test_a_spectrum_of_another_element_gets_no_valence_and_only_its_own_warning(
     assert 1.5 < float(rows[str(ni)]["valence"]) < 2.5
     edge = [r for r in _rows(out / "warnings.csv") if "another element or edge" in r["message"]]
     assert [r["file"] for r in edge] == [str(fe)] and edge[0]["message"].startswith(f"{fe}: scans ")
+
+
+def test_a_folder_below_the_input_that_cannot_be_read_is_an_error_not_a_silent_gap(tmp_path, monkeypatch, capsys):
+    """Without read permission on a sub-folder (simulated: the tests may run as root) its files are not just left out."""
+    files = _xdi_files(tmp_path / "in", 1) + _xdi_files(tmp_path / "in" / "locked", 1, seed=1)
+    locked = tmp_path / "in" / "locked"
+    real = os.scandir
+
+    def scandir(path="."):
+        if Path(path) == locked:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
+        return real(path)
+
+    assert len(expand_inputs([str(tmp_path / "in")])) == 2
+    monkeypatch.setattr(os, "scandir", scandir)
+    for pattern in (tmp_path / "in", tmp_path / "in" / "**" / "*.xdi"):
+        with pytest.raises(spectro.errors.MissingFileError, match="a folder that cannot be read: Permission denied"):
+            expand_inputs([str(pattern)])
+    assert main(["batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--no-valence"]) == 2
+    assert capsys.readouterr().err == f"error: {locked}: a folder that cannot be read: Permission denied\n"
+    assert [j.path for j in expand_inputs([str(files[0])])] == [files[0]]  # a file in a readable folder
