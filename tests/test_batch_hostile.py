@@ -485,3 +485,17 @@ def test_a_folder_below_the_input_that_cannot_be_read_is_an_error_not_a_silent_g
     assert main(["batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--no-valence"]) == 2
     assert capsys.readouterr().err == f"error: {locked}: a folder that cannot be read: Permission denied\n"
     assert [j.path for j in expand_inputs([str(files[0])])] == [files[0]]  # a file in a readable folder
+
+
+def test_temporaries_are_unique_per_writer(tmp_path):
+    """Two writers of one output at once (two runs, two threads) never share a temporary file."""
+    from spectro.io.atomic import atomic_path
+
+    target = tmp_path / "results.csv"
+    with atomic_path(target) as first, atomic_path(target) as second:
+        assert first != second and first.exists() and second.exists()
+        assert first.name.startswith(".results.csv.") and first.name.endswith(".tmp")
+        first.write_text("first")
+        second.write_text("second")
+    assert target.read_text() == "first"  # the outer block ends last: its file is the one kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]
