@@ -467,7 +467,7 @@ def test_a_spectrum_of_another_element_gets_no_valence_and_only_its_own_warning(
 
 
 def test_a_folder_below_the_input_that_cannot_be_read_is_an_error_not_a_silent_gap(tmp_path, monkeypatch, capsys):
-    """Without read permission on a sub-folder (simulated: the tests may run as root) its files are not just left out."""
+    """A sub-folder without read permission (simulated: the tests may run as root): its files are not left out."""
     files = _xdi_files(tmp_path / "in", 1) + _xdi_files(tmp_path / "in" / "locked", 1, seed=1)
     locked = tmp_path / "in" / "locked"
     real = os.scandir
