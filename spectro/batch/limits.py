@@ -17,17 +17,24 @@ __all__ = ["CHUNK_SIZE", "TIME_LIMIT", "InputTimeoutError", "within"]
 #: Inputs per chunk (one record, one kernel call; one executor task unless run_batch groups chunks).
 CHUNK_SIZE = 16
 
-#: Seconds one input may take to be read and analysed before it is recorded as failed.
+#: Seconds one input may take to be read and analysed before it is recorded as failed; also the
+#: time each valence anchor may take to be hashed, and each set of anchors to be read and analysed.
 TIME_LIMIT = 600.0
 
 T = TypeVar("T")
 
 
 class InputTimeoutError(SpectroError, TimeoutError):
-    """An input took longer than the batch's time limit (a read blocked on a pipe, a stalled disk, ...)."""
+    """An input took longer than the batch's time limit (a read blocked on a pipe, a stalled disk, ...).
+
+    Its ``thread`` is the thread left running the call (None when unknown).
+    """
+
+    thread: threading.Thread | None = None
 
 
-def within(limit: float | None, function: Callable[..., T], *args: Any, file: str | None = None) -> T:
+def within(limit: float | None, function: Callable[..., T], *args: Any, file: str | None = None,
+           doing: str = "read and analysed") -> T:
     """``function(*args)``, or :class:`InputTimeoutError` when it takes more than ``limit`` seconds.
 
     The call runs in a daemon thread of its own, which works in any thread
@@ -35,7 +42,8 @@ def within(limit: float | None, function: Callable[..., T], *args: Any, file: st
     caller go on when the call never returns: a read blocked in the
     operating system cannot be interrupted, so the thread is left behind
     (it ends with the process) and the input is recorded as failed.
-    ``limit`` None or 0 calls ``function`` directly.
+    ``limit`` None or 0 calls ``function`` directly. ``file`` and ``doing``
+    make the message: ``<file>: not <doing> within the time limit of ...``.
 
     Examples
     --------
@@ -62,7 +70,9 @@ def within(limit: float | None, function: Callable[..., T], *args: Any, file: st
     thread.start()
     thread.join(limit)
     if thread.is_alive():
-        raise InputTimeoutError(f"not read and analysed within the time limit of {limit:g} s", file=file)
+        err = InputTimeoutError(f"not {doing} within the time limit of {limit:g} s", file=file)
+        err.thread = thread
+        raise err
     if "error" in box:
         raise box["error"]
     return box["value"]

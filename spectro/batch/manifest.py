@@ -210,8 +210,21 @@ def _matches(pattern: str, base: Path, exclude: Sequence[Path] = ()) -> list[Pat
 
 
 def _walk(root: Path, pattern: str) -> list[Path]:
-    """The regular files (or links to them) of ``root.glob(pattern)``; pathlib's ``**`` follows no folder link."""
+    """The regular files (or links to them) of ``root.glob(pattern)``; pathlib's ``**`` follows no folder link.
+
+    pathlib skips the folders it cannot list without a word; with ``**``
+    a folder below ``root`` that cannot be listed is a
+    :class:`~spectro.errors.MissingFileError` instead (its inputs would
+    be left out silently).
+    """
+    if "**" in pattern:
+        for _ in os.walk(root, onerror=_unreadable):
+            pass
     return [p for p in root.glob(pattern) if p.is_file()]
+
+
+def _unreadable(err: OSError) -> None:
+    raise MissingFileError(f"a folder that cannot be read: {err.strerror or err}", file=err.filename) from None
 
 
 def _glob(path: Path) -> list[Path]:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import stat
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ import xarray as xr
 
 from ..errors import (
     ExtrapolationWarning,
+    LimitError,
     NoValenceWarning,
     ReferenceNotFoundError,
     SpectroError,
@@ -48,7 +50,7 @@ from ..errors import (
 )
 from ..model import ENERGY_DIMS, Spectra
 from ..options import AnalysisOptions, ReadOptions, XanesOptions
-from .limits import within
+from .limits import InputTimeoutError, within
 from .manifest import Job
 from .provenance import file_sha256
 from .records import Column, Failure, Outcome, Table, ragged_columns
@@ -112,14 +114,21 @@ def anchor_source(name: str, *, kind: str = "xanes", force: bool = False) -> tup
     ------
     ReferenceNotFoundError
         Nothing readable matches ``name``.
+    LimitError
+        ``name`` is a FIFO, socket or device (not opened: reading it could block for ever).
     DataError
         ``name`` is a catalogue entry, or only matches entries, that are
         not sound valence anchors, and ``force`` is false.
     """
     from .. import references
 
-    if Path(name).is_file():
-        return None, Path(name)
+    path = Path(name)
+    if path.is_file():
+        return None, path
+    if path.exists() and not path.is_dir():  # opening a FIFO would block for ever
+        mode = path.stat().st_mode
+        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket or device"
+        raise LimitError(f"valence anchor {name!r} is {kind}, not a regular file: not opened")
     ids = {r.id for r in references.catalogue()}
     if name in ids:
         references.check_anchor(name, force=force)
@@ -152,20 +161,48 @@ def reference_dataset(name: str, *, kind: str = "xanes") -> xr.Dataset:
     return read(path) if ref_id is None else references.load(ref_id, download=False)
 
 
-def anchor_digests(anchors: Sequence[tuple[str, float]]) -> list[list[Any]]:
+def anchor_digests(anchors: Sequence[tuple[str, float]], *, time_limit: float | None = None) -> list[list[Any]]:
     """``[name, valence, sha256 of its file]`` of each anchor (``""`` when it cannot be found).
 
     Part of every record key, so that a resumed batch computes its
-    valences again when a reference file has changed.
+    valences again when a reference file has changed. Each anchor is
+    found and hashed within ``time_limit`` seconds (None: no limit); one
+    that takes longer (a file on a stalled network disk) gets ``""`` and
+    is not tried again by this process (see :func:`_not_stalled`).
     """
     out = []
     for name, value in anchors:
         try:
-            sha = file_sha256(anchor_source(name, force=True)[1])
-        except (ReferenceNotFoundError, OSError):
+            _not_stalled(name)
+            sha = within(time_limit, _anchor_sha256, name, doing=f"hashed as valence anchor {name!r}")
+        except InputTimeoutError as err:
+            _STALLED[name] = err
+            sha = ""
+        except (SpectroError, OSError):
             sha = ""
         out.append([name, value, sha])
     return out
+
+
+def _anchor_sha256(name: str) -> str:
+    return file_sha256(anchor_source(name, force=True)[1])
+
+
+#: Valence anchors (a name, or a set of anchors) that were not hashed, or read and analysed, within
+#: the time limit in this process, and the error it gave: while the thread left blocked on one has
+#: not ended, it is not tried again (each later chunk would wait the whole limit too).
+_STALLED: dict[Any, InputTimeoutError] = {}
+
+
+def _not_stalled(key: Any) -> None:
+    """Raise the :class:`InputTimeoutError` of ``key`` (an anchor or a set of anchors) while its thread is blocked."""
+    err = _STALLED.get(key)
+    if err is None:
+        return
+    if err.thread is not None and not err.thread.is_alive():  # it ended after all: try again
+        del _STALLED[key]
+        return
+    raise err
 
 
 def _anchor_results(name: str, read_changes: tuple, read_options: ReadOptions,
@@ -265,13 +302,15 @@ class _Done:
         return Outcome(self.table, None, tuple(self.failures), tuple(self.warnings))
 
 
-def _with_valences(done: list[_Done], options: AnalysisOptions) -> None:
+def _with_valences(done: list[_Done], options: AnalysisOptions, time_limit: float | None = None) -> None:
     """Add the valence of every XANES input that has anchors, one calibration per set of anchors.
 
     The inputs that share anchors get their valences from one call; each
     gets its own extrapolation warning. When the calibration fails, an
     input that named its anchors gets the failure; the others go without
     a valence, each with a :class:`~spectro.errors.NoValenceWarning`.
+    Hashing each anchor, and reading and analysing a set of anchors, may
+    take ``time_limit`` seconds each (an ``InputTimeoutError`` otherwise).
     """
     from .. import calibration_line, valence
 
@@ -294,15 +333,26 @@ def _with_valences(done: list[_Done], options: AnalysisOptions) -> None:
             warnings.simplefilter("always")
             warnings.simplefilter("ignore", ExtrapolationWarning)
             try:
-                digests = json.dumps(anchor_digests(anchors))
+                digests = json.dumps(anchor_digests(anchors, time_limit=time_limit))
+                for name, _ in anchors:
+                    _not_stalled(name)
+                _not_stalled(anchors)
                 force = options.valence is not None and options.valence.force_anchors
-                calibration = _calibration(anchors, anchor_read, digests, options.read, options.xanes, force)
+                try:
+                    names = ", ".join(repr(n) for n, _ in anchors)
+                    calibration = within(time_limit, _calibration, anchors, anchor_read, digests, options.read,
+                                         options.xanes, force, doing=f"read and analysed as valence anchors {names}")
+                except InputTimeoutError as err:
+                    _STALLED[anchors] = err
+                    raise
                 out = valence.valence(results, calibration)
             except Exception as err:  # the inputs' failure (a SpectroError only when they named the anchors)
                 out = err
         bounds = np.cumsum([0] + [t.n_rows for t in tables])
+        # the warning of the scans of another element or edge names those of every input: each input gets its own
+        shared = [w.message for w in caught if _OTHER_EDGE not in str(w.message)]
         for item, start, end in zip(items, bounds[:-1], bounds[1:]):
-            item.warnings.extend(w.message for w in caught)
+            item.warnings.extend(shared)
             if isinstance(out, Exception):
                 if explicit or not isinstance(out, SpectroError):
                     failure = Failure.from_exception(out, file=item.file)
@@ -320,6 +370,16 @@ def _with_valences(done: list[_Done], options: AnalysisOptions) -> None:
             extrapolated = calibration_line.extrapolation_warning(columns["valence_flags"].values, calibration)
             if extrapolated is not None:
                 item.warnings.append(extrapolated)
+            far = columns["valence_flags"].values == "other_edge"
+            if far.any():
+                scans = ", ".join(repr(str(s)) for s in item.table["scan"][far])
+                item.warnings.append(SpectroWarning(
+                    f"{item.file}: scans {scans}: e0 more than {calibration_line.OTHER_EDGE_EV:g} eV from every "
+                    f"anchor's {_OTHER_EDGE}: no valence"))
+
+
+#: What the warning of :func:`spectro.calibration_line.apply_calibration` says of scans of another element or edge.
+_OTHER_EDGE = "(another element or edge)"
 
 
 def _xanes_table(spectra: Spectra, options: XanesOptions) -> tuple[Table, list[Warning]]:
@@ -382,9 +442,25 @@ def _read_and_analyse(job: Job, options: AnalysisOptions) -> tuple[str, Table, l
     spectra = _load(job, options)
     if spectra.kind == "xanes":
         table, found = _xanes_table(spectra, options.xanes)
-        return spectra.kind, table, [], found
+        return spectra.kind, _with_external_files(table, spectra), [], found
     table, failures = _xes_table(spectra, options, str(job.path))
-    return spectra.kind, table, failures, []
+    return spectra.kind, _with_external_files(table, spectra), failures, []
+
+
+def _with_external_files(table: Table, spectra: Spectra) -> Table:
+    """``table`` with an ``external_files`` coordinate when its input read data from other files.
+
+    An HDF5 input read with ``external_links`` can take data from other
+    files (external links, virtual datasets), which the input's SHA-256
+    does not cover: each is named with the SHA-256 of its bytes,
+    ``<path> sha256:<hex>``, separated by ``; ``.
+    """
+    files = spectra.attrs.get("external_files")
+    if not files:
+        return table
+    text = "; ".join(f"{f} sha256:{file_sha256(f)}" for f in files)
+    attrs = {"units": "", "long_name": "other files the input read data from, with their SHA-256"}
+    return table.with_results({"external_files": Column(np.full(table.n_rows, text), attrs, True)})
 
 
 def _analysed(job: Job, options: AnalysisOptions, time_limit: float | None = None) -> _Done:
@@ -423,7 +499,11 @@ def analyze_files(jobs: Sequence[Job], options: AnalysisOptions, *, time_limit: 
     time_limit : float, optional
         Seconds each input may take to be read and analysed; an input that
         takes longer is a failure (``InputTimeoutError``) and the others go
-        on (see :func:`spectro.batch.limits.within`). Default: no limit.
+        on (see :func:`spectro.batch.limits.within`). Each valence anchor
+        may take as long to be hashed, and each set of anchors to be read
+        and analysed; when one takes longer, the inputs that use it get no
+        valence (a failure when they named the anchors, else a
+        ``NoValenceWarning``). Default: no limit.
 
     Returns
     -------
@@ -449,7 +529,7 @@ def analyze_files(jobs: Sequence[Job], options: AnalysisOptions, *, time_limit: 
     (True, 'MissingFileError')
     """
     done = [_analysed(job, options, time_limit) for job in jobs]
-    _with_valences(done, options)
+    _with_valences(done, options, time_limit)
     return [d.outcome() for d in done]
 
 

@@ -10,6 +10,7 @@ finally combines all records into the outputs of :mod:`spectro.batch.combine`.
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import os
 import stat
 import sys
@@ -18,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ..options import AnalysisOptions
 from .combine import OUTPUT_FILES, combine
@@ -35,6 +38,7 @@ from .records import (
     Task,
     chunk_key,
     has_record,
+    record_path,
     write_record,
 )
 
@@ -225,6 +229,9 @@ def run_batch(
         An input that takes longer (a read blocked on a pipe, a stalled
         network disk) is a failure (``InputTimeoutError``) and the batch
         goes on; its chunk is not recorded, so ``resume`` tries it again.
+        Each valence anchor may take as long to be hashed, and each set of
+        anchors to be read and analysed: the inputs of an anchor that takes
+        longer get no valence (see :func:`~spectro.batch.pipeline.analyze_files`).
 
     Returns
     -------
@@ -279,6 +286,31 @@ def _regular(path: Path) -> str | None:
     return f"not a regular file ({kind})"
 
 
+def _recorded(parts: Path, key: str, time_limit: float | None) -> bool:
+    """Whether chunk ``key`` has a complete record, and the other files its inputs read kept their bytes.
+
+    The other files are those an HDF5 input read with ``external_links``
+    takes data from (its ``external_files`` column: their SHA-256 when
+    recorded); each is hashed again within ``time_limit`` seconds, and one
+    that changed, is gone or takes longer makes the chunk be processed again.
+    """
+    if not has_record(parts, key):
+        return False
+    with np.load(record_path(parts, key), allow_pickle=False) as data:
+        layout = json.loads(str(data["meta"]))["results"]
+        if "external_files" not in layout["text"]:
+            return True
+        cells = set(data["results/text"][layout["text"].index("external_files")].tolist())
+    for item in (item for cell in cells for item in cell.split("; ") if item):
+        path, _, sha = item.rpartition(" sha256:")
+        try:
+            if within(time_limit, file_sha256, path, file=path, doing="hashed") != sha:
+                return False
+        except (OSError, InputTimeoutError):
+            return False
+    return True
+
+
 def _run(jobs: Sequence[Job], out: Path, parts: Path, *, process: ProcessFunction | None,
          options: AnalysisOptions, resume: bool, progress: bool, executor: concurrent.futures.Executor | None,
          workers: int | None, chunk_size: int, time_limit: float | None) -> BatchSummary:
@@ -307,7 +339,7 @@ def _run(jobs: Sequence[Job], out: Path, parts: Path, *, process: ProcessFunctio
                 continue
             anchors = job.references or (options.valence.anchors if options.valence is not None else ())
             if anchors not in anchor_files:
-                anchor_files[anchors] = anchor_digests(anchors)
+                anchor_files[anchors] = anchor_digests(anchors, time_limit=time_limit)
             params = parameters_hash({"base": base_hash, "metadata": job.metadata(),
                                       "anchors": anchor_files[anchors]})
             key = record_key(job.path, sha, params)
@@ -331,7 +363,7 @@ def _run(jobs: Sequence[Job], out: Path, parts: Path, *, process: ProcessFunctio
         for chunk in chunks():  # processing starts while later inputs are still being hashed
             chunk_keys.append(chunk_key(chunk))
             n_tasks += len(chunk)
-            if resume and has_record(parts, chunk_keys[-1]):
+            if resume and _recorded(parts, chunk_keys[-1], time_limit):
                 bar.update(len(chunk))
                 continue
             n_pending += len(chunk)

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import FormatError, OptionError, SpectroError
+from ..errors import FormatError, MissingFileError, OptionError, SpectroError
 
 __all__ = ["cell", "cli_spelling", "error_line", "finite", "input_files", "json_ready", "print_error",
            "regular_file"]
@@ -119,6 +119,8 @@ def regular_file(name: str | os.PathLike) -> Path:
     ------
     FormatError
         ``name`` is a FIFO, socket, device or folder.
+    MissingFileError
+        ``name`` is a folder that cannot be listed (no permission).
 
     Examples
     --------
@@ -136,6 +138,11 @@ def regular_file(name: str | os.PathLike) -> Path:
         mode = path.stat().st_mode
     except OSError:
         return path  # reading it gives the error that names it
+    if stat.S_ISDIR(mode):
+        try:
+            os.listdir(path)
+        except OSError as err:
+            raise MissingFileError(f"a folder that cannot be read: {err.strerror or err}", file=path) from None
     if not stat.S_ISREG(mode):
         raise FormatError(f"not a regular file ({_file_type(mode)})", file=path)
     return path
@@ -158,8 +165,8 @@ def cli_spelling(err: SpectroError) -> SpectroError:
 def input_files(names: list[str]) -> list[str]:
     """The files named, a folder standing for the files in it (sorted, hidden ones left out).
 
-    A name that is neither stays as it is, so that reading it gives the
-    error that names it.
+    A name that is neither, or a folder that cannot be listed, stays as it
+    is, so that reading it gives the error that names it.
 
     Examples
     --------
@@ -174,7 +181,10 @@ def input_files(names: list[str]) -> list[str]:
     for name in names:
         path = Path(name)
         if path.is_dir():
-            out.extend(str(p) for p in sorted(path.iterdir()) if p.is_file() and not p.name.startswith("."))
+            try:
+                out.extend(str(p) for p in sorted(path.iterdir()) if p.is_file() and not p.name.startswith("."))
+            except OSError:  # a folder that cannot be listed: reading it gives the error (regular_file)
+                out.append(name)
         else:
             out.append(name)
     return out

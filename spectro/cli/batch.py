@@ -73,7 +73,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "--time-limit", type=_seconds, default=TIME_LIMIT, metavar="SECONDS",
         help=f"seconds one input may take to be read and analysed before it is recorded as failed and the "
-        f"batch goes on (default {TIME_LIMIT:g}; 0: no limit)",
+        f"batch goes on (default {TIME_LIMIT:g}; 0: no limit); also the time each valence anchor may take to be "
+        "hashed, and each set of anchors to be read and analysed",
     )
     parser.add_argument(
         "--no-valence", action="store_true",
@@ -166,8 +167,9 @@ def cube_output_names(paths: list[Path]) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     """Run ``spectro batch``; exit status 0 when every input succeeded (with its valence), 1 otherwise.
 
-    Each input that failed whole gets one line ``error: <file>: <reason>``
-    on stderr (all failures are in ``failures.csv``). An input without its
+    Each input that failed whole, or got no valence from the anchors it
+    named, gets one line ``error: <file>: <reason>`` on stderr (all
+    failures are in ``failures.csv``). An input without its
     valence (its default anchors could not be read) counts as failed unless
     ``--no-valence``: one ``warning:`` line each on stderr, a
     ``NoValenceWarning`` in ``warnings.csv``.
@@ -186,10 +188,10 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(summary["outputs"]))
     if args.cube:
         return 0
-    for failure in summary["failures"]:
-        if not failure["scan"]:  # a whole input; the failed scans of the others are in failures.csv
-            print(f"error: {failure['file']}: {' '.join(failure['reason'].split())}", file=sys.stderr)
+    whole = [f for f in summary["failures"] if not f["scan"]]  # the failed scans of the others: failures.csv
+    for failure in whole:  # an input that failed, or got no valence from the anchors it named
+        print(f"error: {failure['file']}: {' '.join(failure['reason'].split())}", file=sys.stderr)
     for file in summary["without_valence"]:
         print(f"warning: {file}: no valence: its valence anchors are not reachable (see warnings.csv); "
               "give --anchors NAME=VALENCE ... or --no-valence", file=sys.stderr)
-    return 0 if summary["n_failed"] == 0 and not summary["without_valence"] else 1
+    return 0 if summary["n_failed"] == 0 and not whole and not summary["without_valence"] else 1

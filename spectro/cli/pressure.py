@@ -19,6 +19,11 @@ default the sample name), and reading options named like the reading
 flags (mu, mode, i0, itrans, energy, reference, ...; an empty cell keeps
 the flag); the batch manifest's references and valence columns are
 accepted and not used.
+
+A file that cannot be read or analysed gives one line ``error: ...`` on
+stderr and the series is made of the others (exit status 1); a manifest
+that cannot be used (unknown column, a row without pressure, no file
+matching a row) stops the command (exit status 2).
 """
 
 from __future__ import annotations
@@ -33,8 +38,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import FormatError, SpectroError, ValidationError
 from ..options import AnalysisOptions, ReadOptions
+from . import EXIT_FAILED_INPUTS, EXIT_OK
 from ._options import add_option_flags, options_from_flags, read_job
-from ._output import cell, json_ready
+from ._output import cell, json_ready, print_error
 
 if TYPE_CHECKING:
     from ..batch.manifest import Job
@@ -119,39 +125,51 @@ def _pressure(job: Job, args: argparse.Namespace) -> tuple[float, float]:
 
 
 def _analyse(jobs: list[Job], args: argparse.Namespace, options: AnalysisOptions):
-    import numpy as np
+    """The per-scan results of the files that could be analysed (None if none could), and whether one failed.
+
+    Each file that fails gives one line ``error: ...`` on stderr; the others go on.
+    """
     import xarray as xr
+
+    parts, failed = [], False
+    for job in jobs:
+        try:
+            parts.append(_analyse_one(job, args, options))
+        except Exception as err:  # one line per file that fails; the others go on
+            print_error(err, job.path)
+            failed = True
+    if not parts:
+        return None, failed
+    return xr.concat(parts, dim="scan", combine_attrs="drop_conflicts"), failed
+
+
+def _analyse_one(job: Job, args: argparse.Namespace, options: AnalysisOptions):
+    """One file's per-scan results with its pressure, temperature, run, sample, compound and path."""
+    import numpy as np
 
     from ..xanes import analyze
 
-    parts = []
-    for job in jobs:
-        try:
-            ds = read_job(job, options.read)
-            p, p_err = _pressure(job, args)
-            n = ds.sizes["scan"]
-            coords = {
-                "scan": [f"{job.path.name}:{s}" for s in ds.scan.values.tolist()],
-                "pressure": ("scan", np.full(n, p)),
-                "pressure_err": ("scan", np.full(n, p_err)),
-                "source": ("scan", np.full(n, str(job.path))),
-            }
-            if not math.isnan(job.temperature):
-                coords["temperature"] = ("scan", np.full(n, job.temperature))
-            for col in ("run", "sample"):
-                if getattr(job, col):
-                    coords[col] = ("scan", np.full(n, getattr(job, col)))
-            ds = ds.assign_coords(coords)
-            res = analyze(ds, options.xanes).drop_vars(["norm", "flat"], errors="ignore")
-        except SpectroError as err:
-            raise err.with_context(file=job.path) from None
-        compound = job.compound or job.sample or str(ds["sample"].values[0])
-        res = res.assign_coords(compound=("scan", np.full(n, compound)),
-                                path=("scan", np.full(n, job.path_label)))
-        res = res.drop_vars([v for v in res.data_vars if "energy" in res[v].dims])
-        res = res.drop_dims([d for d in res.dims if d != "scan"])
-        parts.append(res)
-    return xr.concat(parts, dim="scan", combine_attrs="drop_conflicts")
+    ds = read_job(job, options.read)
+    p, p_err = _pressure(job, args)
+    n = ds.sizes["scan"]
+    coords = {
+        "scan": [f"{job.path.name}:{s}" for s in ds.scan.values.tolist()],
+        "pressure": ("scan", np.full(n, p)),
+        "pressure_err": ("scan", np.full(n, p_err)),
+        "source": ("scan", np.full(n, str(job.path))),
+    }
+    if not math.isnan(job.temperature):
+        coords["temperature"] = ("scan", np.full(n, job.temperature))
+    for col in ("run", "sample"):
+        if getattr(job, col):
+            coords[col] = ("scan", np.full(n, getattr(job, col)))
+    ds = ds.assign_coords(coords)
+    res = analyze(ds, options.xanes).drop_vars(["norm", "flat"], errors="ignore")
+    compound = job.compound or job.sample or str(ds["sample"].values[0])
+    res = res.assign_coords(compound=("scan", np.full(n, compound)),
+                            path=("scan", np.full(n, job.path_label)))
+    res = res.drop_vars([v for v in res.data_vars if "energy" in res[v].dims])
+    return res.drop_dims([d for d in res.dims if d != "scan"])
 
 
 def _table(series) -> list[dict[str, Any]]:
@@ -202,7 +220,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValidationError("the manifest lists no XANES files", file=args.manifest)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        results = _analyse(xanes_jobs, args, options)
+        results, failed = _analyse(xanes_jobs, args, options)
+        if results is None:
+            return EXIT_FAILED_INPUTS
         series = relative_series(results)
     notes = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
     doc: dict[str, Any] = {"manifest": str(args.manifest), "scans": _table(series), "skipped": skipped,
@@ -265,7 +285,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(doc, indent=1, allow_nan=False))
     else:
         _print_text(doc)
-    return 0
+    return EXIT_FAILED_INPUTS if failed else EXIT_OK
 
 
 def _write_outputs(out: Path, series, breakpoint, contraction, sample_bond, ref_bond, reference, table) -> list[str]:

@@ -16,6 +16,11 @@ to every file given (samples and anchor files); a manifest row changes
 them for its files with columns of the same names (``mu``, ``mode``,
 ``reference`` ...). Catalogued references are read as catalogued.
 
+A sample that cannot be read or analysed gives one line ``error: ...`` on
+stderr and the others are still reported (exit status 1); a name that is
+neither a file, a folder, a manifest nor a catalogue id, or anchors that
+cannot make a line, stop the command (exit status 2).
+
 Examples
 --------
 ::
@@ -42,8 +47,9 @@ from typing import TYPE_CHECKING, Any
 from .. import references
 from ..errors import DataError, ReferenceNotFoundError, ValidationError
 from ..options import AnalysisOptions, ValenceOptions
+from . import EXIT_FAILED_INPUTS, EXIT_OK
 from ._options import add_option_flags, options_from_flags, read_job
-from ._output import finite, input_files
+from ._output import finite, input_files, print_error, regular_file
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -97,6 +103,7 @@ def _jobs(names: list[str]) -> tuple[list[Any], list[str]]:
 def _read(job: Any, options: AnalysisOptions) -> xr.Dataset:
     from ..model import kind_of
 
+    regular_file(job.path)  # a FIFO would block, a folder that cannot be listed gives its reason
     ds = read_job(job, options.read)
     if job.kind is not None and job.kind != kind_of(ds):
         raise ValidationError(f"the manifest says kind {job.kind!r} but the file holds {kind_of(ds)!r}",
@@ -104,12 +111,12 @@ def _read(job: Any, options: AnalysisOptions) -> xr.Dataset:
     return ds
 
 
-def _catalogued(name: str) -> xr.Dataset:
+def _check_catalogued(name: str) -> None:
+    """Refuse an input that is no catalogue id either (a usage error: nothing is read)."""
     try:
         references.get(name)
     except ReferenceNotFoundError:
         raise DataError(f"{name!r} is neither a file, a folder, a manifest nor a catalogue id") from None
-    return references.load(name)
 
 
 def _anchors(sample_jobs: list[Any], catalogued: bool, options: ValenceOptions) -> list[tuple[str, float]]:
@@ -183,24 +190,58 @@ def run(args: argparse.Namespace) -> int:
     sample_jobs = [j for j in jobs if j.valence != j.valence]  # NaN: not a reference row
     if not sample_jobs and not ids:
         raise DataError("no samples: every input is a reference row (a row with a valence)")
-    samples = [_read(j, options) for j in sample_jobs] + [_catalogued(i) for i in ids]
-    labels = [str(j.path) for j in sample_jobs] + ids
+    for name in ids:
+        _check_catalogued(name)
     rows = {str(j.path): j for j in jobs}
     named = _anchors(sample_jobs, bool(ids), options.valence)
     anchors = [(_anchor(name, rows, options), value) for name, value in named]
-    kinds = {kind_of(ds) for ds in samples} | {kind_of(ds) for ds, _ in anchors}
+    kinds = {kind_of(ds) for ds, _ in anchors}
     if len(kinds) > 1:
-        raise DataError("the samples and anchors mix XANES and XES spectra; give anchors of the samples' kind "
+        raise DataError("the anchors mix XANES and XES spectra; give anchors of the samples' kind "
                         "(--anchors NAME=VALENCE ...)")
-    analysis = options.xanes if kinds == {"xanes"} else options.xes
+    kind = kinds.pop()
     budget = options.xanes.budget
-    if budget and kinds != {"xanes"}:
+    if budget and kind != "xanes":
         raise DataError("the uncertainty budget (--budget) is made for XANES observables only")
-    if budget:
-        cal, results = valence_budget(samples, anchors, observable=obs, options=analysis)
-    else:
-        cal, results = from_spectra(samples, anchors, observable=obs, options=analysis,
-                                    force_anchors=options.valence.force_anchors)
+    analysis = options.xanes if kind == "xanes" else options.xes
+    inputs = [(str(j.path), j) for j in sample_jobs] + [(i, None) for i in ids]
+    samples, labels, failed = [], [], False
+    for label, job in inputs:  # one error line per sample that cannot be read; the others go on
+        try:
+            ds = references.load(label) if job is None else _read(job, options)
+            if kind_of(ds) != kind:
+                raise DataError(f"a {kind_of(ds)} spectrum, but the anchors are {kind} spectra", file=label)
+        except Exception as err:
+            print_error(err, label)
+            failed = True
+            continue
+        samples.append(ds)
+        labels.append(label)
+    if not samples:
+        return EXIT_FAILED_INPUTS
+
+    def valences(subset: list[xr.Dataset]) -> tuple[Any, list[xr.Dataset]]:
+        if budget:
+            return valence_budget(subset, anchors, observable=obs, options=analysis)
+        return from_spectra(subset, anchors, observable=obs, options=analysis,
+                            force_anchors=options.valence.force_anchors)
+
+    try:
+        cal, results = valences(samples)
+    except Exception:
+        cal, _ = valences([])  # the anchors alone: their failure stops the command
+        results, kept = [], []
+        for ds, label in zip(samples, labels):  # then each sample alone: one error line each that fails
+            try:
+                results.append(valences([ds])[1][0])
+                kept.append(label)
+            except Exception as err:
+                print_error(err, label)
+                failed = True
+        labels = kept
+        if not results:
+            return EXIT_FAILED_INPUTS
+    status = EXIT_FAILED_INPUTS if failed else EXIT_OK
     rows_out = _rows(labels, results, obs)
     if args.json:
         doc = {
@@ -220,7 +261,7 @@ def run(args: argparse.Namespace) -> int:
             "samples": rows_out,
         }
         print(json.dumps(doc, indent=1, allow_nan=False))
-        return 0
+        return status
     print(cal.summary())
     print()
     if budget:
@@ -231,7 +272,7 @@ def run(args: argparse.Namespace) -> int:
             value = "nan" if r["valence"] is None else (
                 f"{r['valence']:.3f} ± {r['valence_stat']:.3f} (stat) ± {r['valence_sys']:.3f} (sys)")
             print(f"{r['sample'].ljust(width)}  {r['scan']}  valence {value}  [{largest}]  {','.join(r['flags'])}")
-        return 0
+        return status
     width = max(len("sample"), *(len(r["sample"]) for r in rows_out))
     swidth = max(len("scan"), *(len(r["scan"]) for r in rows_out))
     print(f"{'sample'.ljust(width)}  {'scan'.ljust(swidth)}  {obs + ' (eV)':>12}  {'valence':>7}  {'+-':>6}  flags")
@@ -240,4 +281,4 @@ def run(args: argparse.Namespace) -> int:
         v = "nan" if r["valence"] is None else f"{r['valence']:.3f}"
         e = "nan" if r["valence_err"] is None else f"{r['valence_err']:.3f}"
         print(f"{r['sample'].ljust(width)}  {r['scan'].ljust(swidth)}  {x:>12}  {v:>7}  {e:>6}  {','.join(r['flags'])}")
-    return 0
+    return status
