@@ -13,12 +13,15 @@ Method (Marquardt 1963, kept strictly inside the bounds): the step solves
 would cross a bound goes ``theta`` (0.5) of the way to it instead, so
 parameters stay inside the bounds and approach one geometrically (a zero
 amplitude never freezes the centre and width of its peak); a parameter
-within ``hold`` of a bound whose gradient points outwards is held there
-for the step (the step of the others solves their own equations); the trial point
-is accepted if it lowers the sum of squares (then ``lam /= 3``, else
-``lam *= 4``). A row has converged when
-an accepted step lowers the sum of squares by less than ``ftol`` of it
-, or a step changes no parameter by more than
+within ``snap`` of a bound whose gradient points outwards is put within
+``hold`` of it (where the geometric approach would end after many more
+steps) and held there for the step (the step of the others solves their
+own equations). The trial point is accepted if it lowers the sum of
+squares; the damping then shrinks by the gain ratio ``rho`` (actual over
+predicted reduction, Nielsen 1999: ``lam *= max(1/3, 1 - (2 rho - 1)**3)``),
+else grows (``lam *= nu``, ``nu`` doubling at each rejection in a row).
+A row has converged when an accepted step lowers the sum of squares by
+less than ``ftol`` of it, or a step changes no parameter by more than
 ``xtol`` of its scale; it fails after ``max_iter`` steps.
 
 The covariance is ``inv(J^T J) * chisqr / (n - k)`` at the solution, as
@@ -87,6 +90,7 @@ def least_squares(
     theta: float = 0.5,
     hold: float = 1e-7,
     lam0: float = 0.1,
+    snap: float = 1e-4,
 ) -> LsqResult:
     """Fit every row of ``y`` (where ``mask``) with ``model``, within bounds.
 
@@ -106,10 +110,13 @@ def least_squares(
     theta : float, keyword-only
         A step that would cross a bound goes this fraction of the way to it.
     hold : float, keyword-only
-        A parameter this close to a bound (relative to its scale) whose
-        gradient points outwards is held for the step.
+        Held parameters are put this close to their bound (relative to
+        their scale), if not closer already.
     lam0 : float, keyword-only
         Starting damping.
+    snap : float, keyword-only
+        A parameter this close to a bound (relative to its scale) whose
+        gradient points outwards is held for the step (``snap >= hold``).
 
     Returns
     -------
@@ -144,35 +151,49 @@ def least_squares(
         live = np.flatnonzero(~done)
         if not live.size:
             break
-        a, g = _normal(jac[live], r[live])
-        pl, lo, hi = p[live], lower[live], upper[live]
+        every = live.size == n  # no copies of the rows while all iterate
+        jl, rl, pl, lo, hi, sl, cl = ((jac, r, p, lower, upper, scale, cost) if every else
+                                      (jac[live], r[live], p[live], lower[live], upper[live], scale[live], cost[live]))
+        a, g = _normal(jl, rl)
         d = np.diagonal(a, axis1=1, axis2=2)
         d = np.maximum(d, 1e-12 * np.max(d, axis=-1, keepdims=True) + 1e-300)
         m = a + (lam[live, None] * d)[:, :, None] * eye
-        near = hold * scale[live]
-        held = ((pl - lo <= near) & (g < 0)) | ((hi - pl <= near) & (g > 0))
-        m = np.where((held[:, :, None] | held[:, None, :]), eye, m)
-        step = np.linalg.solve(m, np.where(held, 0.0, g)[:, :, None])[:, :, 0]
+        far = snap * sl
+        to_lo, to_hi = (pl - lo <= far) & (g < 0), (hi - pl <= far) & (g > 0)
+        held = to_lo | to_hi
+        free = g
+        if held.any():
+            m = np.where((held[:, :, None] | held[:, None, :]), eye, m)
+            free = np.where(held, 0.0, g)
+        step = np.linalg.solve(m, free[:, :, None])[:, :, 0]
         # a parameter whose step crosses a bound goes theta of the way to it; the others are solved again
         # with that one fixed
-        cross = (pl + step < lo) | (pl + step > hi)
-        fixed = np.where(pl + step < lo, theta * (lo - pl), np.where(pl + step > hi, theta * (hi - pl), 0.0))
-        rhs = np.where(cross, fixed, np.where(held, 0.0, g) - np.einsum("nij,nj->ni", m, fixed))
-        m = np.where((cross[:, :, None] | cross[:, None, :]), eye, m)
-        step = np.linalg.solve(m, rhs[:, :, None])[:, :, 0]
-        trial = np.where(pl + step < lo, pl + theta * (lo - pl), np.where(pl + step > hi, pl + theta * (hi - pl),
-                                                                          pl + step))
+        below, above = pl + step < lo, pl + step > hi
+        cross = below | above
+        if cross.any():
+            fixed = np.where(below, theta * (lo - pl), np.where(above, theta * (hi - pl), 0.0))
+            rhs = np.where(cross, fixed, free - np.einsum("nij,nj->ni", m, fixed))
+            m = np.where((cross[:, :, None] | cross[:, None, :]), eye, m)
+            step = np.linalg.solve(m, rhs[:, :, None])[:, :, 0]
+            below, above = pl + step < lo, pl + step > hi
+            trial = np.where(below, pl + theta * (lo - pl), np.where(above, pl + theta * (hi - pl), pl + step))
+        else:
+            trial = pl + step
+        if held.any():
+            near = hold * sl
+            trial = np.where(to_lo, lo + np.minimum(pl - lo, near), np.where(to_hi, hi - np.minimum(hi - pl, near),
+                                                                             trial))
         ft, jt = model(trial, live)
-        rt = np.where(mask[live], y[live] - ft, 0.0)
+        rt = np.where(mask, y - ft, 0.0) if every else np.where(mask[live], y[live] - ft, 0.0)
         ct = np.sum(rt * rt, axis=-1)
-        better = np.isfinite(ct) & (ct < cost[live])
-        moved = np.max(np.abs(trial - pl) / scale[live], axis=-1)
-        small = better & (cost[live] - ct <= ftol * cost[live])
+        better = np.isfinite(ct) & (ct < cl)
+        moved = np.max(np.abs(trial - pl) / sl, axis=-1)
+        small = better & (cl - ct <= ftol * cl)
         stuck = moved <= xtol
         taken = trial - pl  # the gain ratio: actual over predicted reduction (Nielsen 1999)
         predicted = 2.0 * np.sum(taken * g, axis=-1) - np.einsum("ni,nij,nj->n", taken, a, taken)
         with np.errstate(divide="ignore", invalid="ignore"):
-            rho = np.where(predicted > 0, (cost[live] - ct) / predicted, 0.0)
+            rho = np.where(predicted > 0, (cl - ct) / predicted, 0.0)
         take = live[better]
         p[take] = trial[better]
         r[take] = rt[better]

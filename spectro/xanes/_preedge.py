@@ -683,17 +683,18 @@ def _start_rows(comps, y0, e_last, peak_range, guess):
 def _row_model(comps, x):
     """``model(p, rows)``: values and Jacobian of the model on the rows ``rows`` of ``x``."""
     names = _names(comps)
+    parts = [(kind, opts, params, [names.index(prefix + name) for name in params])
+             for prefix, kind, opts, params in comps]
 
     def model(p, rows):
-        xx = x[rows]
-        value = np.zeros(xx.shape)
+        xx = x if len(rows) == x.shape[0] else x[rows]  # rows: all of them in order, or some
+        value = None
         jac = np.empty((xx.shape[0], len(names), xx.shape[1]))
-        for prefix, kind, opts, params in comps:
-            v = {name: p[:, names.index(prefix + name), None] for name in params}
-            part, grads = _lineshape(kind, xx, v, opts)
-            value += part
-            for name, g in grads.items():
-                jac[:, names.index(prefix + name)] = g
+        for kind, opts, params, cols in parts:
+            part, grads = _lineshape(kind, xx, {name: p[:, i, None] for name, i in zip(params, cols)}, opts)
+            value = part if value is None else value + part
+            for name, i in zip(params, cols):
+                jac[:, i] = grads[name]
         return value, jac
 
     return model
