@@ -147,6 +147,7 @@ def least_squares(
     done = ~np.isfinite(cost)
     scale = np.maximum(np.abs(p), 1.0) * np.where(np.isfinite(upper - lower), np.minimum(upper - lower, 1.0), 1.0)
     eye = np.eye(k)
+    diag = np.arange(k)
     for _ in range(max_iter):
         live = np.flatnonzero(~done)
         if not live.size:
@@ -156,8 +157,9 @@ def least_squares(
                                       (jac[live], r[live], p[live], lower[live], upper[live], scale[live], cost[live]))
         a, g = _normal(jl, rl)
         d = np.diagonal(a, axis1=1, axis2=2)
-        d = np.maximum(d, 1e-12 * np.max(d, axis=-1, keepdims=True) + 1e-300)
-        m = a + (lam[live, None] * d)[:, :, None] * eye
+        d = np.maximum(d, 1e-12 * np.maximum.reduce(d, axis=-1, keepdims=True) + 1e-300)
+        m = a.copy()
+        m[:, diag, diag] += lam[live, None] * d
         far = snap * sl
         to_lo, to_hi = (pl - lo <= far) & (g < 0), (hi - pl <= far) & (g > 0)
         held = to_lo | to_hi
@@ -185,15 +187,15 @@ def least_squares(
                                                                              trial))
         ft, jt = model(trial, live)
         rt = np.where(mask, y - ft, 0.0) if every else np.where(mask[live], y[live] - ft, 0.0)
-        ct = np.sum(rt * rt, axis=-1)
+        ct = np.add.reduce(rt * rt, axis=-1)
         better = np.isfinite(ct) & (ct < cl)
-        moved = np.max(np.abs(trial - pl) / sl, axis=-1)
-        small = better & (cl - ct <= ftol * cl)
-        stuck = moved <= xtol
-        taken = trial - pl  # the gain ratio: actual over predicted reduction (Nielsen 1999)
-        predicted = 2.0 * np.sum(taken * g, axis=-1) - np.einsum("ni,nij,nj->n", taken, a, taken)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rho = np.where(predicted > 0, (cl - ct) / predicted, 0.0)
+        taken = trial - pl
+        stuck = np.maximum.reduce(np.abs(taken) / sl, axis=-1) <= xtol
+        gain = cl - ct
+        small = better & (gain <= ftol * cl)
+        # the gain ratio: actual over predicted reduction (Nielsen 1999)
+        predicted = 2.0 * np.add.reduce(taken * g, axis=-1) - np.einsum("ni,nij,nj->n", taken, a, taken)
+        rho = np.divide(gain, predicted, out=np.zeros(predicted.shape), where=predicted > 0)
         take = live[better]
         p[take] = trial[better]
         r[take] = rt[better]
