@@ -610,7 +610,8 @@ def _fit_rows(energy, norm, fit_range, peak_range, comps) -> _Rows:
     x, y = x.reshape(rows, x.shape[-1]), y.reshape(rows, y.shape[-1])
     if not x.shape[-1]:  # no point in the range: one missing point each
         x = y = np.full((rows, 1), np.nan)
-    guess = preedge_centroid_arrays(x, y, fit_range=fit_range, peak_range=peak_range).centroid
+    # the centroid only (a noise sigma of 0 skips its estimate, which the centroid does not use)
+    guess = preedge_centroid_arrays(x, y, fit_range=fit_range, peak_range=peak_range, sigma=0.0).centroid
     mask = np.isfinite(y) & np.isfinite(x) & (x >= lo) & (x <= hi)
     k = len(_names(comps))
     fitted = np.sum(mask, axis=-1) >= k + 2
