@@ -564,9 +564,10 @@ def finish(out: xr.Dataset, ds: xr.Dataset, opts: XanesOptions, *, normalized: b
     out.attrs = {"kind": "xanes_results", "source_file": ds.attrs.get("source_file", ""), **opts.to_attrs(), **attrs}
     if normalized:
         out.attrs["normalized"] = 1
-    file = source_file(ds.attrs, ds.source.values if "source" in ds.coords else [])
-    if out["flags"].chunks is None:
-        for w in flag_warnings(out["flags"].values, out["scan"].values, file=file):
+    file = source_file(ds.attrs, ds.variables["source"].values if "source" in ds.coords else [])
+    flags = out.variables["flags"]  # the Variable: no DataArray is built
+    if flags.chunks is None and flags.values.any():
+        for w in flag_warnings(flags.values, out["scan"].values, file=file):
             warnings.warn(w, stacklevel=3)
     return file
 

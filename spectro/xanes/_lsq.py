@@ -141,6 +141,7 @@ def least_squares(
     jac = np.where(mask[:, None, :], jac, 0.0)
     r = np.where(mask, y - f, 0.0)
     cost = np.sum(r * r, axis=-1)
+    normal_a, normal_g = _normal(jac, r)  # kept per row; recomputed for the rows whose step was taken
     lam = np.full(n, lam0)
     nu = np.full(n, 2.0)
     converged = np.zeros(n, dtype=bool)
@@ -153,9 +154,9 @@ def least_squares(
         if not live.size:
             break
         every = live.size == n  # no copies of the rows while all iterate
-        jl, rl, pl, lo, hi, sl, cl = ((jac, r, p, lower, upper, scale, cost) if every else
-                                      (jac[live], r[live], p[live], lower[live], upper[live], scale[live], cost[live]))
-        a, g = _normal(jl, rl)
+        a, g, pl, lo, hi, sl, cl = ((normal_a, normal_g, p, lower, upper, scale, cost) if every else
+                                    (normal_a[live], normal_g[live], p[live], lower[live], upper[live], scale[live],
+                                     cost[live]))
         d = np.diagonal(a, axis1=1, axis2=2)
         d = np.maximum(d, 1e-12 * np.maximum.reduce(d, axis=-1, keepdims=True) + 1e-300)
         m = a.copy()
@@ -201,6 +202,8 @@ def least_squares(
         r[take] = rt[better]
         jac[take] = np.where(mask[take][:, None, :], jt[better], 0.0)
         cost[take] = ct[better]
+        if take.size:
+            normal_a[take], normal_g[take] = _normal(jac[take], r[take])
         shrink = np.maximum(1.0 / 3.0, 1.0 - (2.0 * np.clip(rho, 0.0, 1.0) - 1.0) ** 3)
         lam[live] = np.where(better, np.maximum(lam[live] * shrink, 1e-12), lam[live] * nu[live])
         nu[live] = np.where(better, 2.0, 2.0 * nu[live])
