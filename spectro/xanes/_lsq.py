@@ -136,80 +136,85 @@ def least_squares(
     n, k = p0.shape
     y = np.where(mask, y, 0.0)
     p = np.clip(p0, lower, upper)
-    rows = np.arange(n)
-    f, jac = model(p, rows)
+    f, jac = model(p, np.arange(n))
     jac = np.where(mask[:, None, :], jac, 0.0)
     r = np.where(mask, y - f, 0.0)
     cost = np.sum(r * r, axis=-1)
-    normal_a, normal_g = _normal(jac, r)  # kept per row; recomputed for the rows whose step was taken
-    lam = np.full(n, lam0)
-    nu = np.full(n, 2.0)
     converged = np.zeros(n, dtype=bool)
-    done = ~np.isfinite(cost)
     scale = np.maximum(np.abs(p), 1.0) * np.where(np.isfinite(upper - lower), np.minimum(upper - lower, 1.0), 1.0)
     eye = np.eye(k)
     diag = np.arange(k)
+    full = bool(mask.all())  # no masked point: residuals and Jacobians need no masking
+    # The rows still iterating (``live``) and their state, compacted: a row leaves when it has converged, so
+    # no row is looked up or copied while it iterates. The normal equations are kept per row.
+    live = np.flatnonzero(np.isfinite(cost))
+    pw, jw, rw, cw, yw, mw, low, hiw, sw = (v[live] for v in (p, jac, r, cost, y, mask, lower, upper, scale))
+    aw, gw = _normal(jw, rw)
+    lam, nu = np.full(live.size, lam0), np.full(live.size, 2.0)
     for _ in range(max_iter):
-        live = np.flatnonzero(~done)
         if not live.size:
             break
-        every = live.size == n  # no copies of the rows while all iterate
-        a, g, pl, lo, hi, sl, cl = ((normal_a, normal_g, p, lower, upper, scale, cost) if every else
-                                    (normal_a[live], normal_g[live], p[live], lower[live], upper[live], scale[live],
-                                     cost[live]))
-        d = np.diagonal(a, axis1=1, axis2=2)
+        d = np.diagonal(aw, axis1=1, axis2=2)
         d = np.maximum(d, 1e-12 * np.maximum.reduce(d, axis=-1, keepdims=True) + 1e-300)
-        m = a.copy()
-        m[:, diag, diag] += lam[live, None] * d
-        far = snap * sl
-        to_lo, to_hi = (pl - lo <= far) & (g < 0), (hi - pl <= far) & (g > 0)
+        m = aw.copy()
+        m[:, diag, diag] += lam[:, None] * d
+        far = snap * sw
+        to_lo, to_hi = (pw - low <= far) & (gw < 0), (hiw - pw <= far) & (gw > 0)
         held = to_lo | to_hi
-        free = g
+        free = gw
         if held.any():
             m = np.where((held[:, :, None] | held[:, None, :]), eye, m)
-            free = np.where(held, 0.0, g)
+            free = np.where(held, 0.0, gw)
         step = np.linalg.solve(m, free[:, :, None])[:, :, 0]
         # a parameter whose step crosses a bound goes theta of the way to it; the others are solved again
         # with that one fixed
-        below, above = pl + step < lo, pl + step > hi
+        below, above = pw + step < low, pw + step > hiw
         cross = below | above
         if cross.any():
-            fixed = np.where(below, theta * (lo - pl), np.where(above, theta * (hi - pl), 0.0))
+            fixed = np.where(below, theta * (low - pw), np.where(above, theta * (hiw - pw), 0.0))
             rhs = np.where(cross, fixed, free - np.einsum("nij,nj->ni", m, fixed))
             m = np.where((cross[:, :, None] | cross[:, None, :]), eye, m)
             step = np.linalg.solve(m, rhs[:, :, None])[:, :, 0]
-            below, above = pl + step < lo, pl + step > hi
-            trial = np.where(below, pl + theta * (lo - pl), np.where(above, pl + theta * (hi - pl), pl + step))
+            below, above = pw + step < low, pw + step > hiw
+            trial = np.where(below, pw + theta * (low - pw), np.where(above, pw + theta * (hiw - pw), pw + step))
         else:
-            trial = pl + step
+            trial = pw + step
         if held.any():
-            near = hold * sl
-            trial = np.where(to_lo, lo + np.minimum(pl - lo, near), np.where(to_hi, hi - np.minimum(hi - pl, near),
-                                                                             trial))
+            near = hold * sw
+            trial = np.where(to_lo, low + np.minimum(pw - low, near),
+                             np.where(to_hi, hiw - np.minimum(hiw - pw, near), trial))
         ft, jt = model(trial, live)
-        rt = np.where(mask, y - ft, 0.0) if every else np.where(mask[live], y[live] - ft, 0.0)
+        rt = yw - ft if full else np.where(mw, yw - ft, 0.0)
         ct = np.add.reduce(rt * rt, axis=-1)
-        better = np.isfinite(ct) & (ct < cl)
-        taken = trial - pl
-        stuck = np.maximum.reduce(np.abs(taken) / sl, axis=-1) <= xtol
-        gain = cl - ct
-        small = better & (gain <= ftol * cl)
+        better = np.isfinite(ct) & (ct < cw)
+        taken = trial - pw
+        stuck = np.maximum.reduce(np.abs(taken) / sw, axis=-1) <= xtol
+        gain = cw - ct
+        small = better & (gain <= ftol * cw)
         # the gain ratio: actual over predicted reduction (Nielsen 1999)
-        predicted = 2.0 * np.add.reduce(taken * g, axis=-1) - np.einsum("ni,nij,nj->n", taken, a, taken)
+        predicted = 2.0 * np.add.reduce(taken * gw, axis=-1) - np.einsum("ni,nij,nj->n", taken, aw, taken)
         rho = np.divide(gain, predicted, out=np.zeros(predicted.shape), where=predicted > 0)
-        take = live[better]
-        p[take] = trial[better]
-        r[take] = rt[better]
-        jac[take] = np.where(mask[take][:, None, :], jt[better], 0.0)
-        cost[take] = ct[better]
-        if take.size:
-            normal_a[take], normal_g[take] = _normal(jac[take], r[take])
+        if better.any():
+            row = better[:, None]
+            np.copyto(pw, trial, where=row)
+            np.copyto(rw, rt, where=row)
+            np.copyto(jw, jt, where=row[:, :, None] if full else row[:, :, None] & mw[:, None, :])
+            np.copyto(cw, ct, where=better)
+            a_new, g_new = _normal(jw, rw)  # the same as before on the rows whose step was not taken
+            np.copyto(aw, a_new, where=row[:, :, None])
+            np.copyto(gw, g_new, where=row)
         shrink = np.maximum(1.0 / 3.0, 1.0 - (2.0 * np.clip(rho, 0.0, 1.0) - 1.0) ** 3)
-        lam[live] = np.where(better, np.maximum(lam[live] * shrink, 1e-12), lam[live] * nu[live])
-        nu[live] = np.where(better, 2.0, 2.0 * nu[live])
-        finished = small | stuck | (lam[live] > 1e16)
-        converged[live[finished]] = True
-        done[live[finished]] = True
+        lam = np.where(better, np.maximum(lam * shrink, 1e-12), lam * nu)
+        nu = np.where(better, 2.0, 2.0 * nu)
+        finished = small | stuck | (lam > 1e16)
+        if finished.any():
+            out = live[finished]
+            p[out], jac[out], cost[out], converged[out] = pw[finished], jw[finished], cw[finished], True
+            keep = ~finished
+            live = live[keep]
+            pw, jw, rw, cw, yw, mw, low, hiw, sw, aw, gw, lam, nu = (
+                v[keep] for v in (pw, jw, rw, cw, yw, mw, low, hiw, sw, aw, gw, lam, nu))
+    p[live], jac[live], cost[live] = pw, jw, cw  # rows out of steps
     nfree = np.sum(mask, axis=-1) - k
     cov, singular = covariance(jac, cost, nfree, rcond=rcond)
     return LsqResult(p=p, cov=cov, chisqr=cost, nfree=nfree, converged=converged & np.isfinite(cost),
