@@ -72,7 +72,7 @@ class LsqResult:
 
 def _normal(jac: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``J^T J`` and ``J^T r`` of each row (sums over each row's own points, in order)."""
-    return np.einsum("nim,njm->nij", jac, jac), np.einsum("nim,nm->ni", jac, r)
+    return jac @ jac.transpose(0, 2, 1), (jac @ r[:, :, None])[:, :, 0]
 
 
 def least_squares(
@@ -172,7 +172,7 @@ def least_squares(
         cross = below | above
         if cross.any():
             fixed = np.where(below, theta * (low - pw), np.where(above, theta * (hiw - pw), 0.0))
-            rhs = np.where(cross, fixed, free - np.einsum("nij,nj->ni", m, fixed))
+            rhs = np.where(cross, fixed, free - (m @ fixed[:, :, None])[:, :, 0])
             m = np.where((cross[:, :, None] | cross[:, None, :]), eye, m)
             step = np.linalg.solve(m, rhs[:, :, None])[:, :, 0]
             below, above = pw + step < low, pw + step > hiw
@@ -192,7 +192,7 @@ def least_squares(
         gain = cw - ct
         small = better & (gain <= ftol * cw)
         # the gain ratio: actual over predicted reduction (Nielsen 1999)
-        predicted = 2.0 * np.add.reduce(taken * gw, axis=-1) - np.einsum("ni,nij,nj->n", taken, aw, taken)
+        predicted = 2.0 * np.add.reduce(taken * gw, axis=-1) - (taken[:, None, :] @ aw @ taken[:, :, None])[:, 0, 0]
         rho = np.divide(gain, predicted, out=np.zeros(predicted.shape), where=predicted > 0)
         if better.any():
             row = better[:, None]
