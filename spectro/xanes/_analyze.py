@@ -248,10 +248,11 @@ def analyze_arrays(
     opts = options_of(XanesOptions, options, changes)
     spiked = np.zeros(np.shape(mu)[:-1], bool)
     if opts.deglitch:
-        mu, spiked = without_spikes(energy, mu)
-        if mu_ref is not None:
-            mu_ref, spiked_ref = without_spikes(energy, mu_ref)
-            spiked = spiked | spiked_ref
+        if mu_ref is None:
+            mu, spiked = without_spikes(energy, mu)
+        else:  # both channels in one search (each spectrum's spikes found from its own row)
+            (mu, mu_ref), spiked = without_spikes(energy, np.stack(np.broadcast_arrays(mu, mu_ref)))
+            spiked = spiked[0] | spiked[1]
     complete = _complete_rows(energy, mu, mu_ref)
     if complete is not None:
         r = _apart(complete, energy, mu, mu_ref, opts.replace(deglitch=False), normalized, spectra)
