@@ -71,7 +71,7 @@ class LsqResult:
 
 
 def _normal(jac: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``J^T J`` and ``J^T r`` of each row (sums over each row's own points, in order)."""
+    """``J^T J`` and ``J^T r`` of each row: a product per row of the stack, the same whatever the other rows."""
     return jac @ jac.transpose(0, 2, 1), (jac @ r[:, :, None])[:, :, 0]
 
 
@@ -149,6 +149,7 @@ def least_squares(
     # no row is looked up or copied while it iterates. The normal equations are kept per row.
     live = np.flatnonzero(np.isfinite(cost))
     pw, jw, rw, cw, yw, mw, low, hiw, sw = (v[live] for v in (p, jac, r, cost, y, mask, lower, upper, scale))
+    far, near = snap * sw, hold * sw
     aw, gw = _normal(jw, rw)
     lam, nu = np.full(live.size, lam0), np.full(live.size, 2.0)
     for _ in range(max_iter):
@@ -158,11 +159,11 @@ def least_squares(
         d = np.maximum(d, 1e-12 * np.maximum.reduce(d, axis=-1, keepdims=True) + 1e-300)
         m = aw.copy()
         m[:, diag, diag] += lam[:, None] * d
-        far = snap * sw
         to_lo, to_hi = (pw - low <= far) & (gw < 0), (hiw - pw <= far) & (gw > 0)
         held = to_lo | to_hi
+        any_held = held.any()
         free = gw
-        if held.any():
+        if any_held:
             m = np.where((held[:, :, None] | held[:, None, :]), eye, m)
             free = np.where(held, 0.0, gw)
         step = np.linalg.solve(m, free[:, :, None])[:, :, 0]
@@ -179,8 +180,7 @@ def least_squares(
             trial = np.where(below, pw + theta * (low - pw), np.where(above, pw + theta * (hiw - pw), pw + step))
         else:
             trial = pw + step
-        if held.any():
-            near = hold * sw
+        if any_held:
             trial = np.where(to_lo, low + np.minimum(pw - low, near),
                              np.where(to_hi, hiw - np.minimum(hiw - pw, near), trial))
         ft, jt = model(trial, live)
@@ -212,8 +212,8 @@ def least_squares(
             p[out], jac[out], cost[out], converged[out] = pw[finished], jw[finished], cw[finished], True
             keep = ~finished
             live = live[keep]
-            pw, jw, rw, cw, yw, mw, low, hiw, sw, aw, gw, lam, nu = (
-                v[keep] for v in (pw, jw, rw, cw, yw, mw, low, hiw, sw, aw, gw, lam, nu))
+            pw, jw, rw, cw, yw, mw, low, hiw, sw, far, near, aw, gw, lam, nu = (
+                v[keep] for v in (pw, jw, rw, cw, yw, mw, low, hiw, sw, far, near, aw, gw, lam, nu))
     p[live], jac[live], cost[live] = pw, jw, cw  # rows out of steps
     nfree = np.sum(mask, axis=-1) - k
     cov, singular = covariance(jac, cost, nfree, rcond=rcond)
