@@ -248,10 +248,11 @@ def analyze_arrays(
     opts = options_of(XanesOptions, options, changes)
     spiked = np.zeros(np.shape(mu)[:-1], bool)
     if opts.deglitch:
-        mu, spiked = without_spikes(energy, mu)
-        if mu_ref is not None:
-            mu_ref, spiked_ref = without_spikes(energy, mu_ref)
-            spiked = spiked | spiked_ref
+        if mu_ref is None:
+            mu, spiked = without_spikes(energy, mu)
+        else:  # both channels in one search (each spectrum's spikes found from its own row)
+            (mu, mu_ref), spiked = without_spikes(energy, np.stack(np.broadcast_arrays(mu, mu_ref)))
+            spiked = spiked[0] | spiked[1]
     complete = _complete_rows(energy, mu, mu_ref)
     if complete is not None:
         r = _apart(complete, energy, mu, mu_ref, opts.replace(deglitch=False), normalized, spectra)
@@ -564,9 +565,10 @@ def finish(out: xr.Dataset, ds: xr.Dataset, opts: XanesOptions, *, normalized: b
     out.attrs = {"kind": "xanes_results", "source_file": ds.attrs.get("source_file", ""), **opts.to_attrs(), **attrs}
     if normalized:
         out.attrs["normalized"] = 1
-    file = source_file(ds.attrs, ds.source.values if "source" in ds.coords else [])
-    if out["flags"].chunks is None:
-        for w in flag_warnings(out["flags"].values, out["scan"].values, file=file):
+    file = source_file(ds.attrs, ds.variables["source"].values if "source" in ds.coords else [])
+    flags = out.variables["flags"]  # the Variable: no DataArray is built
+    if flags.chunks is None and flags.values.any():
+        for w in flag_warnings(flags.values, out["scan"].values, file=file):
             warnings.warn(w, stacklevel=3)
     return file
 

@@ -13,12 +13,15 @@ Method (Marquardt 1963, kept strictly inside the bounds): the step solves
 would cross a bound goes ``theta`` (0.5) of the way to it instead, so
 parameters stay inside the bounds and approach one geometrically (a zero
 amplitude never freezes the centre and width of its peak); a parameter
-within ``hold`` of a bound whose gradient points outwards is held there
-for the step (the step of the others solves their own equations); the trial point
-is accepted if it lowers the sum of squares (then ``lam /= 3``, else
-``lam *= 4``). A row has converged when
-an accepted step lowers the sum of squares by less than ``ftol`` of it
-, or a step changes no parameter by more than
+within ``snap`` of a bound whose gradient points outwards is put within
+``hold`` of it (where the geometric approach would end after many more
+steps) and held there for the step (the step of the others solves their
+own equations). The trial point is accepted if it lowers the sum of
+squares; the damping then shrinks by the gain ratio ``rho`` (actual over
+predicted reduction, Nielsen 1999: ``lam *= max(1/3, 1 - (2 rho - 1)**3)``),
+else grows (``lam *= nu``, ``nu`` doubling at each rejection in a row).
+A row has converged when an accepted step lowers the sum of squares by
+less than ``ftol`` of it, or a step changes no parameter by more than
 ``xtol`` of its scale; it fails after ``max_iter`` steps.
 
 The covariance is ``inv(J^T J) * chisqr / (n - k)`` at the solution, as
@@ -68,8 +71,8 @@ class LsqResult:
 
 
 def _normal(jac: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``J^T J`` and ``J^T r`` of each row (sums over each row's own points, in order)."""
-    return np.einsum("nim,njm->nij", jac, jac), np.einsum("nim,nm->ni", jac, r)
+    """``J^T J`` and ``J^T r`` of each row: a product per row of the stack, the same whatever the other rows."""
+    return jac @ jac.transpose(0, 2, 1), (jac @ r[:, :, None])[:, :, 0]
 
 
 def least_squares(
@@ -87,6 +90,7 @@ def least_squares(
     theta: float = 0.5,
     hold: float = 1e-7,
     lam0: float = 0.1,
+    snap: float = 1e-4,
 ) -> LsqResult:
     """Fit every row of ``y`` (where ``mask``) with ``model``, within bounds.
 
@@ -106,10 +110,13 @@ def least_squares(
     theta : float, keyword-only
         A step that would cross a bound goes this fraction of the way to it.
     hold : float, keyword-only
-        A parameter this close to a bound (relative to its scale) whose
-        gradient points outwards is held for the step.
+        Held parameters are put this close to their bound (relative to
+        their scale), if not closer already.
     lam0 : float, keyword-only
         Starting damping.
+    snap : float, keyword-only
+        A parameter this close to a bound (relative to its scale) whose
+        gradient points outwards is held for the step (``snap >= hold``).
 
     Returns
     -------
@@ -129,61 +136,85 @@ def least_squares(
     n, k = p0.shape
     y = np.where(mask, y, 0.0)
     p = np.clip(p0, lower, upper)
-    rows = np.arange(n)
-    f, jac = model(p, rows)
+    f, jac = model(p, np.arange(n))
     jac = np.where(mask[:, None, :], jac, 0.0)
     r = np.where(mask, y - f, 0.0)
     cost = np.sum(r * r, axis=-1)
-    lam = np.full(n, lam0)
-    nu = np.full(n, 2.0)
     converged = np.zeros(n, dtype=bool)
-    done = ~np.isfinite(cost)
     scale = np.maximum(np.abs(p), 1.0) * np.where(np.isfinite(upper - lower), np.minimum(upper - lower, 1.0), 1.0)
     eye = np.eye(k)
+    diag = np.arange(k)
+    full = bool(mask.all())  # no masked point: residuals and Jacobians need no masking
+    # The rows still iterating (``live``) and their state, compacted: a row leaves when it has converged, so
+    # no row is looked up or copied while it iterates. The normal equations are kept per row.
+    live = np.flatnonzero(np.isfinite(cost))
+    pw, jw, rw, cw, yw, mw, low, hiw, sw = (v[live] for v in (p, jac, r, cost, y, mask, lower, upper, scale))
+    far, near = snap * sw, hold * sw
+    aw, gw = _normal(jw, rw)
+    lam, nu = np.full(live.size, lam0), np.full(live.size, 2.0)
     for _ in range(max_iter):
-        live = np.flatnonzero(~done)
         if not live.size:
             break
-        a, g = _normal(jac[live], r[live])
-        pl, lo, hi = p[live], lower[live], upper[live]
-        d = np.diagonal(a, axis1=1, axis2=2)
-        d = np.maximum(d, 1e-12 * np.max(d, axis=-1, keepdims=True) + 1e-300)
-        m = a + (lam[live, None] * d)[:, :, None] * eye
-        near = hold * scale[live]
-        held = ((pl - lo <= near) & (g < 0)) | ((hi - pl <= near) & (g > 0))
-        m = np.where((held[:, :, None] | held[:, None, :]), eye, m)
-        step = np.linalg.solve(m, np.where(held, 0.0, g)[:, :, None])[:, :, 0]
+        d = np.diagonal(aw, axis1=1, axis2=2)
+        d = np.maximum(d, 1e-12 * np.maximum.reduce(d, axis=-1, keepdims=True) + 1e-300)
+        m = aw.copy()
+        m[:, diag, diag] += lam[:, None] * d
+        to_lo, to_hi = (pw - low <= far) & (gw < 0), (hiw - pw <= far) & (gw > 0)
+        held = to_lo | to_hi
+        any_held = held.any()
+        free = gw
+        if any_held:
+            m = np.where((held[:, :, None] | held[:, None, :]), eye, m)
+            free = np.where(held, 0.0, gw)
+        step = np.linalg.solve(m, free[:, :, None])[:, :, 0]
         # a parameter whose step crosses a bound goes theta of the way to it; the others are solved again
         # with that one fixed
-        cross = (pl + step < lo) | (pl + step > hi)
-        fixed = np.where(pl + step < lo, theta * (lo - pl), np.where(pl + step > hi, theta * (hi - pl), 0.0))
-        rhs = np.where(cross, fixed, np.where(held, 0.0, g) - np.einsum("nij,nj->ni", m, fixed))
-        m = np.where((cross[:, :, None] | cross[:, None, :]), eye, m)
-        step = np.linalg.solve(m, rhs[:, :, None])[:, :, 0]
-        trial = np.where(pl + step < lo, pl + theta * (lo - pl), np.where(pl + step > hi, pl + theta * (hi - pl),
-                                                                          pl + step))
+        below, above = pw + step < low, pw + step > hiw
+        cross = below | above
+        if cross.any():
+            fixed = np.where(below, theta * (low - pw), np.where(above, theta * (hiw - pw), 0.0))
+            rhs = np.where(cross, fixed, free - (m @ fixed[:, :, None])[:, :, 0])
+            m = np.where((cross[:, :, None] | cross[:, None, :]), eye, m)
+            step = np.linalg.solve(m, rhs[:, :, None])[:, :, 0]
+            below, above = pw + step < low, pw + step > hiw
+            trial = np.where(below, pw + theta * (low - pw), np.where(above, pw + theta * (hiw - pw), pw + step))
+        else:
+            trial = pw + step
+        if any_held:
+            trial = np.where(to_lo, low + np.minimum(pw - low, near),
+                             np.where(to_hi, hiw - np.minimum(hiw - pw, near), trial))
         ft, jt = model(trial, live)
-        rt = np.where(mask[live], y[live] - ft, 0.0)
-        ct = np.sum(rt * rt, axis=-1)
-        better = np.isfinite(ct) & (ct < cost[live])
-        moved = np.max(np.abs(trial - pl) / scale[live], axis=-1)
-        small = better & (cost[live] - ct <= ftol * cost[live])
-        stuck = moved <= xtol
-        taken = trial - pl  # the gain ratio: actual over predicted reduction (Nielsen 1999)
-        predicted = 2.0 * np.sum(taken * g, axis=-1) - np.einsum("ni,nij,nj->n", taken, a, taken)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rho = np.where(predicted > 0, (cost[live] - ct) / predicted, 0.0)
-        take = live[better]
-        p[take] = trial[better]
-        r[take] = rt[better]
-        jac[take] = np.where(mask[take][:, None, :], jt[better], 0.0)
-        cost[take] = ct[better]
+        rt = yw - ft if full else np.where(mw, yw - ft, 0.0)
+        ct = np.add.reduce(rt * rt, axis=-1)
+        better = np.isfinite(ct) & (ct < cw)
+        taken = trial - pw
+        stuck = np.maximum.reduce(np.abs(taken) / sw, axis=-1) <= xtol
+        gain = cw - ct
+        small = better & (gain <= ftol * cw)
+        # the gain ratio: actual over predicted reduction (Nielsen 1999)
+        predicted = 2.0 * np.add.reduce(taken * gw, axis=-1) - (taken[:, None, :] @ aw @ taken[:, :, None])[:, 0, 0]
+        rho = np.divide(gain, predicted, out=np.zeros(predicted.shape), where=predicted > 0)
+        if better.any():
+            row = better[:, None]
+            np.copyto(pw, trial, where=row)
+            np.copyto(rw, rt, where=row)
+            np.copyto(jw, jt, where=row[:, :, None] if full else row[:, :, None] & mw[:, None, :])
+            np.copyto(cw, ct, where=better)
+            a_new, g_new = _normal(jw, rw)  # the same as before on the rows whose step was not taken
+            np.copyto(aw, a_new, where=row[:, :, None])
+            np.copyto(gw, g_new, where=row)
         shrink = np.maximum(1.0 / 3.0, 1.0 - (2.0 * np.clip(rho, 0.0, 1.0) - 1.0) ** 3)
-        lam[live] = np.where(better, np.maximum(lam[live] * shrink, 1e-12), lam[live] * nu[live])
-        nu[live] = np.where(better, 2.0, 2.0 * nu[live])
-        finished = small | stuck | (lam[live] > 1e16)
-        converged[live[finished]] = True
-        done[live[finished]] = True
+        lam = np.where(better, np.maximum(lam * shrink, 1e-12), lam * nu)
+        nu = np.where(better, 2.0, 2.0 * nu)
+        finished = small | stuck | (lam > 1e16)
+        if finished.any():
+            out = live[finished]
+            p[out], jac[out], cost[out], converged[out] = pw[finished], jw[finished], cw[finished], True
+            keep = ~finished
+            live = live[keep]
+            pw, jw, rw, cw, yw, mw, low, hiw, sw, far, near, aw, gw, lam, nu = (
+                v[keep] for v in (pw, jw, rw, cw, yw, mw, low, hiw, sw, far, near, aw, gw, lam, nu))
+    p[live], jac[live], cost[live] = pw, jw, cw  # rows out of steps
     nfree = np.sum(mask, axis=-1) - k
     cov, singular = covariance(jac, cost, nfree, rcond=rcond)
     return LsqResult(p=p, cov=cov, chisqr=cost, nfree=nfree, converged=converged & np.isfinite(cost),

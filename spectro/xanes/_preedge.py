@@ -476,17 +476,26 @@ def _lineshape(name: str, x: np.ndarray, v: dict, opts: dict) -> tuple[np.ndarra
             shape, slope = 0.5 * (1.0 + erf(u)), np.exp(-u * u) / np.sqrt(np.pi)
         else:
             shape, slope = 0.5 + np.arctan(u) / np.pi, 1.0 / (np.pi * (1.0 + u * u))
-        return a * shape, {"amplitude": shape, "center": -a * slope / s, "sigma": -a * slope * u / s}
+        along = -a * slope / s
+        return a * shape, {"amplitude": shape, "center": along, "sigma": along * u}
     if name in ("gaussian", "lorentzian"):
         grads, value = _peak_gradient(name, x, a, c, s)
         return value, grads
+    # pseudo-Voigt: (1 - f) G + f L, G a Gaussian of width s / sqrt(2 ln 2) and L a Lorentzian of width s,
+    # both of area a (the derivatives of _peak_gradient's, combined)
     f, to_gauss = v["fraction"], 1.0 / np.sqrt(2.0 * np.log(2.0))
-    g, g_value = _peak_gradient("gaussian", x, a, c, s * to_gauss)
-    lo, l_value = _peak_gradient("lorentzian", x, a, c, s)
-    return (1.0 - f) * g_value + f * l_value, {
-        "amplitude": (1.0 - f) * g["amplitude"] + f * lo["amplitude"],
-        "center": (1.0 - f) * g["center"] + f * lo["center"],
-        "sigma": (1.0 - f) * g["sigma"] * to_gauss + f * lo["sigma"],
+    d = x - c
+    sg = s * to_gauss
+    ug, ul = d / sg, d / s
+    g_shape = np.exp(-0.5 * ug * ug) / (np.sqrt(2.0 * np.pi) * sg)
+    q = 1.0 / (1.0 + ul * ul)
+    l_shape = q / (np.pi * s)
+    g_value, l_value = a * g_shape, a * l_shape
+    gf, lf = (1.0 - f) * g_value, f * l_value
+    return gf + lf, {
+        "amplitude": (1.0 - f) * g_shape + f * l_shape,
+        "center": gf * ug / sg + 2.0 * lf * ul * q / s,
+        "sigma": (gf * (ug * ug - 1.0) + lf * (2.0 * ul * ul * q - 1.0)) / s,
         "fraction": l_value - g_value,
     }
 
@@ -601,7 +610,8 @@ def _fit_rows(energy, norm, fit_range, peak_range, comps) -> _Rows:
     x, y = x.reshape(rows, x.shape[-1]), y.reshape(rows, y.shape[-1])
     if not x.shape[-1]:  # no point in the range: one missing point each
         x = y = np.full((rows, 1), np.nan)
-    guess = preedge_centroid_arrays(x, y, fit_range=fit_range, peak_range=peak_range).centroid
+    # the centroid only (a noise sigma of 0 skips its estimate, which the centroid does not use)
+    guess = preedge_centroid_arrays(x, y, fit_range=fit_range, peak_range=peak_range, sigma=0.0).centroid
     mask = np.isfinite(y) & np.isfinite(x) & (x >= lo) & (x <= hi)
     k = len(_names(comps))
     fitted = np.sum(mask, axis=-1) >= k + 2
@@ -683,17 +693,18 @@ def _start_rows(comps, y0, e_last, peak_range, guess):
 def _row_model(comps, x):
     """``model(p, rows)``: values and Jacobian of the model on the rows ``rows`` of ``x``."""
     names = _names(comps)
+    parts = [(kind, opts, params, [names.index(prefix + name) for name in params])
+             for prefix, kind, opts, params in comps]
 
     def model(p, rows):
-        xx = x[rows]
-        value = np.zeros(xx.shape)
+        xx = x if len(rows) == x.shape[0] else x[rows]  # rows: all of them in order, or some
+        value = None
         jac = np.empty((xx.shape[0], len(names), xx.shape[1]))
-        for prefix, kind, opts, params in comps:
-            v = {name: p[:, names.index(prefix + name), None] for name in params}
-            part, grads = _lineshape(kind, xx, v, opts)
-            value += part
-            for name, g in grads.items():
-                jac[:, names.index(prefix + name)] = g
+        for kind, opts, params, cols in parts:
+            part, grads = _lineshape(kind, xx, {name: p[:, i, None] for name, i in zip(params, cols)}, opts)
+            value = part if value is None else value + part
+            for name, i in zip(params, cols):
+                jac[:, i] = grads[name]
         return value, jac
 
     return model
