@@ -51,7 +51,8 @@ from ..options import XanesOptions, options_of
 from .. import _apply
 from . import _arrays
 from ._normalize import Normalization, anchored, normalize_arrays
-from ._preedge import checked, preedge_centroid_arrays, preedge_fit_arrays
+from ._preedge import (MODEL_FREE_BASELINE, MODEL_FREE_BASELINE_TEXT, checked, preedge_centroid_arrays,
+                       preedge_fit_arrays)
 from .edge import e0_crossings, e0_derivative_arrays
 from .energy_calibration import FOIL_EDGE_METHODS, calibration_arrays, tabulated_edge
 from .features import feature_intensity_arrays
@@ -296,7 +297,7 @@ def analyze_arrays(
     if mu_ref is not None:
         ecal = ecal + s[..., None]
     windows = {"fit_range": opts.fit_range, "peak_range": opts.peak_range}
-    free = preedge_centroid_arrays(ecal, n.norm, sigma=n.sigma, **windows)
+    free = preedge_centroid_arrays(ecal, n.norm, sigma=n.sigma, baseline=MODEL_FREE_BASELINE, **windows)
     fit = None
     if opts.preedge == "fit":
         fit = preedge_fit_arrays(ecal, n.norm, baseline=opts.baseline, peak=opts.peak, npeaks=opts.npeaks, **windows)
@@ -484,7 +485,7 @@ def result_attrs(opts: XanesOptions, *, calibrated: bool, normalized: bool = Fal
     """
     free = {
         "method": "model-free centroid",
-        "baseline": "linear",
+        "baseline": MODEL_FREE_BASELINE_TEXT,
         "fit_range_ev": list(opts.fit_range),
         "peak_range_ev": list(opts.peak_range),
     }

@@ -30,16 +30,23 @@ Model fit (default result)
 
 Model-free cross-check (vectorized over all spectra)
     A baseline that is linear in its parameters is fitted by least squares
-    to the points of ``fit_range`` outside ``peak_range``: ``"linear"``
-    (``a + b E``) or, with a per-spectrum edge energy ``edge`` and width
-    ``tail_width``, ``"lorentzian"`` (``a + b L(E)``, ``L`` a Lorentzian of
-    HWHM ``tail_width`` at ``edge``) or ``"arctan"``/``"erf"`` (``a + b
-    S(E)``, the step of that width). The residual, linear between the
-    points, is integrated over exactly ``peak_range`` (interpolated at its
-    ends, so the window does not snap to grid points): ``area = int r dE``,
-    ``centroid = int E r dE / area``. Noise sigma (high-frequency residual)
-    propagated through these linear sums gives ``area_err`` and
-    ``centroid_err``; the baseline uncertainty is not included.
+    to the points of ``fit_range`` outside ``peak_range``: ``"tail"`` (the
+    analysis' form: ``a + b E + c exp((E - E_hi) / w)``, a line plus an
+    exponential edge foot, ``E_hi`` the top of ``fit_range``, the width
+    ``w`` of least objective among :data:`TAIL_WIDTHS` for each spectrum;
+    points of ``peak_range`` below the baseline weigh
+    :data:`NEGATIVE_PEAK_WEIGHT`, since a peak cannot be negative),
+    ``"linear"`` (``a + b E``) or, with a per-spectrum edge energy ``edge``
+    and width ``tail_width``, ``"lorentzian"`` (``a + b L(E)``, ``L`` a
+    Lorentzian of HWHM ``tail_width`` at ``edge``) or ``"arctan"``/``"erf"``
+    (``a + b S(E)``, the step of that width). The residual, linear between
+    the points, is integrated over exactly ``peak_range`` (interpolated at
+    its ends, so the window does not snap to grid points): ``area = int r
+    dE``, ``centroid = int E r dE / area``. Noise sigma (high-frequency
+    residual) propagated through these linear sums and through the
+    least-squares baseline gives ``area_err`` and ``centroid_err``; for
+    ``"tail"``, ``centroid_sys`` is the systematic of the baseline (tail
+    width and window edges, see :func:`preedge_centroid_arrays`).
 
 Windows are absolute energies in eV on the energy scale of the data; the
 defaults suit the Ni K pre-edge near 8333 eV on a calibrated scale.
@@ -82,6 +89,22 @@ PEAK_RANGE: tuple[float, float] = XanesOptions().peak_range
 TAIL_WIDTH: float = 3.0
 
 
+#: Widths of the exponential edge tail of the ``"tail"`` baseline, eV: each spectrum takes the one that fits best.
+TAIL_WIDTHS: tuple[float, ...] = (1.0, 1.5, 2.0, 3.0, 4.5, 7.0)
+#: The model-free baseline of the analysis (:func:`spectro.xanes.analyze_arrays`, :func:`preedge`).
+MODEL_FREE_BASELINE: str = "tail"
+#: How the attrs describe it.
+MODEL_FREE_BASELINE_TEXT: str = ("line + exponential edge tail (width of least squares among TAIL_WIDTHS), "
+                                 "held under the data in the peak window")
+#: Step by which the edges of the peak window are moved to measure how much the cut peak tails weigh, eV.
+WINDOW_STEP: float = 0.5
+#: Weight of a point of the peak window below the baseline (a point outside the window weighs 1): the peak
+#: cannot be negative, so the baseline is held under the data there.
+NEGATIVE_PEAK_WEIGHT: float = 100.0
+#: Most passes of the one-sided baseline fit (it stops earlier when no spectrum's set of points changes).
+ONE_SIDED_PASSES: int = 30
+
+
 @dataclass(frozen=True)
 class PreedgeCentroid:
     """Model-free pre-edge centroid, area and height.
@@ -89,7 +112,13 @@ class PreedgeCentroid:
     Attributes
     ----------
     centroid, centroid_err : ndarray, shape (...)
-        Centroid of the baseline-subtracted peak and its 1-sigma error, eV.
+        Centroid of the baseline-subtracted peak and its 1-sigma error
+        (noise only), eV.
+    centroid_sys : ndarray, shape (...)
+        Systematic error of the centroid from the baseline, eV: for the
+        ``"tail"`` baseline the largest change of the centroid with the
+        neighbouring tail widths of :data:`TAIL_WIDTHS`; NaN for the other
+        forms (not estimated).
     area, area_err : ndarray, shape (...)
         Integrated area (normalized units x eV) and its error.
     height : ndarray, shape (...)
@@ -98,7 +127,9 @@ class PreedgeCentroid:
         Baseline (NaN outside ``fit_range``), built on first access.
     fit_range, peak_range : tuple of float
     baseline_form : str
-        Form of the baseline (``"linear"``, ``"lorentzian"``, ...).
+        Form of the baseline (``"tail"``, ``"linear"``, ``"lorentzian"``, ...).
+    tail_width : ndarray, shape (...)
+        Width of the exponential tail chosen for each spectrum (``"tail"``), eV; NaN otherwise.
     baseline_part : ndarray, shape (..., m)
         Baseline on the columns ``columns`` of the input.
     columns : slice
@@ -115,6 +146,8 @@ class PreedgeCentroid:
     baseline_part: np.ndarray = field(repr=False)
     columns: slice = field(repr=False)
     n_points: int = field(repr=False)
+    centroid_sys: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    tail_width: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
 
     @cached_property
     def baseline(self) -> np.ndarray:
@@ -131,7 +164,7 @@ def _tail(e, edge, width, form):
     if form == "erf":
         return 0.5 * (1.0 + erf(z / np.sqrt(2.0)))
     raise FitError(
-        f"unknown baseline form {form!r}; use 'linear', 'lorentzian', 'arctan' or 'erf'"
+        f"unknown baseline form {form!r}; use 'tail', 'linear', 'lorentzian', 'arctan' or 'erf'"
     )
 
 
@@ -156,18 +189,26 @@ def preedge_centroid_arrays(
         Normalized spectra.
     fit_range, peak_range : (float, float), keyword-only
         Baseline fit range and peak range, eV.
-    baseline : {"linear", "lorentzian", "arctan", "erf"}, keyword-only
-        Baseline form (see the module docstring).
+    baseline : {"linear", "tail", "lorentzian", "arctan", "erf"}, keyword-only
+        Baseline form (see the module docstring). ``"tail"`` (line plus
+        an exponential edge tail of profiled width, held under the data in
+        the peak window) is the one the analysis uses; ``"linear"`` stays
+        the default of this function (the start value of the pre-edge fit).
     edge : float or ndarray, optional
-        Edge energy of the tail forms, eV (required unless ``baseline="linear"``).
+        Edge energy of the ``"lorentzian"``, ``"arctan"`` and ``"erf"`` forms, eV.
     tail_width : float, keyword-only
-        Width of the tail, eV.
+        Width of the tail of those forms, eV.
     sigma : float or ndarray, optional
         Noise standard deviation of ``norm``; estimated when None.
 
     Returns
     -------
     PreedgeCentroid
+        With ``"tail"``, also ``tail_width`` (the width chosen) and
+        ``centroid_sys``: the largest change of the centroid when the width
+        moves to a neighbour in :data:`TAIL_WIDTHS`, and when either edge of
+        ``peak_range`` moves by :data:`WINDOW_STEP` (same baseline), added
+        in quadrature. Each spectrum's numbers depend on its own row only.
 
     Examples
     --------
@@ -177,6 +218,13 @@ def preedge_centroid_arrays(
     >>> r = preedge_centroid_arrays(e, norm)
     >>> round(float(r.centroid), 2), round(float(r.area), 3)
     (8333.2, 0.1)
+
+    An edge foot rising under the peak: the line plus exponential tail follows it.
+
+    >>> foot = 0.02 * np.exp((e - 8338.5) / 2.0) + 0.05 * np.exp(-0.5 * ((e - 8333.2) / 0.8) ** 2)
+    >>> r = preedge_centroid_arrays(e, foot, baseline="tail", sigma=1e-4)
+    >>> round(float(r.centroid), 2), float(r.tail_width)
+    (8333.2, 2.0)
     """
     lo, hi = fit_range
     plo, phi = peak_range
@@ -192,67 +240,272 @@ def preedge_centroid_arrays(
             cols = slice(idx[0], idx[-1] + 1)
             energy = energy[cols]
             norm = np.asarray(norm)[..., cols]
-    x, y = _arrays.as_rows(energy, norm)
-    inside = np.isfinite(y) & (x >= lo) & (x <= hi)
-    peak = inside & (x >= plo) & (x <= phi)
-    w = (inside & ~peak).astype(float)
-    xc = np.where(inside, x, 0.0)
-    u = (xc - 0.5 * (lo + hi)) / max(hi - lo, 1e-9)
-    if baseline == "linear":
-        basis = [np.ones_like(u), u]
-    else:
+    if baseline not in ("linear", "tail"):
         if edge is None:
             raise FitError(f"baseline form {baseline!r} needs the edge energy (edge=...)")
-        edge_arr = np.asarray(edge, dtype=float)[..., None]
-        basis = [
-            np.ones_like(u),
-            np.where(inside, _tail(xc, edge_arr, tail_width, baseline), 0.0),
-        ]
-    basis = np.broadcast_arrays(*basis, y)[:-1]
-    a = np.stack(
-        [np.stack([np.sum(w * bi * bj, -1) for bj in basis], -1) for bi in basis], -2
-    )
-    t = np.stack([np.sum(w * bi * np.where(inside, y, 0.0), -1) for bi in basis], -1)
-    ok = np.sum(w > 0, -1) >= len(basis) + 1
-    a = np.where(ok[..., None, None], a, np.eye(len(basis)))
-    coef = np.linalg.solve(a, t[..., None])[..., 0]
-    base = sum(coef[..., k, None] * basis[k] for k in range(len(basis)))
+        _tail(np.zeros(1), 0.0, 1.0, baseline)  # an unknown form is an error whatever the data
+    x, y = _arrays.as_rows(energy, norm)
+    lead = y.shape[:-1]
+    sigma = np.broadcast_to(np.asarray(sigma, float), lead)
+    edge_rows = None if edge is None else np.broadcast_to(np.asarray(edge, dtype=float), lead)
+    windows = (float(lo), float(hi)), (float(plo), float(phi))
     if energy.ndim == 1 and _arrays.all_finite(y):  # one grid, no missing point: every column is in the range
-        xs, rs = x, y - base
+        found = _model_free(x, y, *windows, baseline, edge_rows, tail_width, sigma, one_grid=True)
+        base = found.pop("base")
     else:
-        xs, rs, _ = _arrays.compact(np.where(inside, x, np.nan), np.where(inside, y - base, np.nan))
-    with np.errstate(all="ignore"):
-        area, centroid, area_err, centroid_err, good = _window_integral(xs, rs, plo, phi, np.asarray(sigma, float))
-        height = np.max(np.where(np.isfinite(rs) & (xs >= plo) & (xs <= phi), rs, -np.inf), -1, initial=-np.inf)
-    fail = ~ok | ~good
+        # each spectrum on exactly its own points in the fit range: spectra with as many are done together,
+        # so every sum of a spectrum runs over its own points alone, whatever the other spectra of the call
+        n = y.shape[-1]
+        x2, y2 = np.broadcast_to(x, y.shape).reshape(-1, n), y.reshape(-1, n)
+        inside = np.isfinite(y2) & np.isfinite(x2) & (x2 >= lo) & (x2 <= hi)
+        count = inside.sum(-1)
+        found = {name: np.full(count.shape, np.nan) for name in _FOUND}
+        found["ok"] = np.zeros(count.shape, bool)
+        base = np.full(y2.shape, np.nan)
+        for m in np.unique(count[count > 0]):
+            group = np.flatnonzero(count == m)
+            order = np.argsort(~inside[group], axis=-1, kind="stable")[:, :m]
+            xg, yg = (np.take_along_axis(a[group], order, -1) for a in (x2, y2))
+            part = _model_free(xg, yg, *windows, baseline, None if edge_rows is None else edge_rows.reshape(-1)[group],
+                               tail_width, sigma.reshape(-1)[group], one_grid=False)
+            put = np.full((group.size, n), np.nan)
+            np.put_along_axis(put, order, part.pop("base"), -1)
+            base[group] = put
+            for name, value in part.items():
+                found[name][group] = value
+        found = {name: value.reshape(lead) for name, value in found.items()}
+        base = base.reshape(y.shape)
+    fail = ~found["ok"]
     nan = np.nan
     return PreedgeCentroid(
-        centroid=np.where(fail, nan, centroid),
-        centroid_err=np.where(fail, nan, centroid_err),
-        area=np.where(fail, nan, area),
-        area_err=np.where(fail, nan, area_err),
-        height=np.where(fail | ~np.isfinite(height), nan, height),
+        centroid=np.where(fail, nan, found["centroid"]),
+        centroid_err=np.where(fail, nan, found["centroid_err"]),
+        centroid_sys=np.where(fail, nan, found["centroid_sys"]),
+        area=np.where(fail, nan, found["area"]),
+        area_err=np.where(fail, nan, found["area_err"]),
+        height=np.where(fail | ~np.isfinite(found["height"]), nan, found["height"]),
+        tail_width=np.where(fail, nan, found["tail_width"]),
         fit_range=(float(lo), float(hi)),
         peak_range=(float(plo), float(phi)),
         baseline_form=baseline,
-        baseline_part=np.where(inside, base, np.nan),
+        baseline_part=base,
         columns=cols,
         n_points=full,
     )
 
 
-def _window_integral(xs, rs, lo, hi, sigma):
-    """Area and centroid of the piecewise-linear ``rs(xs)`` over exactly ``[lo, hi]``, and their noise errors.
+#: The per-spectrum numbers :func:`_model_free` finds.
+_FOUND = ("centroid", "centroid_err", "centroid_sys", "area", "area_err", "height", "tail_width")
+
+
+def _model_free(x, y, fit_range, peak_range, baseline, edge, tail_width, sigma, *, one_grid) -> dict:
+    """The model-free estimate of spectra ``y(x)`` (one shared grid, or each row's own points in the range).
+
+    Returns the numbers of :data:`_FOUND`, ``ok`` and the baseline (NaN outside the fit range).
+    """
+    lo, hi = fit_range
+    plo, phi = peak_range
+    inside = np.isfinite(y) & (x >= lo) & (x <= hi)
+    peak = inside & (x >= plo) & (x <= phi)
+    outside = inside & ~peak
+    xc = np.where(inside, x, 0.0)
+    yc = np.where(inside, y, 0.0)
+    u = (xc - 0.5 * (lo + hi)) / max(hi - lo, 1e-9)
+    line = [np.ones_like(u), u]
+    if baseline == "linear":
+        tails: list[np.ndarray | None] = [None]
+    elif baseline == "tail":
+        tails = [np.where(inside, np.exp((xc - hi) / w), 0.0) for w in TAIL_WIDTHS]
+    else:
+        tails = [np.where(inside, _tail(xc, np.asarray(edge)[..., None], tail_width, baseline), 0.0)]
+    n_basis = 2 if tails[0] is None else 3
+    ok = np.sum(outside, -1) >= n_basis + 1
+    if baseline == "tail":  # the tail is set by the points above the peak: two at least
+        ok &= np.sum(outside & (x > phi), -1) >= 2
+    held = peak if baseline == "tail" else np.zeros_like(peak)
+    lead = y.shape[:-1]
+    x = np.broadcast_to(x, y.shape)
+    near = pcols = slice(None)
+    if one_grid:  # the columns of the peak window, and of it widened by WINDOW_STEP and a point each side
+        grid = x[(0,) * len(lead)]
+        inw = np.flatnonzero((grid >= plo) & (grid <= phi))
+        wide = np.flatnonzero((grid >= plo - WINDOW_STEP) & (grid <= phi + WINDOW_STEP))
+        if inw.size:
+            pcols = slice(inw[0], inw[-1] + 1)
+        if wide.size:
+            near = slice(max(wide[0] - 1, 0), wide[-1] + 2)
+    # every tail width at once, along a new first axis
+    # (C-ordered copies: numpy sums a row in an order that depends on the memory layout, so every array
+    # summed is laid out alike, whatever the other spectra of the call)
+    shape = (len(tails),) + y.shape
+    full = lambda a: np.ascontiguousarray(np.broadcast_to(a, shape))  # noqa: E731
+    basis = [full(b) for b in line]
+    if tails[0] is not None:
+        basis.append(full(np.stack(np.broadcast_arrays(*tails, y)[:-1])))
+    base, objective, solved, weight, a = _one_sided(basis, full(yc), full(outside), full(held),
+                                                    np.broadcast_to(ok, shape[:-1]), pcols)
+    if one_grid:
+        xs, rs, order = full(x)[..., near], (y - base)[..., near], None
+    else:
+        xs, rs, order = _arrays.compact(full(np.where(inside, x, np.nan)), np.where(inside, y - base, np.nan))
+    xs, rs = np.ascontiguousarray(xs), np.ascontiguousarray(rs)
+    with np.errstate(all="ignore"):
+        area, centroid, g_area, g_centroid, good = _window_integral(xs, rs, plo, phi)
+        # the weights back on the points' own columns
+        g_area, g_centroid = (_on_columns(g, order, near, shape) for g in (g_area, g_centroid))
+        area_err, centroid_err = (sigma * _through_baseline(g, basis, weight, a, solved)
+                                  for g in (g_area, g_centroid))
+        height = np.max(np.where(np.isfinite(rs) & (xs >= plo) & (xs <= phi), rs, -np.inf), -1, initial=-np.inf)
+    objective = np.where(solved, objective, np.inf)
+    usable = solved & good
+    chosen = np.argmin(objective, axis=0)[None]  # the width of least objective (the first of equals)
+
+    def pick(values):
+        index = chosen if values.ndim == chosen.ndim else chosen[..., None]
+        return np.take_along_axis(values, index, 0)[0]
+
+    best = {"centroid": pick(centroid), "xs": pick(xs), "rs": pick(rs)}
+    if len(tails) > 1:
+        sys = _tail_systematic(objective, centroid, usable, best, (plo, phi))
+        width = np.asarray(TAIL_WIDTHS)[chosen[0]]
+    else:
+        sys = width = np.full(lead, np.nan)
+    return {
+        "centroid": best["centroid"], "centroid_err": pick(centroid_err), "centroid_sys": sys,
+        "area": pick(area), "area_err": pick(area_err), "height": pick(height), "tail_width": width,
+        "ok": ok & pick(usable) & np.isfinite(pick(objective)), "base": np.where(inside, pick(base), np.nan),
+    }
+
+
+def _tail_systematic(objective, centroid, usable, best, peak_range) -> np.ndarray:
+    """Systematic error of the ``"tail"`` centroid: tail shape and cut peak tails, added in quadrature.
+
+    Shape: the largest change of the centroid when the tail width moves to
+    a neighbour of the chosen one in :data:`TAIL_WIDTHS` (``objective``,
+    ``centroid`` and ``usable`` of every width along the first axis). Cut
+    tails: the largest change when either edge of the peak window moves by
+    :data:`WINDOW_STEP` (the same baseline).
+    """
+    plo, phi = peak_range
+    usable = usable & np.isfinite(objective)
+    chosen = np.argmin(objective, axis=0)[None]
+    shape = np.zeros(chosen.shape[1:])
+    for step in (-1, 1):
+        near = np.clip(chosen + step, 0, objective.shape[0] - 1)
+        moved = np.abs(np.take_along_axis(centroid, near, 0) - best["centroid"][None])[0]
+        fine = np.take_along_axis(usable, near, 0)[0] & (near[0] != chosen[0]) & np.isfinite(moved)
+        shape = np.where(fine, np.maximum(shape, moved), shape)
+    cut = np.zeros(chosen.shape[1:])
+    with np.errstate(all="ignore"):
+        for window in ((plo - WINDOW_STEP, phi), (plo + WINDOW_STEP, phi), (plo, phi - WINDOW_STEP),
+                       (plo, phi + WINDOW_STEP)):
+            _, moved_centroid, _, _, good = _window_integral(best["xs"], best["rs"], *window)
+            change = np.abs(moved_centroid - best["centroid"])
+            cut = np.where(good & np.isfinite(change), np.maximum(cut, change), cut)
+    return np.hypot(shape, cut)
+
+
+def _on_columns(values: np.ndarray, order: np.ndarray | None, cols: slice, shape) -> np.ndarray:
+    """Per-point ``values`` of compacted rows (``order``) or of columns ``cols``, on all columns (0 elsewhere)."""
+    out = np.zeros(shape)
+    if order is not None:
+        np.put_along_axis(out, order, values, axis=-1)
+    else:
+        out[..., cols] = values
+    return out
+
+
+def _through_baseline(g, basis, weight, a, solved) -> np.ndarray:
+    """Noise factor of the linear sum ``sum g r`` of the residual ``r = y - baseline`` (times sigma: its error).
+
+    The baseline is the weighted least-squares fit ``B A^-1 B^T W y`` on
+    its final set of points, so ``sum g r = sum (g - W B A^-1 B^T g) y``:
+    the noise of the points that set the baseline counts too.
+    """
+    bg = np.stack([np.sum(b * g, -1) for b in basis], -1)
+    k = len(basis)
+    v = np.linalg.solve(np.where(solved[..., None, None], a, np.eye(k)), bg[..., None])[..., 0]
+    through = g - weight * sum(v[..., j, None] * basis[j] for j in range(k))
+    return np.sqrt(np.sum(through * through, -1))
+
+
+def _one_sided(basis, y, outside, peak, ok, pcols=slice(None)):
+    """Least-squares baseline ``sum_k c_k basis_k`` under the pre-edge peak, which cannot be negative.
+
+    Minimizes ``sum_outside r**2 + NEGATIVE_PEAK_WEIGHT * sum_peak
+    min(r, 0)**2`` (``r = y - baseline``): the points outside the peak
+    window, and the points of the window that lie below the baseline (a
+    peak adds to the baseline, so such a point says the baseline is too
+    high there), nearly as a constraint. Convex; solved by weighted least
+    squares on the current set of points until no spectrum's set changes
+    (at most :data:`ONE_SIDED_PASSES` passes); each spectrum's solution
+    depends on its own points only. ``peak`` all False: plain least squares
+    on the points outside. ``pcols``: columns that hold every point of
+    ``peak``. Returns the baseline, the objective, which spectra were
+    solved, the final weights and normal matrix.
+    """
+    k = len(basis)
+    lead, n = y.shape[:-1], y.shape[-1]
+    rows = int(np.prod(lead))
+    flat = [np.ascontiguousarray(np.broadcast_to(b, y.shape)).reshape(rows, n) for b in basis]
+    yf, outf, peakf = (np.ascontiguousarray(a).reshape(rows, n) for a in (y, outside, peak))
+    pairs = [(i, j) for i in range(k) for j in range(i, k)]
+
+    def normal(weight, b, yy):
+        sums = {(i, j): np.sum(weight * b[i] * b[j], -1) for i, j in pairs}
+        a = np.stack([np.stack([sums[min(i, j), max(i, j)] for j in range(k)], -1) for i in range(k)], -2)
+        yw = weight * yy
+        return a, np.stack([np.sum(yw * b[i], -1) for i in range(k)], -1)
+
+    a_out, t_out = normal(outf.astype(float), flat, yf)
+    with np.errstate(all="ignore"):  # the points of the peak only add to a positive definite a_out
+        det = np.linalg.det(a_out)
+        scale = np.prod(np.diagonal(a_out, axis1=-2, axis2=-1), -1)
+        solved = ok.reshape(rows) & np.isfinite(det) & (np.abs(det) > 1e-12 * np.abs(scale))
+    a_out = np.where(solved[:, None, None], a_out, np.eye(k))
+    a = a_out.copy()
+    coef = np.linalg.solve(a_out, t_out[..., None])[..., 0]
+    held = peakf[:, pcols]
+    below = np.zeros(held.shape, bool)
+    part = [np.ascontiguousarray(b[:, pcols]) for b in flat]  # the columns of the peak window
+    ypart = np.ascontiguousarray(yf[:, pcols])
+    # each pass refits the spectra whose set of points below the baseline changed, each from its own row
+    todo = np.flatnonzero(solved & held.any(-1))
+    for _ in range(ONE_SIDED_PASSES):
+        if not todo.size:
+            break
+        b = [bj[todo] for bj in part]
+        yy = ypart[todo]
+        now = held[todo] & (yy < sum(coef[todo, j, None] * b[j] for j in range(k)))
+        changed = np.any(now != below[todo], -1)
+        todo = todo[changed]
+        if not todo.size:
+            break
+        below[todo] = now[changed]
+        a_in, t_in = normal(NEGATIVE_PEAK_WEIGHT * below[todo], [bj[changed] for bj in b], yy[changed])
+        a[todo] = a_out[todo] + a_in
+        coef[todo] = np.linalg.solve(a[todo], (t_out[todo] + t_in)[..., None])[..., 0]
+    base = sum(coef[:, j, None] * flat[j] for j in range(k))
+    r = yf - base
+    objective = np.sum(np.where(outf, r * r, 0.0) + np.where(peakf & (r < 0), NEGATIVE_PEAK_WEIGHT * r * r, 0.0), -1)
+    weight = outf.astype(float)
+    weight[:, pcols] += NEGATIVE_PEAK_WEIGHT * below
+    return (base.reshape(y.shape), objective.reshape(lead), solved.reshape(lead), weight.reshape(y.shape),
+            a.reshape(lead + (k, k)))
+
+
+def _window_integral(xs, rs, lo, hi):
+    """Area and centroid of the piecewise-linear ``rs(xs)`` over exactly ``[lo, hi]``, and their weights.
 
     Each segment between neighbouring points is cut to the window, the
     residual interpolated linearly at its ends, and ``r`` and ``E r``
     integrated exactly on it; so the window edges do not snap to grid
     points and the centroid moves exactly with an energy shift of data and
     window. Both integrals are linear in the points' residuals (weights
-    ``w`` and ``m``), which gives ``var(area) = sigma**2 sum w**2`` and
-    ``var(centroid) = sigma**2 sum ((m - (centroid - c0) w) / area)**2``
-    (``c0`` the window centre). Also returns which rows have at least two
-    segments in the window.
+    ``w`` and ``m``): ``area = sum w r`` and, to first order, ``centroid``
+    changes by ``sum ((m - (centroid - c0) w) / area) dr`` (``c0`` the
+    window centre); those two weight vectors are returned, for the errors.
+    Also returns which rows have at least two segments in the window.
     """
     x0, x1, r0, r1 = xs[..., :-1], xs[..., 1:], rs[..., :-1], rs[..., 1:]
     a, b = np.clip(x0, lo, hi), np.clip(x1, lo, hi)
@@ -269,9 +522,7 @@ def _window_integral(xs, rs, lo, hi, sigma):
     r = np.where(np.isfinite(rs), rs, 0.0)
     area = np.sum(w * r, -1)
     moment = np.sum(m * r, -1) / area
-    area_err = sigma * np.sqrt(np.sum(w * w, -1))
-    centroid_err = sigma * np.sqrt(np.sum((m - moment[..., None] * w) ** 2, -1)) / np.abs(area)
-    return area, c0 + moment, area_err, centroid_err, np.sum(seg, -1) >= 2
+    return area, c0 + moment, w, (m - moment[..., None] * w) / area[..., None], np.sum(seg, -1) >= 2
 
 
 def _embed(part: np.ndarray, cols: slice, full: int) -> np.ndarray:
@@ -842,7 +1093,14 @@ class PreedgeChecked:
         (the area keeps its value).
     disagree
         Fitted and model-free centroids differ by more than
-        :data:`DISAGREE_SIGMA` times their combined error (values kept).
+        :data:`DISAGREE_SIGMA` times their combined error (values kept):
+        ``hypot(fit error, model-free error, model-free systematic)``, the
+        systematic of the model-free baseline
+        (:attr:`PreedgeCentroid.centroid_sys`) included where it was
+        estimated.
+
+    ``centroid_free_sys`` is that systematic (NaN where the model-free
+    centroid is).
     """
 
     centroid: np.ndarray
@@ -858,6 +1116,7 @@ class PreedgeChecked:
     outside: np.ndarray
     not_positive: np.ndarray
     disagree: np.ndarray
+    centroid_free_sys: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
 
 
 def checked(fit: PreedgeFit | None, free: PreedgeCentroid, peak_range: tuple[float, float]) -> PreedgeChecked:
@@ -884,12 +1143,15 @@ def checked(fit: PreedgeFit | None, free: PreedgeCentroid, peak_range: tuple[flo
         bad_free = not_positive | free_outside
         c_free = np.where(bad_free, nan, free.centroid)
         e_free = np.where(bad_free, nan, free.centroid_err)
+        sys_free = np.full(np.shape(free.centroid), np.nan) if free.centroid_sys is None else free.centroid_sys
+        sys_free = np.where(bad_free | ~np.isfinite(c_free), nan, sys_free)
         if fit is None:
             return PreedgeChecked(
                 centroid=c_free, centroid_err=e_free, area=free.area, area_err=free.area_err, height=free.height,
                 centroid_free=c_free, centroid_free_err=e_free, failed=np.zeros(free.area.shape, bool),
                 singular=np.zeros(free.area.shape, bool), on_bound=np.zeros(free.area.shape, bool),
                 outside=free_outside, not_positive=not_positive, disagree=np.zeros(free.area.shape, bool),
+                centroid_free_sys=sys_free,
             )
         fitted = np.isfinite(fit.centroid)
         failed = ~fit.converged
@@ -901,11 +1163,13 @@ def checked(fit: PreedgeFit | None, free: PreedgeCentroid, peak_range: tuple[flo
         no_err = singular | drop
         centroid_err = np.where(no_err, nan, fit.centroid_err)
         area_err = np.where(singular, nan, fit.area_err)
-        disagree = np.abs(centroid - c_free) > DISAGREE_SIGMA * np.hypot(centroid_err, e_free)
+        combined = np.sqrt(centroid_err**2 + e_free**2 + np.where(np.isfinite(sys_free), sys_free, 0.0) ** 2)
+        disagree = np.abs(centroid - c_free) > DISAGREE_SIGMA * combined
     return PreedgeChecked(
         centroid=centroid, centroid_err=centroid_err, area=fit.area, area_err=area_err, height=fit.height,
         centroid_free=c_free, centroid_free_err=e_free, failed=failed, singular=singular, on_bound=on_bound,
         outside=fit_outside | free_outside, not_positive=not_positive, disagree=disagree,
+        centroid_free_sys=sys_free,
     )
 
 
@@ -926,8 +1190,8 @@ def preedge(
         :func:`spectro.xanes.normalize`).
     options : XanesOptions, optional
         Its pre-edge options are used (``fit_range``, ``peak_range``,
-        ``baseline``, ``peak``, ``npeaks``); the model-free centroid has a
-        linear baseline.
+        ``baseline``, ``peak``, ``npeaks``); the model-free centroid has the
+        baseline :data:`MODEL_FREE_BASELINE`.
     variable : str, keyword-only
         Normalized variable to use.
     **changes
@@ -955,7 +1219,7 @@ def preedge(
 
     def kernel(norm, *, energy):
         f = preedge_fit_arrays(energy, norm, baseline=opts.baseline, peak=opts.peak, npeaks=opts.npeaks, **windows)
-        c = preedge_centroid_arrays(energy, norm, **windows)
+        c = preedge_centroid_arrays(energy, norm, baseline=MODEL_FREE_BASELINE, **windows)
         return (f.centroid, f.centroid_err, f.area, f.area_err, f.height, f.ok,
                 c.centroid, c.centroid_err, c.area, c.area_err)
 
@@ -983,7 +1247,7 @@ def preedge(
     }
     free_attrs = {
         "method": "model-free centroid",
-        "baseline": "linear",
+        "baseline": MODEL_FREE_BASELINE_TEXT,
         "fit_range_ev": list(opts.fit_range),
         "peak_range_ev": list(opts.peak_range),
     }
