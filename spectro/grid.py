@@ -45,8 +45,8 @@ Interpolating a scan onto points other than its own still cuts the corners
 of its piecewise-linear spectrum and changes the points that fits and
 smoothed derivatives use, so no common grid keeps every number within its
 stated (noise-only) uncertainty: on the 16 Ni K scans the edge step moves
-by up to 25, feature C by up to 28 and the model-free pre-edge centroid by
-up to 95 times theirs, and the maxima of smoothed derivatives
+by up to 25 and feature C by up to 28 times theirs, the model-free pre-edge
+centroid by up to 4.3 times its statistical error, and the maxima of smoothed derivatives
 (``calibration_shift`` from the foil, ``e0_derivative``) by up to 0.25 eV:
 they depend on the sampling itself (refining one file's own grid by its
 midpoints, which leaves its spectrum unchanged, moves its calibration shift
