@@ -13,7 +13,7 @@ import spectro
 from spectro.budget import ANCHOR_TRANSFER, VALENCE_COMPONENTS, repeat_scatter, valence_budget
 from spectro.options import XanesOptions
 from spectro.xanes import BudgetFlag, analyze, analyze_arrays, budget, budget_arrays
-from spectro.xanes._budget import BUDGETED, COMPONENTS, LEVEL_BAND, variations
+from spectro.xanes._budget import BUDGETED, COMPONENTS, LEVEL_BAND, LEVEL_DEFINED, in_total, variations
 
 
 def _quiet(func, *args, **kwargs):
@@ -38,8 +38,9 @@ def test_budget_only_adds_to_the_analysis():
     for name in BUDGETED:
         stat, sys, err = (res[f"{name}_{p}"].values for p in ("stat", "sys", "err"))
         np.testing.assert_allclose(err**2, stat**2 + sys**2, rtol=1e-12, err_msg=name)
-        parts = sum(res[f"{name}_sys_{c}"].values ** 2 for c in COMPONENTS)
+        parts = sum(res[f"{name}_sys_{c}"].values ** 2 for c in in_total(name))
         np.testing.assert_allclose(sys**2, parts, rtol=1e-12, err_msg=name)
+        assert set(COMPONENTS) - set(in_total(name)) == ({"edge_definition"} if name in LEVEL_DEFINED else set())
         for var in (f"{name}_stat", f"{name}_sys", f"{name}_err", *(f"{name}_sys_{c}" for c in COMPONENTS)):
             assert {"units", "long_name", "method"} <= set(res[var].attrs), var
     # calibrated energies: the statistical part holds the foil's error too
@@ -69,6 +70,26 @@ def test_edge_definition_term_of_an_arctan_edge():
     half = np.sqrt(((at(0.45) - at(0.5)) ** 2 + (at(0.55) - at(0.5)) ** 2) / 2)
     assert float(b.sys("e0_half", "edge_definition")) == pytest.approx(half, rel=0.02)
     assert float(b.sys("e0", "normalization")) == 0.0  # already normalized: no window to vary
+
+
+def test_the_level_that_defines_e0_is_reported_not_added():
+    """e0 is the 0.8 crossing: its edge-definition component is reported, not in e0_sys; the valence keeps it."""
+    ds = spectro.simulate.xanes(valence=[2.0, 2.5, 3.0], n_scans=3, model="mixture", reference=True, noise=0.002,
+                                seed=9)
+    res = _quiet(budget, ds, preedge="centroid")
+    for name in ("e0", "e0_half"):
+        ed = res[f"{name}_sys_edge_definition"].values
+        assert np.all(ed > 0.1)  # 0.75/0.85 move these edges by more than 0.1 eV
+        rest = np.sqrt(sum(res[f"{name}_sys_{c}"].values ** 2 for c in COMPONENTS if c != "edge_definition"))
+        np.testing.assert_allclose(res[f"{name}_sys"].values, rest, rtol=1e-12)
+        assert "edge_definition reported, not included" in res[f"{name}_sys"].attrs["method"]
+    deriv = np.sqrt(sum(res[f"e0_derivative_sys_{c}"].values ** 2 for c in COMPONENTS))
+    np.testing.assert_allclose(res.e0_derivative_sys.values, deriv, rtol=1e-12)  # a smoothing, not a definition
+    anchors = [(ds.isel(scan=[0]), 2.0), (ds.isel(scan=[2]), 3.0)]
+    _, (val,) = _quiet(valence_budget, [ds.isel(scan=[1])], anchors, options=XanesOptions(preedge="centroid"))
+    assert float(val.valence_sys_edge_definition[0]) > 0
+    parts = sum(float(val[f"valence_sys_{c}"][0]) ** 2 for c in VALENCE_COMPONENTS)
+    assert float(val.valence_sys[0]) ** 2 == pytest.approx(parts)
 
 
 def test_no_foil_no_foil_term():

@@ -72,7 +72,8 @@ def test_errors_add_up_and_the_window_term_is_the_spread_over_moved_windows(refs
              [(lo - 2, hi), (lo + 2, hi), (lo, hi - 2), (lo, hi + 2)]]
     spread = np.max([np.abs(m.values - r.high_spin_fraction.values) for m in moved], axis=0)
     np.testing.assert_allclose(r.high_spin_fraction_sys_window.values, spread, atol=1e-4)
-    assert np.all(r.high_spin_fraction_sys_window.values > 1e-4)
+    # read on the references' own mixtures, an exact mixture's fraction barely depends on the window
+    assert np.all(r.high_spin_fraction_sys_window.values < 1e-3)
     stat, sys = r.high_spin_fraction_stat, r.high_spin_fraction_sys
     np.testing.assert_allclose(sys**2, r.high_spin_fraction_err_references**2
                                + r.high_spin_fraction_err_calibration**2 + r.high_spin_fraction_sys_window**2)
@@ -87,7 +88,9 @@ def test_reference_term_is_the_high_anchors_error_only():
     r = _spin(ds, (high, low))
     anchor = spectro.xes.iad(high, low)
     expected = np.abs(r.high_spin_fraction.values) * float(anchor.iad_err[0]) / float(anchor.iad[0])
-    np.testing.assert_allclose(r.high_spin_fraction_err_references.values, expected, rtol=1e-9)
+    # the mixture curve's local slope stands for the straight line's: within 10 % of it, and 0 at 0
+    np.testing.assert_allclose(r.high_spin_fraction_err_references.values, expected, rtol=0.1, atol=1e-4)
+    assert float(r.high_spin_fraction_err_references[0]) < 0.02 * float(r.high_spin_fraction_err_references[2])
 
 
 def test_results_level_fraction_has_the_same_split():

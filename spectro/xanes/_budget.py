@@ -24,8 +24,11 @@ Components (``<name>_sys_<component>``; see ``docs/uncertainty.md``):
     The calibration shift with the foil's derivative smoothed over
     ``foil_smoothing`` -+0.5 eV (1.0 and 2.0 eV by default) and over 0.6 and
     4.0 eV (:data:`~spectro.xanes.energy_calibration.SPREAD_SMOOTHINGS`),
-    and with the whole foil aligned on the reference Ni foil (the ``xcorr``
-    convention; ``derivative`` when ``xcorr`` is the nominal; Ni K only);
+    each change ``D`` less the part the foil's noise gives it,
+    ``sign(D) sqrt(max(0, D**2 - |err'**2 - err**2|))`` (nested estimates of
+    one point; that noise is in the statistical part already), and with the
+    whole foil aligned on the reference Ni foil (the ``xcorr`` convention;
+    ``derivative`` when ``xcorr`` is the nominal; Ni K only);
     it moves every calibrated energy alike.
 ``preedge_model``
     The pre-edge fit with the other baseline (arctan <-> erf), when the
@@ -33,7 +36,11 @@ Components (``<name>_sys_<component>``; see ``docs/uncertainty.md``):
 
 ``<name>_stat`` is the kernel's error, with the calibration shift's error
 in quadrature for the calibrated energies; ``<name>_sys`` the components in
-quadrature; ``<name>_err`` the total. ``<name>_err_scan`` is the part that
+quadrature, except the ``edge_definition`` component of the numbers a level
+defines (:data:`LEVEL_DEFINED`: ``e0`` is *the* 0.8 crossing, so how much
+another level would move it is how far it is from a differently defined
+edge, not an error of it; the component is still reported, and the valence
+keeps it); ``<name>_err`` the total. ``<name>_err_scan`` is the part that
 changes from one scan of a sample to the next, from the scan alone: the
 statistical error and the foil's change under the small smoothing steps
 (``foil_smoothing`` -+0.5 eV) only; the wide smoothings move the point of
@@ -64,8 +71,8 @@ from ._preedge import preedge_fit_arrays
 from .edge import e0_crossings, e0_derivative_arrays
 from .energy_calibration import SPREAD_SMOOTHINGS, calibration_arrays
 
-__all__ = ["BUDGETED", "COMPONENTS", "BudgetFlag", "BudgetResult", "budget", "budget_arrays", "budget_columns",
-           "variations"]
+__all__ = ["BUDGETED", "COMPONENTS", "LEVEL_DEFINED", "BudgetFlag", "BudgetResult", "budget", "budget_arrays",
+           "budget_columns", "in_total", "variations"]
 
 
 class BudgetFlag(enum.IntFlag):
@@ -88,6 +95,25 @@ FOIL_STEP: float = 0.5
 
 #: The systematic components, in order.
 COMPONENTS: tuple[str, ...] = ("normalization", "edge_definition", "foil", "preedge_model")
+
+#: Numbers defined by their level of the jump: their ``edge_definition`` component (another level) is reported
+#: but left out of ``<name>_sys`` and ``<name>_err`` (it is the distance to a differently defined edge, which
+#: matters when comparing with such a value, not the error of this one; see docs/uncertainty.md).
+LEVEL_DEFINED: frozenset[str] = frozenset({"e0", "e0_half"})
+
+
+def in_total(name: str) -> tuple[str, ...]:
+    """The components of :data:`COMPONENTS` that make up ``<name>_sys`` (all but, for :data:`LEVEL_DEFINED`, the
+    edge definition).
+
+    Examples
+    --------
+    >>> in_total("e0")
+    ('normalization', 'foil', 'preedge_model')
+    >>> len(in_total("preedge_centroid")) == len(COMPONENTS)
+    True
+    """
+    return tuple(c for c in COMPONENTS if not (c == "edge_definition" and name in LEVEL_DEFINED))
 
 #: Results with a budget: name -> (units, whether the number is on the calibrated energy scale).
 BUDGETED: dict[str, tuple[str, bool]] = {
@@ -198,9 +224,10 @@ class BudgetResult:
     flags: np.ndarray
 
     def sys(self, name: str, component: str | None = None) -> np.ndarray:
-        """Root-mean-square change of ``name`` over the variations of ``component`` (all: in quadrature)."""
+        """Root-mean-square change of ``name`` over the variations of ``component`` (none: the components of
+        :func:`in_total` in quadrature)."""
         if component is None:
-            return np.sqrt(sum(self.sys(name, c) ** 2 for c in COMPONENTS))
+            return np.sqrt(sum(self.sys(name, c) ** 2 for c in in_total(name)))
         cols = [i for i, c in enumerate(self.components) if c == component]
         if not cols:
             return np.zeros(self.result.e0.shape)
@@ -289,6 +316,10 @@ def budget_arrays(
                                      window=change.get("foil_smoothing", opts.foil_smoothing),
                                      convention=change.get("foil_edge", opts.foil_edge))
             ds_ = cal.shift - shift
+            if "foil_smoothing" in change:
+                # less the part the foil's noise gives the change (the smoothings are nested estimates of one
+                # point, so that part has the variance |err'**2 - err**2|): the noise is in the stat part already
+                ds_ = _less_noise(ds_, cal.shift_err, nominal.calibration_shift_err)
             add(**{name: ds_ for name, (_, calibrated) in BUDGETED.items() if calibrated})
         else:  # preedge_model
             ecal = energy + s[..., None] if mu_ref is not None else energy
@@ -313,6 +344,22 @@ def budget_arrays(
         result=nominal, labels=tuple(label for _, label, _ in plan), components=tuple(c for c, _, _ in plan),
         delta=delta, stat=stat, err_scan=err_scan, flags=flags,
     )
+
+
+def _less_noise(change: np.ndarray, err: np.ndarray, err_nominal: np.ndarray) -> np.ndarray:
+    """``change`` without the variance ``|err**2 - err_nominal**2|`` that noise alone gives it (sign kept).
+
+    ``sign(D) sqrt(max(0, D**2 - |err**2 - err_nominal**2|))``; a NaN change
+    stays NaN, a NaN error counts as 0.
+
+    Examples
+    --------
+    >>> _less_noise(np.array([0.5, -0.5, 0.1, np.nan]), np.full(4, 0.5), np.full(4, 0.4)).round(3).tolist()
+    [0.4, -0.4, 0.0, nan]
+    """
+    noise = np.nan_to_num(np.abs(np.asarray(err, float) ** 2 - np.asarray(err_nominal, float) ** 2))
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(change), np.sign(change) * np.sqrt(np.fmax(change**2 - noise, 0.0)), change)
 
 
 def _statistical(r: XanesResult) -> dict[str, np.ndarray]:
@@ -358,8 +405,9 @@ _METHODS = {
     "edge_definition": f"rms change with the edge level +-{LEVEL_BAND:g} (e0, e0_half) or the derivative "
                        f"smoothing {WINDOW_BAND[0]:g}/{WINDOW_BAND[1]:g} eV (e0_derivative)",
     "foil": f"rms change of the calibration shift with the foil derivative smoothed over foil_smoothing "
-            f"-+{FOIL_STEP:g} eV and over {SPREAD_SMOOTHINGS[0]:g} and {SPREAD_SMOOTHINGS[1]:g} eV, and with the "
-            "whole foil aligned on the reference Ni foil (xcorr; derivative when xcorr is the nominal)",
+            f"-+{FOIL_STEP:g} eV and over {SPREAD_SMOOTHINGS[0]:g} and {SPREAD_SMOOTHINGS[1]:g} eV (each less the "
+            "part the foil's noise gives it), and with the whole foil aligned on the reference Ni foil (xcorr; "
+            "derivative when xcorr is the nominal)",
     "preedge_model": "change with the other pre-edge baseline (arctan <-> erf)",
 }
 
@@ -370,7 +418,9 @@ def _column_methods(name: str, *, calibrated: bool) -> dict[str, str]:
         ", calibration shift error in quadrature" if BUDGETED[name][1] and calibrated else "")
     return {
         f"{name}_stat": stat,
-        f"{name}_sys": "components in quadrature: " + ", ".join(COMPONENTS),
+        f"{name}_sys": "components in quadrature: " + ", ".join(in_total(name)) + (
+            " (edge_definition reported, not included: the level defines the number)"
+            if name in LEVEL_DEFINED else ""),
         **{f"{name}_sys_{c}": _METHODS[c] for c in COMPONENTS},
         f"{name}_err_scan": (f"statistical error and the foil term of the smoothing steps foil_smoothing "
                              f"-+{FOIL_STEP:g} eV in quadrature"),

@@ -31,9 +31,18 @@ equals ``integral |d| dE`` except at those crossings.
 The IAD is dimensionless (unit-area spectra). Its variance is
 ``sum w_i^2 (s_i^2 / A_s^2 + r_i^2 / A_r^2) + (dIAD/dshift)^2 (var m1_s + var m1_r)``
 with trapezoid weights ``w_i``, pointwise errors ``s_i``, ``r_i``, areas
-``A`` and the first-moment errors of the alignment (the derivative is taken
-numerically, +-0.01 eV); the signs being independent of the points'
-noise, it holds at any difference. It neglects the errors of the areas.
+``A`` and the first-moment errors of the alignment; the signs being
+independent of the points' noise, it holds at any difference. The
+alignment's part is the mean square change of the IAD with the reference
+moved by +-1 sigma of the two first moments (a derivative would miss it
+where the IAD has a minimum, as for nearly identical spectra, whose IAD is
+V-shaped in the shift). The backgrounds' errors are added: each
+background is one constant over the range (the mean of an end region of the
+spectrum, error ``sqrt(sum s_i^2) / k`` over its ``k`` points), so its error
+moves the whole difference and the first moment of the range (by
+``sum w_i (E_i - m1) / A`` per unit); its part is the mean square change of
+the IAD with that constant, and the alignment with it, moved by +-1 sigma.
+It neglects the errors of the areas.
 """
 
 from __future__ import annotations
@@ -140,6 +149,36 @@ def _neighbour_sign(d: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.where(count > 0, np.sign(total), np.sign(d))
 
 
+def _background_err(e: np.ndarray, y: np.ndarray, s: np.ndarray, width: float, method: str) -> np.ndarray:
+    """Standard error of a background taken from the end regions (``width`` eV) of background-free rows ``y``.
+
+    The error of the mean of the end region the constant background was
+    taken from (the one whose mean is now the lower; for ``"linear"`` the
+    larger of the two ends' errors; 0 for ``"none"``).
+    """
+    lead = np.broadcast_shapes(e.shape[:-1], y.shape[:-1])
+    if method == "none":
+        return np.zeros(lead)
+    first = e[..., 0]
+    last = np.nanmax(np.where(np.isnan(e), -np.inf, e), axis=-1)
+    means, errs = [], []
+    for lo, hi in ((first, first + width), (last - width, last)):
+        m = nm.in_window(e, lo, hi) & np.isfinite(y) & np.isfinite(s)
+        k = m.sum(axis=-1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means.append(np.sum(np.where(m, y, 0.0), axis=-1) / k)
+            errs.append(np.sqrt(np.sum(np.where(m, s * s, 0.0), axis=-1)) / k)
+    if method == "linear":
+        return np.broadcast_to(np.fmax(*errs), lead)
+    return np.broadcast_to(np.where(means[0] <= means[1], errs[0], errs[1]), lead)
+
+
+def _moment_per_constant(e: np.ndarray, y: np.ndarray, wt: np.ndarray, m1: np.ndarray) -> np.ndarray:
+    """Change of the first moment ``sum wt e y / sum wt y`` per unit constant added to ``y`` (eV per unit)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.sum(wt * (e - np.asarray(m1)[..., None]), axis=-1) / np.sum(wt * y, axis=-1)
+
+
 def iad(
     energy: np.ndarray,
     intensity: np.ndarray,
@@ -211,20 +250,39 @@ def iad(
     wt = nm.trapezoid_weights(e, mask)
     ys = np.where(mask, y, 0.0)
 
-    def value_at(q_shifted):
-        rr = np.where(mask, _interp_rows(q_shifted, er, yr), 0.0)
+    def value_at(q_shifted, cs=0.0, cr=0.0):
+        """The IAD with the reference at ``q_shifted`` and constants ``cs``, ``cr`` added to sample and reference."""
+        rr = np.where(mask, _interp_rows(q_shifted, er, yr) + np.asarray(cr)[..., None], 0.0)
+        ys_c = np.where(mask, ys + np.asarray(cs)[..., None], 0.0)
         a_r = np.sum(wt * rr, axis=-1)
-        d = np.where(mask, ys / a_s[..., None] - rr / a_r[..., None], 0.0)
+        a_sc = np.sum(wt * ys_c, axis=-1)
+        d = np.where(mask, ys_c / a_sc[..., None] - rr / a_r[..., None], 0.0)
         return np.sum(wt * _neighbour_sign(d, mask) * d, axis=-1), a_r
 
     with np.errstate(invalid="ignore", divide="ignore"):
         a_s = np.sum(wt * ys, axis=-1)
         value, a_r = value_at(q)
-        h = 0.01
-        slope = (value_at(q - h)[0] - value_at(q + h)[0]) / (2 * h)
         var = np.sum(wt**2 * ((np.where(mask, s, 0.0) / a_s[..., None]) ** 2
                               + (np.where(mask, rs, 0.0) / a_r[..., None]) ** 2), axis=-1)
-        var = var + slope**2 * (m1s_err**2 + m1r_err**2)
+
+        def spread(plus, minus):
+            """Mean square change of the IAD over +-1 sigma of one input (a V-shaped IAD has no derivative)."""
+            return ((plus - value) ** 2 + (minus - value) ** 2) / 2
+
+        # the alignment: the reference moved by the first moments' error
+        h = np.hypot(m1s_err, m1r_err)[..., None]
+        var = var + spread(value_at(q - h)[0], value_at(q + h)[0])
+        # the backgrounds' errors: one constant over the whole range, which the pointwise sum does not see
+        # nor the first moments (a constant moves the first moment of an asymmetric range): the reference is
+        # moved with them
+        bs = _background_err(e, y, s, w.end, opts.background)
+        br = _background_err(er, yr, sr, w.end, opts.background)
+        ks = _moment_per_constant(e, ys, wt, m1s)
+        mask_r = nm.in_window(er, r13 + iad_window[0], r13 + iad_window[1])
+        kr = _moment_per_constant(er, np.where(mask_r, yr, 0.0), nm.trapezoid_weights(er, mask_r), m1r)
+        ds_, dr_ = (bs * ks)[..., None], (br * kr)[..., None]
+        var = var + spread(value_at(q - ds_, cs=bs)[0], value_at(q + ds_, cs=-bs)[0])
+        var = var + spread(value_at(q + dr_, cr=br)[0], value_at(q - dr_, cr=-br)[0])
     return Iad(
         iad=np.where(ok, value, np.nan),
         iad_err=np.where(ok, np.sqrt(var), np.nan),

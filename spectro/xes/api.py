@@ -35,6 +35,7 @@ from .. import _apply
 from ._analyze import FIT, OUTPUTS, analyze_arrays, flag_warnings, result_attrs
 from ._element import element_from_peaks, element_of, peak_energies
 from ._flags import XesFlag
+from .background import normalize as _normalize_arrays
 
 __all__ = ["IAD_WINDOW_STEP", "analyze", "iad", "kbeta", "kbeta_fit", "normalize", "spin", "spin_errors", "vtc"]
 
@@ -441,11 +442,72 @@ def _fraction(ds, opts, high, low, metric) -> tuple[xr.Dataset, xr.Dataset]:
     cal = calibration_from_results(refs.assign(iad_err=refs["iad_err"] * 0.0), [1.0, 0.0], observable=metric,
                                    quantity="high_spin_fraction", calibration_err=0.0)
     out = apply_calibration(sample[names], cal, calibration_err=0.0, flag_uncalibrated=False)
-    term = abs(out["high_spin_fraction"]) * high_err / abs(cal.slope)
-    out["high_spin_fraction_err_references"] = term.assign_attrs(out["high_spin_fraction_err_references"].attrs)
-    out["high_spin_fraction_err"] = np.sqrt(out["high_spin_fraction_err_sample"] ** 2 + term**2).assign_attrs(
+    # the IAD of a mixture is not linear in its fraction (the alignment by first moments moves with it): the
+    # fraction is read on the IAD of the references' own mixtures instead of the straight line
+    grid = np.linspace(0.0, 1.0, MIXTURE_STEPS)
+    curve = np.asarray(iad(_mixtures(high, low, opts, grid), low, opts)["iad"].values, dtype=float)
+    value = np.asarray(sample["iad"].values, dtype=float)
+    f, slope = _on_curve(value, grid, curve)
+    frac = out["high_spin_fraction"].copy(data=np.broadcast_to(f, out["high_spin_fraction"].shape))
+    out["high_spin_fraction"] = frac.assign_attrs(
+        out["high_spin_fraction"].attrs, method=f"IAD against the low-spin reference, read on the IAD of "
+                                                f"{MIXTURE_STEPS} mixtures of the two references")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sample_err = np.asarray(sample["iad_err"].values, dtype=float) / slope
+        term = np.abs(value) * high_err / abs(curve[-1]) / slope
+    out["high_spin_fraction_err_sample"] = out["high_spin_fraction_err_sample"].copy(data=sample_err)
+    out["high_spin_fraction_err_references"] = out["high_spin_fraction_err_references"].copy(data=term)
+    out["high_spin_fraction_err"] = np.sqrt(out["high_spin_fraction_err_sample"] ** 2
+                                            + out["high_spin_fraction_err_references"] ** 2).assign_attrs(
         out["high_spin_fraction_err"].attrs)
     return out, sample
+
+
+#: Number of mixtures of the two references (fractions 0 to 1) on whose IAD a sample's fraction is read.
+MIXTURE_STEPS = 21
+
+
+def _mixtures(high: xr.Dataset, low: xr.Dataset, opts: XesOptions, grid: np.ndarray) -> xr.Dataset:
+    """The spectra ``g H + (1 - g) L`` for ``g`` in ``grid``, on the low-spin reference's energies.
+
+    Each reference is taken without its background (``opts.background``) and
+    scaled to unit area over the energies both cover, so that ``g`` is the
+    fraction of the Kbeta intensity (of the absorbers) in the high-spin
+    state; the high-spin spectrum is interpolated linearly onto the
+    low-spin one's points (the references are taken to share their energy
+    scale). Errors are propagated pointwise.
+    """
+    (eh, yh, sh), (el, yl, sl) = _reference_arrays(high), _reference_arrays(low)
+    nh, nl = _normalize_arrays(eh, yh, sh, opts, norm="none"), _normalize_arrays(el, yl, sl, opts, norm="none")
+    lo, hi = max(eh[0], el[0]), min(eh[-1], el[-1])
+
+    def unit(e, y, err):
+        ok = np.isfinite(y) & (e >= lo) & (e <= hi)
+        area = np.trapezoid(y[ok], e[ok])
+        return y / area, err / abs(area)
+
+    h, h_err = unit(eh, nh.intensity, nh.intensity_err)
+    low_y, low_err = unit(el, nl.intensity, nl.intensity_err)
+    ok = np.isfinite(h)
+    h_on, h_err_on = (np.interp(el, eh[ok], v[ok], left=np.nan, right=np.nan) for v in (h, h_err))
+    g = grid[:, None]
+    mix = g * h_on + (1.0 - g) * low_y
+    err = np.sqrt((g * h_err_on) ** 2 + ((1.0 - g) * low_err) ** 2)
+    dim = energy_dim(low)
+    return xr.Dataset({"intensity": (("scan", dim), mix), "intensity_err": (("scan", dim), err)},
+                      coords={dim: el, "scan": [f"mixture {v:g}" for v in grid]}, attrs=dict(low.attrs))
+
+
+def _on_curve(value: np.ndarray, grid: np.ndarray, curve: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fraction of each IAD ``value`` on the piecewise-linear ``curve(grid)``, and the curve's slope there.
+
+    Beyond the ends the end segments are extended (extrapolated fractions).
+    """
+    slopes = np.diff(curve) / np.diff(grid)
+    i = np.clip(np.searchsorted(curve, value, side="right") - 1, 0, grid.size - 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = grid[i] + (value - curve[i]) / slopes[i]
+    return np.where(np.isfinite(value), f, np.nan), slopes[i]
 
 
 def spin(
@@ -481,7 +543,10 @@ def spin(
         :mod:`spectro.calibration_line` through the two references (as
         :func:`spectro.spin.fit_calibration` and
         :func:`spectro.spin.high_spin_fraction` do for any number of
-        references), its errors (:func:`spin_errors`):
+        references); for ``"iad"`` read instead on the IAD of
+        :data:`MIXTURE_STEPS` mixtures of the two references (the IAD is not
+        linear in the fraction), the errors with the curve's local slope;
+        its errors (:func:`spin_errors`):
         ``high_spin_fraction_stat`` (the sample's noise),
         ``high_spin_fraction_sys`` (the references, and for ``"iad"`` the
         window: ``high_spin_fraction_sys_window``, the largest change of the
