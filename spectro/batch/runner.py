@@ -92,6 +92,10 @@ class BatchSummary:
         }
 
 
+#: Chunks processed together in this process (without an executor): with the default chain, the
+#: XANES inputs of these chunks on one energy grid share a kernel call; each chunk keeps its record.
+SERIAL_CHUNKS = 8
+
 #: Name of the default chain in the parameters (and so in the record keys).
 _DEFAULT_PROCESS = "spectro.batch.pipeline.analyze_files"
 
@@ -228,7 +232,8 @@ def run_batch(
     progress : bool
         Show a tqdm progress bar on stderr.
     executor : concurrent.futures.Executor, optional
-        Where to run the chunks; default: in this process.
+        Where to run the chunks; default: in this process, :data:`SERIAL_CHUNKS`
+        consecutive chunks at a time.
     workers : int, optional
         How many tasks ``executor`` runs at once. With it, consecutive
         chunks are sent together, in tasks that shrink as the batch ends
@@ -358,16 +363,21 @@ def _run(jobs: Sequence[Job], out: Path, parts: Path, *, process: ProcessFunctio
                 bar.update(len(chunk))
                 continue
             n_pending += len(chunk)
-            if executor is None:
-                done.append(process_chunk(process, chunk, options, parts, time_limit))
-                bar.update(len(chunk))
-                continue
             group.append(chunk)
+            if executor is None:
+                if len(group) >= SERIAL_CHUNKS:
+                    done.extend(process_chunks(process, group, options, parts, time_limit))
+                    bar.update(sum(len(c) for c in group))
+                    group = []
+                continue
             unseen = -(-(len(jobs) - len(keys)) // chunk_size)
             if len(group) >= _task_size(len(group) + unseen, workers):
                 futures.append(executor.submit(process_chunks, process, group, options, parts, time_limit))
                 group = []
-        if group:
+        if group and executor is None:
+            done.extend(process_chunks(process, group, options, parts, time_limit))
+            bar.update(sum(len(c) for c in group))
+        elif group:
             futures.append(executor.submit(process_chunks, process, group, options, parts, time_limit))
         bar.update(len(unreadable))
         for future in concurrent.futures.as_completed(futures):
