@@ -328,11 +328,13 @@ def _grid_key(spectra: Spectra, options: XanesOptions) -> tuple:
     """What inputs must share to be analysed in one kernel call: the energies (to the bit) and the path.
 
     On one grid the kernel's numbers of a spectrum do not depend on the
-    other spectra of the call (``tests/test_xanes_row_independence.py``),
-    so the inputs of a key get, in one call, the bits each gets alone.
-    Spectra on other grids would be padded rows on their own energies,
-    which the kernel sums in another order (differences of about 1e-13):
-    they go to calls of their own.
+    other spectra of the call (``tests/test_xanes_row_independence.py``,
+    ``tests/test_batch_pipeline.py``), so the inputs of a key get, in one
+    call, the bits each gets alone. Spectra on other grids would be rows
+    on their own energies padded with NaN, which the kernel sums in
+    another order than on a shared grid, and over the padded width
+    (differences of 1e-13 to 1e-11 on the real files): they go to calls
+    of their own.
     """
     from ..xanes._analyze import is_normalized
 
