@@ -152,3 +152,87 @@ def test_a_chunk_gives_each_input_the_valence_and_warnings_it_gets_alone(data_di
     assert sum("outside the anchor range" in str(w) for w in together[1].warnings) == 1
     assert "valence" not in together[4].results
     assert together[4].failures[-1].reason.startswith("valence not computed")
+
+
+#: Real files on shared grids: three on one grid with a reference channel, three on another, three without.
+SHARED_GRIDS = [f"xanes/xaslib_Ni2O3_rt_0{i}.xdi" for i in (1, 2, 3)] + [
+    f"xanes/xaslib_NiS_rt_0{i}.xdi" for i in (1, 2, 3)] + [
+    "xanes/xaslib_Ni_metal_rt_01.xdi", "xanes/xaslib_Ni_metal_rt_02.xdi", "xanes/larch_ni_metal_rt.xdi"]
+
+
+@pytest.mark.filterwarnings("ignore::spectro.errors.SpectroWarning")
+@pytest.mark.parametrize("xanes", [{"preedge": "fit"}, {"preedge": "centroid", "budget": True}])
+def test_an_input_gets_the_same_bits_whichever_inputs_share_its_kernel_call(data_dir, xanes, assert_same_table,
+                                                                             monkeypatch):
+    """Inputs on one grid share a kernel call; each gets what it gets alone and what analyze gives its Dataset."""
+    calls = []
+    tables = pipeline._xanes_tables
+    monkeypatch.setattr(pipeline, "_xanes_tables", lambda inputs, options: calls.append(len(inputs)) or
+                        tables(inputs, options))
+    options = AnalysisOptions(xanes=XanesOptions(**xanes), valence=None)
+    jobs = [Job(data_dir / f, pressure=float(i)) for i, f in enumerate(SHARED_GRIDS + SHARED_GRIDS[::-2])]
+    alone = [analyze_file(job, options) for job in jobs]
+    for company in (jobs, jobs[::-1], jobs[1::3] + jobs[::2]):
+        calls.clear()
+        for job, outcome in zip(company, analyze_files(company, options)):
+            want = alone[jobs.index(job)]
+            assert outcome.failures == want.failures and [str(w) for w in outcome.warnings] == [
+                str(w) for w in want.warnings]
+            assert_same_table(outcome.results, want.results)
+        assert max(calls) >= 3 and len(calls) < len(company)  # inputs did share calls
+    for job, outcome in zip(jobs[:3], alone):
+        results = spectro.xanes.analyze(apply_metadata(spectro.read(job.path), job), options.xanes)
+        want = Table.from_dataset(results, results, dim="energy")
+        np.testing.assert_array_equal(outcome.results["e0"], want["e0"])
+        np.testing.assert_array_equal(outcome.results["preedge_centroid"], want["preedge_centroid"])
+
+
+@pytest.mark.filterwarnings("ignore::spectro.errors.SpectroWarning")
+def test_a_shared_call_that_fails_leaves_each_input_its_own_failure(data_dir, monkeypatch, assert_same_table):
+    """When the shared kernel call raises, the inputs are analysed alone: the bad one fails, the others finish."""
+    from spectro import xanes
+
+    bad = np.asarray(spectro.read(data_dir / SHARED_GRIDS[1]).mu.values[0])
+    kernel = xanes.analyze_arrays
+
+    def fragile(energy, mu, *args, **kwargs):
+        if any(np.array_equal(row, bad, equal_nan=True) for row in np.asarray(mu)):
+            raise DataError("cannot analyse this one", file="x")
+        return kernel(energy, mu, *args, **kwargs)
+
+    options = AnalysisOptions(xanes=XanesOptions(preedge="centroid"), valence=None)
+    jobs = [Job(data_dir / f) for f in SHARED_GRIDS[:3]]
+    want = analyze_files(jobs, options)
+    monkeypatch.setattr(xanes, "analyze_arrays", fragile)
+    got = analyze_files(jobs, options)
+    assert got[1].results is None and [f.reason for f in got[1].failures] == ["cannot analyse this one"]
+    for i in (0, 2):
+        assert not got[i].failures
+        assert_same_table(got[i].results, want[i].results)
+
+
+@pytest.mark.filterwarnings("ignore::spectro.errors.SpectroWarning")
+def test_a_shared_call_beyond_the_time_limit_fails_its_inputs_only(data_dir, monkeypatch):
+    """The time limit applies to reading each input and to each kernel call; a late call fails its inputs only."""
+    import threading
+
+    release = threading.Event()
+    tables = pipeline._xanes_tables
+
+    def stuck(inputs, options):
+        if len(inputs) > 1 and inputs[0].energy.size == 507:  # the NiS grid
+            release.wait(30.0)
+        return tables(inputs, options)
+
+    monkeypatch.setattr(pipeline, "_xanes_tables", stuck)
+    options = AnalysisOptions(xanes=XanesOptions(preedge="centroid"), valence=None)
+    jobs = [Job(data_dir / f) for f in SHARED_GRIDS]
+    try:
+        got = analyze_files(jobs, options, time_limit=2.0)
+    finally:
+        release.set()
+    late = [i for i, o in enumerate(got) if o.failures]
+    assert late == [3, 4, 5]
+    assert all(got[i].failures[0].error == "InputTimeoutError" and "energy grid" in got[i].failures[0].reason
+               for i in late)
+    assert all(got[i].results.n_rows == 1 for i in (0, 1, 2, 6, 7, 8))

@@ -7,7 +7,9 @@ job's metadata (pressure, temperature, run, sample), and
 - XANES: the kernel of :func:`spectro.xanes.analyze`
   (:func:`spectro.xanes.analyze_arrays`) on the input's arrays, as
   ``analyze`` runs it on the input's Dataset: the same numbers to the bit,
-  the same attrs, the flags of each scan as its warnings; then the valence
+  the same attrs, the flags of each scan as its warnings (the inputs on
+  one energy grid in one kernel call, each with the bits it gets alone);
+  then the valence
   by :mod:`spectro.valence` when anchors are given or the defaults are
   found: each anchor is analysed with the same options and the line
   through the anchors (E0 against valence) gives every scan's valence with
@@ -382,6 +384,69 @@ def _with_valences(done: list[_Done], options: AnalysisOptions, time_limit: floa
 _OTHER_EDGE = "(another element or edge)"
 
 
+def _grid_key(spectra: Spectra, options: XanesOptions) -> tuple:
+    """What inputs must share to be analysed in one kernel call: the energies (to the bit) and the path.
+
+    On one grid the kernel's numbers of a spectrum do not depend on the
+    other spectra of the call (``tests/test_xanes_row_independence.py``,
+    ``tests/test_batch_pipeline.py``), so the inputs of a key get, in one
+    call, the bits each gets alone. Spectra on other grids would be rows
+    on their own energies padded with NaN, which the kernel sums in
+    another order than on a shared grid, and over the padded width
+    (differences of 1e-13 to 1e-11 on the real files): they go to calls
+    of their own.
+    """
+    from ..xanes._analyze import is_normalized
+
+    use_ref = bool(options.reference_channel and "mu_ref" in spectra.signals)
+    energy = np.asarray(spectra.energy, dtype=float)
+    return use_ref, is_normalized(spectra), energy.shape, energy.tobytes()
+
+
+def _xanes_tables(inputs: Sequence[Spectra], options: XanesOptions) -> list[tuple[Table, list[Warning]]]:
+    """The XANES results of inputs on one grid (one :func:`_grid_key`) from one kernel call, per input.
+
+    The scans of all inputs are the rows of one call, and each input gets
+    what :func:`_xanes_table` gives it alone: the numbers of
+    :func:`spectro.xanes.analyze` to the bit, its attrs, and the warnings
+    its flags give.
+    """
+    from ..xanes import analyze_arrays, budget_arrays, result_attrs
+    from ..xanes._analyze import OUTPUTS, flag_warnings, is_normalized
+    from ..xanes._budget import budget_columns
+
+    first = inputs[0]
+    use_ref = options.reference_channel and "mu_ref" in first.signals
+    normalized = is_normalized(first)
+    mus = [np.asarray(sp.signals["mu"][0], dtype=float) for sp in inputs]
+    refs = [np.asarray(sp.signals["mu_ref"][0], dtype=float) for sp in inputs] if use_ref else None
+    mu = mus[0] if len(mus) == 1 else np.concatenate(mus)
+    ref = None if refs is None else refs[0] if len(refs) == 1 else np.concatenate(refs)
+    attrs = result_attrs(options, calibrated=use_ref, normalized=normalized)
+    if options.budget:
+        b = budget_arrays(first.energy, mu, ref, options, normalized=normalized)
+        result, extra = b.result, budget_columns(b, calibrated=use_ref)
+    else:
+        result, extra = analyze_arrays(first.energy, mu, ref, options, normalized=normalized), {}
+    bounds = np.cumsum([0] + [m.shape[0] for m in mus])
+    out = []
+    for spectra, start, end in zip(inputs, bounds[:-1], bounds[1:]):
+        rows = slice(int(start), int(end))
+        columns = {name: Column(np.asarray(getattr(result, name)[rows], dtype=np.int64 if name in ("flags", "nnorm")
+                                           else float), attrs[name])
+                   for name, (dims, _, _) in OUTPUTS.items() if not dims}
+        columns.update({name: Column(values[rows], column_attrs) for name, (values, column_attrs) in extra.items()})
+        for name, (values, coord_attrs) in spectra.coords.items():
+            columns[name] = Column(values, dict(coord_attrs), True)
+        ragged, row_size = ragged_columns(
+            spectra.energy, dict(spectra.energy_attrs),
+            {name: (getattr(result, name)[rows], attrs[name]) for name, (dims, _, _) in OUTPUTS.items() if dims},
+        )
+        found = flag_warnings(result.flags[rows], spectra.labels, file=spectra.file)
+        out.append((Table(columns, ragged, row_size), found))
+    return out
+
+
 def _xanes_table(spectra: Spectra, options: XanesOptions) -> tuple[Table, list[Warning]]:
     """An input's XANES results as the columns of its record, and the warnings its flags give.
 
@@ -391,31 +456,7 @@ def _xanes_table(spectra: Spectra, options: XanesOptions) -> tuple[Table, list[W
     numbers of the uncertainty budget are columns too
     (:func:`spectro.xanes._budget.budget_columns`; ``<name>_err`` is then the total).
     """
-    from ..xanes import analyze_arrays, budget_arrays, result_attrs
-    from ..xanes._analyze import OUTPUTS, flag_warnings, is_normalized
-    from ..xanes._budget import budget_columns
-
-    use_ref = options.reference_channel and "mu_ref" in spectra.signals
-    normalized = is_normalized(spectra)
-    mu = np.asarray(spectra.signals["mu"][0], dtype=float)
-    ref = np.asarray(spectra.signals["mu_ref"][0], dtype=float) if use_ref else None
-    attrs = result_attrs(options, calibrated=use_ref, normalized=normalized)
-    if options.budget:
-        b = budget_arrays(spectra.energy, mu, ref, options, normalized=normalized)
-        result, extra = b.result, budget_columns(b, calibrated=use_ref)
-    else:
-        result, extra = analyze_arrays(spectra.energy, mu, ref, options, normalized=normalized), {}
-    columns = {name: Column(np.asarray(getattr(result, name), dtype=np.int64 if name in ("flags", "nnorm")
-                                       else float), attrs[name])
-               for name, (dims, _, _) in OUTPUTS.items() if not dims}
-    columns.update({name: Column(values, column_attrs) for name, (values, column_attrs) in extra.items()})
-    for name, (values, coord_attrs) in spectra.coords.items():
-        columns[name] = Column(values, dict(coord_attrs), True)
-    ragged, row_size = ragged_columns(
-        spectra.energy, dict(spectra.energy_attrs),
-        {name: (getattr(result, name), attrs[name]) for name, (dims, _, _) in OUTPUTS.items() if dims},
-    )
-    return Table(columns, ragged, row_size), flag_warnings(result.flags, spectra.labels, file=spectra.file)
+    return _xanes_tables([spectra], options)[0]
 
 
 def _xes_table(spectra: Spectra, options: AnalysisOptions, file: str) -> tuple[Table, list[Failure]]:
@@ -437,14 +478,13 @@ def _xes_table(spectra: Spectra, options: AnalysisOptions, file: str) -> tuple[T
     return Table.concat([Table.from_dataset(p, p, dim=ENERGY_DIMS["xes"]) for p in parts]), failures
 
 
-def _read_and_analyse(job: Job, options: AnalysisOptions) -> tuple[str, Table, list[Failure], list[Warning]]:
-    """One input's kind, table, scan failures and the warnings of its flags."""
-    spectra = _load(job, options)
+def _analyse(spectra: Spectra, options: AnalysisOptions, file: str) -> tuple[Table, list[Failure], list[Warning]]:
+    """One input's table, scan failures and the warnings of its flags."""
     if spectra.kind == "xanes":
         table, found = _xanes_table(spectra, options.xanes)
-        return spectra.kind, _with_external_files(table, spectra), [], found
-    table, failures = _xes_table(spectra, options, str(job.path))
-    return spectra.kind, _with_external_files(table, spectra), failures, []
+        return _with_external_files(table, spectra), [], found
+    table, failures = _xes_table(spectra, options, file)
+    return _with_external_files(table, spectra), failures, []
 
 
 def _with_external_files(table: Table, spectra: Spectra) -> Table:
@@ -463,21 +503,91 @@ def _with_external_files(table: Table, spectra: Spectra) -> Table:
     return table.with_results({"external_files": Column(np.full(table.n_rows, text), attrs, True)})
 
 
-def _analysed(job: Job, options: AnalysisOptions, time_limit: float | None = None) -> _Done:
-    """Read and analyse one input within ``time_limit`` s; everything it raises or warns is recorded, nothing raised."""
-    file, kind, table, failures = str(job.path), None, None, []
+def _settled(job: Job, kind: str | None, table: Table | None, failures: list[Failure],
+             seen: list[Warning]) -> _Done:
+    """An analysed input, its scans without the primary observable as failures."""
+    if table is None:
+        return _Done(job, kind, None, failures, seen)
+    table, missing = _primary(table, kind, str(job.path))
+    return _Done(job, kind, table, failures + missing, seen)
+
+
+def _read(job: Job, options: AnalysisOptions, time_limit: float | None) -> tuple[Spectra | None, tuple | None,
+                                                                                  list[Warning], Failure | None]:
+    """One input's arrays read within ``time_limit`` s, its grid key (XANES), its warnings and its failure."""
+    file = str(job.path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            spectra = within(time_limit, _load, job, options, file=file)
+            key = _grid_key(spectra, options.xanes) if spectra.kind == "xanes" else None
+            failure = None
+        except Exception as err:  # every failure is recorded; the batch goes on
+            spectra, key, failure = None, None, Failure.from_exception(err, file=file)
+    return spectra, key, [w.message for w in caught], failure
+
+
+def _alone(job: Job, spectra: Spectra, options: AnalysisOptions, time_limit: float | None,
+           seen: list[Warning]) -> _Done:
+    """Analyse one input within ``time_limit`` s; everything it raises or warns is recorded, nothing raised."""
+    file = str(job.path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         found: list[Warning] = []
         try:
-            kind, table, failures, found = within(time_limit, _read_and_analyse, job, options, file=file)
+            table, failures, found = within(time_limit, _analyse, spectra, options, file, file=file)
+            kind = spectra.kind
         except Exception as err:  # every failure is recorded; the batch goes on
             kind, table, failures = None, None, [Failure.from_exception(err, file=file)]
-    seen = [w.message for w in caught] + list(found)
-    if table is None:
-        return _Done(job, kind, None, failures, seen)
-    table, missing = _primary(table, kind, file)
-    return _Done(job, kind, table, failures + missing, seen)
+    return _settled(job, kind, table, failures, seen + [w.message for w in caught] + list(found))
+
+
+def _together(members: list[tuple[Job, Spectra, list[Warning]]], options: AnalysisOptions,
+              time_limit: float | None) -> list[_Done]:
+    """XANES inputs on one grid analysed in one kernel call (:func:`_xanes_tables`) within ``time_limit`` s.
+
+    When the call raises or warns, each input is analysed alone, so that
+    each gets its own failure and warnings; when it takes longer than the
+    limit, each input is a failure (``InputTimeoutError``).
+    """
+    if len(members) == 1:
+        return [_alone(*members[0][:2], options, time_limit, members[0][2])]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            tables = within(time_limit, _xanes_tables, [sp for _, sp, _ in members], options.xanes,
+                            file=str(members[0][0].path))
+        except InputTimeoutError:
+            late = (f"not analysed within the time limit of {time_limit:g} s (in one kernel call with "
+                    f"{len(members) - 1} other inputs on its energy grid)")
+            return [_Done(job, None, None, [Failure.from_exception(InputTimeoutError(late), file=str(job.path))],
+                          seen) for job, _, seen in members]
+        except Exception:  # analysed alone below, each with its own failure
+            tables = None
+    if tables is None or caught:
+        return [_alone(job, spectra, options, time_limit, seen) for job, spectra, seen in members]
+    return [_settled(job, "xanes", _with_external_files(table, spectra), [], seen + found)
+            for (job, spectra, seen), (table, found) in zip(members, tables)]
+
+
+def _analysed(jobs: Sequence[Job], options: AnalysisOptions, time_limit: float | None) -> list[_Done]:
+    """Read every input, then analyse the XANES inputs that share a grid together and the others alone."""
+    done: list[_Done | None] = [None] * len(jobs)
+    groups: dict[tuple, list[int]] = {}
+    loaded: dict[int, tuple[Job, Spectra, list[Warning]]] = {}
+    for i, job in enumerate(jobs):
+        spectra, key, seen, failure = _read(job, options, time_limit)
+        if spectra is None:
+            done[i] = _Done(job, None, None, [failure], seen)
+        elif key is None:
+            done[i] = _alone(job, spectra, options, time_limit, seen)
+        else:
+            loaded[i] = (job, spectra, seen)
+            groups.setdefault(key, []).append(i)
+    for members in groups.values():
+        for i, item in zip(members, _together([loaded[i] for i in members], options, time_limit)):
+            done[i] = item
+    return done
 
 
 def analyze_files(jobs: Sequence[Job], options: AnalysisOptions, *, time_limit: float | None = None) -> list[Outcome]:
@@ -487,8 +597,15 @@ def analyze_files(jobs: Sequence[Job], options: AnalysisOptions, *, time_limit: 
     manifest row, analysed by the same kernel as :func:`spectro.xanes.analyze`
     (XANES) or by :func:`spectro.xes.analyze` (XES), and the XANES inputs
     that share valence anchors get their valences from one calibration.
+    The XANES inputs on one energy grid (the same energies to the bit, the
+    same use of the reference channel, all raw or all already normalized)
+    go through the kernel in one call, their scans as its rows: on one grid
+    a spectrum's numbers do not depend on the other rows, so each input
+    gets the bits it gets alone, whichever inputs share its call.
     Every input gets an :class:`Outcome` with its warnings (those of its
-    scans' flags among them); nothing raised by one input is raised here.
+    scans' flags among them); nothing raised by one input is raised here:
+    when a shared call raises or warns, its inputs are analysed again one
+    by one, so that each gets its own failure and warnings.
 
     Parameters
     ----------
@@ -497,9 +614,11 @@ def analyze_files(jobs: Sequence[Job], options: AnalysisOptions, *, time_limit: 
     options : AnalysisOptions
         Read, XANES, XES and valence options (``valence=None``: no valence).
     time_limit : float, optional
-        Seconds each input may take to be read and analysed; an input that
-        takes longer is a failure (``InputTimeoutError``) and the others go
-        on (see :func:`spectro.batch.limits.within`). Each valence anchor
+        Seconds each input may take to be read, and then its analysis (the
+        one kernel call of the inputs on its grid, or its own); an input
+        that takes longer is a failure (``InputTimeoutError``; when a
+        shared call takes longer, every input of the call) and the others
+        go on (see :func:`spectro.batch.limits.within`). Each valence anchor
         may take as long to be hashed, and each set of anchors to be read
         and analysed; when one takes longer, the inputs that use it get no
         valence (a failure when they named the anchors, else a
@@ -528,7 +647,7 @@ def analyze_files(jobs: Sequence[Job], options: AnalysisOptions, *, time_limit: 
     >>> c.results is None, c.failures[0].error
     (True, 'MissingFileError')
     """
-    done = [_analysed(job, options, time_limit) for job in jobs]
+    done = _analysed(jobs, options, time_limit)
     _with_valences(done, options, time_limit)
     return [d.outcome() for d in done]
 

@@ -96,6 +96,10 @@ class BatchSummary:
         }
 
 
+#: Chunks processed together in this process (without an executor): with the default chain, the
+#: XANES inputs of these chunks on one energy grid share a kernel call; each chunk keeps its record.
+SERIAL_CHUNKS = 8
+
 #: Name of the default chain in the parameters (and so in the record keys).
 _DEFAULT_PROCESS = "spectro.batch.pipeline.analyze_files"
 
@@ -139,8 +143,29 @@ def process_chunks(
     process: ProcessFunction | None, chunks: Sequence[Sequence[Task]], options: AnalysisOptions, parts: Path,
     time_limit: float | None = None,
 ) -> list[Record]:
-    """:func:`process_chunk` on each of ``chunks`` in turn (one executor task); their records."""
-    return [process_chunk(process, tasks, options, parts, time_limit) for tasks in chunks]
+    """:func:`process_chunk` on each of ``chunks`` (one executor task); their records.
+
+    With the default chain (``process`` None) the inputs of all the chunks
+    are analysed together (:func:`~spectro.batch.pipeline.analyze_files`:
+    the XANES inputs on one grid in one kernel call), each chunk's record
+    written from its inputs' outcomes: the same records as one chunk at a
+    time, since an input's numbers do not depend on the inputs it shares
+    a call with.
+    """
+    if process is not None or len(chunks) < 2:
+        return [process_chunk(process, tasks, options, parts, time_limit) for tasks in chunks]
+    outcomes = analyze_files([t.job for tasks in chunks for t in tasks], options, time_limit=time_limit)
+    records, start = [], 0
+    for tasks in chunks:
+        records.append(_record(tasks, outcomes[start : start + len(tasks)], parts))
+        start += len(tasks)
+    return records
+
+
+def _record(tasks: Sequence[Task], outcomes: Sequence[Outcome], parts: Path) -> Record:
+    """Write the record of a chunk's outcomes (not stored when an input timed out, so that resume retries it)."""
+    timed_out = any(f.error == InputTimeoutError.__name__ for o in outcomes for f in o.failures)
+    return write_record(chunk_key(tasks), tasks, outcomes, parts, store=not timed_out)
 
 
 def process_chunk(
@@ -156,16 +181,17 @@ def process_chunk(
     (:func:`spectro.batch.pipeline.analyze_files`); otherwise ``process``
     runs on each input alone. Nothing raised by the processing stops the
     chunk: it becomes the failure of the input concerned, an input that
-    takes more than ``time_limit`` seconds too. The record of a chunk with
-    such an input is not stored, so that ``resume`` tries the chunk again.
+    takes more than ``time_limit`` seconds too (to be read, or analysed:
+    see :func:`~spectro.batch.pipeline.analyze_files`). The record of a
+    chunk with such an input is not stored, so that ``resume`` tries the
+    chunk again.
     """
     jobs = [t.job for t in tasks]
     if process is None:
         outcomes = analyze_files(jobs, options, time_limit=time_limit)
     else:
         outcomes = _each(process, jobs, options, time_limit)
-    timed_out = any(f.error == InputTimeoutError.__name__ for o in outcomes for f in o.failures)
-    return write_record(chunk_key(tasks), tasks, outcomes, parts, store=not timed_out)
+    return _record(tasks, outcomes, parts)
 
 
 def run_batch(
@@ -193,10 +219,11 @@ def run_batch(
     process : callable, optional
         ``process(job, options) -> Outcome`` run on each input alone. Default:
         the default chain (read, calibrate, normalize, E0, pre-edge, valence
-        for XANES; Kbeta metrics for XES) on each chunk at once
+        for XANES; Kbeta metrics for XES) on each chunk at once, or on the
+        chunks of one executor task at once
         (:func:`spectro.batch.pipeline.analyze_files`: the XANES spectra of
-        a chunk go through the kernels together). With an executor it must
-        be picklable (a module-level function).
+        the inputs on one energy grid go through the kernel in one call).
+        With an executor it must be picklable (a module-level function).
     options : AnalysisOptions, optional
         Read, XANES, XES and valence options (default: the defaults),
         passed to ``process``. The record key of an input is made of its
@@ -209,7 +236,8 @@ def run_batch(
     progress : bool
         Show a tqdm progress bar on stderr.
     executor : concurrent.futures.Executor, optional
-        Where to run the chunks; default: in this process.
+        Where to run the chunks; default: in this process, :data:`SERIAL_CHUNKS`
+        consecutive chunks at a time.
     workers : int, optional
         How many tasks ``executor`` runs at once. With it, consecutive
         chunks are sent together, in tasks that shrink as the batch ends
@@ -218,13 +246,13 @@ def run_batch(
         records. Default: one task per chunk.
     chunk_size : int, keyword-only
         Consecutive inputs per chunk: one record, and with the default
-        chain one kernel call. The chunks are the same
-        however the batch is run (in this process, on a cluster, resumed),
-        so its outputs are too; a different ``chunk_size`` can change
-        results in the last digits (about 1e-12 relative), since the kernels
-        then see the spectra in other company.
+        chain one kernel call per energy grid (or fewer: the chunks of an
+        executor task share their calls). The chunks are the same however
+        the batch is run (in this process, on a cluster, resumed), so its
+        records are too; an input's numbers do not depend on the chunk size
+        or on the inputs that share its kernel call (the bits it gets alone).
     time_limit : float or None, keyword-only
-        Seconds each input may take to be read and analysed (default
+        Seconds each input may take to be read, and then analysed (default
         :data:`~spectro.batch.limits.TIME_LIMIT`, 600 s; None: no limit).
         An input that takes longer (a read blocked on a pipe, a stalled
         network disk) is a failure (``InputTimeoutError``) and the batch
@@ -367,16 +395,21 @@ def _run(jobs: Sequence[Job], out: Path, parts: Path, *, process: ProcessFunctio
                 bar.update(len(chunk))
                 continue
             n_pending += len(chunk)
-            if executor is None:
-                done.append(process_chunk(process, chunk, options, parts, time_limit))
-                bar.update(len(chunk))
-                continue
             group.append(chunk)
+            if executor is None:
+                if len(group) >= SERIAL_CHUNKS:
+                    done.extend(process_chunks(process, group, options, parts, time_limit))
+                    bar.update(sum(len(c) for c in group))
+                    group = []
+                continue
             unseen = -(-(len(jobs) - len(keys)) // chunk_size)
             if len(group) >= _task_size(len(group) + unseen, workers):
                 futures.append(executor.submit(process_chunks, process, group, options, parts, time_limit))
                 group = []
-        if group:
+        if group and executor is None:
+            done.extend(process_chunks(process, group, options, parts, time_limit))
+            bar.update(sum(len(c) for c in group))
+        elif group:
             futures.append(executor.submit(process_chunks, process, group, options, parts, time_limit))
         bar.update(len(unreadable))
         for future in concurrent.futures.as_completed(futures):

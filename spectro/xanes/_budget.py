@@ -231,9 +231,29 @@ class BudgetResult:
         cols = [i for i, c in enumerate(self.components) if c == component]
         if not cols:
             return np.zeros(self.result.e0.shape)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return np.sqrt(np.nanmean(self.delta[name][..., cols] ** 2, axis=-1))
+        return _row_rms(self.delta[name][..., cols])
+
+
+def _row_rms(a: np.ndarray) -> np.ndarray:
+    """Root mean square over the last axis ignoring NaN (NaN for a row without a number).
+
+    The squares are added column by column, so that a row's sum is the
+    same whatever the number of rows (``np.nanmean`` over a short last
+    axis sums a single row pairwise and many rows one column at a time,
+    which rounds differently from nine columns on).
+
+    Examples
+    --------
+    >>> _row_rms(np.array([[3.0, np.nan, 4.0], [np.nan, np.nan, np.nan]])).tolist()
+    [3.5355339059327378, nan]
+    """
+    squares = np.square(a)
+    seen = ~np.isnan(squares)
+    total = np.zeros(a.shape[:-1])
+    for k in range(a.shape[-1]):
+        total = total + np.where(seen[..., k], squares[..., k], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.sqrt(total / seen.sum(axis=-1))
 
 
 def budget_arrays(
@@ -333,10 +353,7 @@ def budget_arrays(
     foil = [i for i, (c, _, change) in enumerate(plan) if c == "foil" and _small_foil_step(change, opts)]
     for name, (_, calibrated) in BUDGETED.items():
         if calibrated and foil and mu_ref is not None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                term = np.sqrt(np.nanmean(delta[name][..., foil] ** 2, axis=-1))
-            err_scan[name] = np.hypot(stat[name], term)
+            err_scan[name] = np.hypot(stat[name], _row_rms(delta[name][..., foil]))
     if not spectra:
         nominal = XanesResult(**{**{k: getattr(nominal, k) for k in OUTPUTS},
                                  "norm": np.empty(lead + (0,)), "flat": np.empty(lead + (0,))})
