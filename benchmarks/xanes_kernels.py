@@ -9,7 +9,8 @@ valence 2-3, noise 0.005 of the step, 8200-8700 eV in 0.25 eV steps).
   the derivative maximum, same windows), :func:`spectro.xanes.e0_crossing_arrays`
   (E0 at 0.8 with its uncertainty) and
   :func:`spectro.xanes.preedge_centroid_arrays` (model-free pre-edge
-  centroid) on the whole (n, energy) array.
+  centroid, with the edge-tail baseline the analysis uses) on the whole
+  (n, energy) array.
 
 * rexafs (Rust core, from PyPI; the ``bench`` extra): for each spectrum,
   ``Spectrum.from_arrays``, a ``PrePostEdge`` normalization with the same
@@ -76,6 +77,7 @@ def run_spectro(e: np.ndarray, mu: np.ndarray):
         normalize_arrays,
         preedge_centroid_arrays,
     )
+    from spectro.xanes._preedge import MODEL_FREE_BASELINE
 
     start = time.perf_counter()
     n = normalize_arrays(e, mu, **WINDOWS)
@@ -83,7 +85,7 @@ def run_spectro(e: np.ndarray, mu: np.ndarray):
     e0 = e0_crossing_arrays(
         e, n.norm, sigma=n.sigma, level_err=n.level_err, search=search
     )
-    pre = preedge_centroid_arrays(e, n.norm, sigma=n.sigma)
+    pre = preedge_centroid_arrays(e, n.norm, sigma=n.sigma, baseline=MODEL_FREE_BASELINE)
     return time.perf_counter() - start, n, e0, pre
 
 
