@@ -121,7 +121,7 @@ def test_the_batch_gives_each_input_what_analyze_gives_its_dataset(data_dir, pre
 def test_flags_become_the_input_warnings_naming_its_scans(data_dir):
     short = spectro.simulate.xanes(energy=np.arange(8300.0, 8360.0, 0.5), seed=1)
     spectra = spectro.model.Spectra.from_dataset(short.assign_attrs(source_file="short.xdi"))
-    table, found = pipeline._xanes_table(spectra, XanesOptions(preedge="centroid"))
+    table, found, _ = pipeline._xanes_table(spectra, XanesOptions(preedge="centroid"))
     assert table["flags"].tolist() == [int(spectro.xanes.XanesFlag.NORMALIZATION_FAILED)]
     assert [str(w) for w in found] == [
         "short.xdi: scans 'sim0000': too few points in the pre-edge or post-edge window: normalization is NaN"

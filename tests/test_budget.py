@@ -290,3 +290,28 @@ def test_batch_with_the_budget_gives_the_numbers_of_analyze(data_file, tmp_path,
     assert direct.attrs["xanes_budget"] == 1 and "e0_sys_normalization" in direct
     assert main(["batch", path, "-o", str(tmp_path / "out"), "--budget", "--no-valence", "--no-progress"]) == 0
     assert_batch_gives(tmp_path / "out" / "results.nc", [direct], [path])
+
+
+def test_batch_valence_with_the_budget_is_that_of_valence_budget(data_dir, tmp_path):
+    """``spectro batch --budget --anchors`` gives each scan the valence, stat and sys of ``valence_budget``."""
+    from spectro.cli import main
+
+    samples = [data_dir / f"xanes/xaslib_NiS_rt_0{i}.xdi" for i in (1, 2)] + [data_dir / "xanes/larch_NiO.prj"]
+    anchors = [data_dir / "xanes/ceric_NiO_111.xdi", data_dir / "xanes/ceric_LaNiO3_Ni_80K_111.xdi"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, want = valence_budget([spectro.read(p) for p in samples], [(spectro.read(anchors[0]), 2.0),
+                                                                     (spectro.read(anchors[1]), 3.0)])
+        code = main(["batch", *map(str, samples), "-o", str(tmp_path / "out"), "--budget", "--no-progress",
+                     "--anchors", f"{anchors[0]}=2", f"{anchors[1]}=3"])
+    assert code == 0
+    res = xr.open_dataset(tmp_path / "out" / "results.nc", engine="h5netcdf").load()
+    names = ["valence", "valence_stat", "valence_sys", "valence_err", "valence_err_scan",
+             *(f"valence_sys_{c}" for c in VALENCE_COMPONENTS)]
+    for path, direct in zip(samples, want):
+        rows = res.file.values == str(path)
+        assert rows.sum() == direct.sizes["scan"]
+        for name in names:
+            np.testing.assert_allclose(res[name].values[rows], direct[name].values, rtol=1e-12, atol=1e-12,
+                                       err_msg=f"{path.name} {name}")
+        assert res.valence_sys.values[rows].min() > 0.04  # the anchors' term at least: the sys is there

@@ -226,21 +226,28 @@ def _anchor_results(name: str, read_changes: tuple, read_options: ReadOptions,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SpectroWarning)
         res = xanes.analyze(ds, xanes_options)
-    res = res[[v for v in res.data_vars if res[v].dims == ("scan",)]]
+    res = res[[v for v in res.data_vars if res[v].dims in (("scan",), ("scan", "variation"))]]
     return res.assign_coords(scan=[f"{name}:{s}" for s in res["scan"].values])
 
 
 @functools.lru_cache(maxsize=16)
 def _calibration(anchors: tuple[tuple[str, float], ...], anchor_read: tuple, digests: str,
                  read_options: ReadOptions, xanes_options: XanesOptions, force: bool = False):
-    """The valence line through the anchors (cached by their names, read options, file digests and the options)."""
+    """The valence line through the anchors, and each anchor's results with its valence.
+
+    Cached by the anchors' names, read options, file digests and the
+    options. With ``xanes_options.budget`` the results hold the budget's
+    variations (for :func:`spectro.budget.valence_from_budgets`).
+    """
     from .. import valence
 
     reads = dict(anchor_read)
     results = [_anchor_results(name, reads.get(name, ()), read_options, xanes_options, force) for name, _ in anchors]
     valences = np.concatenate([np.full(r.sizes["scan"], value) for r, (_, value) in zip(results, anchors)])
-    combined = xr.concat(results, dim="scan", join="outer", coords="minimal", compat="override")
-    return valence.fit_calibration(combined, valences, observable="e0")
+    per_scan = [r[[v for v in r.data_vars if r[v].dims == ("scan",)]] for r in results]
+    combined = xr.concat(per_scan, dim="scan", join="outer", coords="minimal", compat="override")
+    line = valence.fit_calibration(combined, valences, observable="e0")
+    return line, tuple((r, value) for r, (_, value) in zip(results, anchors))
 
 
 def _load(job: Job, options: AnalysisOptions) -> Spectra:
@@ -295,6 +302,8 @@ class _Done:
     table: Table | None
     failures: list[Failure]
     warnings: list[Warning]
+    #: With the budget: what the valence budget needs of the input's scans (:func:`_valence_inputs`).
+    budget: xr.Dataset | None = None
 
     @property
     def file(self) -> str:
@@ -315,6 +324,7 @@ def _with_valences(done: list[_Done], options: AnalysisOptions, time_limit: floa
     take ``time_limit`` seconds each (an ``InputTimeoutError`` otherwise).
     """
     from .. import calibration_line, valence
+    from ..budget import valence_from_budgets
 
     groups: dict[tuple, list[_Done]] = {}
     for item in done:
@@ -342,12 +352,18 @@ def _with_valences(done: list[_Done], options: AnalysisOptions, time_limit: floa
                 force = options.valence is not None and options.valence.force_anchors
                 try:
                     names = ", ".join(repr(n) for n, _ in anchors)
-                    calibration = within(time_limit, _calibration, anchors, anchor_read, digests, options.read,
-                                         options.xanes, force, doing=f"read and analysed as valence anchors {names}")
+                    calibration, anchor_results = within(
+                        time_limit, _calibration, anchors, anchor_read, digests, options.read, options.xanes, force,
+                        doing=f"read and analysed as valence anchors {names}")
                 except InputTimeoutError as err:
                     _STALLED[anchors] = err
                     raise
-                out = valence.valence(results, calibration)
+                if options.xanes.budget:  # the valence's stat and sys from the budgets, as valence_budget gives
+                    calibration, parts = valence_from_budgets([item.budget for item in items], anchor_results)
+                    out = xr.concat([p[[v for v in p.data_vars if str(v).startswith("valence")]] for p in parts],
+                                    dim="scan")
+                else:
+                    out = valence.valence(results, calibration)
             except Exception as err:  # the inputs' failure (a SpectroError only when they named the anchors)
                 out = err
         bounds = np.cumsum([0] + [t.n_rows for t in tables])
@@ -403,13 +419,15 @@ def _grid_key(spectra: Spectra, options: XanesOptions) -> tuple:
     return use_ref, is_normalized(spectra), energy.shape, energy.tobytes()
 
 
-def _xanes_tables(inputs: Sequence[Spectra], options: XanesOptions) -> list[tuple[Table, list[Warning]]]:
+def _xanes_tables(inputs: Sequence[Spectra], options: XanesOptions
+                  ) -> list[tuple[Table, list[Warning], xr.Dataset | None]]:
     """The XANES results of inputs on one grid (one :func:`_grid_key`) from one kernel call, per input.
 
     The scans of all inputs are the rows of one call, and each input gets
     what :func:`_xanes_table` gives it alone: the numbers of
     :func:`spectro.xanes.analyze` to the bit, its attrs, and the warnings
-    its flags give.
+    its flags give; with the budget, also what the valence budget needs of
+    its scans (:func:`_valence_inputs`).
     """
     from ..xanes import analyze_arrays, budget_arrays, result_attrs
     from ..xanes._analyze import OUTPUTS, flag_warnings, is_normalized
@@ -443,12 +461,23 @@ def _xanes_tables(inputs: Sequence[Spectra], options: XanesOptions) -> list[tupl
             {name: (getattr(result, name)[rows], attrs[name]) for name, (dims, _, _) in OUTPUTS.items() if dims},
         )
         found = flag_warnings(result.flags[rows], spectra.labels, file=spectra.file)
-        out.append((Table(columns, ragged, row_size), found))
+        budget = _valence_inputs(b, rows, spectra.labels) if options.budget else None
+        out.append((Table(columns, ragged, row_size), found, budget))
     return out
 
 
-def _xanes_table(spectra: Spectra, options: XanesOptions) -> tuple[Table, list[Warning]]:
-    """An input's XANES results as the columns of its record, and the warnings its flags give.
+def _valence_inputs(b, rows: slice, labels) -> xr.Dataset:
+    """The e0 budget of the scans ``rows`` as :func:`spectro.budget.valence_from_budgets` takes it."""
+    per_scan = {"e0": b.result.e0, "e0_stat": b.stat["e0"], "e0_err_scan": b.err_scan["e0"],
+                "calibration_shift": b.result.calibration_shift, "budget_flags": b.flags}
+    data = {name: ("scan", np.asarray(values)[rows]) for name, values in per_scan.items()}
+    data["e0_variation"] = (("scan", "variation"), np.asarray(b.delta["e0"])[rows])
+    return xr.Dataset(data, coords={"scan": np.asarray(labels), "variation": list(b.labels),
+                                    "variation_component": ("variation", list(b.components))})
+
+
+def _xanes_table(spectra: Spectra, options: XanesOptions) -> tuple[Table, list[Warning], xr.Dataset | None]:
+    """An input's XANES results as the columns of its record, the warnings its flags give, and its valence inputs.
 
     The kernel runs on the input's arrays exactly as :func:`spectro.xanes.analyze`
     runs it on the input's Dataset, so the numbers are the same to the bit
@@ -478,13 +507,14 @@ def _xes_table(spectra: Spectra, options: AnalysisOptions, file: str) -> tuple[T
     return Table.concat([Table.from_dataset(p, p, dim=ENERGY_DIMS["xes"]) for p in parts]), failures
 
 
-def _analyse(spectra: Spectra, options: AnalysisOptions, file: str) -> tuple[Table, list[Failure], list[Warning]]:
-    """One input's table, scan failures and the warnings of its flags."""
+def _analyse(spectra: Spectra, options: AnalysisOptions, file: str
+             ) -> tuple[Table, list[Failure], list[Warning], xr.Dataset | None]:
+    """One input's table, scan failures, the warnings of its flags and (XANES with the budget) its valence inputs."""
     if spectra.kind == "xanes":
-        table, found = _xanes_table(spectra, options.xanes)
-        return _with_external_files(table, spectra), [], found
+        table, found, budget = _xanes_table(spectra, options.xanes)
+        return _with_external_files(table, spectra), [], found, budget
     table, failures = _xes_table(spectra, options, file)
-    return _with_external_files(table, spectra), failures, []
+    return _with_external_files(table, spectra), failures, [], None
 
 
 def _with_external_files(table: Table, spectra: Spectra) -> Table:
@@ -504,12 +534,14 @@ def _with_external_files(table: Table, spectra: Spectra) -> Table:
 
 
 def _settled(job: Job, kind: str | None, table: Table | None, failures: list[Failure],
-             seen: list[Warning]) -> _Done:
+             seen: list[Warning], budget: xr.Dataset | None = None) -> _Done:
     """An analysed input, its scans without the primary observable as failures."""
     if table is None:
         return _Done(job, kind, None, failures, seen)
     table, missing = _primary(table, kind, str(job.path))
-    return _Done(job, kind, table, failures + missing, seen)
+    if budget is not None and table is not None and table.n_rows != budget.sizes["scan"]:
+        budget = budget.isel(scan=np.flatnonzero(np.isfinite(budget["e0"].values)))
+    return _Done(job, kind, table, failures + missing, seen, budget)
 
 
 def _read(job: Job, options: AnalysisOptions, time_limit: float | None) -> tuple[Spectra | None, tuple | None,
@@ -534,12 +566,13 @@ def _alone(job: Job, spectra: Spectra, options: AnalysisOptions, time_limit: flo
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         found: list[Warning] = []
+        budget = None
         try:
-            table, failures, found = within(time_limit, _analyse, spectra, options, file, file=file)
+            table, failures, found, budget = within(time_limit, _analyse, spectra, options, file, file=file)
             kind = spectra.kind
         except Exception as err:  # every failure is recorded; the batch goes on
             kind, table, failures = None, None, [Failure.from_exception(err, file=file)]
-    return _settled(job, kind, table, failures, seen + [w.message for w in caught] + list(found))
+    return _settled(job, kind, table, failures, seen + [w.message for w in caught] + list(found), budget)
 
 
 def _together(members: list[tuple[Job, Spectra, list[Warning]]], options: AnalysisOptions,
@@ -566,8 +599,8 @@ def _together(members: list[tuple[Job, Spectra, list[Warning]]], options: Analys
             tables = None
     if tables is None or caught:
         return [_alone(job, spectra, options, time_limit, seen) for job, spectra, seen in members]
-    return [_settled(job, "xanes", _with_external_files(table, spectra), [], seen + found)
-            for (job, spectra, seen), (table, found) in zip(members, tables)]
+    return [_settled(job, "xanes", _with_external_files(table, spectra), [], seen + found, budget)
+            for (job, spectra, seen), (table, found, budget) in zip(members, tables)]
 
 
 def _analysed(jobs: Sequence[Job], options: AnalysisOptions, time_limit: float | None) -> list[_Done]:
