@@ -351,19 +351,21 @@ def _model_free(x, y, fit_range, peak_range, baseline, edge, tail_width, sigma, 
     xs, rs = np.ascontiguousarray(xs), np.ascontiguousarray(rs)
     with np.errstate(all="ignore"):
         area, centroid, g_area, g_centroid, good = _window_integral(xs, rs, plo, phi)
-        # the weights back on the points' own columns
-        g_area, g_centroid = (_on_columns(g, order, near, shape) for g in (g_area, g_centroid))
-        area_err, centroid_err = (sigma * _through_baseline(g, basis, weight, a, solved)
-                                  for g in (g_area, g_centroid))
         height = np.max(np.where(np.isfinite(rs) & (xs >= plo) & (xs <= phi), rs, -np.inf), -1, initial=-np.inf)
     objective = np.where(solved, objective, np.inf)
     usable = solved & good
     chosen = np.argmin(objective, axis=0)[None]  # the width of least objective (the first of equals)
 
     def pick(values):
-        index = chosen if values.ndim == chosen.ndim else chosen[..., None]
+        index = chosen.reshape(chosen.shape + (1,) * (values.ndim - chosen.ndim))
         return np.take_along_axis(values, index, 0)[0]
 
+    # the errors of the chosen width only: its weights back on the points' own columns, through its baseline
+    with np.errstate(all="ignore"):
+        g_area, g_centroid = (_on_columns(pick(g), None if order is None else pick(order), near, shape[1:])
+                              for g in (g_area, g_centroid))
+        chosen_fit = ([np.ascontiguousarray(pick(b)) for b in basis], pick(weight), pick(a), pick(solved))
+        area_err, centroid_err = (sigma * _through_baseline(g, *chosen_fit) for g in (g_area, g_centroid))
     best = {"centroid": pick(centroid), "xs": pick(xs), "rs": pick(rs)}
     if len(tails) > 1:
         sys = _tail_systematic(objective, centroid, usable, best, (plo, phi))
@@ -371,8 +373,8 @@ def _model_free(x, y, fit_range, peak_range, baseline, edge, tail_width, sigma, 
     else:
         sys = width = np.full(lead, np.nan)
     return {
-        "centroid": best["centroid"], "centroid_err": pick(centroid_err), "centroid_sys": sys,
-        "area": pick(area), "area_err": pick(area_err), "height": pick(height), "tail_width": width,
+        "centroid": best["centroid"], "centroid_err": centroid_err, "centroid_sys": sys,
+        "area": pick(area), "area_err": area_err, "height": pick(height), "tail_width": width,
         "ok": ok & pick(usable) & np.isfinite(pick(objective)), "base": np.where(inside, pick(base), np.nan),
     }
 
