@@ -266,28 +266,39 @@ def _complete(pieces: list[xr.Dataset], dim: str, size: int) -> list[xr.Dataset]
     return out
 
 
-def _on_measured_points(datasets, energies, measured, dim: str) -> xr.Dataset:
-    """The scans on the union of their measured energies, each NaN at the points it did not measure."""
-    axis = np.unique(np.concatenate([e[m.any(axis=0)] for e, m in zip(energies, measured)]))
+def _on_axis(datasets, axis: np.ndarray, dim: str, place, method: str) -> xr.Dataset:
+    """The scans of ``datasets`` on the energy ``axis``, concatenated along ``scan``.
+
+    ``place(energy, values)`` puts one input's signal (``(..., energy)``) on
+    ``axis``; ``method`` is recorded as the ``grid_method`` attr.
+    """
     pieces = []
-    for ds, e in zip(datasets, energies):
-        mine = np.isin(e, axis)  # the points any scan of this input measured
-        where = np.searchsorted(axis, e[mine])
+    for ds in datasets:
         data_vars = {}
         for name, var in ds.data_vars.items():
             if dim in var.dims:
                 moved = var.transpose(..., dim)
-                values = np.full(moved.shape[:-1] + (axis.size,), np.nan)
-                values[..., where] = moved.values[..., mine]
-                data_vars[name] = (moved.dims, values, var.attrs)
+                data_vars[name] = (moved.dims, place(ds[dim].values, moved.values), var.attrs)
             else:
                 data_vars[name] = var
         coords = {k: v for k, v in ds.coords.items() if dim not in v.dims}
         coords[dim] = (dim, axis, ds[dim].attrs)
         pieces.append(xr.Dataset(data_vars, coords=coords, attrs=ds.attrs))
     out = xr.concat(_complete(pieces, dim, axis.size), dim="scan", combine_attrs="drop_conflicts")
-    out.attrs["grid_method"] = "the measured points of each scan, NaN at the others' (no interpolation)"
+    out.attrs["grid_method"] = method
     return validate(out)
+
+
+def _at_own_points(axis: np.ndarray):
+    """``place`` for :func:`_on_axis`: each value at its own energy of ``axis`` (which holds them all), NaN elsewhere."""
+
+    def place(energy: np.ndarray, values: np.ndarray) -> np.ndarray:
+        mine = np.isin(energy, axis)  # energies no scan measured are left out (their values are NaN)
+        out = np.full(values.shape[:-1] + (axis.size,), np.nan)
+        out[..., np.searchsorted(axis, energy[mine])] = values[..., mine]
+        return out
+
+    return place
 
 
 def stack(
@@ -372,7 +383,9 @@ def stack(
         energies = [ds[dim].values for ds in datasets]
         if grid == "measured":
             _check_overlap(_as_measured(energies, measured), names)
-            return _on_measured_points(datasets, energies, measured, dim)
+            axis = np.unique(np.concatenate([e[m.any(axis=0)] for e, m in zip(energies, measured)]))
+            return _on_axis(datasets, axis, dim, _at_own_points(axis),
+                            "the measured points of each scan, NaN at the others' (no interpolation)")
         grid = default_grid(energies, measured=measured, names=names)
     grid = np.asarray(grid, dtype=float)
     if grid.ndim != 1 or grid.size < 2 or np.any(np.diff(grid) <= 0):
@@ -389,23 +402,5 @@ def stack(
                 f"({grid[0]:.2f}-{grid[-1]:.2f} eV)",
                 file=name, scan=ds["scan"].values[i],
             )
-    pieces = []
-    for ds in datasets:
-        data_vars = {}
-        for name, var in ds.data_vars.items():
-            if dim in var.dims:
-                moved = var.transpose(..., dim)
-                data_vars[name] = (
-                    moved.dims,
-                    _interp_rows(grid, ds[dim].values, moved.values),
-                    var.attrs,
-                )
-            else:
-                data_vars[name] = var
-        coords = {k: v for k, v in ds.coords.items() if dim not in v.dims}
-        coords[dim] = (dim, grid, ds[dim].attrs)
-        pieces.append(xr.Dataset(data_vars, coords=coords, attrs=ds.attrs))
-    pieces = _complete(pieces, dim, grid.size)
-    out = xr.concat(pieces, dim="scan", combine_attrs="drop_conflicts")
-    out.attrs["grid_method"] = "linear interpolation over finite points, NaN outside"
-    return validate(out)
+    return _on_axis(datasets, grid, dim, lambda energy, values: _interp_rows(grid, energy, values),
+                    "linear interpolation over finite points, NaN outside")
