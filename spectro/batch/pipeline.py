@@ -269,21 +269,18 @@ def _xes_results(ds: xr.Dataset, options: AnalysisOptions) -> xr.Dataset:
     return xes.analyze(ds, options.xes)
 
 
-def _primary(table: Table, kind: str, file: str) -> tuple[Table | None, list[Failure]]:
-    """The rows that have the primary observable, and failures for the others.
+def _primary(table: Table, kind: str, file: str) -> tuple[np.ndarray, list[Failure]]:
+    """Which rows have the primary observable, and failures for the others.
 
     The reason is the same wherever the file was processed; the warnings
     that explain it are in ``warnings.csv``.
     """
     name = PRIMARY[kind]
     if name not in table.results:
-        return table, []
+        return np.ones(table.n_rows, bool), []
     ok = np.isfinite(np.asarray(table[name], dtype=float))
     reason = f"no {name} could be determined (see warnings.csv)"
-    failures = [Failure(file, str(s), "DataError", reason) for s in table["scan"][~ok]]
-    if not ok.any():
-        return None, failures
-    return (table if ok.all() else table.select(np.flatnonzero(ok))), failures
+    return ok, [Failure(file, str(s), "DataError", reason) for s in table["scan"][~ok]]
 
 
 def _anchors(job: Job, options: AnalysisOptions) -> tuple[tuple[tuple[str, float], ...], bool]:
@@ -336,11 +333,6 @@ def _with_valences(done: list[_Done], options: AnalysisOptions, time_limit: floa
                 groups.setdefault((anchors, explicit, anchor_read), []).append(item)
     for (anchors, explicit, anchor_read), items in groups.items():
         tables = [item.table for item in items]
-        names = [n for n in ("e0", "e0_err", "calibration_shift", "calibration_shift_err") if n in tables[0].results]
-        results = xr.Dataset(
-            {n: ("scan", np.concatenate([t[n] for t in tables]).astype(float)) for n in names},
-            coords={"scan": np.concatenate([t["scan"] for t in tables])},
-        )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             warnings.simplefilter("ignore", ExtrapolationWarning)
@@ -363,7 +355,7 @@ def _with_valences(done: list[_Done], options: AnalysisOptions, time_limit: floa
                     out = xr.concat([p[[v for v in p.data_vars if str(v).startswith("valence")]] for p in parts],
                                     dim="scan")
                 else:
-                    out = valence.valence(results, calibration)
+                    out = valence.valence(_valence_columns(tables), calibration)
             except Exception as err:  # the inputs' failure (a SpectroError only when they named the anchors)
                 out = err
         bounds = np.cumsum([0] + [t.n_rows for t in tables])
@@ -394,6 +386,13 @@ def _with_valences(done: list[_Done], options: AnalysisOptions, time_limit: floa
                 item.warnings.append(SpectroWarning(
                     f"{item.file}: scans {scans}: e0 more than {calibration_line.OTHER_EDGE_EV:g} eV from every "
                     f"anchor's {_OTHER_EDGE}: no valence"))
+
+
+def _valence_columns(tables: Sequence[Table]) -> xr.Dataset:
+    """The columns of the inputs' tables that :func:`spectro.valence.valence` reads, along one ``scan``."""
+    names = [n for n in ("e0", "e0_err", "calibration_shift", "calibration_shift_err") if n in tables[0].results]
+    return xr.Dataset({n: ("scan", np.concatenate([t[n] for t in tables]).astype(float)) for n in names},
+                      coords={"scan": np.concatenate([t["scan"] for t in tables])})
 
 
 #: What the warning of :func:`spectro.calibration_line.apply_calibration` says of scans of another element or edge.
@@ -538,10 +537,14 @@ def _settled(job: Job, kind: str | None, table: Table | None, failures: list[Fai
     """An analysed input, its scans without the primary observable as failures."""
     if table is None:
         return _Done(job, kind, None, failures, seen)
-    table, missing = _primary(table, kind, str(job.path))
-    if budget is not None and table is not None and table.n_rows != budget.sizes["scan"]:
-        budget = budget.isel(scan=np.flatnonzero(np.isfinite(budget["e0"].values)))
-    return _Done(job, kind, table, failures + missing, seen, budget)
+    ok, missing = _primary(table, kind, str(job.path))
+    if ok.all():
+        return _Done(job, kind, table, failures + missing, seen, budget)
+    if not ok.any():
+        return _Done(job, kind, None, failures + missing, seen)
+    rows = np.flatnonzero(ok)
+    return _Done(job, kind, table.select(rows), failures + missing, seen,
+                 None if budget is None else budget.isel(scan=rows))
 
 
 def _read(job: Job, options: AnalysisOptions, time_limit: float | None) -> tuple[Spectra | None, tuple | None,
