@@ -197,29 +197,28 @@ def _nxxas(h5, name="scan", energy=E, intensity=MU):
     return entry
 
 
-@pytest.mark.parametrize("target", ["../elsewhere.h5", "/etc/secret.h5", "other.h5"])
-def test_an_external_link_is_refused_by_default_naming_it(tmp_path, target):
-    other = tmp_path / "other.h5"
-    with h5py.File(other, "w") as h5:
+def _linked(tmp_path, target):
+    """An NXxas file whose intensity is an external link to ``target:/mu``, and the file ``other.h5`` holding mu."""
+    with h5py.File(tmp_path / "other.h5", "w") as h5:
         h5["mu"] = MU
     path = tmp_path / "linked.h5"
     with h5py.File(path, "w") as h5:
         entry = _nxxas(h5)
         del entry["intensity"]
         entry["intensity"] = h5py.ExternalLink(target, "/mu")
+    return path
+
+
+@pytest.mark.parametrize("target", ["../elsewhere.h5", "/etc/secret.h5", "other.h5"])
+def test_an_external_link_is_refused_by_default_naming_it(tmp_path, target):
+    path = _linked(tmp_path, target)
     with pytest.raises(LimitError, match=f"/scan/intensity is an external link to {target}:/mu; refused"):
         spectro.read(path)
 
 
 def test_an_allowed_external_link_is_followed_and_recorded(tmp_path):
     other = tmp_path / "other.h5"
-    with h5py.File(other, "w") as h5:
-        h5["mu"] = MU
-    path = tmp_path / "linked.h5"
-    with h5py.File(path, "w") as h5:
-        entry = _nxxas(h5)
-        del entry["intensity"]
-        entry["intensity"] = h5py.ExternalLink("other.h5", "/mu")
+    path = _linked(tmp_path, "other.h5")
     ds, _ = _quiet_read(path, external_links=True)
     np.testing.assert_array_equal(ds.mu.values[0], MU)
     assert ds.attrs["external_files"] == [str(other)]

@@ -706,14 +706,10 @@ def _gradient(model):
         out = {}
         for prefix, name, opts in parts:
             v = {k[len(prefix):]: val for k, val in values.items() if k.startswith(prefix)}
-            out.update({prefix + k: g for k, g in _lineshape_gradient(name, x, v, opts).items()})
+            out.update({prefix + k: g for k, g in _lineshape(name, x, v, opts)[1].items()})
         return out
 
     return gradient
-
-
-def _lineshape_gradient(name: str, x: np.ndarray, v: dict, opts: dict) -> dict[str, np.ndarray]:
-    return _lineshape(name, x, v, opts)[1]
 
 
 def _lineshape(name: str, x: np.ndarray, v: dict, opts: dict) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -995,7 +991,7 @@ def _summary(rows: _Rows, comps, p, cov, chisqr, converged, singular, baseline, 
             prefix, kind, opts, params = comps[-1]
             v = {n: p[:, names.index(prefix + n), None] for n in params}
             g = np.zeros(p.shape)
-            for n, d in _lineshape_gradient(kind, v["center"], v, opts).items():
+            for n, d in _lineshape(kind, v["center"], v, opts)[1].items():
                 g[:, names.index(prefix + n)] = d[:, 0]
             h_err = np.sqrt(np.sum(g[:, :, None] * cov * g[:, None, :], axis=(-2, -1)))
     plo, phi = peak_range
