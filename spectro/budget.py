@@ -177,17 +177,12 @@ def valence_from_budgets(
     """
     if observable not in BUDGETED:
         raise DataError(f"{observable!r} has no uncertainty budget; one of {sorted(BUDGETED)}")
-    q, x, s, d, labels = [], [], [], [], []
-    for res, known in anchors:
-        for i, label in enumerate(res["scan"].values):
-            q.append(float(known))
-            x.append(float(res[observable].values[i]))
-            s.append(float(res[f"{observable}_stat"].values[i]))
-            d.append(res[f"{observable}_variation"].values[i])
-            labels.append(str(label))
-    q_, x_, s_, d_ = np.array(q), np.array(x), np.array(s), np.array(d)
+    q_ = np.concatenate([np.full(res.sizes["scan"], float(known)) for res, known in anchors])
+    x_, s_, d_ = (np.concatenate([res[name].values for res, _ in anchors]).astype(float)
+                  for name in (observable, f"{observable}_stat", f"{observable}_variation"))
+    labels = [str(label) for res, _ in anchors for label in res["scan"].values]
     cal = linear_calibration(q_, x_, s_, labels=labels, observable=observable)
-    components = res["variation_component"].values
+    components = anchors[0][0]["variation_component"].values
     lines = []
     for k in range(d_.shape[1]):
         xk = x_ + d_[:, k]
