@@ -14,6 +14,7 @@ from spectro.budget import ANCHOR_TRANSFER, VALENCE_COMPONENTS, repeat_scatter, 
 from spectro.options import XanesOptions
 from spectro.xanes import BudgetFlag, analyze, analyze_arrays, budget, budget_arrays
 from spectro.xanes._budget import BUDGETED, COMPONENTS, LEVEL_BAND, LEVEL_DEFINED, in_total, variations
+from spectro.xanes._preedge import MODEL_FREE_BASELINE, preedge_centroid_arrays
 
 
 def _quiet(func, *args, **kwargs):
@@ -103,8 +104,27 @@ def test_variations_follow_the_options():
     labels = [label for _, label, _ in variations(pre1=-120.0, nnorm=3)]
     assert "pre1=-170" in labels and "pre1=-70" in labels and "nnorm=2" in labels
     assert not any(label.startswith("nnorm=4") for label in labels)
-    assert [c for c, _, _ in variations(preedge="fit")].count("preedge_model") == 1
-    assert "preedge_model" not in [c for c, _, _ in variations(preedge="centroid")]
+    assert [c for c, _, _ in variations(preedge="fit")].count("preedge_model") == 2  # other fit baseline, model-free
+    assert [c for c, _, _ in variations(preedge="centroid")].count("preedge_model") == 1
+
+
+def test_model_free_centroid_takes_its_own_baseline_term():
+    """The model-free centroid's baseline term is the kernel's own spread; the fit's term is not diluted by it."""
+    e = np.arange(8250.0, 8500.0, 0.25)
+    rng = np.random.default_rng(3)
+    norm = (0.5 + np.arctan((e - 8345.0) / 2.0) / np.pi + 0.04 * np.exp(-0.5 * ((e - 8333.0) / 1.0) ** 2)
+            + 0.002 * rng.standard_normal((3, e.size)))
+    fit = budget_arrays(e, norm, normalized=True, preedge="fit")
+    free = preedge_centroid_arrays(e, fit.result.norm, baseline=MODEL_FREE_BASELINE)
+    want = np.where(np.isfinite(fit.result.preedge_centroid_free), free.centroid_sys, np.nan)
+    np.testing.assert_allclose(fit.sys("preedge_centroid_free", "preedge_model"), want, rtol=1e-12)
+    assert np.all(want > 0)
+    col = fit.labels.index("baseline=erf")
+    np.testing.assert_allclose(fit.sys("preedge_centroid", "preedge_model"),
+                               np.abs(fit.delta["preedge_centroid"][..., col]), rtol=1e-12)
+    chosen = budget_arrays(e, norm, normalized=True, preedge="centroid")
+    np.testing.assert_allclose(chosen.sys("preedge_centroid", "preedge_model"), want, rtol=1e-12)
+    assert np.all(chosen.sys("e0", "preedge_model") == 0.0)
 
 
 @pytest.mark.realdata

@@ -337,10 +337,10 @@ def test_no_unflagged_preedge_centroid_outside_its_window_or_with_an_error_above
 
 
 def test_flagged_preedge_scans_are_named_in_the_warnings(data_file):
-    path = data_file("xanes/xasref_Nifoil.prj")  # a foil: no pre-edge peak for the fit to find
-    with pytest.warns(spectro.errors.SpectroWarning, match="pre-edge peak centre on the edge of its window"):
+    path = data_file("xanes/xasref_Nifoil.prj")  # a foil: its edge rises inside the pre-edge window
+    with pytest.warns(spectro.errors.SpectroWarning, match="xasref_Nifoil.prj.*no pre-edge peak apart from the edge"):
         res = spectro.xanes.analyze(spectro.read(path), reference_channel=False)
-    assert res.flags.values[0] & spectro.xanes.XanesFlag.PREEDGE_ON_BOUND
+    assert res.flags.values[0] & spectro.xanes.XanesFlag.PREEDGE_ON_EDGE
     assert np.isnan(res.preedge_centroid.values[0])
 
 
@@ -387,7 +387,9 @@ def real_grid(data_file):
 # --- the model-free baseline that follows the edge tail ("tail") ----------------------------------------------
 
 #: The real Ni oxides and sulfide of the data folder (file name parts): a pre-edge peak or shoulder below the edge.
-OXIDES = ("NiO", "NickelOxide", "LaNiO3", "LanthanumNickelate", "Ni2O3", "NiS_", "NickelBorate")
+OXIDES = ("NiO", "NickelOxide", "LaNiO3", "LanthanumNickelate", "Ni2O3", "NickelBorate")
+#: The spectra whose edge rises inside the pre-edge window (metal, foils, sulfides): no pre-edge peak apart from it.
+ON_EDGE = ("foil", "Foil", "metal", "NiS_", "FeNiS")
 #: Those with a clear, isolated pre-edge peak.
 CLEAR_PEAK = ("NiO", "NickelOxide", "LaNiO3", "LanthanumNickelate", "NickelBorate")
 
@@ -431,23 +433,25 @@ def test_tail_centroid_is_finite_in_its_window_and_agrees_with_the_fit_on_every_
             assert np.all(np.abs(fit - c) < 0.3) and np.all(free.centroid_sys < 1.0), name
             clear += c.size
         checked_scans += c.size
-    assert checked_scans >= 23 and clear >= 17
+    assert checked_scans >= 20 and clear >= 17
 
 
 def test_real_spectra_carry_pre_edge_flags_only_without_a_ni_pre_edge_peak(real_analyses):
-    """Flagged: the Mn K spectra (no Ni K edge: no pre-edge fit) and a Ni foil whose fit finds no peak."""
-    flagged = {name for name, res, _ in real_analyses if np.any(res.flags.values & _PREEDGE_FLAGS)}
-    for name in flagged:
-        assert not any(part in name for part in OXIDES), name
-        assert "foil" in name.lower() or "metal" in name.lower() or not name.startswith(("bmm", "ceric", "larch_NiO"))
-    assert len(flagged) <= 3
-    # the model-free centroid of every Ni K spectrum is finite and inside its window (foils and metals too)
+    """Flagged: the Mn K spectra (no Ni K edge: no pre-edge fit), and the metal, foils and sulfides, whose edge
+    rises inside the pre-edge window (``PREEDGE_ON_EDGE``: their pre-edge numbers are NaN)."""
+    on_edge = int(spectro.xanes.XanesFlag.PREEDGE_ON_EDGE)
     lo, hi = spectro.options.XanesOptions().peak_range
     for name, res, _ in real_analyses:
+        flags = res.flags.values
+        c = res.preedge_centroid_free.values
         if name.startswith("advxafs"):  # Mn K: no point in the Ni K windows
             continue
-        c = res.preedge_centroid_free.values
-        assert np.all((c > lo) & (c < hi)), name
+        if any(part in name for part in ON_EDGE):
+            assert np.all(flags & on_edge) and np.all(np.isnan(c)), name
+            assert not np.any(flags & (_PREEDGE_FLAGS & ~on_edge)), name  # one reason
+        else:
+            assert not np.any(flags & _PREEDGE_FLAGS), name
+            assert np.all((c > lo) & (c < hi)), name
 
 
 def test_tail_baseline_results_of_a_row_do_not_depend_on_the_other_rows(real_rows):

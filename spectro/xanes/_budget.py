@@ -32,7 +32,11 @@ Components (``<name>_sys_<component>``; see ``docs/uncertainty.md``):
     it moves every calibrated energy alike.
 ``preedge_model``
     The pre-edge fit with the other baseline (arctan <-> erf), when the
-    pre-edge is fitted.
+    pre-edge is fitted; for the model-free centroid, the change of its
+    edge-tail baseline (:attr:`~spectro.xanes.PreedgeCentroid.centroid_sys`:
+    the tail width moved to its neighbours and the peak window's edges
+    moved), one variation of its own (the fitted numbers do not take it, the
+    model-free ones do not take the fit's).
 
 ``<name>_stat`` is the kernel's error, with the calibration shift's error
 in quadrature for the calibrated energies; ``<name>_sys`` the components in
@@ -67,7 +71,7 @@ from .. import _apply
 from ._analyze import (EDGE_REGION, OUTPUTS, XanesResult, analyze_arrays, finish, is_normalized, result_attrs,
                        without_spikes)
 from ._derivative import DERIVATIVE_WINDOW
-from ._preedge import preedge_fit_arrays
+from ._preedge import MODEL_FREE_BASELINE, preedge_centroid_arrays, preedge_fit_arrays
 from .edge import e0_crossings, e0_derivative_arrays
 from .energy_calibration import SPREAD_SMOOTHINGS, calibration_arrays
 
@@ -175,6 +179,7 @@ def variations(options: XanesOptions | None = None, /, **changes: Any) -> list[t
     if opts.preedge == "fit":
         other = "erf" if opts.baseline == "arctan" else "arctan"
         out.append(("preedge_model", f"baseline={other}", {"baseline": other}))
+    out.append(("preedge_model", "model_free_baseline", {}))
     return out
 
 
@@ -341,12 +346,21 @@ def budget_arrays(
                 # point, so that part has the variance |err'**2 - err**2|): the noise is in the stat part already
                 ds_ = _less_noise(ds_, cal.shift_err, nominal.calibration_shift_err)
             add(**{name: ds_ for name, (_, calibrated) in BUDGETED.items() if calibrated})
-        else:  # preedge_model
+        else:  # preedge_model: a number takes the variation of its own pre-edge model only (NaN: not its column)
             ecal = energy + s[..., None] if mu_ref is not None else energy
-            fit = preedge_fit_arrays(ecal, nominal.norm, fit_range=opts.fit_range, peak_range=opts.peak_range,
-                                     peak=opts.peak, npeaks=opts.npeaks, **change)
-            add(preedge_centroid=fit.centroid - nominal.preedge_centroid,
-                preedge_area=fit.area - nominal.preedge_area, preedge_height=fit.height - nominal.preedge_height)
+            windows = {"fit_range": opts.fit_range, "peak_range": opts.peak_range}
+            fitted = opts.preedge == "fit"
+            if change:  # the fit with the other baseline
+                fit = preedge_fit_arrays(ecal, nominal.norm, peak=opts.peak, npeaks=opts.npeaks, **windows, **change)
+                add(preedge_centroid=fit.centroid - nominal.preedge_centroid,
+                    preedge_area=fit.area - nominal.preedge_area, preedge_height=fit.height - nominal.preedge_height,
+                    preedge_centroid_free=np.full(lead, np.nan))
+            else:  # the model-free centroid's edge-tail baseline: its size of change, as the kernel measures it
+                free = preedge_centroid_arrays(ecal, nominal.norm, baseline=MODEL_FREE_BASELINE, **windows)
+                spread = np.where(np.isfinite(nominal.preedge_centroid_free), free.centroid_sys, np.nan)
+                other = np.full(lead, np.nan) if fitted else zero  # the model-free area's change is not estimated
+                add(preedge_centroid_free=spread, preedge_centroid=other if fitted else spread,
+                    preedge_area=other, preedge_height=other)
     delta = {name: np.stack(v, axis=-1) if v else np.zeros(lead + (0,)) for name, v in deltas.items()}
     stat = _statistical(nominal)
     err_scan = dict(stat)
@@ -425,7 +439,9 @@ _METHODS = {
             f"-+{FOIL_STEP:g} eV and over {SPREAD_SMOOTHINGS[0]:g} and {SPREAD_SMOOTHINGS[1]:g} eV (each less the "
             "part the foil's noise gives it), and with the whole foil aligned on the reference Ni foil (xcorr; "
             "derivative when xcorr is the nominal)",
-    "preedge_model": "change with the other pre-edge baseline (arctan <-> erf)",
+    "preedge_model": "change with the other pre-edge fit baseline (arctan <-> erf) for the fitted numbers; for the "
+                     "model-free centroid, the change of its edge-tail baseline (tail width to its neighbours, peak "
+                     "window edges moved)",
 }
 
 
@@ -531,7 +547,7 @@ def budget(
     >>> bool(np.allclose(res.e0_err**2, res.e0_stat**2 + res.e0_sys**2))
     True
     >>> sorted(set(res.variation_component.values.tolist()))
-    ['edge_definition', 'foil', 'normalization']
+    ['edge_definition', 'foil', 'normalization', 'preedge_model']
     """
     opts = options_of(XanesOptions, options, changes)
     mu = _apply.signal(ds, "mu")
