@@ -3,7 +3,7 @@
 The draws are :func:`spectro.simulate.realistic_xanes` and
 :func:`spectro.simulate.realistic_xes` (distributions in
 ``XANES_DRAWS`` / ``XES_DRAWS`` and ``docs/uncertainty.md``), fixed seeds,
-500 samples each. The XANES analysis of all scans is one
+at least 500 samples each. The XANES analysis of all scans is one
 ``analyze(..., budget=True)`` call; the valence is one
 :func:`spectro.budget.valence_budget` call per session (each session's two
 end members are its anchors), the spin fraction one :func:`spectro.xes.spin`
@@ -32,7 +32,11 @@ from spectro.simulate import realistic_xanes, realistic_xes
 #: The issue's bands of the total error's coverage.
 BAND_1, BAND_2 = (0.60, 0.80), (0.93, 0.98)
 SESSIONS, PER = 10, 52  # 520 XANES scans, 500 of them samples
-XES_SESSIONS, XES_PER = 10, 52  # 520 XES scans, 500 samples
+#: 600 XES scans, 520 samples. Each session's samples share its two references, whose noise is most of a fraction's
+#: error: with 10 sessions of 52 the 1-sigma coverage moved from 0.726 to 0.802 between seeds (the references' part
+#: is measured 10 times, not 500); with 40 sessions of 15 it is 0.729-0.785 on seeds 2026, 1, 2 and 3 (2 sigma
+#: 0.975-0.977).
+XES_SESSIONS, XES_PER = 40, 15
 
 
 def _coverage(d: np.ndarray, err: np.ndarray) -> tuple[float, float]:
@@ -198,8 +202,6 @@ def test_spin_fraction_two_sigma_coverage_and_no_bias(spins):
     assert abs(np.mean(d)) < 3 * np.std(d) / np.sqrt(d.size)  # read on the references' mixtures: no bias
 
 
-@pytest.mark.xfail(strict=True, reason="1 sigma covers 0.802 on these draws (0.726, 0.738 and 0.746 on three other "
-                                        "seeds): at the band's edge, within the sampling error of 500 draws")
 def test_spin_fraction_one_sigma_coverage(spins):
     r, truth = spins
     one, _ = _coverage(r.high_spin_fraction.values - truth, r.high_spin_fraction_err.values)
