@@ -69,7 +69,7 @@ from ._analyze import (EDGE_REGION, OUTPUTS, XanesResult, analyze_arrays, finish
 from ._derivative import DERIVATIVE_WINDOW
 from ._preedge import preedge_fit_arrays
 from .edge import e0_crossings, e0_derivative_arrays
-from .energy_calibration import SPREAD_SMOOTHINGS, calibration_arrays
+from .energy_calibration import SPREAD_RANGES, SPREAD_SMOOTHINGS, XCORR_RANGE, calibration_arrays
 
 __all__ = ["BUDGETED", "COMPONENTS", "LEVEL_DEFINED", "BudgetFlag", "BudgetResult", "budget", "budget_arrays",
            "budget_columns", "in_total", "variations"]
@@ -172,6 +172,8 @@ def variations(options: XanesOptions | None = None, /, **changes: Any) -> list[t
         out.append(("foil", f"foil_edge={other_edge}", {"foil_edge": other_edge}))
     except ValueError:
         pass
+    if opts.foil_edge == "xcorr":  # the whole-foil alignment on other parts of the foil
+        out += [("foil", f"xcorr_range={lo:g}:{hi:g}", {"xcorr_range": (lo, hi)}) for lo, hi in SPREAD_RANGES]
     if opts.preedge == "fit":
         other = "erf" if opts.baseline == "arctan" else "arctan"
         out.append(("preedge_model", f"baseline={other}", {"baseline": other}))
@@ -334,12 +336,15 @@ def budget_arrays(
                 continue
             cal = calibration_arrays(energy, mu_ref, edge_energy=opts.edge_energy,
                                      window=change.get("foil_smoothing", opts.foil_smoothing),
-                                     convention=change.get("foil_edge", opts.foil_edge))
-            ds_ = cal.shift - shift
-            if "foil_smoothing" in change:
-                # less the part the foil's noise gives the change (the smoothings are nested estimates of one
-                # point, so that part has the variance |err'**2 - err**2|): the noise is in the stat part already
-                ds_ = _less_noise(ds_, cal.shift_err, nominal.calibration_shift_err)
+                                     convention=change.get("foil_edge", opts.foil_edge),
+                                     xcorr_range=change.get("xcorr_range", XCORR_RANGE))
+            # less the part the foil's noise gives the change (the smoothings are nested estimates of one point,
+            # so that part has the variance |err'**2 - err**2|; another convention's noise is its own, not a
+            # systematic of the nominal's): the nominal's noise is in the stat part already
+            ds_ = _less_noise(cal.shift - shift, cal.shift_err, nominal.calibration_shift_err)
+            if change.get("foil_edge") == "derivative":
+                # a convention that finds no single point on this foil (ambiguous) says nothing of the others
+                ds_ = np.where(cal.ambiguous, np.nan, ds_)
             add(**{name: ds_ for name, (_, calibrated) in BUDGETED.items() if calibrated})
         else:  # preedge_model
             ecal = energy + s[..., None] if mu_ref is not None else energy
