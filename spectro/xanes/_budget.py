@@ -28,7 +28,10 @@ Components (``<name>_sys_<component>``; see ``docs/uncertainty.md``):
     ``sign(D) sqrt(max(0, D**2 - |err'**2 - err**2|))`` (nested estimates of
     one point; that noise is in the statistical part already), and with the
     whole foil aligned on the reference Ni foil (the ``xcorr`` convention;
-    ``derivative`` when ``xcorr`` is the nominal; Ni K only);
+    ``derivative`` when ``xcorr`` is the nominal, left out on a foil it
+    flags ambiguous; Ni K only; less its own noise likewise); with ``xcorr``
+    as the nominal also the alignment over the compared ranges of
+    :data:`~spectro.xanes.energy_calibration.SPREAD_RANGES`;
     it moves every calibrated energy alike.
 ``preedge_model``
     The pre-edge fit with the other baseline (arctan <-> erf), when the
@@ -429,7 +432,8 @@ _METHODS = {
     "foil": f"rms change of the calibration shift with the foil derivative smoothed over foil_smoothing "
             f"-+{FOIL_STEP:g} eV and over {SPREAD_SMOOTHINGS[0]:g} and {SPREAD_SMOOTHINGS[1]:g} eV (each less the "
             "part the foil's noise gives it), and with the whole foil aligned on the reference Ni foil (xcorr; "
-            "derivative when xcorr is the nominal)",
+            "derivative when xcorr is the nominal, left out where it flags the foil ambiguous; with xcorr the "
+            "alignment over -10..20 and -20..60 eV too)",
     "preedge_model": "change with the other pre-edge baseline (arctan <-> erf)",
 }
 
