@@ -201,7 +201,8 @@ def realistic_xanes(n_sessions: int = 20, scans_per_session: int = 27, *, seed: 
             true_drift_rms=("scan", np.full(per, drift), {"units": "1", "long_name": "drift RMS (of the step)"}),
             true_foil_broadening=("scan", foil["foil_broadening"],
                                   {"units": "eV", "long_name": "reference foil's added Gaussian broadening (sigma)"}),
-            true_foil_thickness=("scan", foil["foil_thickness"], {"units": "1", "long_name": "reference foil's damping a"}),
+            true_foil_thickness=("scan", foil["foil_thickness"],
+                                 {"units": "1", "long_name": "reference foil's damping a"}),
             true_foil_ripple=("scan", foil["foil_ripple"], {"units": "1", "long_name": "reference foil's ripple RMS"}),
         )
         parts.append(ds)
