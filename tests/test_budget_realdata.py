@@ -70,9 +70,12 @@ def _chi2(res: xr.Dataset, name: str) -> float:
 
 _NIO_PRJ = ("NSLS X23A2 NiO foils: their derivative maxima scatter by 0.19 eV (a broad top shaped by ripples ten "
             "times the white noise) while their whole-foil alignments agree to 0.007 eV; no term computed from one "
-            "scan tells these ripples from the foil's shape: chi2/dof 5.9")
+            "scan tells these ripples from the foil's shape: chi2/dof 6.3. With foil_edge='xcorr' the calibrated E0 "
+            "scatter by 0.034 eV, the samples' own uncalibrated E0 by 0.033 eV for a statistical error of 0.002 eV "
+            "(ripples of the samples' edges): chi2/dof 117")
 _NI2O3 = ("XASLIB 'Ni2O3' foils change shape between scans: their derivative maxima follow 0.26 eV of the 0.6 eV "
-          "the whole foil and the sample's edge move over the three scans: chi2/dof 836")
+          "the whole foil and the sample's edge move over the three scans: chi2/dof 836 (151 with foil_edge='xcorr', "
+          "whose calibrated E0 agree to 0.030 eV for errors of 0.003 eV)")
 
 
 @pytest.mark.parametrize("group, name", [
@@ -134,7 +137,9 @@ def test_foil_term_on_a_coarse_grid(data_dir):
         # each smoothing's change less the part the foil's noise gives it (nested estimates of one point)
         changes = [_less_noise(c.shift - nominal.shift, c.shift_err, nominal.shift_err)
                    for c in (calibration_arrays(e, ref, window=w) for w in smoothings)]
-        changes.append(calibration_arrays(e, ref, convention="xcorr").shift - nominal.shift)
+        # the whole-foil alignment's change less its own noise too (its noise is not a systematic of the nominal)
+        xcorr = calibration_arrays(e, ref, convention="xcorr")
+        changes.append(_less_noise(xcorr.shift - nominal.shift, xcorr.shift_err, nominal.shift_err))
         changes = np.array(changes)[:, 0]
         np.testing.assert_allclose(changes[:2], 0.0, atol=1e-3)  # the small steps: (nearly) the same fit
         want = np.sqrt(np.mean(changes**2))

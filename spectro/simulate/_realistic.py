@@ -17,8 +17,11 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from scipy.interpolate import PchipInterpolator
+
 from ..errors import DataError
-from ._xanes import xanes
+from ..xanes.energy_calibration import reference_foil
+from ._xanes import FOIL_E0, POST_DECAY, _damped, _drift, _noise, xanes
 from ._xes import xes
 
 __all__ = ["XANES_DRAWS", "XES_DRAWS", "realistic_xanes", "realistic_xes"]
@@ -31,6 +34,14 @@ __all__ = ["XANES_DRAWS", "XES_DRAWS", "realistic_xanes", "realistic_xes"]
 #: uniform (eV: the monochromator's miscalibration, removed by the Ni-foil channel), ``self_absorption``
 #: uniform (the damping ``a`` of a transmission sample with about 1 % harmonics or pinholes at 2.5 absorption
 #: lengths; no term of the budget claims to cover it).
+#: The reference foil (``mu_ref``) is the tabulated Ni foil (:func:`spectro.xanes.reference_foil`, a measured foil)
+#: on the scan's miscalibrated scale, per scan: ``foil_broadening`` uniform (eV, standard deviation of a Gaussian
+#: resolution added to the tabulated foil's: another monochromator crystal, slit or beam heat load),
+#: ``foil_thickness`` uniform (its damping ``a``, as ``self_absorption``: a thick foil or harmonics in the third
+#: chamber), ``foil_ripple`` log-uniform (RMS, relative to the jump, of ripples of 3-12 eV period: the
+#: ``larch_NiO.prj`` foils differ from their mean by 0.0014-0.0026 of the jump); its noise, noise colour and
+#: drift are the session's. The widest broadenings lower the foil's first derivative maximum below that at
+#: +12 eV: the derivative-maximum convention is then ambiguous on it, as on the XASLIB "Ni2O3" foils.
 XANES_DRAWS: dict[str, tuple[float, float]] = {
     "noise": (0.0005, 0.005),
     "white": (0.5, 0.5),
@@ -39,6 +50,9 @@ XANES_DRAWS: dict[str, tuple[float, float]] = {
     "valence": (2.0, 3.0),
     "energy_offset": (-3.0, 3.0),
     "self_absorption": (0.0, 0.1),
+    "foil_broadening": (0.0, 0.8),
+    "foil_thickness": (0.0, 0.15),
+    "foil_ripple": (0.0005, 0.003),
 }
 
 #: The XES draws. Per session: ``counts`` log-uniform (Kbeta1,3 maximum of a sample in a diamond-anvil cell;
@@ -75,14 +89,60 @@ def _sessions(parts: list[xr.Dataset], per: int) -> xr.Dataset:
                             role=("scan", role, {"long_name": "reference (first two of a session) or sample"}))
 
 
+#: Grid step (eV) on which the tabulated foil is broadened, and the margin (eV) kept beyond the scans' energies.
+_FOIL_STEP, _FOIL_MARGIN = 0.05, 40.0
+
+
+def _foils(energy: np.ndarray, offset: np.ndarray, broadening: np.ndarray, thickness: np.ndarray,
+           ripple: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Normalized reference foils: the tabulated Ni foil broadened, damped, rippled and shifted by ``offset``.
+
+    The tabulated foil (its derivative point at the Ni K edge, 8333.0 eV)
+    is read on a fine grid (monotone cubic), convolved with each row's
+    Gaussian (by FFT, its ends held flat), damped (``n (1 + a) / (1 + a n)``),
+    given three sinusoidal ripples of random period (3-12 eV) and phase
+    scaled to ``ripple`` RMS, and read at ``energy - offset``.
+    """
+    e_ref, mu_ref = reference_foil()
+    lo, hi = energy.min() - _FOIL_MARGIN, energy.max() + _FOIL_MARGIN
+    x = np.arange(lo, hi + _FOIL_STEP / 2, _FOIL_STEP)
+    base = PchipInterpolator(e_ref, mu_ref, extrapolate=False)(np.clip(x, e_ref[0], e_ref[-1]))
+    freq = np.fft.rfftfreq(x.size, _FOIL_STEP)
+    kernel = np.exp(-2.0 * (np.pi * freq[None, :] * broadening[:, None]) ** 2)
+    fine = np.fft.irfft(np.fft.rfft(base)[None, :] * kernel, n=x.size, axis=-1)
+    fine = _damped(fine, thickness[:, None])
+    n = len(offset)
+    period, phase = rng.uniform(3.0, 12.0, (n, 3)), rng.uniform(0.0, 2.0 * np.pi, (n, 3))
+    waves = np.sin(2.0 * np.pi * x[None, None, :] / period[..., None] + phase[..., None]).sum(axis=1)
+    fine = fine + ripple[:, None] * waves / np.sqrt(1.5)
+    at = (energy[None, :] - offset[:, None] - lo) / _FOIL_STEP  # fractional index on the fine grid
+    i = np.clip(np.floor(at).astype(int), 0, x.size - 2)
+    w = at - i
+    return (1.0 - w) * np.take_along_axis(fine, i, -1) + w * np.take_along_axis(fine, i + 1, -1)
+
+
+def _foil_channel(energy, offset, foil, *, noise, white, corr, drift, kind, rng) -> np.ndarray:
+    """The measured reference channel of :func:`_foils`: scale, background, noise and drift as the samples'."""
+    n = len(offset)
+    shape = _foils(energy, offset, foil["foil_broadening"], foil["foil_thickness"], foil["foil_ripple"], rng)
+    scale, background, victoreen = rng.uniform(0.3, 1.5, n), rng.uniform(-1.5, 0.5, n), rng.uniform(0.05, 0.3, n)
+    decay = 1.0 - POST_DECAY * np.clip(energy[None, :] - (FOIL_E0 + offset)[:, None], 0.0, None) / 100.0
+    clean = background[:, None] + scale[:, None] * (victoreen[:, None] * (energy / FOIL_E0) ** -3 + decay * shape)
+    eps = _noise(rng.standard_normal(clean.shape), "white" if white else "ar1", corr)
+    return clean + scale[:, None] * (noise * eps + drift * _drift(rng, clean.shape, kind))
+
+
 def realistic_xanes(n_sessions: int = 20, scans_per_session: int = 27, *, seed: int = 0) -> xr.Dataset:
     """Ni K-edge XANES scans of NiO/LaNiO3-like mixtures with a beamtime's systematics, drawn per session.
 
     Each session is one call of :func:`spectro.simulate.xanes` with
-    ``model="mixture"``, a ``"ni"`` foil in ``mu_ref``, its noise, noise
-    colour and drift drawn from :data:`XANES_DRAWS`; each scan has its own
-    valence, miscalibration and damping. The first two scans of a session
-    are the end members (valence 2 and 3, the anchors of a valence line).
+    ``model="mixture"``, its noise, noise colour and drift drawn from
+    :data:`XANES_DRAWS`; each scan has its own valence, miscalibration and
+    damping, and in ``mu_ref`` the tabulated Ni foil
+    (:func:`spectro.xanes.reference_foil`) with its own broadening,
+    thickness damping and ripples, on the scan's miscalibrated scale, with
+    the session's noise and drift. The first two scans of a session are
+    the end members (valence 2 and 3, the anchors of a valence line).
 
     Parameters
     ----------
@@ -99,7 +159,9 @@ def realistic_xanes(n_sessions: int = 20, scans_per_session: int = 27, *, seed: 
         The XANES Dataset with ``mu`` and ``mu_ref``, the truth coordinates
         of :func:`spectro.simulate.xanes` and, per scan: ``session``,
         ``role`` (``"reference"`` or ``"sample"``), ``true_noise``,
-        ``true_noise_corr`` (0 for white noise), ``true_drift_rms`` and the
+        ``true_noise_corr`` (0 for white noise), ``true_drift_rms``,
+        ``true_foil_broadening``, ``true_foil_thickness``,
+        ``true_foil_ripple`` (the foil's distortions) and the
         truth on the correctly calibrated scale: ``true_e0_calibrated``
         (the 0.8 crossing of the noise-free, undamped, drift-free mixture;
         ``true_e0 - true_energy_offset``) and
@@ -128,13 +190,24 @@ def realistic_xanes(n_sessions: int = 20, scans_per_session: int = 27, *, seed: 
                    self_absorption=rng.uniform(*d["self_absorption"], per),
                    energy_offset=rng.uniform(*d["energy_offset"], per), reference=True, foil="ni",
                    seed=int(rng.integers(2**31)))
+        foil = {k: rng.uniform(*d[k], per) for k in ("foil_broadening", "foil_thickness")}
+        foil["foil_ripple"] = np.exp(rng.uniform(*np.log(d["foil_ripple"]), per))
+        ds = ds.assign(mu_ref=(ds.mu_ref.dims, _foil_channel(
+            ds.energy.values, ds.true_energy_offset.values, foil, noise=noise, white=white, corr=corr, drift=drift,
+            kind=kind, rng=np.random.default_rng([seed, session, 2])), ds.mu_ref.attrs))
         ds = ds.drop_vars("true_drift").assign_coords(
             true_noise=("scan", np.full(per, noise), {"units": "1", "long_name": "noise relative to the step"}),
             true_noise_corr=("scan", np.full(per, corr), {"units": "1", "long_name": "lag-1 noise correlation"}),
             true_drift_rms=("scan", np.full(per, drift), {"units": "1", "long_name": "drift RMS (of the step)"}),
+            true_foil_broadening=("scan", foil["foil_broadening"],
+                                  {"units": "eV", "long_name": "reference foil's added Gaussian broadening (sigma)"}),
+            true_foil_thickness=("scan", foil["foil_thickness"],
+                                 {"units": "1", "long_name": "reference foil's damping a"}),
+            true_foil_ripple=("scan", foil["foil_ripple"], {"units": "1", "long_name": "reference foil's ripple RMS"}),
         )
         parts.append(ds)
     ds = _sessions(parts, per)
+    ds.attrs["simulation_foil"] = "ni_foil_13idc"
     off = ds.true_energy_offset
     return ds.assign_coords(
         true_e0_calibrated=(ds.true_e0 - off).assign_attrs(

@@ -28,7 +28,10 @@ Components (``<name>_sys_<component>``; see ``docs/uncertainty.md``):
     ``sign(D) sqrt(max(0, D**2 - |err'**2 - err**2|))`` (nested estimates of
     one point; that noise is in the statistical part already), and with the
     whole foil aligned on the reference Ni foil (the ``xcorr`` convention;
-    ``derivative`` when ``xcorr`` is the nominal; Ni K only);
+    ``derivative`` when ``xcorr`` is the nominal, left out on a foil it
+    flags ambiguous; Ni K only; less its own noise likewise); with ``xcorr``
+    as the nominal also the alignment over the compared ranges of
+    :data:`~spectro.xanes.energy_calibration.SPREAD_RANGES`;
     it moves every calibrated energy alike.
 ``preedge_model``
     The pre-edge fit with the other baseline (arctan <-> erf), when the
@@ -73,7 +76,7 @@ from ._analyze import (EDGE_REGION, OUTPUTS, XanesResult, analyze_arrays, finish
 from ._derivative import DERIVATIVE_WINDOW
 from ._preedge import MODEL_FREE_BASELINE, preedge_centroid_arrays, preedge_fit_arrays
 from .edge import e0_crossings, e0_derivative_arrays
-from .energy_calibration import SPREAD_SMOOTHINGS, calibration_arrays
+from .energy_calibration import SPREAD_RANGES, SPREAD_SMOOTHINGS, XCORR_RANGE, calibration_arrays
 
 __all__ = ["BUDGETED", "COMPONENTS", "LEVEL_DEFINED", "BudgetFlag", "BudgetResult", "budget", "budget_arrays",
            "budget_columns", "in_total", "variations"]
@@ -176,6 +179,8 @@ def variations(options: XanesOptions | None = None, /, **changes: Any) -> list[t
         out.append(("foil", f"foil_edge={other_edge}", {"foil_edge": other_edge}))
     except ValueError:
         pass
+    if opts.foil_edge == "xcorr":  # the whole-foil alignment on other parts of the foil
+        out += [("foil", f"xcorr_range={lo:g}:{hi:g}", {"xcorr_range": (lo, hi)}) for lo, hi in SPREAD_RANGES]
     if opts.preedge == "fit":
         other = "erf" if opts.baseline == "arctan" else "arctan"
         out.append(("preedge_model", f"baseline={other}", {"baseline": other}))
@@ -339,12 +344,15 @@ def budget_arrays(
                 continue
             cal = calibration_arrays(energy, mu_ref, edge_energy=opts.edge_energy,
                                      window=change.get("foil_smoothing", opts.foil_smoothing),
-                                     convention=change.get("foil_edge", opts.foil_edge))
-            ds_ = cal.shift - shift
-            if "foil_smoothing" in change:
-                # less the part the foil's noise gives the change (the smoothings are nested estimates of one
-                # point, so that part has the variance |err'**2 - err**2|): the noise is in the stat part already
-                ds_ = _less_noise(ds_, cal.shift_err, nominal.calibration_shift_err)
+                                     convention=change.get("foil_edge", opts.foil_edge),
+                                     xcorr_range=change.get("xcorr_range", XCORR_RANGE))
+            # less the part the foil's noise gives the change (the smoothings are nested estimates of one point,
+            # so that part has the variance |err'**2 - err**2|; another convention's noise is its own, not a
+            # systematic of the nominal's): the nominal's noise is in the stat part already
+            ds_ = _less_noise(cal.shift - shift, cal.shift_err, nominal.calibration_shift_err)
+            if change.get("foil_edge") == "derivative":
+                # a convention that finds no single point on this foil (ambiguous) says nothing of the others
+                ds_ = np.where(cal.ambiguous, np.nan, ds_)
             add(**{name: ds_ for name, (_, calibrated) in BUDGETED.items() if calibrated})
         else:  # preedge_model: a number takes the variation of its own pre-edge model only (NaN: not its column)
             ecal = energy + s[..., None] if mu_ref is not None else energy
@@ -438,7 +446,8 @@ _METHODS = {
     "foil": f"rms change of the calibration shift with the foil derivative smoothed over foil_smoothing "
             f"-+{FOIL_STEP:g} eV and over {SPREAD_SMOOTHINGS[0]:g} and {SPREAD_SMOOTHINGS[1]:g} eV (each less the "
             "part the foil's noise gives it), and with the whole foil aligned on the reference Ni foil (xcorr; "
-            "derivative when xcorr is the nominal)",
+            "derivative when xcorr is the nominal, left out where it flags the foil ambiguous; with xcorr the "
+            "alignment over -10..20 and -20..60 eV too)",
     "preedge_model": "change with the other pre-edge fit baseline (arctan <-> erf) for the fitted numbers; for the "
                      "model-free centroid, the change of its edge-tail baseline (tail width to its neighbours, peak "
                      "window edges moved)",

@@ -75,6 +75,9 @@ FAR_SHIFT: float = 3.0
 SPREAD_SMOOTHINGS: tuple[float, ...] = (0.6, 4.0)
 #: The energy range (eV, relative to the tabulated edge) the ``xcorr`` convention compares.
 XCORR_RANGE: tuple[float, float] = (-20.0, 40.0)
+#: Compared ranges (eV) besides :data:`XCORR_RANGE` in the uncertainty budget: the edge and its first maxima
+#: only, and the edge with 60 eV of the foil above it. A foil shaped like the reference aligns alike on each.
+SPREAD_RANGES: tuple[tuple[float, float], ...] = ((-10.0, 20.0), (-20.0, 60.0))
 #: How each convention finds the foil edge, as the results' ``method`` attr says it.
 FOIL_EDGE_METHODS: dict[str, str] = {
     "derivative": "reference foil derivative maximum",
@@ -166,6 +169,7 @@ def calibration_arrays(
     search: float = 25.0,
     window: float = DERIVATIVE_WINDOW,
     convention: str = "derivative",
+    xcorr_range: tuple[float, float] = XCORR_RANGE,
 ) -> Calibration:
     """Shift that puts each reference foil's edge at the tabulated edge.
 
@@ -188,6 +192,8 @@ def calibration_arrays(
         module documentation). Conventions other than ``"derivative"`` are
         placed on the Ni reference foil, so they need an ``edge_energy``
         within ``search`` of the Ni K edge.
+    xcorr_range : (float, float), keyword-only
+        The energies compared by ``"xcorr"``, eV relative to the Ni K edge.
 
     Returns
     -------
@@ -220,15 +226,16 @@ def calibration_arrays(
         point, err = pos.e0, pos.e0_err
         edge = e_tab if window == DERIVATIVE_WINDOW else e_tab + _on_reference("derivative", window)
     else:
-        point, err = _foil_point(convention, energy, mu_ref, pos, window=window, search=(lo, hi))
-        edge = e_tab + _on_reference(convention, window)
+        point, err = _foil_point(convention, energy, mu_ref, pos, window=window, search=(lo, hi),
+                                 compared=xcorr_range)
+        edge = e_tab + _on_reference(convention, window, tuple(xcorr_range))
     shift = edge - point
     ambiguous = (ambiguous | (np.abs(shift) > FAR_SHIFT)) & np.isfinite(shift)
     return Calibration(shift=shift, shift_err=err, foil_e0=point, edge_energy=e_tab, ambiguous=ambiguous,
                        convention=convention)
 
 
-def _foil_point(convention, energy, mu_ref, pos, *, window, search):
+def _foil_point(convention, energy, mu_ref, pos, *, window, search, compared=XCORR_RANGE):
     """The foil's point of ``convention`` (not ``"derivative"``) and its error, eV.
 
     The alignment's error is that of the derivative maximum ``pos`` of the
@@ -245,24 +252,36 @@ def _foil_point(convention, energy, mu_ref, pos, *, window, search):
         ok = n.ok & np.isfinite(pos.e0)
         return np.where(ok, half.e0, np.nan), np.where(ok, half.e0_err, np.nan)
     e_ref, mu = reference_foil()
-    shift = _xcorr(energy, mu_ref, e_ref, mu, window=window, search=search)
+    shift, err = _xcorr(energy, mu_ref, e_ref, mu, window=window, search=search, compared=compared)
     # the point of the measured foil that lands on the reference's tabulated edge
-    return tabulated_edge() - shift, np.where(np.isfinite(shift), pos.e0_err, np.nan)
+    return tabulated_edge() - shift, err
 
 
-def _xcorr(energy, mu_ref, e_ref, mu_ref_foil, *, window, search) -> np.ndarray:
-    """Shift (eV) maximizing the correlation of the smoothed foil derivative with the reference foil's.
+def _xcorr(energy, mu_ref, e_ref, mu_ref_foil, *, window, search, compared) -> tuple[np.ndarray, np.ndarray]:
+    """Shift (eV) maximizing the correlation of the smoothed foil derivative with the reference foil's, and
+    its error from the foil's white noise.
 
     The smoothed derivatives are read on a uniform grid of
     :data:`XCORR_STEP`; for each candidate shift ``s`` (every grid step
-    within ``search``) the reference derivative over :data:`XCORR_RANGE`
-    of the tabulated edge is correlated (Pearson) with the measured one at
-    ``E - s`` (all candidates at once, by FFT), and the best candidate is
-    refined by a parabola through its neighbours. NaN when the foil covers
+    within ``search``) the reference derivative over ``compared`` (eV of
+    the tabulated edge, :data:`XCORR_RANGE` by default) is correlated
+    (Pearson) with the measured one at ``E - s`` (all candidates at once,
+    by FFT), and the best candidate is refined by a parabola through its neighbours. NaN when the foil covers
     less than half of the compared range.
+
+    The error is that of the least-squares alignment the correlation
+    stands for, ``d(E) = a r1(E + s)`` with ``r1``, ``r2``, ``r3`` the
+    reference's smoothed first derivative and its next two: a noise ``dmu``
+    of the foil moves the shift by ``int r2 dd dE / (a int r2**2 dE) = -int
+    r3 dmu dE / (a int r2**2 dE)`` (by parts, ``dd`` the noise of the
+    derivative), so for white noise of standard deviation ``sigma`` per
+    point (:func:`spectro.xanes._arrays.noise_sigma`) the variance is
+    ``sigma**2 sum_j (r3(E_j + s) dE_j)**2 / (a int r2**2 dE)**2`` over the
+    foil's points in the compared range, ``a`` the regression slope of the
+    measured derivative on the reference's.
     """
     e_tab = tabulated_edge()
-    lo, hi = e_tab + XCORR_RANGE[0], e_tab + XCORR_RANGE[1]
+    lo, hi = e_tab + compared[0], e_tab + compared[1]
     h = XCORR_STEP
     m = int(round((hi - lo) / h)) + 1
     k_half = int(round(0.5 * (search[1] - search[0]) / h))
@@ -274,7 +293,8 @@ def _xcorr(energy, mu_ref, e_ref, mu_ref_foil, *, window, search) -> np.ndarray:
     x, _ = _arrays.as_rows(energy, mu_ref)
     xs, ds, _ = _arrays.compact(x, derivative_arrays(energy, mu_ref, window=window).d1)
     d = _arrays.interp_rows(grid, xs, ds)
-    r = np.interp(grid_ref, e_ref, derivative_arrays(e_ref, mu_ref_foil, window=window).d1)
+    r_ref = derivative_arrays(e_ref, mu_ref_foil, window=window).d1
+    r = np.interp(grid_ref, e_ref, r_ref)
     seen = np.isfinite(d)
     dz = np.where(seen, d, 0.0)
 
@@ -300,7 +320,27 @@ def _xcorr(energy, mu_ref, e_ref, mu_ref_foil, *, window, search) -> np.ndarray:
         frac = 0.5 * (c0 - c2) / (c0 - 2 * c1 + c2)
     frac = np.where(np.isfinite(frac), np.clip(frac, -1, 1), 0.0)
     # window i compares the measured E = reference E - s with s = (k_half - i) h
-    return np.where(np.isfinite(c1), (k_half - i - frac) * h, np.nan)
+    shift = np.where(np.isfinite(c1), (k_half - i - frac) * h, np.nan)
+    with _arrays.quiet():
+        slope = np.take_along_axis(cov / (s_rr - s_r * s_r / n), i[..., None], -1)[..., 0]
+    return shift, _xcorr_err(energy, mu_ref, e_ref, r_ref, shift, slope, (lo, hi))
+
+
+def _xcorr_err(energy, mu_ref, e_ref, r_ref, shift, slope, compared) -> np.ndarray:
+    """White-noise error of the ``xcorr`` shift (see :func:`_xcorr`), eV."""
+    r2 = np.gradient(r_ref, e_ref)
+    r3 = np.gradient(r2, e_ref)
+    inside = (e_ref >= compared[0]) & (e_ref <= compared[1])
+    i2 = np.trapezoid(r2[inside] ** 2, e_ref[inside])
+    xs, ys, _ = _arrays.compact(*_arrays.as_rows(energy, mu_ref))
+    sigma = _arrays.noise_sigma(xs, ys)
+    at_ref = xs + np.where(np.isfinite(shift), shift, 0.0)[..., None]
+    with _arrays.quiet():
+        use = (at_ref >= compared[0]) & (at_ref <= compared[1]) & np.isfinite(ys)
+        step = np.abs(np.gradient(xs, axis=-1))
+        terms = np.where(use, (np.interp(at_ref, e_ref, r3) * step) ** 2, 0.0)
+        err = sigma * np.sqrt(terms.sum(axis=-1)) / (np.abs(slope) * i2)
+    return np.where(np.isfinite(shift), err, np.nan)
 
 
 def _ambiguous(energy, mu_ref, *, window, search) -> np.ndarray:
@@ -334,13 +374,13 @@ def _near(energy, mu, lo: float, hi: float):
 
 
 @functools.lru_cache(maxsize=32)
-def _on_reference(convention: str, window: float) -> float:
+def _on_reference(convention: str, window: float, compared: tuple[float, float] = XCORR_RANGE) -> float:
     """Where ``convention`` puts the reference foil's edge, relative to the tabulated edge, eV."""
     e, mu = reference_foil()
     search = (tabulated_edge() - 25.0, tabulated_edge() + 25.0)
     pos = e0_derivative_arrays(e, mu[None, :], window=window, search=search, first=FIRST_PEAK)
     point = pos.e0 if convention == "derivative" else _foil_point(convention, e, mu[None, :], pos, window=window,
-                                                                  search=search)[0]
+                                                                  search=search, compared=compared)[0]
     return float(point[0] - tabulated_edge())
 
 
