@@ -556,26 +556,26 @@ def budget(
     out = _apply.run(kernel, mu, args=[ds.mu_ref] if use_ref else [], outputs=outputs,
                      attrs={name: attrs[name] for name in plain}, integers=("flags", "nnorm", "budget_flags"),
                      coords_of=ds)
-    out["budget_flags"].attrs.update(flag_masks=[int(f) for f in BudgetFlag],
-                                     flag_meanings=" ".join(f.name.lower() for f in BudgetFlag))
-    variation = xr.DataArray(list(labels), dims="variation")
+    # The Dataset is assembled once from the Variables (one Dataset built, not one merge per added variable).
+    data = dict(out.data_vars.variables)
+    data["budget_flags"].attrs.update(flag_masks=[int(f) for f in BudgetFlag],
+                                      flag_meanings=" ".join(f.name.lower() for f in BudgetFlag))
     for name, (units, _) in BUDGETED.items():
-        cols = [f"{name}_variation__{k}" for k in range(len(labels))]
-        stacked = xr.concat([out[c] for c in cols], dim="variation") if cols else None
-        out = out.drop_vars(cols)
-        if stacked is not None:
-            out[f"{name}_variation"] = stacked.transpose(*[d for d in stacked.dims if d != "variation"],
-                                                         "variation").assign_attrs(
-                units=units, long_name=f"change of {name} under each variation of the options",
-                method="kernel re-run or re-evaluation with the variation's options")
+        cols = [data.pop(f"{name}_variation__{k}") for k in range(len(labels))]
+        if cols:
+            data[f"{name}_variation"] = xr.Variable(
+                cols[0].dims + ("variation",), np.stack([c.data for c in cols], axis=-1),
+                {"units": units, "long_name": f"change of {name} under each variation of the options",
+                 "method": "kernel re-run or re-evaluation with the variation's options"})
         methods = _column_methods(name, calibrated=use_ref)
         for column, method in methods.items():
             if column != f"{name}_err":
-                out[column].attrs["method"] = method
-        total = np.hypot(out[f"{name}_stat"], out[f"{name}_sys"])
-        out[f"{name}_err"] = total.assign_attrs(
-            units=units, long_name=f"{name} total uncertainty (1 sigma)", method=methods[f"{name}_err"])
-    out = out.assign_coords(variation=variation, variation_component=("variation", list(components)))
+                data[column].attrs["method"] = method
+        stat, sys_ = data[f"{name}_stat"], data[f"{name}_sys"]
+        data[f"{name}_err"] = xr.Variable(stat.dims, np.hypot(stat.data, sys_.data), {
+            "units": units, "long_name": f"{name} total uncertainty (1 sigma)", "method": methods[f"{name}_err"]})
+    out = xr.Dataset(data, coords=out.coords).assign_coords(
+        variation=("variation", list(labels)), variation_component=("variation", list(components)))
     file = finish(out, ds, opts, normalized=normalized, budget=1)
     if not _apply.is_lazy(out):
         unstable = out["scan"].values[(out["budget_flags"].values & int(BudgetFlag.NORMALIZATION_UNSTABLE)) > 0]
