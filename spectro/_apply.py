@@ -38,6 +38,23 @@ def run(
     integers: Collection[str] = (),
     coords_of: xr.Dataset | None = None,
 ) -> xr.Dataset:
+    """The Dataset of :func:`run_parts` (the same arguments)."""
+    data, coords = run_parts(func, da, outputs=outputs, args=args, kwargs=kwargs, attrs=attrs, integers=integers,
+                             coords_of=coords_of)
+    return xr.Dataset(data, coords=coords)
+
+
+def run_parts(
+    func: Callable[..., tuple],
+    da: xr.DataArray,
+    *,
+    outputs: Mapping[str, tuple[Sequence[str], str, str]],
+    args: Sequence[xr.DataArray | float] = (),
+    kwargs: Mapping[str, Any] | None = None,
+    attrs: Mapping[str, Mapping[str, Any]] | None = None,
+    integers: Collection[str] = (),
+    coords_of: xr.Dataset | None = None,
+) -> tuple[dict[str, xr.Variable], xr.Coordinates]:
     """Apply ``func(mu, *args, energy=..., **kwargs) -> tuple`` along energy.
 
     ``outputs`` maps each output name, in order, to (core dims, units,
@@ -48,9 +65,12 @@ def run(
     that whatever path made the result (NumPy or dask) its coordinates are
     the same.
 
-    The work is done on the underlying ``xarray.Variable`` objects and the
-    result Dataset is built once: the labels are those of ``da``, which
-    every argument shares, so there is nothing to align.
+    The work is done on the underlying ``xarray.Variable`` objects: the
+    labels are those of ``da``, which every argument shares, so there is
+    nothing to align. Returns the output Variables, by name in the order of
+    ``outputs``, and the coordinates, from which the caller builds its
+    Dataset once (:func:`run` does it as they are; a caller adding
+    variables adds them first: each Dataset built merges every variable).
     """
     dim = da.dims[-1] if "energy" not in da.dims else "energy"
     energy = np.asarray(da[dim].values, dtype=float)
@@ -111,7 +131,7 @@ def run(
     # the source's indexes are reused, not rebuilt
     coords = xr.Coordinates({k: given.variables[k] for k in kept},
                             indexes={k: i for k, i in given.xindexes.items() if k in kept})
-    return xr.Dataset(data, coords=coords)
+    return data, coords
 
 
 def scan_coords(ds: xr.Dataset) -> dict[str, xr.DataArray]:

@@ -548,16 +548,17 @@ def budget(
         b = budget_arrays(energy, mu, rest[0] if rest else None, opts, normalized=normalized, spectra=spectra)
         out = list(b.result.arrays(plain))
         for name in BUDGETED:
-            out += [b.stat[name], b.sys(name)] + [b.sys(name, c) for c in COMPONENTS] + [b.err_scan[name]]
+            parts = {c: b.sys(name, c) for c in COMPONENTS}  # each component once, the total from them
+            total = np.sqrt(sum(parts[c] ** 2 for c in in_total(name)))
+            out += [b.stat[name], total] + [parts[c] for c in COMPONENTS] + [b.err_scan[name]]
             out += [b.delta[name][..., k] for k in range(len(labels))]
         return tuple(out + [b.flags])
 
     attrs = result_attrs(opts, calibrated=use_ref, normalized=normalized)
-    out = _apply.run(kernel, mu, args=[ds.mu_ref] if use_ref else [], outputs=outputs,
-                     attrs={name: attrs[name] for name in plain}, integers=("flags", "nnorm", "budget_flags"),
-                     coords_of=ds)
-    # The Dataset is assembled once from the Variables (one Dataset built, not one merge per added variable).
-    data = dict(out.data_vars.variables)
+    data, coords = _apply.run_parts(
+        kernel, mu, args=[ds.mu_ref] if use_ref else [], outputs=outputs,
+        attrs={name: attrs[name] for name in plain}, integers=("flags", "nnorm", "budget_flags"), coords_of=ds)
+    # The Dataset is built once from the Variables (each Dataset built or variable added merges them all).
     data["budget_flags"].attrs.update(flag_masks=[int(f) for f in BudgetFlag],
                                       flag_meanings=" ".join(f.name.lower() for f in BudgetFlag))
     for name, (units, _) in BUDGETED.items():
@@ -574,8 +575,11 @@ def budget(
         stat, sys_ = data[f"{name}_stat"], data[f"{name}_sys"]
         data[f"{name}_err"] = xr.Variable(stat.dims, np.hypot(stat.data, sys_.data), {
             "units": units, "long_name": f"{name} total uncertainty (1 sigma)", "method": methods[f"{name}_err"]})
-    out = xr.Dataset(data, coords=out.coords).assign_coords(
-        variation=("variation", list(labels)), variation_component=("variation", list(components)))
+    variation = xr.Coordinates({"variation": ("variation", list(labels))})  # with its index
+    out = xr.Dataset(data, coords=xr.Coordinates(
+        {**coords.variables, **variation.variables,
+         "variation_component": xr.Variable("variation", list(components))},
+        indexes={**coords.xindexes, **variation.xindexes}))
     file = finish(out, ds, opts, normalized=normalized, budget=1)
     if not _apply.is_lazy(out):
         unstable = out["scan"].values[(out["budget_flags"].values & int(BudgetFlag.NORMALIZATION_UNSTABLE)) > 0]
