@@ -54,7 +54,7 @@ from ._normalize import Normalization, anchored, normalize_arrays
 from ._preedge import (MODEL_FREE_BASELINE, MODEL_FREE_BASELINE_TEXT, checked, preedge_centroid_arrays,
                        preedge_fit_arrays)
 from .edge import e0_crossings, e0_derivative_arrays
-from .energy_calibration import FOIL_EDGE_METHODS, calibration_arrays, tabulated_edge
+from .energy_calibration import FOIL_EDGE_METHODS, Calibration, calibration_arrays, tabulated_edge
 from .features import feature_intensity_arrays
 from .glitch import find_glitches_arrays
 
@@ -247,6 +247,18 @@ def analyze_arrays(
     (True, 0)
     """
     opts = options_of(XanesOptions, options, changes)
+    return _analyzed(energy, mu, mu_ref, opts, normalized=normalized, spectra=spectra)
+
+
+def _analyzed(energy, mu, mu_ref, opts: XanesOptions, *, normalized: bool, spectra: bool,
+              calibration: Calibration | None = None) -> XanesResult:
+    """:func:`analyze_arrays` with its options made.
+
+    ``calibration``, when given, is what :func:`calibration_arrays` gives
+    for ``mu_ref`` with the foil options of ``opts`` (``opts.deglitch``
+    false): the caller has it already (the budget's normalization
+    variations share the nominal run's foil), so it is not computed again.
+    """
     spiked = np.zeros(np.shape(mu)[:-1], bool)
     if opts.deglitch:
         if mu_ref is None:
@@ -273,8 +285,8 @@ def analyze_arrays(
     no_edge = n.ok & ~edge
     flags = flags | np.where(no_edge, XanesFlag.NO_EDGE, 0) | np.where(spiked, XanesFlag.GLITCHES_REMOVED, 0)
     if mu_ref is not None:
-        cal = calibration_arrays(energy, mu_ref, edge_energy=opts.edge_energy, window=opts.foil_smoothing,
-                                 convention=opts.foil_edge)
+        cal = calibration if calibration is not None else calibration_arrays(
+            energy, mu_ref, edge_energy=opts.edge_energy, window=opts.foil_smoothing, convention=opts.foil_edge)
         shift, shift_err = cal.shift, cal.shift_err
         measured = np.isfinite(mu_ref).any(axis=-1)
         flags = flags | np.where(measured & ~np.isfinite(shift), XanesFlag.CALIBRATION_FAILED, 0)
