@@ -64,8 +64,8 @@ import xarray as xr
 from ..errors import SpectroWarning
 from ..options import XanesOptions, options_of
 from .. import _apply
-from ._analyze import (EDGE_REGION, OUTPUTS, XanesResult, _analyzed, analyze_arrays, finish, is_normalized,
-                       result_attrs, without_spikes)
+from ._analyze import (EDGE_REGION, OUTPUTS, XanesResult, analyze_arrays, finish, is_normalized,
+                       normalization_variations, result_attrs, without_spikes)
 from ._derivative import DERIVATIVE_WINDOW
 from ._preedge import preedge_fit_arrays
 from .edge import e0_crossings, e0_derivative_arrays
@@ -305,13 +305,16 @@ def budget_arrays(
     # the normalization variations change no foil option: their calibration is computed once
     foil_cal = None if mu_ref is None or normalized else calibration_arrays(
         energy, mu_ref, edge_energy=opts.edge_energy, window=opts.foil_smoothing, convention=opts.foil_edge)
+    # the normalization variations in one run of the analysis after their normalizations
+    varied = [] if normalized else normalization_variations(
+        energy, mu, mu_ref, [opts.replace(preedge="centroid", **change) for c, _, change in plan
+                             if c == "normalization"], calibration=foil_cal)
     for component, label, change in plan:
         if component == "normalization":
             if normalized:  # nothing is normalized: no window to vary
                 add()
                 continue
-            r = _analyzed(energy, mu, mu_ref, opts.replace(preedge="centroid", **change), normalized=False,
-                          spectra=False, calibration=foil_cal)
+            r = varied.pop(0)
             d = {name: getattr(r, name) - getattr(nominal, name) for name in BUDGETED if name != "calibration_shift"}
             # the fitted pre-edge numbers move with the normalization as the model-free ones do
             d["preedge_centroid"] = r.preedge_centroid_free - nominal.preedge_centroid_free
