@@ -125,12 +125,12 @@ def run_parts(
                               {"units": units, "long_name": long_name})
     source = da if coords_of is None else coords_of
     present = {d for v in data.values() for d in v.dims}
-    given = source.coords
+    given = source.coords.variables  # one mapping, not one per name looked up
     order = [k for k in source.dims if k in given] + [k for k in given if k not in source.dims]
-    kept = [k for k in order if set(given.variables[k].dims) <= present]
+    kept = [k for k in order if set(given[k].dims) <= present]
     # the source's indexes are reused, not rebuilt
-    coords = xr.Coordinates({k: given.variables[k] for k in kept},
-                            indexes={k: i for k, i in given.xindexes.items() if k in kept})
+    coords = xr.Coordinates({k: given[k] for k in kept},
+                            indexes={k: i for k, i in source.xindexes.items() if k in kept})
     return data, coords
 
 
