@@ -9,7 +9,8 @@ baseline. :func:`budget` measures that on the data: it runs the analysis
 again over a documented neighbourhood of the chosen options
 (:func:`variations`), each variation one vectorized call over all spectra
 (the normalization variations: each normalized apart, the rest of the
-analysis one call over variations x spectra), and takes the root-mean-square change of every number per component.
+analysis one call over variations x spectra), and takes the root-mean-square
+change of every number per component.
 
 Components (``<name>_sys_<component>``; see ``docs/uncertainty.md``):
 
