@@ -18,9 +18,15 @@ times the same with ``preedge="centroid"`` (no fitted pre-edge model);
 (``spectro.xanes.budget`` instead of ``analyze``), and
 ``interactive_budget_speedup_vs_larch`` its ratio to larch.
 
+``--profile FILE`` instead prints where the time of one file goes: the
+functions of ``spectro.read`` + ``spectro.xanes.analyze`` (and of the same
+with ``budget=True``) by their own and cumulative CPU time (cProfile, over
+``--repeat`` runs after one to warm up).
+
 Usage::
 
     SPECTRO_DATA_DIR=../shared/data python benchmarks/interactive.py [--json] [--repeat N]
+    python benchmarks/interactive.py --profile ../shared/data/xanes/ceric_NiO_111.xdi [--repeat N]
 """
 
 from __future__ import annotations
@@ -98,11 +104,35 @@ def measure(root: Path, repeat: int = 5) -> dict[str, float]:
     }
 
 
+def profile(path: Path, repeat: int = 5, top: int = 25) -> None:
+    """Print the cProfile of read + analyze of ``path``, without and with the budget."""
+    import cProfile
+    import pstats
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for label, run in (("read + analyze", lambda: spectro_file(path)),
+                           ("read + analyze(budget=True)", lambda: spectro_budget_file(path))):
+            run()  # imports and caches
+            prof = cProfile.Profile(timer=time.process_time)
+            prof.enable()
+            for _ in range(repeat):
+                run()
+            prof.disable()
+            print(f"=== {label}: {path.name}, {repeat} runs ===")
+            for key in ("cumulative", "tottime"):
+                pstats.Stats(prof).sort_stats(key).print_stats(top)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="best of this many runs per file")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--profile", type=Path, metavar="FILE", help="print where the time of FILE goes instead")
     args = parser.parse_args(argv)
+    if args.profile is not None:
+        profile(args.profile, args.repeat)
+        return 0
     root = os.environ.get("SPECTRO_DATA_DIR")
     if not root:
         parser.error("set SPECTRO_DATA_DIR to the folder of real spectra")

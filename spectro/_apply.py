@@ -38,6 +38,23 @@ def run(
     integers: Collection[str] = (),
     coords_of: xr.Dataset | None = None,
 ) -> xr.Dataset:
+    """The Dataset of :func:`run_parts` (the same arguments)."""
+    data, coords = run_parts(func, da, outputs=outputs, args=args, kwargs=kwargs, attrs=attrs, integers=integers,
+                             coords_of=coords_of)
+    return xr.Dataset(data, coords=coords)
+
+
+def run_parts(
+    func: Callable[..., tuple],
+    da: xr.DataArray,
+    *,
+    outputs: Mapping[str, tuple[Sequence[str], str, str]],
+    args: Sequence[xr.DataArray | float] = (),
+    kwargs: Mapping[str, Any] | None = None,
+    attrs: Mapping[str, Mapping[str, Any]] | None = None,
+    integers: Collection[str] = (),
+    coords_of: xr.Dataset | None = None,
+) -> tuple[dict[str, xr.Variable], xr.Coordinates]:
     """Apply ``func(mu, *args, energy=..., **kwargs) -> tuple`` along energy.
 
     ``outputs`` maps each output name, in order, to (core dims, units,
@@ -48,9 +65,12 @@ def run(
     that whatever path made the result (NumPy or dask) its coordinates are
     the same.
 
-    The work is done on the underlying ``xarray.Variable`` objects and the
-    result Dataset is built once: the labels are those of ``da``, which
-    every argument shares, so there is nothing to align.
+    The work is done on the underlying ``xarray.Variable`` objects: the
+    labels are those of ``da``, which every argument shares, so there is
+    nothing to align. Returns the output Variables, by name in the order of
+    ``outputs``, and the coordinates, from which the caller builds its
+    Dataset once (:func:`run` does it as they are; a caller adding
+    variables adds them first: each Dataset built merges every variable).
     """
     dim = da.dims[-1] if "energy" not in da.dims else "energy"
     energy = np.asarray(da[dim].values, dtype=float)
@@ -105,13 +125,13 @@ def run(
                               {"units": units, "long_name": long_name})
     source = da if coords_of is None else coords_of
     present = {d for v in data.values() for d in v.dims}
-    given = source.coords
+    given = source.coords.variables  # one mapping, not one per name looked up
     order = [k for k in source.dims if k in given] + [k for k in given if k not in source.dims]
-    kept = [k for k in order if set(given.variables[k].dims) <= present]
+    kept = [k for k in order if set(given[k].dims) <= present]
     # the source's indexes are reused, not rebuilt
-    coords = xr.Coordinates({k: given.variables[k] for k in kept},
-                            indexes={k: i for k, i in given.xindexes.items() if k in kept})
-    return xr.Dataset(data, coords=coords)
+    coords = xr.Coordinates({k: given[k] for k in kept},
+                            indexes={k: i for k, i in source.xindexes.items() if k in kept})
+    return data, coords
 
 
 def scan_coords(ds: xr.Dataset) -> dict[str, xr.DataArray]:

@@ -312,7 +312,7 @@ class Options:
 
     def changed(self) -> dict[str, Any]:
         """The options that differ from their defaults."""
-        default = type(self)()
+        default = _defaults(type(self))
         return {k: getattr(self, k) for k in self.names() if getattr(self, k) != getattr(default, k)}
 
     def digest(self) -> str:

@@ -54,7 +54,7 @@ from ._normalize import Normalization, anchored, normalize_arrays
 from ._preedge import (MODEL_FREE_BASELINE, MODEL_FREE_BASELINE_TEXT, PreedgeChecked, checked,
                        preedge_centroid_arrays, preedge_fit_arrays)
 from .edge import e0_crossings, e0_derivative_arrays
-from .energy_calibration import FOIL_EDGE_METHODS, calibration_arrays, tabulated_edge
+from .energy_calibration import FOIL_EDGE_METHODS, Calibration, calibration_arrays, tabulated_edge
 from .features import feature_intensity_arrays
 from .glitch import find_glitches_arrays
 
@@ -258,6 +258,18 @@ def analyze_arrays(
     (True, 0)
     """
     opts = options_of(XanesOptions, options, changes)
+    return _analyzed(energy, mu, mu_ref, opts, normalized=normalized, spectra=spectra)
+
+
+def _analyzed(energy, mu, mu_ref, opts: XanesOptions, *, normalized: bool, spectra: bool,
+              calibration: Calibration | None = None) -> XanesResult:
+    """:func:`analyze_arrays` with its options made.
+
+    ``calibration``, when given, is what :func:`calibration_arrays` gives
+    for ``mu_ref`` with the foil options of ``opts`` (``opts.deglitch``
+    false): the caller has it already (the budget's normalization
+    variations share the nominal run's foil), so it is not computed again.
+    """
     spiked = np.zeros(np.shape(mu)[:-1], bool)
     if opts.deglitch:
         if mu_ref is None:
@@ -269,13 +281,85 @@ def analyze_arrays(
     if complete is not None:
         r = _apart(complete, energy, mu, mu_ref, opts.replace(deglitch=False), normalized, spectra)
         return dataclasses.replace(r, flags=r.flags | np.where(spiked, XanesFlag.GLITCHES_REMOVED, 0))
+    n = _normalization(energy, mu, opts, normalized=normalized)
+    return _from_normalization(energy, mu_ref, n, opts, spiked=spiked, spectra=spectra, calibration=calibration)
+
+
+def _normalization(energy, mu, opts: XanesOptions, *, normalized: bool) -> Normalization:
+    """Step 2 of the analysis: the normalization of ``mu`` with the options' windows (or ``mu`` as it is)."""
     if normalized:
-        n = _as_normalized(energy, mu, e0=opts.e0_anchor)
-    else:
-        n = normalize_arrays(
-            energy, mu, e0=opts.e0_anchor, pre1=opts.pre1, pre2=opts.pre2, norm1=opts.norm1, norm2=opts.norm2,
-            nnorm=opts.nnorm, nvict=opts.nvict,
-        )
+        return _as_normalized(energy, mu, e0=opts.e0_anchor)
+    return normalize_arrays(
+        energy, mu, e0=opts.e0_anchor, pre1=opts.pre1, pre2=opts.pre2, norm1=opts.norm1, norm2=opts.norm2,
+        nnorm=opts.nnorm, nvict=opts.nvict,
+    )
+
+
+#: The options of the normalization (step 2): the variations of :func:`normalization_variations` change only them.
+_NORMALIZATION_OPTIONS: tuple[str, ...] = ("pre1", "pre2", "norm1", "norm2", "nnorm")
+
+
+def normalization_variations(energy, mu, mu_ref, variants: list[XanesOptions], *,
+                             calibration: Calibration | None = None) -> list[XanesResult]:
+    """``analyze_arrays(energy, mu, mu_ref, o, spectra=False)`` for each ``o`` of ``variants``, the same numbers.
+
+    The variants (the budget's normalization variations) differ only in
+    the options of :data:`_NORMALIZATION_OPTIONS` and do not deglitch:
+    each is normalized apart, and the rest of the analysis runs once on
+    all of them stacked along a new leading axis (each spectrum's numbers
+    come from its own row). ``calibration`` is as for :func:`_analyzed`.
+    A single spectrum given as a 1-D array (whose sums the kernels do
+    apart from those of rows), or spectra of a shared grid of which some
+    but not all are complete (the kernel then analyses the two groups
+    apart), are analysed variant by variant.
+    """
+    if not variants:
+        return []
+    first = variants[0]
+    if first.deglitch or any(o.replace(**{k: getattr(first, k) for k in _NORMALIZATION_OPTIONS}) != first
+                             for o in variants):
+        raise ValueError("the variants must differ only in their normalization options and not deglitch")
+    if np.ndim(mu) < 2 or _complete_rows(energy, mu, mu_ref) is not None:
+        return [_analyzed(energy, mu, mu_ref, o, normalized=False, spectra=False, calibration=calibration)
+                for o in variants]
+    parts = [_normalization(energy, mu, o, normalized=False) for o in variants]
+    n = Normalization(**{f.name: _stack([getattr(p, f.name) for p in parts]) for f in fields(Normalization)
+                         if f.name != "energy"},
+                      energy=parts[0].energy if np.ndim(parts[0].energy) == 1 else _stack([p.energy for p in parts]))
+    size = (len(variants),)
+    if np.ndim(energy) > 1:  # spectra on their own grids: each variant's rows on them
+        energy = np.broadcast_to(energy, size + np.shape(energy))
+    if mu_ref is not None:
+        mu_ref = np.broadcast_to(mu_ref, size + np.shape(mu_ref))
+    if calibration is not None:
+        calibration = dataclasses.replace(calibration, **{
+            k: np.broadcast_to(getattr(calibration, k), size + np.shape(getattr(calibration, k)))
+            for k in ("shift", "shift_err", "foil_e0", "ambiguous")})
+    r = _from_normalization(energy, mu_ref, n, first, spiked=np.zeros(n.edge_step.shape, bool), spectra=False,
+                            calibration=calibration)
+    return [XanesResult(**{f.name: getattr(r, f.name)[i] for f in fields(XanesResult)}) for i in range(len(parts))]
+
+
+def _stack(values: list[Any]) -> Any:
+    """One field of the variants' normalizations: arrays along a new leading axis, scalars (the same) as they are.
+
+    The post-edge coefficients of different orders are padded with zero
+    coefficients of the higher powers.
+    """
+    first = values[0]
+    if not isinstance(first, (np.ndarray, np.generic)):
+        if any(v != first for v in values):
+            raise ValueError("variants differ in a scalar of their normalization")
+        return first
+    width = max(np.shape(v)[-1] for v in values) if np.ndim(first) else 0
+    if np.ndim(first) and any(np.shape(v)[-1] != width for v in values):
+        values = [np.concatenate([v, np.zeros(v.shape[:-1] + (width - v.shape[-1],))], axis=-1) for v in values]
+    return np.stack(values)
+
+
+def _from_normalization(energy, mu_ref, n: Normalization, opts: XanesOptions, *, spiked: np.ndarray,
+                        spectra: bool, calibration: Calibration | None) -> XanesResult:
+    """Steps 1, 3 and 4 of the analysis on the normalization ``n`` (step 2)."""
     lead = n.edge_step.shape
     flags = np.where(n.ok, 0, XanesFlag.NORMALIZATION_FAILED)
     with np.errstate(invalid="ignore"):
@@ -284,8 +368,8 @@ def analyze_arrays(
     no_edge = n.ok & ~edge
     flags = flags | np.where(no_edge, XanesFlag.NO_EDGE, 0) | np.where(spiked, XanesFlag.GLITCHES_REMOVED, 0)
     if mu_ref is not None:
-        cal = calibration_arrays(energy, mu_ref, edge_energy=opts.edge_energy, window=opts.foil_smoothing,
-                                 convention=opts.foil_edge)
+        cal = calibration if calibration is not None else calibration_arrays(
+            energy, mu_ref, edge_energy=opts.edge_energy, window=opts.foil_smoothing, convention=opts.foil_edge)
         shift, shift_err = cal.shift, cal.shift_err
         measured = np.isfinite(mu_ref).any(axis=-1)
         flags = flags | np.where(measured & ~np.isfinite(shift), XanesFlag.CALIBRATION_FAILED, 0)

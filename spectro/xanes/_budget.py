@@ -7,8 +7,10 @@ depends on choices that are equally reasonable: the normalization windows,
 the edge definition, the smoothing of the foil's derivative, the pre-edge
 baseline. :func:`budget` measures that on the data: it runs the analysis
 again over a documented neighbourhood of the chosen options
-(:func:`variations`), each variation one vectorized call over all spectra,
-and takes the root-mean-square change of every number per component.
+(:func:`variations`), each variation one vectorized call over all spectra
+(the normalization variations: each normalized apart, the rest of the
+analysis one call over variations x spectra), and takes the root-mean-square
+change of every number per component.
 
 Components (``<name>_sys_<component>``; see ``docs/uncertainty.md``):
 
@@ -71,8 +73,8 @@ import xarray as xr
 from ..errors import SpectroWarning
 from ..options import XanesOptions, options_of
 from .. import _apply
-from ._analyze import (EDGE_REGION, OUTPUTS, XanesResult, analyze_arrays, finish, is_normalized, result_attrs,
-                       without_spikes)
+from ._analyze import (EDGE_REGION, OUTPUTS, XanesResult, analyze_arrays, finish, is_normalized,
+                       normalization_variations, result_attrs, without_spikes)
 from ._derivative import DERIVATIVE_WINDOW
 from ._preedge import MODEL_FREE_BASELINE, preedge_centroid_arrays, preedge_fit_arrays
 from .edge import e0_crossings, e0_derivative_arrays
@@ -312,12 +314,19 @@ def budget_arrays(
             deltas[name].append(given.get(name, zero))
 
     energy = np.asarray(energy, dtype=float)
+    # the normalization variations change no foil option: their calibration is computed once
+    foil_cal = None if mu_ref is None or normalized else calibration_arrays(
+        energy, mu_ref, edge_energy=opts.edge_energy, window=opts.foil_smoothing, convention=opts.foil_edge)
+    # the normalization variations in one run of the analysis after their normalizations
+    varied = [] if normalized else normalization_variations(
+        energy, mu, mu_ref, [opts.replace(preedge="centroid", **change) for c, _, change in plan
+                             if c == "normalization"], calibration=foil_cal)
     for component, label, change in plan:
         if component == "normalization":
             if normalized:  # nothing is normalized: no window to vary
                 add()
                 continue
-            r = analyze_arrays(energy, mu, mu_ref, opts.replace(preedge="centroid", **change), spectra=False)
+            r = varied.pop(0)
             d = {name: getattr(r, name) - getattr(nominal, name) for name in BUDGETED if name != "calibration_shift"}
             # the fitted pre-edge numbers move with the normalization as the model-free ones do
             d["preedge_centroid"] = r.preedge_centroid_free - nominal.preedge_centroid_free
@@ -573,34 +582,38 @@ def budget(
         b = budget_arrays(energy, mu, rest[0] if rest else None, opts, normalized=normalized, spectra=spectra)
         out = list(b.result.arrays(plain))
         for name in BUDGETED:
-            out += [b.stat[name], b.sys(name)] + [b.sys(name, c) for c in COMPONENTS] + [b.err_scan[name]]
+            parts = {c: b.sys(name, c) for c in COMPONENTS}  # each component once, the total from them
+            total = np.sqrt(sum(parts[c] ** 2 for c in in_total(name)))
+            out += [b.stat[name], total] + [parts[c] for c in COMPONENTS] + [b.err_scan[name]]
             out += [b.delta[name][..., k] for k in range(len(labels))]
         return tuple(out + [b.flags])
 
     attrs = result_attrs(opts, calibrated=use_ref, normalized=normalized)
-    out = _apply.run(kernel, mu, args=[ds.mu_ref] if use_ref else [], outputs=outputs,
-                     attrs={name: attrs[name] for name in plain}, integers=("flags", "nnorm", "budget_flags"),
-                     coords_of=ds)
-    out["budget_flags"].attrs.update(flag_masks=[int(f) for f in BudgetFlag],
-                                     flag_meanings=" ".join(f.name.lower() for f in BudgetFlag))
-    variation = xr.DataArray(list(labels), dims="variation")
+    data, coords = _apply.run_parts(
+        kernel, mu, args=[ds.mu_ref] if use_ref else [], outputs=outputs,
+        attrs={name: attrs[name] for name in plain}, integers=("flags", "nnorm", "budget_flags"), coords_of=ds)
+    # The Dataset is built once from the Variables (each Dataset built or variable added merges them all).
+    data["budget_flags"].attrs.update(flag_masks=[int(f) for f in BudgetFlag],
+                                      flag_meanings=" ".join(f.name.lower() for f in BudgetFlag))
     for name, (units, _) in BUDGETED.items():
-        cols = [f"{name}_variation__{k}" for k in range(len(labels))]
-        stacked = xr.concat([out[c] for c in cols], dim="variation") if cols else None
-        out = out.drop_vars(cols)
-        if stacked is not None:
-            out[f"{name}_variation"] = stacked.transpose(*[d for d in stacked.dims if d != "variation"],
-                                                         "variation").assign_attrs(
-                units=units, long_name=f"change of {name} under each variation of the options",
-                method="kernel re-run or re-evaluation with the variation's options")
+        cols = [data.pop(f"{name}_variation__{k}") for k in range(len(labels))]
+        if cols:
+            data[f"{name}_variation"] = xr.Variable(
+                cols[0].dims + ("variation",), np.stack([c.data for c in cols], axis=-1),
+                {"units": units, "long_name": f"change of {name} under each variation of the options",
+                 "method": "kernel re-run or re-evaluation with the variation's options"})
         methods = _column_methods(name, calibrated=use_ref)
         for column, method in methods.items():
             if column != f"{name}_err":
-                out[column].attrs["method"] = method
-        total = np.hypot(out[f"{name}_stat"], out[f"{name}_sys"])
-        out[f"{name}_err"] = total.assign_attrs(
-            units=units, long_name=f"{name} total uncertainty (1 sigma)", method=methods[f"{name}_err"])
-    out = out.assign_coords(variation=variation, variation_component=("variation", list(components)))
+                data[column].attrs["method"] = method
+        stat, sys_ = data[f"{name}_stat"], data[f"{name}_sys"]
+        data[f"{name}_err"] = xr.Variable(stat.dims, np.hypot(stat.data, sys_.data), {
+            "units": units, "long_name": f"{name} total uncertainty (1 sigma)", "method": methods[f"{name}_err"]})
+    variation = xr.Coordinates({"variation": ("variation", list(labels))})  # with its index
+    out = xr.Dataset(data, coords=xr.Coordinates(
+        {**coords.variables, **variation.variables,
+         "variation_component": xr.Variable("variation", list(components))},
+        indexes={**coords.xindexes, **variation.xindexes}))
     file = finish(out, ds, opts, normalized=normalized, budget=1)
     if not _apply.is_lazy(out):
         unstable = out["scan"].values[(out["budget_flags"].values & int(BudgetFlag.NORMALIZATION_UNSTABLE)) > 0]
