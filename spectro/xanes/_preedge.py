@@ -522,41 +522,85 @@ def _one_sided(basis, y, outside, peak, ok, pcols=slice(None)):
     t_out = t_out.reshape(-1, k)
     coef = np.linalg.solve(a_out, t_out[..., None])[..., 0]
     a = a_out.copy()
-    # the columns of the peak window, as (widths or 1, rows or 1, m) tables and the rows' values
-    part = [np.ascontiguousarray(b[..., pcols]) for b in basis]
-    held = np.ascontiguousarray(peak[:, pcols])
-    ypart = np.ascontiguousarray(y[:, pcols])
-    below = np.zeros((widths * rows,) + ypart.shape[-1:], bool)
+    # the columns of the peak window, the points along the first axis: (m, widths or 1 x rows or 1) tables of
+    # the basis, (m, rows) of the data; a sum over the points is then one addition of whole rows (_column_sum)
+    tables = [np.ascontiguousarray(bj[..., pcols].reshape(-1, bj[..., pcols].shape[-1]).T) for bj in basis]
+    held = np.ascontiguousarray(peak[:, pcols].T)
+    ycols = np.ascontiguousarray(y[:, pcols].T)
+    below = np.zeros(ycols.shape[:1] + (widths * rows,), bool)
+
+    def columns(table, stride, w, r):  # the columns of the spectra (w, r) of a table
+        if table.shape[1] == 1:
+            return table
+        return np.take(table, (w if table.shape[1] > stride else 0) * stride + (r if stride > 1 else 0), axis=1)
+
+    strides = [bj.shape[1] for bj in basis]
     # each pass refits the spectra whose set of points below the baseline changed, each from its own row
-    todo = np.flatnonzero((solved & held.any(-1)).reshape(-1))
+    todo = np.flatnonzero((solved & held.any(0)).reshape(-1))
     for _ in range(ONE_SIDED_PASSES):
         if not todo.size:
             break
         w, r = np.divmod(todo, rows)
-        b = [p[w if p.shape[0] > 1 else 0, r if p.shape[1] > 1 else 0] if p.shape[:2] != (1, 1) else p[0]
-             for p in part]
-        yy = ypart[r]
-        c = coef[todo]
-        now = (held[r] if held.shape[0] > 1 else held) & (yy < _combine(c, b))
-        changed = np.any(now != below[todo], -1)
+        b = [columns(t, stride, w, r) for t, stride in zip(tables, strides)]
+        yy = np.take(ycols, r, axis=1)
+        c = coef[todo].T
+        base = c[1] * b[1]
+        base += c[0]  # times basis[0], i.e. 1
+        for j in range(2, k):
+            base += c[j] * b[j]
+        now = (np.take(held, r, axis=1) if held.shape[1] > 1 else held) & (yy < base)
+        changed = np.logical_or.reduce(now != below[:, todo], axis=0)
         todo = todo[changed]
         if not todo.size:
             break
-        now = now[changed]
-        below[todo] = now
-        b = [bj[changed] if bj.shape[0] > 1 else bj for bj in b]
+        now = now[:, changed]
+        below[:, todo] = now
+        b = [bj[:, changed] if bj.shape[1] > 1 else bj for bj in b]
         weight = NEGATIVE_PEAK_WEIGHT * now
-        wb = [weight * bj for bj in b]
+        wb = [weight] + [weight * bj for bj in b[1:]]  # basis[0] is all ones
         a_in = np.empty((todo.size, k, k))
         for i, j in pairs:
-            a_in[:, i, j] = a_in[:, j, i] = np.sum(wb[i] * b[j], -1)
-        yw = weight * yy[changed]
-        t_in = np.stack([np.sum(yw * bj, -1) for bj in b], -1)
+            a_in[:, i, j] = a_in[:, j, i] = _column_sum(wb[j] if i == 0 else wb[i] * b[j])
+        yw = weight * yy[:, changed]
+        t_in = np.stack([_column_sum(yw)] + [_column_sum(yw * bj) for bj in b[1:]], -1)
         a[todo] = a_out[todo] + a_in
         coef[todo] = np.linalg.solve(a[todo], (t_out[todo] + t_in)[..., None])[..., 0]
     shape = (widths, rows)
     return (coef.reshape(shape + (k,)), a.reshape(shape + (k, k)), np.broadcast_to(solved, shape),
-            below.reshape(shape + below.shape[-1:]))
+            below.T.reshape(shape + below.shape[:1]))
+
+
+def _column_sum(a: np.ndarray) -> np.ndarray:
+    """``np.sum(a, 0)``, each column summed in the order numpy sums a contiguous row.
+
+    numpy adds the values of a contiguous row pairwise: fewer than 8 one
+    by one; up to 128 in 8 interleaved partial sums, combined as
+    ``((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))``, then the last
+    ``n % 8`` one by one; more, as the sum of the two halves (the first a
+    multiple of 8 long). Done here on whole rows of ``a`` (the points along
+    the first axis, the spectra along the second), a column's sum is that
+    of the same values laid out as a row and summed by ``np.sum(..., -1)``,
+    one vector addition per point instead of one short reduction per spectrum.
+    """
+    n = a.shape[0]
+    if n < 8:
+        out = np.zeros(a.shape[1:])
+        for i in range(n):
+            out += a[i]
+        return out
+    if n > 128:
+        half = n // 2 - (n // 2) % 8
+        return _column_sum(a[:half]) + _column_sum(a[half:])
+    partial = a[:8].copy()
+    top = n - n % 8
+    for i in range(8, top, 8):
+        partial += a[i : i + 8]
+    pairs = partial[0::2] + partial[1::2]
+    quads = pairs[0::2] + pairs[1::2]
+    out = quads[0] + quads[1]
+    for i in range(top, n):
+        out += a[i]
+    return out
 
 
 def _window_integral(xs, rs, lo, hi, *, weights=True):
