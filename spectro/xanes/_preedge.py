@@ -556,13 +556,20 @@ def _one_sided(basis, y, outside, peak, ok, pcols=slice(None)):
         now = now[:, changed]
         below[:, todo] = now
         b = [bj[:, changed] if bj.shape[1] > 1 else bj for bj in b]
-        weight = NEGATIVE_PEAK_WEIGHT * now
-        wb = [weight] + [weight * bj for bj in b[1:]]  # basis[0] is all ones
+        # the terms of the normal equations of the held points, every sum at once: weight * b_i * b_j for
+        # the pairs, then weight * y * b_j (basis[0] is all ones: no product by it)
+        terms = np.empty((now.shape[0], len(pairs) + k, todo.size))
+        weight = np.multiply(NEGATIVE_PEAK_WEIGHT, now, out=terms[:, 0])
+        for slot, (i, j) in enumerate(pairs[1:], 1):
+            np.multiply(terms[:, pairs.index((0, i))] if i else weight, b[j], out=terms[:, slot])
+        yw = np.multiply(weight, yy[:, changed], out=terms[:, len(pairs)])
+        for j in range(1, k):
+            np.multiply(yw, b[j], out=terms[:, len(pairs) + j])
+        sums = _column_sum(terms.reshape(now.shape[0], -1)).reshape(len(pairs) + k, todo.size)
         a_in = np.empty((todo.size, k, k))
-        for i, j in pairs:
-            a_in[:, i, j] = a_in[:, j, i] = _column_sum(wb[j] if i == 0 else wb[i] * b[j])
-        yw = weight * yy[:, changed]
-        t_in = np.stack([_column_sum(yw)] + [_column_sum(yw * bj) for bj in b[1:]], -1)
+        for slot, (i, j) in enumerate(pairs):
+            a_in[:, i, j] = a_in[:, j, i] = sums[slot]
+        t_in = sums[len(pairs):].T
         a[todo] = a_out[todo] + a_in
         coef[todo] = np.linalg.solve(a[todo], (t_out[todo] + t_in)[..., None])[..., 0]
     shape = (widths, rows)
