@@ -541,3 +541,13 @@ def test_checked_compares_within_the_model_free_systematic():
     for factor, expected in ((2.5, False), (3.5, True)):
         moved = dataclasses.replace(free, centroid=fit.centroid + factor * combined)
         assert module.checked(fit, moved, module.PEAK_RANGE).disagree[0] == expected
+
+
+@pytest.mark.parametrize("n", [1, 5, 8, 27, 75, 128, 129, 300])
+def test_column_sums_are_numpys_row_sums_bit_for_bit(n):
+    """The one-sided passes sum over the points as whole rows of spectra; each spectrum's sum is np.sum's."""
+    from spectro.xanes._preedge import _column_sum
+
+    rng = np.random.default_rng(n)
+    rows = rng.standard_normal((50, n)) * 10.0 ** rng.integers(-6, 6, (50, n))
+    np.testing.assert_array_equal(_column_sum(np.ascontiguousarray(rows.T)), np.sum(rows, -1))

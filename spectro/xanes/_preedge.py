@@ -302,81 +302,128 @@ def _model_free(x, y, fit_range, peak_range, baseline, edge, tail_width, sigma, 
     """The model-free estimate of spectra ``y(x)`` (one shared grid, or each row's own points in the range).
 
     Returns the numbers of :data:`_FOUND`, ``ok`` and the baseline (NaN outside the fit range).
+    On one shared grid (``one_grid``: every row has the same points, none missing) everything
+    that depends on the points only (windows, basis, normal matrix of the points outside the
+    peak, integration weights) is found once on the grid and broadcast to the rows; a row's
+    sums are the same products summed alike either way, so its numbers do not change.
     """
     lo, hi = fit_range
     plo, phi = peak_range
-    inside = np.isfinite(y) & (x >= lo) & (x <= hi)
+    lead, n = y.shape[:-1], y.shape[-1]
+    y = np.ascontiguousarray(y).reshape(-1, n)
+    rows = y.shape[0]
+    if one_grid:
+        x = np.asarray(x)[(0,) * len(lead)][None]  # (1, n): the grid
+        inside = (x >= lo) & (x <= hi)
+    else:
+        x = np.broadcast_to(x, lead + (n,)).reshape(-1, n)
+        inside = np.isfinite(y) & (x >= lo) & (x <= hi)
     peak = inside & (x >= plo) & (x <= phi)
     outside = inside & ~peak
     xc = np.where(inside, x, 0.0)
     yc = np.where(inside, y, 0.0)
     u = (xc - 0.5 * (lo + hi)) / max(hi - lo, 1e-9)
-    line = [np.ones_like(u), u]
     if baseline == "linear":
-        tails: list[np.ndarray | None] = [None]
+        tails = None
     elif baseline == "tail":
-        tails = [np.where(inside, np.exp((xc - hi) / w), 0.0) for w in TAIL_WIDTHS]
+        tails = np.stack([np.where(inside, np.exp((xc - hi) / w), 0.0) for w in TAIL_WIDTHS])
     else:
-        tails = [np.where(inside, _tail(xc, np.asarray(edge)[..., None], tail_width, baseline), 0.0)]
-    n_basis = 2 if tails[0] is None else 3
+        edge = np.asarray(edge, dtype=float).reshape(-1)[:, None]
+        tails = np.where(inside, _tail(xc, edge, tail_width, baseline), 0.0)[None]
+    n_basis = 2 if tails is None else 3
     ok = np.sum(outside, -1) >= n_basis + 1
     if baseline == "tail":  # the tail is set by the points above the peak: two at least
         ok &= np.sum(outside & (x > phi), -1) >= 2
+    ok = np.broadcast_to(ok, (rows,))
     held = peak if baseline == "tail" else np.zeros_like(peak)
-    lead = y.shape[:-1]
-    x = np.broadcast_to(x, y.shape)
     near = pcols = slice(None)
     if one_grid:  # the columns of the peak window, and of it widened by WINDOW_STEP and a point each side
-        grid = x[(0,) * len(lead)]
+        grid = x[0]
         inw = np.flatnonzero((grid >= plo) & (grid <= phi))
         wide = np.flatnonzero((grid >= plo - WINDOW_STEP) & (grid <= phi + WINDOW_STEP))
         if inw.size:
             pcols = slice(inw[0], inw[-1] + 1)
         if wide.size:
             near = slice(max(wide[0] - 1, 0), wide[-1] + 2)
-    # every tail width at once, along a new first axis
-    # (C-ordered copies: numpy sums a row in an order that depends on the memory layout, so every array
-    # summed is laid out alike, whatever the other spectra of the call)
-    shape = (len(tails),) + y.shape
-    full = lambda a: np.ascontiguousarray(np.broadcast_to(a, shape))  # noqa: E731
-    basis = [full(b) for b in line]
-    if tails[0] is not None:
-        basis.append(full(np.stack(np.broadcast_arrays(*tails, y)[:-1])))
-    base, objective, solved, weight, a = _one_sided(basis, full(yc), full(outside), full(held),
-                                                    np.broadcast_to(ok, shape[:-1]), pcols)
-    if one_grid:
-        xs, rs, order = full(x)[..., near], (y - base)[..., near], None
-    else:
-        xs, rs, order = _arrays.compact(full(np.where(inside, x, np.nan)), np.where(inside, y - base, np.nan))
-    xs, rs = np.ascontiguousarray(xs), np.ascontiguousarray(rs)
-    with np.errstate(all="ignore"):
-        area, centroid, g_area, g_centroid, good = _window_integral(xs, rs, plo, phi)
-        height = np.max(np.where(np.isfinite(rs) & (xs >= plo) & (xs <= phi), rs, -np.inf), -1, initial=-np.inf)
+    # basis functions (widths, rows or 1, n): the line, then the tail of every width
+    basis = [np.ones_like(u)[None], u[None]] + ([] if tails is None else [tails])
+    coef, a, solved, below = _one_sided(basis, yc, outside, held, ok, pcols)
+    n_widths = coef.shape[0]
+    width_basis = [[b[min(w, b.shape[0] - 1)] for b in basis] for w in range(n_widths)]
+    # every width's objective, and its residual in the peak window (integrated)
+    objective = np.empty((n_widths, rows))
+    keep: list[tuple] = []
+    sums = []
+    for w in range(n_widths):
+        base = _combine(coef[w], width_basis[w])
+        r = yc - base
+        objective[w] = _objective(r, outside, held, pcols)
+        if one_grid:
+            xs, rs, order = x[0, near], y[:, near] - base[:, near], None
+        else:
+            xs, rs, order = _arrays.compact(np.where(inside, x, np.nan), np.where(inside, y - base, np.nan))
+            xs, rs = np.ascontiguousarray(xs), np.ascontiguousarray(rs)
+        keep.append((xs, rs, order))
+        with np.errstate(all="ignore"):
+            sums.append(_window_integral(xs, rs, plo, phi, weights=False))
+    area, centroid, good = (np.stack([np.broadcast_to(s[i], (rows,)) for s in sums]) for i in (0, 1, 2))
     objective = np.where(solved, objective, np.inf)
     usable = solved & good
-    chosen = np.argmin(objective, axis=0)[None]  # the width of least objective (the first of equals)
-
-    def pick(values):
-        index = chosen.reshape(chosen.shape + (1,) * (values.ndim - chosen.ndim))
-        return np.take_along_axis(values, index, 0)[0]
-
-    # the errors of the chosen width only: its weights back on the points' own columns, through its baseline
-    with np.errstate(all="ignore"):
-        g_area, g_centroid = (_on_columns(pick(g), None if order is None else pick(order), near, shape[1:])
-                              for g in (g_area, g_centroid))
-        chosen_fit = ([np.ascontiguousarray(pick(b)) for b in basis], pick(weight), pick(a), pick(solved))
-        area_err, centroid_err = (sigma * _through_baseline(g, *chosen_fit) for g in (g_area, g_centroid))
-    best = {"centroid": pick(centroid), "xs": pick(xs), "rs": pick(rs)}
-    if len(tails) > 1:
-        sys = _tail_systematic(objective, centroid, usable, best, (plo, phi))
-        width = np.asarray(TAIL_WIDTHS)[chosen[0]]
+    chosen = np.argmin(objective, axis=0)  # the width of least objective (the first of equals)
+    every = np.arange(rows)
+    # the chosen width's residual, errors (its weights back on the points' own columns, through its baseline)
+    if one_grid:
+        xs, order = keep[0][0], None
+        rs = np.stack([k[1] for k in keep])[chosen, every]
     else:
-        sys = width = np.full(lead, np.nan)
-    return {
-        "centroid": best["centroid"], "centroid_err": centroid_err, "centroid_sys": sys,
-        "area": pick(area), "area_err": area_err, "height": pick(height), "tail_width": width,
-        "ok": ok & pick(usable) & np.isfinite(pick(objective)), "base": np.where(inside, pick(base), np.nan),
+        xs, rs, order = (np.stack([k[i] for k in keep])[chosen, every] for i in (0, 1, 2))
+    with np.errstate(all="ignore"):
+        best_area, best_centroid, g_area, g_centroid, _ = _window_integral(xs, rs, plo, phi)
+        height = np.max(np.where(np.isfinite(rs) & (xs >= plo) & (xs <= phi), rs, -np.inf), -1, initial=-np.inf)
+        chosen_basis = [np.broadcast_to(b[chosen if b.shape[0] > 1 else 0, every if b.shape[1] > 1 else 0],
+                                        (rows, n)) for b in basis]
+        weight = np.zeros((rows, n)) + outside
+        weight[:, pcols] += NEGATIVE_PEAK_WEIGHT * below[chosen, every]
+        chosen_fit = (chosen_basis, weight, a[chosen, every], solved[chosen, every])
+        g_area, g_centroid = (_on_columns(np.broadcast_to(g, rs.shape), order, near, (rows, n))
+                              for g in (g_area, g_centroid))
+        sigma = np.reshape(sigma, -1)
+        area_err, centroid_err = (sigma * _through_baseline(g, *chosen_fit) for g in (g_area, g_centroid))
+    base = _combine(coef[chosen, every], chosen_basis)
+    best = {"centroid": best_centroid, "xs": xs, "rs": rs}
+    if n_widths > 1:
+        sys = _tail_systematic(objective, centroid, usable, best, (plo, phi))
+        width = np.asarray(TAIL_WIDTHS)[chosen]
+    else:
+        sys = width = np.full(rows, np.nan)
+    found = {
+        "centroid": best_centroid, "centroid_err": centroid_err, "centroid_sys": sys,
+        "area": best_area, "area_err": area_err, "height": height, "tail_width": width,
+        "ok": ok & usable[chosen, every] & np.isfinite(objective[chosen, every]),
     }
+    found = {name: np.broadcast_to(value, (rows,)).reshape(lead) for name, value in found.items()}
+    found["base"] = np.where(inside, base, np.nan).reshape(lead + (n,))
+    return found
+
+
+def _combine(coef, basis):
+    """Baseline ``sum_k coef[..., k] basis[k]`` (``basis[0]`` all ones), summed in the order of k."""
+    base = coef[:, 1, None] * basis[1]
+    base += coef[:, 0, None]  # times basis[0], i.e. 1
+    for j in range(2, len(basis)):
+        base += coef[:, j, None] * basis[j]
+    return base
+
+
+def _objective(r, outside, held, pcols):
+    """``sum_outside r**2 + NEGATIVE_PEAK_WEIGHT * sum_held min(r, 0)**2`` of residuals ``r`` (rows, n).
+
+    ``held`` lies in the columns ``pcols``, where no point is outside.
+    """
+    terms = np.where(outside, r * r, 0.0)
+    rp = r[:, pcols]
+    terms[:, pcols] = np.where(held[:, pcols] & (rp < 0), NEGATIVE_PEAK_WEIGHT * rp * rp, terms[:, pcols])
+    return np.sum(terms, -1)
 
 
 def _tail_systematic(objective, centroid, usable, best, peak_range) -> np.ndarray:
@@ -401,7 +448,7 @@ def _tail_systematic(objective, centroid, usable, best, peak_range) -> np.ndarra
     with np.errstate(all="ignore"):
         for window in ((plo - WINDOW_STEP, phi), (plo + WINDOW_STEP, phi), (plo, phi - WINDOW_STEP),
                        (plo, phi + WINDOW_STEP)):
-            _, moved_centroid, _, _, good = _window_integral(best["xs"], best["rs"], *window)
+            _, moved_centroid, good = _window_integral(best["xs"], best["rs"], *window, weights=False)
             change = np.abs(moved_centroid - best["centroid"])
             cut = np.where(good & np.isfinite(change), np.maximum(cut, change), cut)
     return np.hypot(shape, cut)
@@ -441,62 +488,129 @@ def _one_sided(basis, y, outside, peak, ok, pcols=slice(None)):
     high there), nearly as a constraint. Convex; solved by weighted least
     squares on the current set of points until no spectrum's set changes
     (at most :data:`ONE_SIDED_PASSES` passes); each spectrum's solution
-    depends on its own points only. ``peak`` all False: plain least squares
-    on the points outside. ``pcols``: columns that hold every point of
-    ``peak``. Returns the baseline, the objective, which spectra were
-    solved, the final weights and normal matrix.
+    depends on its own points only.
+
+    ``basis``: k arrays (widths or 1, rows or 1, n), the first all ones;
+    ``y`` (rows, n); ``outside`` and ``peak`` (rows or 1, n); ``peak`` all
+    False: plain least squares on the points outside. Every variant of the
+    basis along the first axis (the tail widths) is solved at once; what
+    is shared by the variants or by the rows (the rows of one grid) is
+    summed once. ``pcols``: columns that hold every point of ``peak``.
+    Returns the coefficients (widths, rows, k), the final normal matrices
+    (widths, rows, k, k), which were solved (widths, rows), and the points
+    of ``pcols`` held (below the baseline) at the end (widths, rows, m).
     """
     k = len(basis)
-    lead, n = y.shape[:-1], y.shape[-1]
-    rows = int(np.prod(lead))
-    flat = [np.ascontiguousarray(np.broadcast_to(b, y.shape)).reshape(rows, n) for b in basis]
-    yf, outf, peakf = (np.ascontiguousarray(a).reshape(rows, n) for a in (y, outside, peak))
+    rows = y.shape[0]
+    widths = max(b.shape[0] for b in basis)
     pairs = [(i, j) for i in range(k) for j in range(i, k)]
-
-    def normal(weight, b, yy):
-        sums = {(i, j): np.sum(weight * b[i] * b[j], -1) for i, j in pairs}
-        a = np.stack([np.stack([sums[min(i, j), max(i, j)] for j in range(k)], -1) for i in range(k)], -2)
-        yw = weight * yy
-        return a, np.stack([np.sum(yw * b[i], -1) for i in range(k)], -1)
-
-    a_out, t_out = normal(outf.astype(float), flat, yf)
+    # the points outside the peak window: what does not depend on the row is summed once
+    outf = outside.astype(float)
+    wb = [outf * b for b in basis]
+    a_out = np.empty(np.broadcast_shapes((widths, outside.shape[0]), *(b.shape[:-1] for b in basis)) + (k, k))
+    for i, j in pairs:
+        a_out[..., i, j] = a_out[..., j, i] = np.sum(wb[i] * basis[j], -1)
+    yw = outf * y
+    t_out = np.empty((widths, rows, k))
+    for i in range(k):
+        t_out[..., i] = np.sum(yw * basis[i], -1)
     with np.errstate(all="ignore"):  # the points of the peak only add to a positive definite a_out
         det = np.linalg.det(a_out)
         scale = np.prod(np.diagonal(a_out, axis1=-2, axis2=-1), -1)
-        solved = ok.reshape(rows) & np.isfinite(det) & (np.abs(det) > 1e-12 * np.abs(scale))
-    a_out = np.where(solved[:, None, None], a_out, np.eye(k))
-    a = a_out.copy()
+        solved = ok & np.isfinite(det) & (np.abs(det) > 1e-12 * np.abs(scale))
+    a_out = np.where(solved[..., None, None], a_out, np.eye(k)).reshape(-1, k, k)
+    t_out = t_out.reshape(-1, k)
     coef = np.linalg.solve(a_out, t_out[..., None])[..., 0]
-    held = peakf[:, pcols]
-    below = np.zeros(held.shape, bool)
-    part = [np.ascontiguousarray(b[:, pcols]) for b in flat]  # the columns of the peak window
-    ypart = np.ascontiguousarray(yf[:, pcols])
+    a = a_out.copy()
+    # the columns of the peak window, the points along the first axis: (m, widths or 1 x rows or 1) tables of
+    # the basis, (m, rows) of the data; a sum over the points is then one addition of whole rows (_column_sum)
+    tables = [np.ascontiguousarray(bj[..., pcols].reshape(-1, bj[..., pcols].shape[-1]).T) for bj in basis]
+    held = np.ascontiguousarray(peak[:, pcols].T)
+    ycols = np.ascontiguousarray(y[:, pcols].T)
+    below = np.zeros(ycols.shape[:1] + (widths * rows,), bool)
+
+    def columns(table, stride, w, r):  # the columns of the spectra (w, r) of a table
+        if table.shape[1] == 1:
+            return table
+        return np.take(table, (w if table.shape[1] > stride else 0) * stride + (r if stride > 1 else 0), axis=1)
+
+    strides = [bj.shape[1] for bj in basis]
     # each pass refits the spectra whose set of points below the baseline changed, each from its own row
-    todo = np.flatnonzero(solved & held.any(-1))
+    todo = np.flatnonzero((solved & held.any(0)).reshape(-1))
     for _ in range(ONE_SIDED_PASSES):
         if not todo.size:
             break
-        b = [bj[todo] for bj in part]
-        yy = ypart[todo]
-        now = held[todo] & (yy < sum(coef[todo, j, None] * b[j] for j in range(k)))
-        changed = np.any(now != below[todo], -1)
+        w, r = np.divmod(todo, rows)
+        b = [columns(t, stride, w, r) for t, stride in zip(tables, strides)]
+        yy = np.take(ycols, r, axis=1)
+        c = coef[todo].T
+        base = c[1] * b[1]
+        base += c[0]  # times basis[0], i.e. 1
+        for j in range(2, k):
+            base += c[j] * b[j]
+        now = (np.take(held, r, axis=1) if held.shape[1] > 1 else held) & (yy < base)
+        changed = np.logical_or.reduce(now != below[:, todo], axis=0)
         todo = todo[changed]
         if not todo.size:
             break
-        below[todo] = now[changed]
-        a_in, t_in = normal(NEGATIVE_PEAK_WEIGHT * below[todo], [bj[changed] for bj in b], yy[changed])
+        now = now[:, changed]
+        below[:, todo] = now
+        b = [bj[:, changed] if bj.shape[1] > 1 else bj for bj in b]
+        # the terms of the normal equations of the held points, every sum at once: weight * b_i * b_j for
+        # the pairs, then weight * y * b_j (basis[0] is all ones: no product by it)
+        terms = np.empty((now.shape[0], len(pairs) + k, todo.size))
+        weight = np.multiply(NEGATIVE_PEAK_WEIGHT, now, out=terms[:, 0])
+        for slot, (i, j) in enumerate(pairs[1:], 1):
+            np.multiply(terms[:, pairs.index((0, i))] if i else weight, b[j], out=terms[:, slot])
+        yw = np.multiply(weight, yy[:, changed], out=terms[:, len(pairs)])
+        for j in range(1, k):
+            np.multiply(yw, b[j], out=terms[:, len(pairs) + j])
+        sums = _column_sum(terms.reshape(now.shape[0], -1)).reshape(len(pairs) + k, todo.size)
+        a_in = np.empty((todo.size, k, k))
+        for slot, (i, j) in enumerate(pairs):
+            a_in[:, i, j] = a_in[:, j, i] = sums[slot]
+        t_in = sums[len(pairs):].T
         a[todo] = a_out[todo] + a_in
         coef[todo] = np.linalg.solve(a[todo], (t_out[todo] + t_in)[..., None])[..., 0]
-    base = sum(coef[:, j, None] * flat[j] for j in range(k))
-    r = yf - base
-    objective = np.sum(np.where(outf, r * r, 0.0) + np.where(peakf & (r < 0), NEGATIVE_PEAK_WEIGHT * r * r, 0.0), -1)
-    weight = outf.astype(float)
-    weight[:, pcols] += NEGATIVE_PEAK_WEIGHT * below
-    return (base.reshape(y.shape), objective.reshape(lead), solved.reshape(lead), weight.reshape(y.shape),
-            a.reshape(lead + (k, k)))
+    shape = (widths, rows)
+    return (coef.reshape(shape + (k,)), a.reshape(shape + (k, k)), np.broadcast_to(solved, shape),
+            below.T.reshape(shape + below.shape[:1]))
 
 
-def _window_integral(xs, rs, lo, hi):
+def _column_sum(a: np.ndarray) -> np.ndarray:
+    """``np.sum(a, 0)``, each column summed in the order numpy sums a contiguous row.
+
+    numpy adds the values of a contiguous row pairwise: fewer than 8 one
+    by one; up to 128 in 8 interleaved partial sums, combined as
+    ``((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))``, then the last
+    ``n % 8`` one by one; more, as the sum of the two halves (the first a
+    multiple of 8 long). Done here on whole rows of ``a`` (the points along
+    the first axis, the spectra along the second), a column's sum is that
+    of the same values laid out as a row and summed by ``np.sum(..., -1)``,
+    one vector addition per point instead of one short reduction per spectrum.
+    """
+    n = a.shape[0]
+    if n < 8:
+        out = np.zeros(a.shape[1:])
+        for i in range(n):
+            out += a[i]
+        return out
+    if n > 128:
+        half = n // 2 - (n // 2) % 8
+        return _column_sum(a[:half]) + _column_sum(a[half:])
+    partial = a[:8].copy()
+    top = n - n % 8
+    for i in range(8, top, 8):
+        partial += a[i : i + 8]
+    pairs = partial[0::2] + partial[1::2]
+    quads = pairs[0::2] + pairs[1::2]
+    out = quads[0] + quads[1]
+    for i in range(top, n):
+        out += a[i]
+    return out
+
+
+def _window_integral(xs, rs, lo, hi, *, weights=True):
     """Area and centroid of the piecewise-linear ``rs(xs)`` over exactly ``[lo, hi]``, and their weights.
 
     Each segment between neighbouring points is cut to the window, the
@@ -506,12 +620,19 @@ def _window_integral(xs, rs, lo, hi):
     window. Both integrals are linear in the points' residuals (weights
     ``w`` and ``m``): ``area = sum w r`` and, to first order, ``centroid``
     changes by ``sum ((m - (centroid - c0) w) / area) dr`` (``c0`` the
-    window centre); those two weight vectors are returned, for the errors.
-    Also returns which rows have at least two segments in the window.
+    window centre); those two weight vectors are returned (``weights``),
+    for the errors. Also returns which rows have at least two segments in
+    the window. ``xs`` may be one grid (n,) shared by the rows of ``rs``:
+    when every residual is finite, the weights are then found once.
     """
-    x0, x1, r0, r1 = xs[..., :-1], xs[..., 1:], rs[..., :-1], rs[..., 1:]
+    finite = np.isfinite(rs)
+    if xs.ndim < rs.ndim and not finite.all():
+        xs = np.broadcast_to(xs, rs.shape)
+    x0, x1 = xs[..., :-1], xs[..., 1:]
     a, b = np.clip(x0, lo, hi), np.clip(x1, lo, hi)
-    seg = np.isfinite(x0) & np.isfinite(x1) & np.isfinite(r0) & np.isfinite(r1) & (b > a)
+    seg = np.isfinite(x0) & np.isfinite(x1) & (b > a)
+    if xs.ndim == rs.ndim:
+        seg &= finite[..., :-1] & finite[..., 1:]
     span = np.where(seg, b - a, 0.0)
     dx = np.where(seg, x1 - x0, 1.0)
     ta, tb = np.where(seg, (a - x0) / dx, 0.0), np.where(seg, (b - x0) / dx, 0.0)
@@ -521,10 +642,13 @@ def _window_integral(xs, rs, lo, hi):
     w = np.concatenate([0.5 * span * (2.0 - ta - tb), pad], -1) + np.concatenate([pad, 0.5 * span * (ta + tb)], -1)
     m = (np.concatenate([span / 6.0 * (ea * (1.0 - ta) + eb * (1.0 - tb)), pad], -1)
          + np.concatenate([pad, span / 6.0 * (ea * ta + eb * tb)], -1))
-    r = np.where(np.isfinite(rs), rs, 0.0)
+    r = np.where(finite, rs, 0.0)
     area = np.sum(w * r, -1)
     moment = np.sum(m * r, -1) / area
-    return area, c0 + moment, w, (m - moment[..., None] * w) / area[..., None], np.sum(seg, -1) >= 2
+    good = np.sum(seg, -1) >= 2
+    if not weights:
+        return area, c0 + moment, good
+    return area, c0 + moment, w, (m - moment[..., None] * w) / area[..., None], good
 
 
 def _embed(part: np.ndarray, cols: slice, full: int) -> np.ndarray:

@@ -80,8 +80,19 @@ class EdgePosition:
     sigma: np.ndarray
 
 
+def _take_rows(a: np.ndarray, i: np.ndarray) -> np.ndarray:
+    """:func:`spectro.xanes._arrays.take_rows`; from the single row of an array that is one row broadcast.
+
+    (``take_rows`` would copy the broadcast array whole first: the energies of spectra on one grid.)
+    """
+    row = _arrays.one_row(a)
+    if row.ndim == 1 and a.ndim > 1 and a.shape[:-1] == i.shape[:-1]:
+        return row[i]
+    return _arrays.take_rows(a, i)
+
+
 def _take(a: np.ndarray, i: np.ndarray) -> np.ndarray:
-    return _arrays.take_rows(a, i[..., None])[..., 0]
+    return _take_rows(a, i[..., None])[..., 0]
 
 
 def e0_crossing_arrays(
@@ -271,10 +282,10 @@ def _crossing(xs, ys, s, curv, level, *, within, reach, smooth, sigma, level_err
     off = np.arange(-(p + 1), p + 2)
     cand = np.clip(j[..., None] - 1 + off, 0, n - 2)
     crosses = j[..., None] - 1 + off == cand  # inside the data
-    crosses &= _arrays.take_rows(ys, cand) < level
-    crosses &= _arrays.take_rows(ys, cand + 1) >= level
+    crosses &= _take_rows(ys, cand) < level
+    crosses &= _take_rows(ys, cand + 1) >= level
     with np.errstate(invalid="ignore"):
-        gap = np.abs(_arrays.take_rows(xs, cand) - _take(xs, np.maximum(j - 1, 0))[..., None])
+        gap = np.abs(_take_rows(xs, cand) - _take(xs, np.maximum(j - 1, 0))[..., None])
         crosses &= (gap <= smooth) | (np.abs(off) <= 1)
     dist = np.where(crosses, np.abs(off).astype(float), np.inf)
     best = np.argmin(dist, axis=-1)
@@ -421,7 +432,7 @@ def derivative_max_prepared(xs, ys, finite, *, window, search, first, sigma) -> 
         k, found, dd = _argmax_rows(xs, ys, d, search)
     if first is not None:
         peak = (dd >= _arrays.shifted(dd, -1)) & (dd >= _arrays.shifted(dd, 1))
-        peak &= dd >= first * _arrays.take_rows(dd, k[..., None])
+        peak &= dd >= first * _take_rows(dd, k[..., None])
         k = np.where(peak.any(axis=-1), np.argmax(peak, axis=-1), k)
     k = np.clip(k, 1, n - 2)
     x0, x1, x2 = _take(xs, k - 1), _take(xs, k), _take(xs, k + 1)
