@@ -8,7 +8,9 @@ Keys (the targets are benchmarks, not tests):
     windows, and their agreement (``benchmarks/xanes_kernels.py``).
     Target: >= 100x with equal results.
 ``kernel_speedup_vs_rexafs``, ``max_abs_norm_diff_rexafs``, ``max_rel_edge_step_diff_rexafs``
-    The same kernels against a rexafs loop (Rust core; normalization with
+    The same work on both sides: spectro's normalization + E0 kernels
+    (``normalize_arrays`` + ``e0_crossing_arrays``, timed apart from the
+    pre-edge centroid) against a rexafs loop (Rust core; normalization with
     its automatic E0, the same windows and order) on the same spectra
     (``benchmarks/xanes_kernels.py``; needs the ``bench`` extra).
     Target: >= 10x with normalized spectra within 0.5 % of the edge step.
