@@ -212,6 +212,51 @@ def test_a_shared_call_that_fails_leaves_each_input_its_own_failure(data_dir, mo
 
 
 @pytest.mark.filterwarnings("ignore::spectro.errors.SpectroWarning")
+def test_a_read_beyond_the_time_limit_fails_that_input_only(data_dir, monkeypatch, assert_same_table):
+    """The inputs are read one after the other in one thread: a read that hangs fails its input only.
+
+    The inputs read after it are read (in a new thread) and get the bits and
+    the warnings they get without the hang; each input keeps its own warnings.
+    """
+    import threading
+
+    from spectro.errors import SpectroWarning
+
+    release = threading.Event()
+    load = pipeline._load
+    options = AnalysisOptions(xanes=XanesOptions(preedge="centroid"), valence=None)
+    jobs = [Job(data_dir / f) for f in SHARED_GRIDS]
+
+    def noisy(job, options):
+        warnings.warn(SpectroWarning(f"reading {job.path.name}"), stacklevel=1)
+        return load(job, options)
+
+    def stuck(job, options):
+        if job.path == jobs[4].path:
+            release.wait(30.0)
+        return noisy(job, options)
+
+    monkeypatch.setattr(pipeline, "_load", noisy)
+    want = analyze_files(jobs, options)  # no time limit: in this thread (and the modules imported, once)
+    monkeypatch.setattr(pipeline, "_load", stuck)
+    try:
+        got = analyze_files(jobs, options, time_limit=3.0)
+    finally:
+        release.set()
+    assert [i for i, o in enumerate(got) if o.failures] == [4]
+    (failure,) = got[4].failures
+    assert failure.error == "InputTimeoutError" and "not read and analysed within the time limit of 3 s" in failure.reason
+    assert got[4].results is None
+    for i, (job, outcome) in enumerate(zip(jobs, got)):
+        if i == 4:
+            continue
+        mine = [str(w) for w in outcome.warnings if str(w).startswith("reading ")]
+        assert mine == [f"reading {job.path.name}"]
+        assert [str(w) for w in outcome.warnings] == [str(w) for w in want[i].warnings]
+        assert_same_table(outcome.results, want[i].results)
+
+
+@pytest.mark.filterwarnings("ignore::spectro.errors.SpectroWarning")
 def test_a_shared_call_beyond_the_time_limit_fails_its_inputs_only(data_dir, monkeypatch):
     """The time limit applies to reading each input and to each kernel call; a late call fails its inputs only."""
     import threading

@@ -182,7 +182,7 @@ class _CountingPool(concurrent.futures.ProcessPoolExecutor):
 
 
 def test_chunks_sent_together_give_the_same_outputs(tmp_path):
-    """With workers given, tasks hold several chunks, fewer towards the end; records and outputs do not change."""
+    """With workers given, tasks hold several chunks (one per worker in so small a batch); records and outputs do not change."""
     folder = tmp_path / "in"
     folder.mkdir()
     for i in range(24):
@@ -191,7 +191,7 @@ def test_chunks_sent_together_give_the_same_outputs(tmp_path):
     serial = run_batch(jobs, tmp_path / "serial", process=stand_in, chunk_size=2)
     with _CountingPool(2) as pool:
         grouped = run_batch(jobs, tmp_path / "grouped", process=stand_in, executor=pool, workers=2, chunk_size=2)
-    assert pool.sizes == [3, 2, 1, 1, 1, 1, 1, 1, 1]  # a quarter of the chunks not yet sent (12, 9, 7...), at least one
+    assert pool.sizes == [6, 6]  # 12 chunks, fewer than TASK_CHUNKS per worker: an equal share each
     assert grouped.n_processed == serial.n_processed == 24
     assert sorted(p.name for p in (tmp_path / "grouped" / "parts").iterdir()) == sorted(
         p.name for p in (tmp_path / "serial" / "parts").iterdir()

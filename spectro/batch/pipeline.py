@@ -52,7 +52,7 @@ from ..errors import (
 )
 from ..model import ENERGY_DIMS, Spectra
 from ..options import AnalysisOptions, ReadOptions, XanesOptions
-from .limits import InputTimeoutError, within
+from .limits import InputTimeoutError, within, within_each
 from .manifest import Job
 from .provenance import file_sha256
 from .records import Column, Failure, Outcome, Table, ragged_columns
@@ -254,7 +254,8 @@ def _load(job: Job, options: AnalysisOptions) -> Spectra:
     """Read one input's arrays with its read options (the batch's, changed by its manifest row) and metadata."""
     from ..io import parse
 
-    read_options = ReadOptions.from_mapping(dict(job.read), door="manifest", base=options.read)
+    read_options = ReadOptions.from_mapping(dict(job.read), door="manifest", base=options.read) if job.read \
+        else options.read
     spectra = apply_metadata(parse(job.path, read_options), job)
     if job.kind is not None and job.kind != spectra.kind:
         raise ValidationError(
@@ -459,7 +460,7 @@ def _xanes_tables(inputs: Sequence[Spectra], options: XanesOptions
             spectra.energy, dict(spectra.energy_attrs),
             {name: (getattr(result, name)[rows], attrs[name]) for name, (dims, _, _) in OUTPUTS.items() if dims},
         )
-        found = flag_warnings(result.flags[rows], spectra.labels, file=spectra.file)
+        found = flag_warnings(result.flags[rows], spectra.labels, file=spectra.file) if result.flags[rows].any() else []
         budget = _valence_inputs(b, rows, spectra.labels) if options.budget else None
         out.append((Table(columns, ragged, row_size), found, budget))
     return out
@@ -547,19 +548,30 @@ def _settled(job: Job, kind: str | None, table: Table | None, failures: list[Fai
                  None if budget is None else budget.isel(scan=rows))
 
 
-def _read(job: Job, options: AnalysisOptions, time_limit: float | None) -> tuple[Spectra | None, tuple | None,
-                                                                                  list[Warning], Failure | None]:
-    """One input's arrays read within ``time_limit`` s, its grid key (XANES), its warnings and its failure."""
-    file = str(job.path)
+def _read_all(jobs: Sequence[Job], options: AnalysisOptions, time_limit: float | None
+              ) -> list[tuple[Spectra | None, tuple | None, list[Warning], Failure | None]]:
+    """Each input's arrays read within ``time_limit`` s, its grid key (XANES), its warnings and its failure.
+
+    The inputs are read one after the other in one thread
+    (:func:`~spectro.batch.limits.within_each`: no thread per input); an
+    input that takes longer than the limit is a failure and the others go on.
+    """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        try:
-            spectra = within(time_limit, _load, job, options, file=file)
-            key = _grid_key(spectra, options.xanes) if spectra.kind == "xanes" else None
-            failure = None
-        except Exception as err:  # every failure is recorded; the batch goes on
-            spectra, key, failure = None, None, Failure.from_exception(err, file=file)
-    return spectra, key, [w.message for w in caught], failure
+
+        def read(job: Job) -> tuple[Spectra | None, tuple | None, list[Warning], Failure | None]:
+            first = len(caught)
+            try:
+                spectra = _load(job, options)
+                key = _grid_key(spectra, options.xanes) if spectra.kind == "xanes" else None
+                failure = None
+            except Exception as err:  # every failure is recorded; the batch goes on
+                spectra, key, failure = None, None, Failure.from_exception(err, file=str(job.path))
+            return spectra, key, [w.message for w in caught[first:]], failure
+
+        outcomes = within_each(time_limit, read, jobs, files=[str(job.path) for job in jobs])
+    return [value if ok else (None, None, [], Failure.from_exception(value, file=str(job.path)))
+            for job, (ok, value) in zip(jobs, outcomes)]
 
 
 def _alone(job: Job, spectra: Spectra, options: AnalysisOptions, time_limit: float | None,
@@ -611,8 +623,7 @@ def _analysed(jobs: Sequence[Job], options: AnalysisOptions, time_limit: float |
     done: list[_Done | None] = [None] * len(jobs)
     groups: dict[tuple, list[int]] = {}
     loaded: dict[int, tuple[Job, Spectra, list[Warning]]] = {}
-    for i, job in enumerate(jobs):
-        spectra, key, seen, failure = _read(job, options, time_limit)
+    for i, (job, (spectra, key, seen, failure)) in enumerate(zip(jobs, _read_all(jobs, options, time_limit))):
         if spectra is None:
             done[i] = _Done(job, None, None, [failure], seen)
         elif key is None:

@@ -96,9 +96,11 @@ class BatchSummary:
         }
 
 
-#: Chunks processed together in this process (without an executor): with the default chain, the
-#: XANES inputs of these chunks on one energy grid share a kernel call; each chunk keeps its record.
-SERIAL_CHUNKS = 8
+#: Chunks processed together in this process (without an executor): the XANES inputs of these
+#: chunks on one energy grid share a kernel call; each chunk keeps its record. A kernel call costs
+#: about 11 ms plus 0.5-1 ms a spectrum (real Ni K files), so a call should hold many spectra; 32
+#: chunks of 16 one-scan files hold about 30 MB in memory at once.
+SERIAL_CHUNKS = 32
 
 #: Name of the default chain in the parameters (and so in the record keys).
 _DEFAULT_PROCESS = "spectro.batch.pipeline.analyze_files"
@@ -108,17 +110,31 @@ def _process_name(process: ProcessFunction) -> str:
     return f"{getattr(process, '__module__', '')}.{getattr(process, '__qualname__', repr(process))}"
 
 
-def _task_size(remaining: int, workers: int | None) -> int:
-    """Chunks in the next executor task: a share of the ``remaining`` ones, fewer as the batch ends.
+#: The fewest chunks in an executor task (unless a batch has fewer per worker): every task pays the
+#: kernel's fixed cost once per energy grid, and a few tasks per worker still balance the workers
+#: when the machine is shared.
+TASK_CHUNKS = 8
+
+
+def _task_size(remaining: int, workers: int | None, total: int) -> int:
+    """Chunks in the next executor task, given the ``remaining`` ones not yet sent of ``total``.
 
     Each task takes ``1 / (2 workers)`` of the chunks not yet sent (guided
-    self-scheduling): few round trips through the executor while most
-    chunks remain, single chunks at the end so that the workers finish
-    together. Without ``workers`` every chunk is a task of its own.
+    self-scheduling: few round trips through the executor while most
+    chunks remain), but at least :data:`TASK_CHUNKS`, or an equal share
+    per worker of a batch with fewer. Without ``workers`` every chunk is a
+    task of its own.
+
+    Examples
+    --------
+    >>> [_task_size(r, 2, 30) for r in (30, 22, 14)], _task_size(12, 2, 12), _task_size(5, None, 5)
+    ([8, 8, 8], 6, 1)
+    >>> [_task_size(r, 2, 600) for r in (600, 450, 40)]
+    [150, 112, 10]
     """
     if not workers or workers < 1:
         return 1
-    return max(1, remaining // (2 * workers))
+    return max(1, remaining // (2 * workers), min(TASK_CHUNKS, -(-total // workers)))
 
 
 def _each(process: ProcessFunction, jobs: Sequence[Job], options: AnalysisOptions,
@@ -242,8 +258,9 @@ def run_batch(
         How many tasks ``executor`` runs at once. With it, consecutive
         chunks are sent together, in tasks that shrink as the batch ends
         (each takes ``1 / (2 workers)`` of the chunks not yet sent, at
-        least one): fewer round trips through the executor, the same
-        records. Default: one task per chunk.
+        least :data:`TASK_CHUNKS`; see :func:`_task_size`): few kernel calls
+        and round trips through the executor, the same records. Default:
+        one task per chunk.
     chunk_size : int, keyword-only
         Consecutive inputs per chunk: one record, and with the default
         chain one kernel call per energy grid (or fewer: the chunks of an
@@ -382,6 +399,7 @@ def _run(jobs: Sequence[Job], out: Path, parts: Path, *, process: ProcessFunctio
     from tqdm.auto import tqdm
 
     chunk_keys: list[str] = []
+    n_chunks = -(-len(jobs) // chunk_size)
     n_tasks = n_pending = 0
     futures = []
     group: list[list[Task]] = []  # chunks that go to the executor as one task
@@ -403,7 +421,7 @@ def _run(jobs: Sequence[Job], out: Path, parts: Path, *, process: ProcessFunctio
                     group = []
                 continue
             unseen = -(-(len(jobs) - len(keys)) // chunk_size)
-            if len(group) >= _task_size(len(group) + unseen, workers):
+            if len(group) >= _task_size(len(group) + unseen, workers, n_chunks):
                 futures.append(executor.submit(process_chunks, process, group, options, parts, time_limit))
                 group = []
         if group and executor is None:
