@@ -36,7 +36,7 @@ def simulated():
 
 @pytest.mark.parametrize("per_chunk, per_call", [(2, 2), (8, 3), (12, 1)])
 def test_cube_results_are_those_of_analyze_on_the_spectra_to_the_bit(simulated, per_chunk, per_call):
-    """The cube, in chunks along its spatial dims and in kernel calls within a chunk, and analyze on the same spectra."""
+    """The cube, in chunks along its spatial dims and in kernel calls within a chunk, and analyze on the spectra."""
     sim, cube = simulated
     spectrum = cube.sizes["energy"] * 8
     lazy = analyze_cube(cube, chunk_bytes=per_chunk * spectrum, call_bytes=per_call * spectrum)
