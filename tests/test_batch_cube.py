@@ -34,11 +34,13 @@ def simulated():
     return sim, cube
 
 
-def test_cube_results_are_those_of_analyze_on_the_spectra_to_the_bit(simulated):
-    """The cube, chunked along its spatial dims, and spectro.xanes.analyze on the same spectra as scans."""
+@pytest.mark.parametrize("per_chunk, per_call", [(2, 2), (8, 3), (12, 1)])
+def test_cube_results_are_those_of_analyze_on_the_spectra_to_the_bit(simulated, per_chunk, per_call):
+    """The cube, in chunks along its spatial dims and in kernel calls within a chunk, and analyze on the spectra."""
     sim, cube = simulated
-    lazy = analyze_cube(cube, chunk_bytes=2 * cube.sizes["energy"] * 8)
-    assert lazy.e0.chunks is not None and len(lazy.e0.chunks[0]) > 1
+    spectrum = cube.sizes["energy"] * 8
+    lazy = analyze_cube(cube, chunk_bytes=per_chunk * spectrum, call_bytes=per_call * spectrum)
+    assert lazy.e0.chunks is not None and (len(lazy.e0.chunks[0]) > 1 or per_chunk == cube[..., 0].size)
     computed = lazy.compute()
     scans = spectro.xanes.analyze(sim, CUBE_OPTIONS)
     per_scan = [v for v in scans.data_vars if scans[v].dims == ("scan",)]
@@ -115,6 +117,24 @@ def test_written_results_carry_provenance(simulated, tmp_path):
     back = xr.open_dataset(target, engine="h5netcdf")
     assert len(back.attrs["source_sha256"]) == 64 and back.attrs["spectro_version"] == spectro.__version__
     assert back.e0.shape == (3, 4)
+
+
+def test_results_written_chunk_by_chunk_are_those_computed(simulated, tmp_path):
+    """Written as each chunk is computed (threads) or gathered first (a distributed client): the same file."""
+    distributed = pytest.importorskip("distributed")
+    _, cube = simulated
+    lazy = analyze_cube(cube, chunk_bytes=2 * cube.sizes["energy"] * 8)
+    computed = lazy.compute()
+    written = write_cube_results(lazy, tmp_path / "threads.nc")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster):
+        gathered = write_cube_results(lazy, tmp_path / "client.nc")
+    with xr.open_dataset(written, engine="h5netcdf") as a, xr.open_dataset(gathered, engine="h5netcdf") as b:
+        for name in computed.data_vars:
+            np.testing.assert_array_equal(a[name].values, computed[name].values, err_msg=name)
+            assert a[name].dtype == computed[name].dtype, name
+        xr.testing.assert_identical(a.drop_attrs(), b.drop_attrs())
+        assert a.attrs["xanes_options_sha256"] == CUBE_OPTIONS.digest()
 
 
 @given(

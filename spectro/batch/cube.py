@@ -29,6 +29,7 @@ from ..errors import ColumnError, DataError, FormatError, MissingFileError
 from ..options import XanesOptions, options_of
 
 __all__ = [
+    "CALL_BYTES",
     "CHUNK_BYTES",
     "CUBE_OPTIONS",
     "analyze_cube",
@@ -37,11 +38,21 @@ __all__ = [
     "write_cube_results",
 ]
 
-#: Default target size of one input chunk (bytes): 2 MiB, i.e. about 1300
-#: spectra of 200 float64 points. The kernel's temporaries (about six times
-#: the input) then stay in the processor's cache: a spectrum costs about
-#: two thirds of what it costs in chunks of 4 MiB (see docs/performance.md).
-CHUNK_BYTES = 2 * 2**20
+#: Default target size of the input of one dask task (bytes): 8 MiB, i.e.
+#: about 5000 spectra of 200 float64 points. Each result of a map is one
+#: dask array, so a chunk costs one task per result (26) besides the
+#: kernel's: on a million spectra, chunks of 2 MiB made 27 000 tasks, whose
+#: scheduling took about 5 s of the calling process's time (see
+#: docs/performance.md).
+CHUNK_BYTES = 8 * 2**20
+
+#: Default target size of the input of one kernel call inside a chunk
+#: (bytes): 1.5 MiB, about 1000 spectra of 200 points. The kernel's
+#: temporaries (about 15 times the input) then stay small and mostly in the
+#: processor's cache: a spectrum costs 57 us of CPU in calls of 650 or 1000
+#: spectra, 68 us in calls of 1300 and 73 us in calls of 1600 (see
+#: docs/performance.md).
+CALL_BYTES = 3 * 2**19
 
 
 def chunk_sizes(shape: Sequence[int], itemsize: int = 8, *, chunk_bytes: int = CHUNK_BYTES) -> tuple[int, ...]:
@@ -53,7 +64,7 @@ def chunk_sizes(shape: Sequence[int], itemsize: int = 8, *, chunk_bytes: int = C
     Examples
     --------
     >>> chunk_sizes((1000, 1000, 200))
-    (1, 1000, 200)
+    (5, 1000, 200)
     >>> chunk_sizes((10, 10, 200))
     (10, 10, 200)
     """
@@ -80,13 +91,19 @@ def analyze_cube(
     *,
     energy_dim: str = "energy",
     chunk_bytes: int = CHUNK_BYTES,
+    call_bytes: int = CALL_BYTES,
     **changes: Any,
 ) -> xr.Dataset:
     """Per-spectrum XANES results of a large map, lazily, chunk by chunk.
 
-    The map goes through :func:`spectro.xanes.analyze` (the same kernel as
-    every other way of analysing spectra), chunked along its spatial
-    dimensions with the whole energy axis in each chunk.
+    The map is chunked along its spatial dimensions with the whole energy
+    axis in each chunk; each chunk goes through the kernel of
+    :func:`spectro.xanes.analyze` (:func:`spectro.xanes.analyze_arrays`,
+    the same kernel as every other way of analysing spectra) in calls of
+    at most ``call_bytes`` of input, with the outputs, attrs and
+    coordinates that ``analyze`` gives. Each spectrum's numbers depend on
+    its own row only, so they are those of ``analyze`` on the same spectra,
+    to the bit, whatever the chunks and calls.
 
     Parameters
     ----------
@@ -98,8 +115,11 @@ def analyze_cube(
         Default :data:`CUBE_OPTIONS`.
     energy_dim : str, default "energy"
     chunk_bytes : int
-        Target bytes of input per chunk (:func:`chunk_sizes`); the energy
-        axis is never split.
+        Target bytes of input per chunk, i.e. per dask task
+        (:func:`chunk_sizes`); the energy axis is never split.
+    call_bytes : int
+        Target bytes of input per kernel call inside a chunk (memory and
+        cache; at least one spectrum a call).
     **changes
         Changes to ``options`` by name.
 
@@ -109,9 +129,12 @@ def analyze_cube(
         Dask-backed, every per-spectrum result of :func:`spectro.xanes.analyze`
         (``e0``, ``e0_err``, ``edge_step``, ``preedge_centroid``, ...,
         ``flags``) with the spatial dims of ``data``; the normalized spectra
-        are left out. Call ``.compute()`` (or :func:`write_cube_results`) to
-        run it on the current dask scheduler (threads, or a distributed
-        Client if one is active). The options are in attrs.
+        are left out. Call :func:`write_cube_results` (chunk by chunk into
+        a file) or ``.compute()`` (into memory, which holds the results twice
+        while gathering them) to run it on the current dask scheduler
+        (threads, or a distributed Client if one is active). The options
+        are in attrs. With the option ``budget``, the Dataset of
+        ``analyze`` with the budget.
 
     Raises
     ------
@@ -127,7 +150,9 @@ def analyze_cube(
     >>> res.e0.dims, bool(abs(res.e0[0, 0] - sim.true_e0[0]) < 0.05)
     (('y', 'x'), True)
     """
-    from ..xanes import analyze
+    from .. import _apply
+    from ..xanes import analyze, result_attrs
+    from ..xanes._analyze import OUTPUTS, finish, is_normalized
 
     opts = options_of(XanesOptions, options if options is not None else CUBE_OPTIONS, changes)
     if energy_dim not in data.dims:
@@ -136,10 +161,45 @@ def analyze_cube(
     if energy.size < 2 or not np.all(np.diff(energy) > 0):
         raise DataError(f"{energy_dim!r} must be strictly increasing with at least 2 points")
     data = data.transpose(..., energy_dim).rename({energy_dim: "energy"})
-    sizes = chunk_sizes(data.shape, np.dtype(data.dtype).itemsize, chunk_bytes=chunk_bytes)
-    data = data.chunk(dict(zip(data.dims, sizes)))
-    results = analyze(xr.Dataset({"mu": data}), opts, spectra=False)
-    return results.drop_vars("energy", errors="ignore")
+    itemsize = np.dtype(data.dtype).itemsize
+    sizes = chunk_sizes(data.shape, itemsize, chunk_bytes=chunk_bytes)
+    ds = xr.Dataset({"mu": data.chunk(dict(zip(data.dims, sizes)))})
+    if opts.budget:
+        return analyze(ds, opts, spectra=False).drop_vars("energy", errors="ignore")
+    # What analyze does without a reference channel and without the spectra,
+    # each chunk's kernel run in calls of call_bytes.
+    normalized = is_normalized(ds)
+    outputs = {k: v for k, v in OUTPUTS.items() if not v[0]}
+    rows = max(1, call_bytes // max(1, energy.size * itemsize))
+    out = _apply.run(
+        _kernel_in_calls, ds.mu, outputs=outputs,
+        kwargs={"options": opts, "names": tuple(outputs), "rows": rows, "normalized": normalized},
+        attrs=result_attrs(opts, calibrated=False, normalized=normalized), integers=("flags", "nnorm"),
+        coords_of=ds,
+    )
+    finish(out, ds, opts, normalized=normalized)
+    return out.drop_vars("energy", errors="ignore")
+
+
+def _kernel_in_calls(
+    mu: np.ndarray, *, energy: np.ndarray, options: XanesOptions, names: tuple[str, ...], rows: int,
+    normalized: bool,
+) -> tuple[np.ndarray, ...]:
+    """The outputs ``names`` of :func:`spectro.xanes.analyze_arrays` on ``mu`` (..., n), at most ``rows`` a call."""
+    from ..xanes import analyze_arrays
+
+    flat = mu.reshape(-1, mu.shape[-1])
+    calls = -(-flat.shape[0] // rows)
+    rows = -(-flat.shape[0] // max(calls, 1)) or 1  # calls of equal size, none of a few spectra
+    out: list[np.ndarray] = []
+    for start in range(0, max(flat.shape[0], 1), rows):
+        part = analyze_arrays(energy, flat[start:start + rows], None, options, normalized=normalized, spectra=False)
+        values = part.arrays(names)
+        if not out:
+            out = [np.empty(flat.shape[0], dtype=v.dtype) for v in values]
+        for whole, v in zip(out, values):
+            whole[start:start + rows] = v
+    return tuple(whole.reshape(mu.shape[:-1]) for whole in out)
 
 
 def open_cube(
@@ -233,11 +293,15 @@ def write_cube_results(
     source: str | os.PathLike | None = None,
     progress: bool = False,
 ) -> Path:
-    """Compute lazy cube results and write them atomically to NetCDF (h5netcdf).
+    """Compute lazy cube results and write them atomically to NetCDF, chunk by chunk.
 
-    Computing happens on the active dask scheduler (a distributed Client
-    if one is active, else threads). Provenance goes to attrs: ``source``,
-    ``source_sha256`` (for a single file), ``created`` and library versions.
+    Computing happens on the active dask scheduler. On the local ones
+    (threads, synchronous) each chunk's results are written to the file as
+    soon as they are computed, so the map's results are never whole in
+    memory; with a distributed Client they are gathered in this process and
+    then written (the workers need not see the file). Provenance goes to
+    attrs: ``source``, ``source_sha256`` (for a single file), ``created``
+    and library versions.
 
     Examples
     --------
@@ -257,17 +321,20 @@ def write_cube_results(
         attrs["source"] = os.fspath(source)
         if Path(source).is_file():
             attrs["source_sha256"] = file_sha256(source)
+    local = _no_client()
     bar = contextlib.nullcontext()
-    if progress and _no_client():
+    if progress and local:
         from dask.diagnostics import ProgressBar
 
         bar = ProgressBar(out=sys.stderr)
+    results = results.assign_attrs(attrs)
     with bar:
-        computed = results.assign_attrs(attrs).compute()
-    return write_netcdf(target, computed)
+        return write_netcdf(target, results if local else results.compute())
 
 
 def _no_client() -> bool:
+    if "distributed" not in sys.modules:  # no client without it (and importing it costs 1 s and 40 MB)
+        return True
     try:
         from distributed import default_client
 
