@@ -27,20 +27,9 @@ def is_lazy(ds: xr.Dataset) -> bool:
     return any(not isinstance(v.data, np.ndarray) for v in ds.variables.values())
 
 
-def run(
-    func: Callable[..., tuple],
-    da: xr.DataArray,
-    *,
-    outputs: Mapping[str, tuple[Sequence[str], str, str]],
-    args: Sequence[xr.DataArray | float] = (),
-    kwargs: Mapping[str, Any] | None = None,
-    attrs: Mapping[str, Mapping[str, Any]] | None = None,
-    integers: Collection[str] = (),
-    coords_of: xr.Dataset | None = None,
-) -> xr.Dataset:
-    """The Dataset of :func:`run_parts` (the same arguments)."""
-    data, coords = run_parts(func, da, outputs=outputs, args=args, kwargs=kwargs, attrs=attrs, integers=integers,
-                             coords_of=coords_of)
+def run(func: Callable[..., tuple], da: xr.DataArray, **options: Any) -> xr.Dataset:
+    """The Dataset of :func:`run_parts` (the same arguments, keyword-only options)."""
+    data, coords = run_parts(func, da, **options)
     return xr.Dataset(data, coords=coords)
 
 
