@@ -9,7 +9,7 @@ import pytest
 
 import spectro
 from spectro.xanes import XanesFlag, analyze_arrays
-from spectro.xanes._analyze import ON_EDGE_LEVEL
+from spectro.xanes._preedge import ON_EDGE_LEVEL
 
 PREEDGE = ("preedge_centroid", "preedge_centroid_err", "preedge_area", "preedge_height", "preedge_centroid_free",
            "preedge_centroid_free_err")

@@ -51,8 +51,8 @@ from ..options import XanesOptions, options_of
 from .. import _apply
 from . import _arrays
 from ._normalize import Normalization, anchored, normalize_arrays
-from ._preedge import (MODEL_FREE_BASELINE, MODEL_FREE_BASELINE_TEXT, PreedgeChecked, checked,
-                       preedge_centroid_arrays, preedge_fit_arrays)
+from ._preedge import (MODEL_FREE_BASELINE, MODEL_FREE_BASELINE_TEXT, checked, preedge_centroid_arrays,
+                       preedge_fit_arrays)
 from .edge import e0_crossings, e0_derivative_arrays
 from .energy_calibration import FOIL_EDGE_METHODS, Calibration, calibration_arrays, tabulated_edge
 from .features import feature_intensity_arrays
@@ -132,6 +132,7 @@ _PREEDGE_CHECKS: dict[str, XanesFlag] = {
     "not_positive": XanesFlag.PREEDGE_AREA_NOT_POSITIVE,
     "disagree": XanesFlag.PREEDGE_CENTROIDS_DISAGREE,
     "singular": XanesFlag.PREEDGE_FIT_SINGULAR,
+    "on_edge": XanesFlag.PREEDGE_ON_EDGE,
 }
 
 _FLAG_WARNINGS: dict[XanesFlag, type[SpectroWarning]] = {
@@ -200,12 +201,6 @@ OUTPUTS: dict[str, tuple[tuple[str, ...], str, str]] = {
 
 #: Per-scan results: name -> (units, long_name).
 RESULTS: dict[str, tuple[str, str]] = {k: (u, ln) for k, (dims, u, ln) in OUTPUTS.items() if not dims}
-
-#: The pre-edge is taken apart from the edge only when the normalized absorption at the top of the peak window is
-#: below this fraction of the jump. On the real spectra of the test data it is 0.03-0.11 there for the oxides (NiO,
-#: LaNiO3, Ni2O3, the borate), whose pre-edge peaks are 0.02-0.04 high, and 0.37-0.49 for Ni metal, the foils and the
-#: sulfides (NiS, FeNiS), whose edge rises inside the window (``PREEDGE_ON_EDGE``).
-ON_EDGE_LEVEL: float = 0.15
 
 #: The crossings are searched from this far below to this far above the anchoring E0, eV.
 EDGE_REGION: tuple[float, float] = (-30.0, 40.0)
@@ -396,13 +391,11 @@ def _from_normalization(energy, mu_ref, n: Normalization, opts: XanesOptions, *,
     fit = None
     if opts.preedge == "fit":
         fit = preedge_fit_arrays(ecal, n.norm, baseline=opts.baseline, peak=opts.peak, npeaks=opts.npeaks, **windows)
+    top = feature_intensity_arrays(ecal, n.norm, at=opts.peak_range[1], sigma=n.sigma).intensity
     with np.errstate(invalid="ignore"):
-        on_edge = n.ok & (feature_intensity_arrays(ecal, n.norm, at=opts.peak_range[1], sigma=n.sigma).intensity
-                           >= ON_EDGE_LEVEL)
-    pre = _off_edge(checked(fit, free, opts.peak_range), on_edge)
-    flags = flags | np.where(on_edge, XanesFlag.PREEDGE_ON_EDGE, 0)
+        pre = checked(fit, free, opts.peak_range, top_level=top)
     for name, flag in _PREEDGE_CHECKS.items():
-        flags = flags | np.where(n.ok & ~on_edge & getattr(pre, name), flag, 0)
+        flags = flags | np.where(n.ok & getattr(pre, name), flag, 0)
     feat = feature_intensity_arrays(ecal, n.norm, at=opts.feature_energy, sigma=n.sigma)
     result = XanesResult(
         e0=cross.e0 + s,
@@ -513,21 +506,6 @@ def _as_normalized(energy, mu, *, e0: float | None) -> Normalization:
         nnorm=np.zeros(lead, dtype=np.int64), nvict=0.0, npre=0, pre_coef=np.zeros(lead + (1,)),
         post_coef=np.ones(lead + (1,)), origin=0.0, energy=x,
     )
-
-
-def _off_edge(pre: PreedgeChecked, on_edge: np.ndarray) -> PreedgeChecked:
-    """``pre`` with its numbers NaN where the edge rises inside the peak window (``on_edge``).
-
-    There the "peak" is the edge's own rise (Ni metal: 0.41 of the jump at
-    8336.5 eV, the top of the default window, and a centroid of 8333.7 eV
-    with a height of 0.15 of the step would be read as a pre-edge); no
-    baseline separates a peak from it.
-    """
-    if not on_edge.any():
-        return pre
-    numbers = ("centroid", "centroid_err", "area", "area_err", "height", "centroid_free", "centroid_free_err",
-               "centroid_free_sys")
-    return dataclasses.replace(pre, **{k: np.where(on_edge, np.nan, getattr(pre, k)) for k in numbers})
 
 
 def _derivative_of_norm(energy, n, *, given_e0: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -373,7 +373,9 @@ def budget_arrays(
                     preedge_area=fit.area - nominal.preedge_area, preedge_height=fit.height - nominal.preedge_height,
                     preedge_centroid_free=np.full(lead, np.nan))
             else:  # the model-free centroid's edge-tail baseline: its size of change, as the kernel measures it
-                free = preedge_centroid_arrays(ecal, nominal.norm, baseline=MODEL_FREE_BASELINE, **windows)
+                # the kernel's estimate again (the result carries the centroid, not its spread); its spread does
+                # not use the noise, so none is estimated (sigma 0)
+                free = preedge_centroid_arrays(ecal, nominal.norm, baseline=MODEL_FREE_BASELINE, sigma=0.0, **windows)
                 spread = np.where(np.isfinite(nominal.preedge_centroid_free), free.centroid_sys, np.nan)
                 other = np.full(lead, np.nan) if fitted else zero  # the model-free area's change is not estimated
                 add(preedge_centroid_free=spread, preedge_centroid=other if fitted else spread,
