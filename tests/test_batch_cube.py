@@ -35,11 +35,12 @@ def simulated():
 
 
 @pytest.mark.parametrize("per_chunk, per_call", [(2, 2), (8, 3), (12, 1)])
-def test_cube_results_are_those_of_analyze_on_the_spectra_to_the_bit(simulated, per_chunk, per_call):
+def test_cube_results_are_those_of_analyze_on_the_spectra_to_the_bit(simulated, per_chunk, per_call, monkeypatch):
     """The cube, in chunks along its spatial dims and in kernel calls within a chunk, and analyze on the spectra."""
     sim, cube = simulated
     spectrum = cube.sizes["energy"] * 8
-    lazy = analyze_cube(cube, chunk_bytes=per_chunk * spectrum, call_bytes=per_call * spectrum)
+    monkeypatch.setattr("spectro.xanes._dataset.CALL_BYTES", per_call * spectrum)
+    lazy = analyze_cube(cube, chunk_bytes=per_chunk * spectrum)
     assert lazy.e0.chunks is not None and (len(lazy.e0.chunks[0]) > 1 or per_chunk == cube[..., 0].size)
     computed = lazy.compute()
     scans = spectro.xanes.analyze(sim, CUBE_OPTIONS)

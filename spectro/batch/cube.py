@@ -29,7 +29,6 @@ from ..errors import ColumnError, DataError, FormatError, MissingFileError
 from ..options import XanesOptions, options_of
 
 __all__ = [
-    "CALL_BYTES",
     "CHUNK_BYTES",
     "CUBE_OPTIONS",
     "analyze_cube",
@@ -45,15 +44,6 @@ __all__ = [
 #: scheduling took about 5 s of the calling process's time (see
 #: docs/performance.md).
 CHUNK_BYTES = 8 * 2**20
-
-#: Default target size of the input of one kernel call inside a chunk
-#: (bytes): 1.5 MiB, about 1000 spectra of 200 points. The kernel's
-#: temporaries (about 15 times the input) then stay small and mostly in the
-#: processor's cache: a spectrum costs 57 us of CPU in calls of 650 or 1000
-#: spectra, 68 us in calls of 1300 and 73 us in calls of 1600 (see
-#: docs/performance.md).
-CALL_BYTES = 3 * 2**19
-
 
 def chunk_sizes(shape: Sequence[int], itemsize: int = 8, *, chunk_bytes: int = CHUNK_BYTES) -> tuple[int, ...]:
     """Chunk shape for an array (..., energy): whole energy axis, spatial dims split.
@@ -91,19 +81,16 @@ def analyze_cube(
     *,
     energy_dim: str = "energy",
     chunk_bytes: int = CHUNK_BYTES,
-    call_bytes: int = CALL_BYTES,
     **changes: Any,
 ) -> xr.Dataset:
     """Per-spectrum XANES results of a large map, lazily, chunk by chunk.
 
     The map is chunked along its spatial dimensions with the whole energy
-    axis in each chunk; each chunk goes through the kernel of
-    :func:`spectro.xanes.analyze` (:func:`spectro.xanes.analyze_arrays`,
-    the same kernel as every other way of analysing spectra) in calls of
-    at most ``call_bytes`` of input, with the outputs, attrs and
-    coordinates that ``analyze`` gives. Each spectrum's numbers depend on
-    its own row only, so they are those of ``analyze`` on the same spectra,
-    to the bit, whatever the chunks and calls.
+    axis in each chunk and goes through :func:`spectro.xanes.analyze` (the
+    same kernel as every other way of analysing spectra, each chunk in
+    calls of at most :data:`spectro.xanes.CALL_BYTES` of input). Each
+    spectrum's numbers depend on its own row only, so they are those of
+    ``analyze`` on the same spectra, to the bit, whatever the chunks.
 
     Parameters
     ----------
@@ -117,9 +104,6 @@ def analyze_cube(
     chunk_bytes : int
         Target bytes of input per chunk, i.e. per dask task
         (:func:`chunk_sizes`); the energy axis is never split.
-    call_bytes : int
-        Target bytes of input per kernel call inside a chunk (memory and
-        cache; at least one spectrum a call).
     **changes
         Changes to ``options`` by name.
 
@@ -150,9 +134,7 @@ def analyze_cube(
     >>> res.e0.dims, bool(abs(res.e0[0, 0] - sim.true_e0[0]) < 0.05)
     (('y', 'x'), True)
     """
-    from .. import _apply
-    from ..xanes import analyze, result_attrs
-    from ..xanes._analyze import OUTPUTS, finish, is_normalized
+    from ..xanes import analyze
 
     opts = options_of(XanesOptions, options if options is not None else CUBE_OPTIONS, changes)
     if energy_dim not in data.dims:
@@ -164,42 +146,7 @@ def analyze_cube(
     itemsize = np.dtype(data.dtype).itemsize
     sizes = chunk_sizes(data.shape, itemsize, chunk_bytes=chunk_bytes)
     ds = xr.Dataset({"mu": data.chunk(dict(zip(data.dims, sizes)))})
-    if opts.budget:
-        return analyze(ds, opts, spectra=False).drop_vars("energy", errors="ignore")
-    # What analyze does without a reference channel and without the spectra,
-    # each chunk's kernel run in calls of call_bytes.
-    normalized = is_normalized(ds)
-    outputs = {k: v for k, v in OUTPUTS.items() if not v[0]}
-    rows = max(1, call_bytes // max(1, energy.size * itemsize))
-    out = _apply.run(
-        _kernel_in_calls, ds.mu, outputs=outputs,
-        kwargs={"options": opts, "names": tuple(outputs), "rows": rows, "normalized": normalized},
-        attrs=result_attrs(opts, calibrated=False, normalized=normalized), integers=("flags", "nnorm"),
-        coords_of=ds,
-    )
-    finish(out, ds, opts, normalized=normalized)
-    return out.drop_vars("energy", errors="ignore")
-
-
-def _kernel_in_calls(
-    mu: np.ndarray, *, energy: np.ndarray, options: XanesOptions, names: tuple[str, ...], rows: int,
-    normalized: bool,
-) -> tuple[np.ndarray, ...]:
-    """The outputs ``names`` of :func:`spectro.xanes.analyze_arrays` on ``mu`` (..., n), at most ``rows`` a call."""
-    from ..xanes import analyze_arrays
-
-    flat = mu.reshape(-1, mu.shape[-1])
-    calls = -(-flat.shape[0] // rows)
-    rows = -(-flat.shape[0] // max(calls, 1)) or 1  # calls of equal size, none of a few spectra
-    out: list[np.ndarray] = []
-    for start in range(0, max(flat.shape[0], 1), rows):
-        part = analyze_arrays(energy, flat[start:start + rows], None, options, normalized=normalized, spectra=False)
-        values = part.arrays(names)
-        if not out:
-            out = [np.empty(flat.shape[0], dtype=v.dtype) for v in values]
-        for whole, v in zip(out, values):
-            whole[start:start + rows] = v
-    return tuple(whole.reshape(mu.shape[:-1]) for whole in out)
+    return analyze(ds, opts, spectra=False).drop_vars("energy", errors="ignore")
 
 
 def open_cube(

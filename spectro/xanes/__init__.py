@@ -9,7 +9,7 @@ accessor. See ``docs/xanes.md`` for every definition.
 from . import accessor
 from ._budget import BudgetFlag, BudgetResult, budget, budget_arrays
 from ._analyze import RESULTS, XanesFlag, XanesResult, analyze_arrays, flagged, result_attrs
-from ._dataset import analyze
+from ._dataset import CALL_BYTES, analyze
 from ._derivative import Derivatives, derivative, derivative_arrays
 from .edge import E0_LEVEL, EdgePosition, e0_crossing_arrays, e0_crossings, e0_derivative_arrays
 from .energy_calibration import (
@@ -37,6 +37,7 @@ from ._preedge import (
 )
 
 __all__ = [
+    "CALL_BYTES",
     "DEFAULT_WINDOWS",
     "E0_LEVEL",
     "FEATURE_C_ENERGY",

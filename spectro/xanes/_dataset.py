@@ -8,8 +8,10 @@ option ``budget``, :func:`spectro.xanes.budget`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from .. import _apply
@@ -17,7 +19,17 @@ from ..options import XanesOptions, options_of
 from ._analyze import OUTPUTS, analyze_arrays, finish, is_normalized, result_attrs
 from ._budget import budget
 
-__all__ = ["analyze"]
+__all__ = ["CALL_BYTES", "analyze"]
+
+#: Target size of the input of one kernel call (bytes): 1.5 MiB, about 1000
+#: spectra of 200 float64 points. A larger block of spectra (a dask chunk of
+#: a map, a large array in memory) is analysed in calls of equal size up to
+#: this: the kernel's temporaries (about 15 times the input) then stay small
+#: and mostly in the processor's cache (a map spectrum costs 57 us of CPU in
+#: calls of 650 or 1000 spectra, 68 us in calls of 1300 and 73 us in calls of
+#: 1600; see docs/performance.md). Each spectrum's numbers depend on its own
+#: row only, so they are the same whatever the calls.
+CALL_BYTES = 3 * 2**19
 
 
 def analyze(
@@ -80,8 +92,10 @@ def analyze(
     outputs = {k: v for k, v in OUTPUTS.items() if spectra or not v[0]}
 
     def kernel(mu, *rest, energy):
-        r = analyze_arrays(energy, mu, rest[0] if rest else None, opts, normalized=normalized, spectra=spectra)
-        return r.arrays(outputs)
+        def run(mu_, ref_):
+            return analyze_arrays(energy, mu_, ref_, opts, normalized=normalized, spectra=spectra).arrays(outputs)
+
+        return _in_calls(run, mu, rest[0] if rest else None)
 
     out = _apply.run(
         kernel, mu, args=[ds.mu_ref] if use_ref else [], outputs=outputs,
@@ -90,3 +104,21 @@ def analyze(
     )
     finish(out, ds, opts, normalized=normalized)
     return out
+
+
+def _in_calls(run: Callable[..., tuple], mu: np.ndarray, mu_ref: np.ndarray | None) -> tuple[np.ndarray, ...]:
+    """``run(mu, mu_ref)`` on spectra (..., n) in calls of equal size of at most :data:`CALL_BYTES` of ``mu``.
+
+    Each output is shaped like the leading dims of ``mu`` followed by its own.
+    """
+    n = mu.shape[-1]
+    rows = max(1, CALL_BYTES // max(1, n * mu.itemsize))
+    total = int(np.prod(mu.shape[:-1]))
+    if total <= rows:
+        return run(mu, mu_ref)
+    flat = mu.reshape(total, n)
+    ref = None if mu_ref is None else np.broadcast_to(mu_ref, mu.shape).reshape(total, n)
+    calls = -(-total // rows)
+    rows = -(-total // calls)  # calls of equal size, none of a few spectra
+    parts = [run(flat[i:i + rows], None if ref is None else ref[i:i + rows]) for i in range(0, total, rows)]
+    return tuple(np.concatenate(p, axis=0).reshape(mu.shape[:-1] + p[0].shape[1:]) for p in zip(*parts))
