@@ -111,7 +111,7 @@ class Spectra:
     Readers produce it (:func:`spectro.io.parse`); :meth:`to_dataset` makes
     the model Dataset from it. A caller that only wants the arrays of many
     small files (a batch) keeps it as it is and saves building a Dataset
-    per file (about 0.4 ms each).
+    per file (about 0.2-0.3 ms each).
 
     Attributes
     ----------
@@ -265,11 +265,11 @@ class Spectra:
 
         It is ``xr.Dataset(data_vars, coords=self.coordinates(), attrs=...)``
         with the signals as data variables, built from its variables and
-        default indexes directly: the constructor's merge and alignment of
-        variables that are known to share their dimensions cost about three
-        times as much (0.35 against 0.12 ms for one scan), the cost of a
-        small file's whole read. ``tests/test_model.py`` checks that both
-        give identical Datasets (variables, order, dims, indexes, attrs).
+        default indexes directly: with the constructor's merge and alignment
+        of variables that are known to share their dimensions it took twice
+        as long (0.56 against 0.27 ms of CPU for one scan, validation
+        included). ``tests/test_model.py`` checks that both give identical
+        Datasets (variables, order, dims, indexes, attrs).
         """
         dim = self.dim
         variables = {n: xr.Variable(("scan", dim), v, dict(a)) for n, (v, a) in self.signals.items()}
