@@ -32,6 +32,7 @@ def candidates(root: Path) -> list[tuple[Path, str]]:
     import larch.io
 
     import spectro
+    import spectro.io  # not loaded by import spectro
     from spectro.errors import SpectroError
 
     found = []

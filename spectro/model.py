@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from xarray.indexes import PandasIndex
 
 from .errors import ValidationError
 from ._clean import clean_grid
@@ -110,7 +111,7 @@ class Spectra:
     Readers produce it (:func:`spectro.io.parse`); :meth:`to_dataset` makes
     the model Dataset from it. A caller that only wants the arrays of many
     small files (a batch) keeps it as it is and saves building a Dataset
-    per file (about 0.4 ms each).
+    per file (about 0.2-0.3 ms each).
 
     Attributes
     ----------
@@ -189,11 +190,16 @@ class Spectra:
         same = all(g.shape == grids[0].shape and np.array_equal(g, grids[0]) for g in grids)
         grid = grids[0] if same else np.unique(np.concatenate(grids))
         names = list(dict.fromkeys(k for _, v in cleaned for k in v))
-        data = {n: np.full((len(scans), grid.size), np.nan) for n in names}
-        for i, (energy, values) in enumerate(cleaned):
-            idx = slice(None) if same else np.searchsorted(grid, energy)
-            for n, v in values.items():
-                data[n][i, idx] = v
+        if same and all(n in v and v[n].shape == grid.shape for _, v in cleaned for n in names):
+            # nothing to pad: clean_grid's own arrays (new ones) as they are
+            data = {n: np.stack([v[n] for _, v in cleaned]) if len(cleaned) > 1 else cleaned[0][1][n][np.newaxis]
+                    for n in names}
+        else:
+            data = {n: np.full((len(scans), grid.size), np.nan) for n in names}
+            for i, (energy, values) in enumerate(cleaned):
+                idx = slice(None) if same else np.searchsorted(grid, energy)
+                for n, v in values.items():
+                    data[n][i, idx] = v
         known = SIGNALS[kind]
         signals = {}
         for n in names:
@@ -255,9 +261,34 @@ class Spectra:
         return dataclasses.replace(self, coords=coords)
 
     def to_dataset(self) -> xr.Dataset:
-        """The model Dataset (validated by :func:`validate`)."""
-        data_vars = {n: (("scan", self.dim), v, dict(a)) for n, (v, a) in self.signals.items()}
-        return validate(xr.Dataset(data_vars, coords=self.coordinates(), attrs=dict(self.attrs)))
+        """The model Dataset (validated by :func:`validate`).
+
+        It is ``xr.Dataset(data_vars, coords=self.coordinates(), attrs=...)``
+        with the signals as data variables, built from its variables and
+        default indexes directly: with the constructor's merge and alignment
+        of variables that are known to share their dimensions it took twice
+        as long (0.56 against 0.27 ms of CPU for one scan, validation
+        included). ``tests/test_model.py`` checks that both give identical
+        Datasets (variables, order, dims, indexes, attrs).
+        """
+        dim = self.dim
+        variables = {n: xr.Variable(("scan", dim), v, dict(a)) for n, (v, a) in self.signals.items()}
+        coord_names = set()
+        indexes = {}
+        for name, (dims, values, attrs) in self.coordinates().items():
+            var = xr.Variable(dims, values, attrs)
+            if name == dims:
+                index = PandasIndex.from_variables({name: var}, options={})
+                indexes[name] = index
+                var = index.create_variables({name: var})[name]
+            variables[name] = var
+            coord_names.add(name)
+        sizes = {"scan": self.labels.size, dim: self.energy.size}
+        if any(var.shape != tuple(sizes.get(d, -1) for d in var.dims) for var in variables.values()):
+            # arrays that do not fit one another: the constructor says which
+            data_vars = {n: (("scan", dim), v, dict(a)) for n, (v, a) in self.signals.items()}
+            return validate(xr.Dataset(data_vars, coords=self.coordinates(), attrs=dict(self.attrs)))
+        return validate(xr.Dataset._construct_direct(variables, coord_names, sizes, dict(self.attrs), indexes))
 
 
 def source_file(attrs: Mapping[str, Any], sources: Sequence[str] | np.ndarray) -> str:

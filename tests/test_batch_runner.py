@@ -307,3 +307,25 @@ def test_resume_redoes_inputs_whose_valence_anchor_file_changed(data_dir, tmp_pa
     assert (changed.n_processed, changed.n_skipped) == (2, 0)
     assert not np.array_equal(before.valence.values, after.valence.values)
     np.testing.assert_array_equal(before.e0.values, after.e0.values)
+
+
+@pytest.mark.parametrize("all_columns", [True, False], ids=["every part has every column", "a column missing"])
+def test_concat_columns_keeps_values_dtypes_and_attrs(all_columns):
+    from spectro.batch.records import concat_columns
+
+    a = {"e0": Column(np.array([1.0, -0.0]), {"units": "eV"}), "flags": Column(np.array([3, 4], dtype=np.int64)),
+         "run": Column(np.array(["r1", "r22"]), {"units": ""}, coord=True)}
+    b = {"e0": Column(np.array([np.nan]), {"units": "other"}), "flags": Column(np.array([5], dtype=np.int64)),
+         "run": Column(np.array(["r333"], dtype=object), {"units": ""}, coord=True)}
+    if not all_columns:
+        del b["flags"]
+    out = concat_columns([(2, a), (1, b)])
+    assert list(out) == ["e0", "flags", "run"]
+    assert out["e0"].values.tobytes() == np.array([1.0, -0.0, np.nan]).tobytes() and out["e0"].attrs == {"units": "eV"}
+    assert out["run"].values.dtype == np.dtype("<U4") and out["run"].values.tolist() == ["r1", "r22", "r333"]
+    assert out["run"].coord and not out["e0"].coord
+    flags = out["flags"].values
+    if all_columns:
+        assert flags.dtype == np.int64 and flags.tolist() == [3, 4, 5]
+    else:  # integers become floats when a part lacks them, the gap NaN
+        assert flags.dtype == float and flags[:2].tolist() == [3.0, 4.0] and np.isnan(flags[2])

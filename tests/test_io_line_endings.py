@@ -54,3 +54,16 @@ def test_a_file_reads_the_same_with_any_line_ending(kind, newline, data_file, tm
     for name in set(original.coords) - {"source"}:  # the file's path differs
         assert np.array_equal(original[name].values, rewritten[name].values,
                               equal_nan=original[name].dtype.kind == "f"), name
+
+
+@pytest.mark.parametrize("raw, text", [
+    (b"\xef\xbb\xbfa\r\nb \xc3\xa9\r\n\r\n", "a\nb \u00e9\n\n"),  # CRLF only, UTF-8 with its BOM
+    (b"a\r\nb \xe9\r\n", "a\nb \u00e9\n"),  # CRLF only, Latin-1
+    (b"a\r\nb\rc\nd\r\r\n", "a\nb\nc\nd\n\n"),  # CRLF, CR and LF mixed
+], ids=["crlf-utf8", "crlf-latin1", "mixed"])
+def test_read_text_gives_lf_lines_whatever_the_endings(raw, text, tmp_path):
+    from spectro.io.columns import read_text
+
+    path = tmp_path / "t.dat"
+    path.write_bytes(raw)
+    assert read_text(path) == text

@@ -152,7 +152,9 @@ def parse(path: str | os.PathLike, options: ReadOptions | None = None, /, **chan
 
 
 def _parse(path: Path, opts: ReadOptions) -> Spectra:
-    check_file(path, size=False)  # each reader bounds what it reads: text by its size, HDF5 by its datasets
+    # each reader bounds what it reads: text by its size, HDF5 by its datasets; sniff_format checks the file first
+    if opts.format:
+        check_file(path, size=False)
     name = opts.format or sniff_format(path)
     if name not in FORMATS:
         raise OptionError("format", name, "one of " + ", ".join(repr(f) for f in FORMATS))

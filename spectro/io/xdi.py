@@ -232,14 +232,14 @@ def parse_header(lines: list[str]) -> tuple[dict[str, Any], int, list[str]]:
             if body.startswith("///"):
                 state = "comments"
                 continue
-            if re.fullmatch(r"-{2,}.*", body):
+            if body.startswith("--"):
                 state = "labels"
                 continue
             if not body:
                 continue
             _parse_field(line, header)
         elif state == "comments":
-            if re.fullmatch(r"-{2,}.*", body):
+            if body.startswith("--"):
                 state = "labels"
                 continue
             header["comments"].append(body)
