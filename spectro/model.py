@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
-from xarray.indexes import PandasIndex
 
 from .errors import ValidationError
 from ._clean import clean_grid
@@ -111,7 +110,7 @@ class Spectra:
     Readers produce it (:func:`spectro.io.parse`); :meth:`to_dataset` makes
     the model Dataset from it. A caller that only wants the arrays of many
     small files (a batch) keeps it as it is and saves building a Dataset
-    per file (about 0.2-0.3 ms each).
+    per file (about 0.5 ms each).
 
     Attributes
     ----------
@@ -261,34 +260,9 @@ class Spectra:
         return dataclasses.replace(self, coords=coords)
 
     def to_dataset(self) -> xr.Dataset:
-        """The model Dataset (validated by :func:`validate`).
-
-        It is ``xr.Dataset(data_vars, coords=self.coordinates(), attrs=...)``
-        with the signals as data variables, built from its variables and
-        default indexes directly: with the constructor's merge and alignment
-        of variables that are known to share their dimensions it took twice
-        as long (0.56 against 0.27 ms of CPU for one scan, validation
-        included). ``tests/test_model.py`` checks that both give identical
-        Datasets (variables, order, dims, indexes, attrs).
-        """
-        dim = self.dim
-        variables = {n: xr.Variable(("scan", dim), v, dict(a)) for n, (v, a) in self.signals.items()}
-        coord_names = set()
-        indexes = {}
-        for name, (dims, values, attrs) in self.coordinates().items():
-            var = xr.Variable(dims, values, attrs)
-            if name == dims:
-                index = PandasIndex.from_variables({name: var}, options={})
-                indexes[name] = index
-                var = index.create_variables({name: var})[name]
-            variables[name] = var
-            coord_names.add(name)
-        sizes = {"scan": self.labels.size, dim: self.energy.size}
-        if any(var.shape != tuple(sizes.get(d, -1) for d in var.dims) for var in variables.values()):
-            # arrays that do not fit one another: the constructor says which
-            data_vars = {n: (("scan", dim), v, dict(a)) for n, (v, a) in self.signals.items()}
-            return validate(xr.Dataset(data_vars, coords=self.coordinates(), attrs=dict(self.attrs)))
-        return validate(xr.Dataset._construct_direct(variables, coord_names, sizes, dict(self.attrs), indexes))
+        """The model Dataset (validated by :func:`validate`)."""
+        data_vars = {n: (("scan", self.dim), v, dict(a)) for n, (v, a) in self.signals.items()}
+        return validate(xr.Dataset(data_vars, coords=self.coordinates(), attrs=dict(self.attrs)))
 
 
 def source_file(attrs: Mapping[str, Any], sources: Sequence[str] | np.ndarray) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 
 import numpy as np
@@ -212,62 +211,3 @@ def test_spectra_from_a_transposed_dataset_gives_scan_rows():
     np.testing.assert_array_equal(sp.signals["mu"][0], ds.mu.values)
     assert sp.labels.tolist() == ["a", "b"] and sp.file == ""
 
-
-def _constructed(sp: Spectra):
-    """The Dataset of ``sp`` made by xarray's constructor (to_dataset builds it from its variables directly)."""
-    import xarray as xr
-
-    data_vars = {n: (("scan", sp.dim), v, dict(a)) for n, (v, a) in sp.signals.items()}
-    return validate(xr.Dataset(data_vars, coords=sp.coordinates(), attrs=dict(sp.attrs)))
-
-
-def _assert_same_dataset(a, b):
-    import xarray as xr
-
-    xr.testing.assert_identical(a, b)
-    assert list(a.variables) == list(b.variables) and list(a.dims) == list(b.dims)
-    assert list(a.coords) == list(b.coords) and list(a.attrs) == list(b.attrs)
-    assert list(a.xindexes) == list(b.xindexes)
-    for name, index in a.xindexes.items():
-        other = b.xindexes[name]
-        assert type(index) is type(other) and index.index.equals(other.index)
-        assert index.index.dtype == other.index.dtype and index.coord_dtype == other.coord_dtype
-    for name, var in a.variables.items():
-        other = b.variables[name]
-        assert type(var) is type(other) and var.dtype == other.dtype and type(var._data) is type(other._data)
-        assert list(var.attrs.items()) == list(other.attrs.items())
-    assert repr(a) == repr(b)
-
-
-@pytest.mark.parametrize("make", [
-    lambda: Spectra.from_scans([Scan(E, {"mu": np.tanh((E - 8345) / 3), "mu_ref": E * 0 + 1}, "1")], kind="xanes"),
-    lambda: Spectra.from_scans([Scan(E, {"mu": E * 0}, "a", coords={"pressure": 2.0}, attrs={"mode": "mu", "x": 1}),
-                                Scan(E[::2], {"mu": E[::2] * 0 + 1}, "bb", attrs={"mode": "mu", "x": 2})],
-                               kind="xanes", file="f.xdi", attrs={"comments": "c", "columns": ["e", "mu"]}),
-    lambda: Spectra.from_scans([Scan(E - 60, {"intensity": E * 0 + 5, "intensity_err": E * 0 + 1}, "k")], kind="xes",
-                               coords={"frame": ([3], {"units": "", "long_name": "frame"})}),
-])
-def test_to_dataset_is_the_constructors_dataset(make):
-    sp = make()
-    _assert_same_dataset(sp.to_dataset(), _constructed(sp))
-
-
-def test_to_dataset_of_every_real_file_is_the_constructors_dataset(data_dir):
-    n = 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for path in sorted(p for p in data_dir.rglob("*") if p.is_file()):
-            try:
-                sp = spectro.io.parse(path)
-            except spectro.errors.SpectroError:
-                continue
-            _assert_same_dataset(sp.to_dataset(), _constructed(sp))
-            n += 1
-    assert n >= 20
-
-
-def test_to_dataset_refuses_arrays_that_do_not_fit():
-    sp = Spectra.from_scans([Scan(E, {"mu": E * 0}, "a")], kind="xanes")
-    bad = dataclasses.replace(sp, coords={**sp.coords, "pressure": (np.zeros(3), {"units": "GPa", "long_name": "p"})})
-    with pytest.raises(ValueError, match="pressure|conflicting"):
-        bad.to_dataset()
