@@ -151,19 +151,20 @@ def least_squares(
     far, near = snap * sw, hold * sw
     aw, gw = _normal(jw, rw)
     lam, nu = np.full(live.size, lam0), np.full(live.size, 2.0)
-    # the diagonal matrices of the damping and the parameters held: they change with the rows' points only, so
-    # they are made again when a step is taken (or rows leave), not after a rejected step
+    # the diagonals of the damping and the parameters held: they change with the rows' points only, so they are
+    # made again when a step is taken (or rows leave), not after a rejected step
     damping = held = to_lo = to_hi = None
     for _ in range(max_iter):
         if not live.size:
             break
         if damping is None:
-            d = np.diagonal(aw, axis1=1, axis2=2)
-            damping = np.maximum(d, 1e-12 * np.maximum.reduce(d, axis=-1, keepdims=True) + 1e-300)[:, :, None] * eye
+            d = aw.reshape(-1, k * k)[:, ::k + 1]  # the diagonals
+            damping = np.maximum(d, 1e-12 * np.maximum.reduce(d, axis=-1, keepdims=True) + 1e-300)
             to_lo, to_hi = (pw - low <= far) & (gw < 0), (hiw - pw <= far) & (gw > 0)
             held = to_lo | to_hi
-            any_held = held.any()
-        m = aw + lam[:, None, None] * damping  # lam * d on the diagonal, exactly 0 added elsewhere
+            any_held = np.count_nonzero(held) > 0
+        m = aw.copy()
+        m.reshape(-1, k * k)[:, ::k + 1] += lam[:, None] * damping  # on the diagonal
         free = gw
         if any_held:
             m = np.where((held[:, :, None] | held[:, None, :]), eye, m)
@@ -174,7 +175,7 @@ def least_squares(
         trial = pw + step
         below, above = trial < low, trial > hiw
         cross = below | above
-        if cross.any():
+        if np.count_nonzero(cross):
             to_low, to_high = theta * (low - pw), theta * (hiw - pw)
             fixed = np.where(below, to_low, np.where(above, to_high, 0.0))
             rhs = np.where(cross, fixed, free - (m @ fixed[:, :, None])[:, :, 0])
@@ -192,17 +193,21 @@ def least_squares(
         better = ct < cw  # False where ct is NaN; a sum of squares below a finite one is finite
         taken = trial - pw
         stuck = np.maximum.reduce(np.abs(taken) / sw, axis=-1) <= xtol
-        if better.any():
+        accepted = np.count_nonzero(better)  # (count_nonzero: the quickest any() and all() of small arrays)
+        if accepted:
             gain = cw - ct
             small = better & (gain <= ftol * cw)
-            # the gain ratio: actual over predicted reduction (Nielsen 1999)
+            # the gain ratio: actual over predicted reduction (Nielsen 1999); 0 where none is predicted
             predicted = (2.0 * np.add.reduce(taken * gw, axis=-1)
                          - (taken[:, None, :] @ aw @ taken[:, :, None])[:, 0, 0])
-            rho = gain / np.where(predicted > 0, predicted, np.inf)  # 0 where the steps were taken
-            if better.all():
+            rho = gain / np.where(predicted > 0, predicted, np.inf)
+            # rho >= 0 where the step is taken (gain > 0), the only rows whose damping shrinks
+            shrink = np.maximum(1.0 / 3.0, 1.0 - (2.0 * np.minimum(rho, 1.0) - 1.0) ** 3)
+            if accepted == better.size:
                 pw, rw, cw = trial, rt, ct
                 jw = jt if full else np.where(mw[:, None, :], jt, 0.0)
                 aw, gw = _normal(jw, rw)
+                lam, nu = np.maximum(lam * shrink, 1e-12), np.full(nu.shape, 2.0)
             else:
                 row = better[:, None]
                 np.copyto(pw, trial, where=row)
@@ -212,19 +217,14 @@ def least_squares(
                 a_new, g_new = _normal(jw, rw)  # the same as before on the rows whose step was not taken
                 np.copyto(aw, a_new, where=row[:, :, None])
                 np.copyto(gw, g_new, where=row)
-            damping = None
-            # rho >= 0 where the step was taken (gain > 0); shrink counts there only
-            shrink = np.maximum(1.0 / 3.0, 1.0 - (2.0 * np.minimum(rho, 1.0) - 1.0) ** 3)
-            if better.all():
-                lam, nu = np.maximum(lam * shrink, 1e-12), np.full(nu.shape, 2.0)
-            else:
                 lam = np.where(better, np.maximum(lam * shrink, 1e-12), lam * nu)
                 nu = np.where(better, 2.0, 2.0 * nu)
+            damping = None
             finished = small | stuck | (lam > 1e16)
         else:
             lam, nu = lam * nu, 2.0 * nu
             finished = stuck | (lam > 1e16)
-        if finished.any():
+        if np.count_nonzero(finished):
             out = live[finished]
             p[out], jac[out], cost[out], converged[out] = pw[finished], jw[finished], cw[finished], True
             keep = ~finished
