@@ -37,7 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 
 #: Model of the rows ``rows`` at parameters ``p`` (shape (len(rows), k)):
-#: values (len(rows), m) and Jacobian d value / d p (len(rows), k, m).
+#: values (len(rows), m) and Jacobian d value / d p (len(rows), k, m), new
+#: arrays at each call (the solver keeps them as its state and updates them).
 Model = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
