@@ -37,7 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 
 #: Model of the rows ``rows`` at parameters ``p`` (shape (len(rows), k)):
-#: values (len(rows), m) and Jacobian d value / d p (len(rows), k, m).
+#: values (len(rows), m) and Jacobian d value / d p (len(rows), k, m), new
+#: arrays at each call (the solver keeps them as its state and updates them).
 Model = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
@@ -143,7 +144,6 @@ def least_squares(
     converged = np.zeros(n, dtype=bool)
     scale = np.maximum(np.abs(p), 1.0) * np.where(np.isfinite(upper - lower), np.minimum(upper - lower, 1.0), 1.0)
     eye = np.eye(k)
-    diag = np.arange(k)
     full = bool(mask.all())  # no masked point: residuals and Jacobians need no masking
     # The rows still iterating (``live``) and their state, compacted: a row leaves when it has converged, so
     # no row is looked up or copied while it iterates. The normal equations are kept per row.
@@ -152,16 +152,20 @@ def least_squares(
     far, near = snap * sw, hold * sw
     aw, gw = _normal(jw, rw)
     lam, nu = np.full(live.size, lam0), np.full(live.size, 2.0)
+    # the diagonals of the damping and the parameters held: they change with the rows' points only, so they are
+    # made again when a step is taken (or rows leave), not after a rejected step
+    damping = held = to_lo = to_hi = None
     for _ in range(max_iter):
         if not live.size:
             break
-        d = np.diagonal(aw, axis1=1, axis2=2)
-        d = np.maximum(d, 1e-12 * np.maximum.reduce(d, axis=-1, keepdims=True) + 1e-300)
+        if damping is None:
+            d = aw.reshape(-1, k * k)[:, ::k + 1]  # the diagonals
+            damping = np.maximum(d, 1e-12 * np.maximum.reduce(d, axis=-1, keepdims=True) + 1e-300)
+            to_lo, to_hi = (pw - low <= far) & (gw < 0), (hiw - pw <= far) & (gw > 0)
+            held = to_lo | to_hi
+            any_held = np.count_nonzero(held) > 0
         m = aw.copy()
-        m[:, diag, diag] += lam[:, None] * d
-        to_lo, to_hi = (pw - low <= far) & (gw < 0), (hiw - pw <= far) & (gw > 0)
-        held = to_lo | to_hi
-        any_held = held.any()
+        m.reshape(-1, k * k)[:, ::k + 1] += lam[:, None] * damping  # on the diagonal
         free = gw
         if any_held:
             m = np.where((held[:, :, None] | held[:, None, :]), eye, m)
@@ -169,51 +173,66 @@ def least_squares(
         step = np.linalg.solve(m, free[:, :, None])[:, :, 0]
         # a parameter whose step crosses a bound goes theta of the way to it; the others are solved again
         # with that one fixed
-        below, above = pw + step < low, pw + step > hiw
+        trial = pw + step
+        below, above = trial < low, trial > hiw
         cross = below | above
-        if cross.any():
-            fixed = np.where(below, theta * (low - pw), np.where(above, theta * (hiw - pw), 0.0))
+        if np.count_nonzero(cross):
+            to_low, to_high = theta * (low - pw), theta * (hiw - pw)
+            fixed = np.where(below, to_low, np.where(above, to_high, 0.0))
             rhs = np.where(cross, fixed, free - (m @ fixed[:, :, None])[:, :, 0])
             m = np.where((cross[:, :, None] | cross[:, None, :]), eye, m)
             step = np.linalg.solve(m, rhs[:, :, None])[:, :, 0]
-            below, above = pw + step < low, pw + step > hiw
-            trial = np.where(below, pw + theta * (low - pw), np.where(above, pw + theta * (hiw - pw), pw + step))
-        else:
             trial = pw + step
+            below, above = trial < low, trial > hiw
+            trial = np.where(below, pw + to_low, np.where(above, pw + to_high, trial))
         if any_held:
             trial = np.where(to_lo, low + np.minimum(pw - low, near),
                              np.where(to_hi, hiw - np.minimum(hiw - pw, near), trial))
         ft, jt = model(trial, live)
         rt = yw - ft if full else np.where(mw, yw - ft, 0.0)
         ct = np.add.reduce(rt * rt, axis=-1)
-        better = np.isfinite(ct) & (ct < cw)
+        better = ct < cw  # False where ct is NaN; a sum of squares below a finite one is finite
         taken = trial - pw
         stuck = np.maximum.reduce(np.abs(taken) / sw, axis=-1) <= xtol
-        gain = cw - ct
-        small = better & (gain <= ftol * cw)
-        # the gain ratio: actual over predicted reduction (Nielsen 1999)
-        predicted = 2.0 * np.add.reduce(taken * gw, axis=-1) - (taken[:, None, :] @ aw @ taken[:, :, None])[:, 0, 0]
-        rho = np.divide(gain, predicted, out=np.zeros(predicted.shape), where=predicted > 0)
-        if better.any():
-            row = better[:, None]
-            np.copyto(pw, trial, where=row)
-            np.copyto(rw, rt, where=row)
-            np.copyto(jw, jt, where=row[:, :, None] if full else row[:, :, None] & mw[:, None, :])
-            np.copyto(cw, ct, where=better)
-            a_new, g_new = _normal(jw, rw)  # the same as before on the rows whose step was not taken
-            np.copyto(aw, a_new, where=row[:, :, None])
-            np.copyto(gw, g_new, where=row)
-        shrink = np.maximum(1.0 / 3.0, 1.0 - (2.0 * np.clip(rho, 0.0, 1.0) - 1.0) ** 3)
-        lam = np.where(better, np.maximum(lam * shrink, 1e-12), lam * nu)
-        nu = np.where(better, 2.0, 2.0 * nu)
-        finished = small | stuck | (lam > 1e16)
-        if finished.any():
+        accepted = np.count_nonzero(better)  # (count_nonzero: the quickest any() and all() of small arrays)
+        if accepted:
+            gain = cw - ct
+            small = better & (gain <= ftol * cw)
+            # the gain ratio: actual over predicted reduction (Nielsen 1999); 0 where none is predicted
+            predicted = (2.0 * np.add.reduce(taken * gw, axis=-1)
+                         - (taken[:, None, :] @ aw @ taken[:, :, None])[:, 0, 0])
+            rho = gain / np.where(predicted > 0, predicted, np.inf)
+            # rho >= 0 where the step is taken (gain > 0), the only rows whose damping shrinks
+            shrink = np.maximum(1.0 / 3.0, 1.0 - (2.0 * np.minimum(rho, 1.0) - 1.0) ** 3)
+            if accepted == better.size:
+                pw, rw, cw = trial, rt, ct
+                jw = jt if full else np.where(mw[:, None, :], jt, 0.0)
+                aw, gw = _normal(jw, rw)
+                lam, nu = np.maximum(lam * shrink, 1e-12), np.full(nu.shape, 2.0)
+            else:
+                row = better[:, None]
+                np.copyto(pw, trial, where=row)
+                np.copyto(rw, rt, where=row)
+                np.copyto(jw, jt, where=row[:, :, None] if full else row[:, :, None] & mw[:, None, :])
+                np.copyto(cw, ct, where=better)
+                a_new, g_new = _normal(jw, rw)  # the same as before on the rows whose step was not taken
+                np.copyto(aw, a_new, where=row[:, :, None])
+                np.copyto(gw, g_new, where=row)
+                lam = np.where(better, np.maximum(lam * shrink, 1e-12), lam * nu)
+                nu = np.where(better, 2.0, 2.0 * nu)
+            damping = None
+            finished = small | stuck | (lam > 1e16)
+        else:
+            lam, nu = lam * nu, 2.0 * nu
+            finished = stuck | (lam > 1e16)
+        if np.count_nonzero(finished):
             out = live[finished]
             p[out], jac[out], cost[out], converged[out] = pw[finished], jw[finished], cw[finished], True
             keep = ~finished
             live = live[keep]
             pw, jw, rw, cw, yw, mw, low, hiw, sw, far, near, aw, gw, lam, nu = (
                 v[keep] for v in (pw, jw, rw, cw, yw, mw, low, hiw, sw, far, near, aw, gw, lam, nu))
+            damping = None
     p[live], jac[live], cost[live] = pw, jw, cw  # rows out of steps
     nfree = np.sum(mask, axis=-1) - k
     cov, singular = covariance(jac, cost, nfree, rcond=rcond)

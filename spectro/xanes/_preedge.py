@@ -837,54 +837,81 @@ def _gradient(model):
     return gradient
 
 
-def _lineshape(name: str, x: np.ndarray, v: dict, opts: dict) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Value and derivatives (by parameter name) of one of lmfit's lineshapes; parameters may be arrays."""
+def _lineshape(name: str, x: np.ndarray, v: dict, opts: dict, out: dict[str, np.ndarray] | None = None
+               ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Value and derivatives (by parameter name) of one of lmfit's lineshapes; parameters may be arrays.
+
+    ``out`` (optional): arrays of the shape of the values to write the
+    derivatives into, by parameter name (the derivatives returned are then
+    these arrays). Each derivative is the same arithmetic either way.
+    """
+    o = out or {}
     if name == "constant":
-        return v["c"] + np.zeros(x.shape), {"c": np.ones(x.shape)}
+        return v["c"] + np.zeros(x.shape), {"c": _filled(o.get("c"), 1.0, x.shape)}
     if name == "linear":
-        return v["slope"] * x + v["intercept"], {"slope": x, "intercept": np.ones(x.shape)}
+        return v["slope"] * x + v["intercept"], {"slope": _filled(o.get("slope"), x, x.shape),
+                                                 "intercept": _filled(o.get("intercept"), 1.0, x.shape)}
     a, c, s = v["amplitude"], v["center"], v["sigma"]
     if name == "step":
         u = (x - c) / s
         if opts["form"] == "erf":
-            shape, slope = 0.5 * (1.0 + erf(u)), np.exp(-u * u) / np.sqrt(np.pi)
+            shape = np.multiply(0.5, 1.0 + erf(u), out=o.get("amplitude"))
+            slope = np.exp(-u * u) / np.sqrt(np.pi)
         else:
-            shape, slope = 0.5 + np.arctan(u) / np.pi, 1.0 / (np.pi * (1.0 + u * u))
-        along = -a * slope / s
-        return a * shape, {"amplitude": shape, "center": along, "sigma": along * u}
+            shape = np.add(0.5, np.arctan(u) / np.pi, out=o.get("amplitude"))
+            slope = 1.0 / (np.pi * (1.0 + u * u))
+        along = np.divide(-a * slope, s, out=o.get("center"))
+        return a * shape, {"amplitude": shape, "center": along, "sigma": np.multiply(along, u, out=o.get("sigma"))}
     if name in ("gaussian", "lorentzian"):
-        grads, value = _peak_gradient(name, x, a, c, s)
+        grads, value = _peak_gradient(name, x, a, c, s, o)
         return value, grads
     # pseudo-Voigt: (1 - f) G + f L, G a Gaussian of width s / sqrt(2 ln 2) and L a Lorentzian of width s,
-    # both of area a (the derivatives of _peak_gradient's, combined)
+    # both of area a (the derivatives of _peak_gradient's, combined). -0.5 * u**2 and 2 * u**2 are exact
+    # scalings of u * u, so it is worked out once.
     f, to_gauss = v["fraction"], 1.0 / np.sqrt(2.0 * np.log(2.0))
     d = x - c
     sg = s * to_gauss
     ug, ul = d / sg, d / s
-    g_shape = np.exp(-0.5 * ug * ug) / (np.sqrt(2.0 * np.pi) * sg)
-    q = 1.0 / (1.0 + ul * ul)
+    ug2, ul2 = ug * ug, ul * ul
+    g_shape = np.exp(-0.5 * ug2) / (np.sqrt(2.0 * np.pi) * sg)
+    q = 1.0 / (1.0 + ul2)
     l_shape = q / (np.pi * s)
     g_value, l_value = a * g_shape, a * l_shape
-    gf, lf = (1.0 - f) * g_value, f * l_value
+    rest = 1.0 - f
+    gf, lf = rest * g_value, f * l_value
     return gf + lf, {
-        "amplitude": (1.0 - f) * g_shape + f * l_shape,
-        "center": gf * ug / sg + 2.0 * lf * ul * q / s,
-        "sigma": (gf * (ug * ug - 1.0) + lf * (2.0 * ul * ul * q - 1.0)) / s,
-        "fraction": l_value - g_value,
+        "amplitude": np.add(rest * g_shape, f * l_shape, out=o.get("amplitude")),
+        "center": np.add(gf * ug / sg, 2.0 * lf * ul * q / s, out=o.get("center")),
+        "sigma": np.divide(gf * (ug2 - 1.0) + lf * (2.0 * ul2 * q - 1.0), s, out=o.get("sigma")),
+        "fraction": np.subtract(l_value, g_value, out=o.get("fraction")),
     }
 
 
-def _peak_gradient(name, x, a, c, s):
-    """Derivatives of a Gaussian or Lorentzian of area ``a``, centre ``c`` and width ``s``; and its values."""
+def _filled(out: np.ndarray | None, value, shape) -> np.ndarray:
+    """``value`` broadcast to ``shape``: written into ``out`` if given, else a new array."""
+    if out is None:
+        out = np.empty(shape)
+    out[...] = value
+    return out
+
+
+def _peak_gradient(name, x, a, c, s, out=None):
+    """Derivatives of a Gaussian or Lorentzian of area ``a``, centre ``c`` and width ``s``; and its values.
+
+    ``out``: arrays to write the derivatives into, by name, as :func:`_lineshape`'s.
+    """
+    o = out or {}
     u = (x - c) / s
     if name == "gaussian":
-        shape = np.exp(-0.5 * u * u) / (np.sqrt(2.0 * np.pi) * s)
+        shape = np.divide(np.exp(-0.5 * u * u), np.sqrt(2.0 * np.pi) * s, out=o.get("amplitude"))
         value = a * shape
-        return {"amplitude": shape, "center": value * u / s, "sigma": value * (u * u - 1.0) / s}, value
-    shape = 1.0 / (np.pi * s * (1.0 + u * u))
+        return {"amplitude": shape, "center": np.divide(value * u, s, out=o.get("center")),
+                "sigma": np.divide(value * (u * u - 1.0), s, out=o.get("sigma"))}, value
+    shape = np.divide(1.0, np.pi * s * (1.0 + u * u), out=o.get("amplitude"))
     value = a * shape
     along = -2.0 * u / (1.0 + u * u) * value
-    return {"amplitude": shape, "center": -along / s, "sigma": -(value + along * u) / s}, value
+    return {"amplitude": shape, "center": np.divide(-along, s, out=o.get("center")),
+            "sigma": np.divide(-(value + along * u), s, out=o.get("sigma"))}, value
 
 
 def _derived(model) -> list[str]:
@@ -1074,11 +1101,13 @@ def _row_model(comps, x):
         xx = x if len(rows) == x.shape[0] else x[rows]  # rows: all of them in order, or some
         value = None
         jac = np.empty((xx.shape[0], len(names), xx.shape[1]))
-        for kind, opts, params, cols in parts:
-            part, grads = _lineshape(kind, xx, {name: p[:, i, None] for name, i in zip(params, cols)}, opts)
+        # each parameter as a column (n, 1); of one row as a number, which numpy combines with the points
+        # faster (the same arithmetic)
+        v = p[0].tolist() if xx.shape[0] == 1 else list(p.T[:, :, None])
+        for kind, opts, params, cols in parts:  # each component writes its derivatives into the Jacobian
+            part, _ = _lineshape(kind, xx, {name: v[i] for name, i in zip(params, cols)}, opts,
+                                 {name: jac[:, i] for name, i in zip(params, cols)})
             value = part if value is None else value + part
-            for name, i in zip(params, cols):
-                jac[:, i] = grads[name]
         return value, jac
 
     return model
