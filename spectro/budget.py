@@ -13,8 +13,10 @@ component; the anchors add one more component:
 * two anchor compounds: no consistency check is possible; the
   cross-beamline term :data:`ANCHOR_TRANSFER` is added instead, measured on
   NiO and LaNiO3 from two beamlines (ESRF BM08 and NSLS-II BMM): each pair
-  as anchors places the other pair's compounds; the rms of the four
-  departures from 2 and 3 (see ``docs/uncertainty.md`` for the command).
+  as anchors places the other pair's compounds, and the term is what the
+  four departures from 2 and 3 hold beyond their other components (their
+  foil terms already cover them: the term is 0; see ``docs/uncertainty.md``
+  for the command).
 
 :func:`repeat_scatter` takes results grouped by sample: when repeated
 scans scatter beyond their scan-to-scan errors (``chi2/dof > 1``), each
@@ -38,8 +40,10 @@ from .xanes._budget import BUDGETED, COMPONENTS, BudgetFlag
 
 __all__ = ["ANCHOR_TRANSFER", "VALENCE_COMPONENTS", "repeat_scatter", "valence_budget", "valence_from_budgets"]
 
-#: Valence change between beamlines that calibration does not remove (two anchors, e0 at 0.8), valence units.
-ANCHOR_TRANSFER: float = 0.05
+#: Valence change between beamlines beyond the budget's other components (two anchors), valence units: the
+#: excess of the four cross-placed BM08/BMM anchors' mean square departure (0.052**2) over their total errors'
+#: without it (0.090**2: chi2 1.12 for 4 departures) is negative, so none is measured (docs/uncertainty.md).
+ANCHOR_TRANSFER: float = 0.0
 
 #: The systematic components of the valence.
 VALENCE_COMPONENTS: tuple[str, ...] = COMPONENTS + ("anchors",)
@@ -78,8 +82,9 @@ def valence_budget(
         The analysis options (the variations are taken around them).
     transfer : float, keyword-only
         The cross-beamline term used with two anchor compounds, valence
-        units (default :data:`ANCHOR_TRANSFER`, measured for ``e0`` at the
-        0.8 level; 0 for other observables unless given).
+        units (default :data:`ANCHOR_TRANSFER`: what two real beamlines'
+        anchors show beyond the other components, none); give one measured
+        for anchors whose departures exceed their other components.
 
     Returns
     -------
@@ -198,9 +203,10 @@ def valence_from_budgets(
         anchor_method = (f"consistency of {len(anchors)} anchor compounds: scatter about the line beyond "
                          "their statistical errors, over the slope")
     else:
-        anchor_term = float(transfer) if (observable == "e0" or transfer != ANCHOR_TRANSFER) else 0.0
+        anchor_term = float(transfer)
         anchor_method = ("two anchor compounds: no consistency check is possible; cross-beamline term "
-                         f"{anchor_term:g} (measured for e0 at the 0.8 level, see docs/uncertainty.md)")
+                         f"{anchor_term:g} (two real beamlines' anchors show none beyond the other components, "
+                         "see docs/uncertainty.md)")
 
     out = []
     for res in samples:

@@ -212,14 +212,21 @@ def test_anchors_of_another_beamline_within_two_total_sigmas(cross_beamline):
 
 @pytest.mark.realdata
 def test_anchor_transfer_is_what_the_two_beamlines_give(data_dir):
-    """ANCHOR_TRANSFER is the rms departure of the four cross-placed anchors (the term itself left out)."""
+    """ANCHOR_TRANSFER is what the four cross-placed anchors' departures hold beyond their other components.
+
+    Their rms (0.052) is within their total errors without the term (rms 0.090, chi2 1.12 for 4): the foil terms
+    already cover it, so the excess, and the term, is 0 (it was the rms itself, which counted the foil twice).
+    """
     read = lambda n: spectro.read(data_dir / n)  # noqa: E731
-    departures = []
+    departures, errors = [], []
     for anchors, others in ((CERIC, BMM), (BMM, CERIC)):
         _, res = _quiet(valence_budget, [read(n) for n in others], [(read(n), v) for n, v in zip(anchors, (2, 3))],
                         transfer=0.0)
         departures += [float(res[0].valence[0]) - 2.0, float(res[1].valence[0]) - 3.0]
-    assert np.sqrt(np.mean(np.square(departures))) == pytest.approx(ANCHOR_TRANSFER, abs=0.005)
+        errors += [float(r.valence_err[0]) for r in res]
+    excess = np.mean(np.square(departures)) - np.mean(np.square(errors))
+    assert np.sqrt(max(excess, 0.0)) == pytest.approx(ANCHOR_TRANSFER, abs=0.005)
+    assert 0.04 < np.sqrt(np.mean(np.square(departures))) < np.sqrt(np.mean(np.square(errors)))
 
 
 @pytest.mark.realdata
