@@ -90,7 +90,7 @@ def test_white_noise_errors_are_unchanged():
     for y, edge in ((ds.mu.values, 8345.0), (ds.mu_ref.values, 8333.0)):
         phi = ar1_phi(e, y, exclude=(edge - 30.0, edge + 60.0))
         assert np.isfinite(phi).all()
-        for factor in (inflation(phi, POINT_KERNEL), slope_inflation(phi, e, np.full(phi.shape, edge), 1.5)):
+        for factor in (inflation(phi, POINT_KERNEL), slope_inflation(phi, e, y, np.full(phi.shape, edge), 1.5)):
             assert 1.0 <= float(np.median(factor)) < 1.02 and float(np.mean(factor)) < 1.05, factor
     one, two = _coverage(*_errors_and_misses(0.0, 5, 300)["e0"])
     assert 0.60 <= one <= 0.80 and 0.93 <= two <= 0.98, (one, two)

@@ -386,7 +386,7 @@ def _from_normalization(energy, mu_ref, n: Normalization, opts: XanesOptions, *,
     at = np.where(np.isfinite(n.e0), n.e0, np.nanmedian(energy))
     phi = ar1_phi(energy, n.norm, exclude=(at + EDGE_EXCLUDED[0], at + EDGE_EXCLUDED[1]))
     point = inflation(phi, POINT_KERNEL)
-    slope = slope_inflation(phi, energy, at, DERIVATIVE_WINDOW)
+    slope = slope_inflation(phi, energy, n.norm, at, DERIVATIVE_WINDOW)
     # Without a reference channel nothing is shifted: the measured grid stays
     # shared (the kernels' fast paths). That depends on the call's data, never
     # on the other rows' values, so every door takes the same path.

@@ -128,31 +128,49 @@ def ar1_phi(
     >>> round(float(phi[0]), 1), bool(0.3 < phi[1] < 0.7)
     (0.0, True)
     """
-    xs, ys, _ = _arrays.compact(*_arrays.as_rows(energy, y))
+    xs, ys, _ = _arrays.prepare(energy, y)
     n = ys.shape[-1]
     if n < 9:
         return np.full(ys.shape[:-1], np.nan)
     q = sum(w * ys[..., 2 * k : n - 8 + 2 * k] for k, w in enumerate(_RESIDUAL))
     r = sum(w * ys[..., 2 + k : n - 6 + k] for k, w in enumerate(_RESIDUAL))
     with _arrays.quiet():
-        steps = np.diff(xs, axis=-1)
-        span = xs[..., 8:] - xs[..., :-8]
-        lo_step = np.minimum.reduce([steps[..., k : n - 8 + k] for k in range(8)])
-        hi_step = np.maximum.reduce([steps[..., k : n - 8 + k] for k in range(8)])
-        use = (span <= MAX_SPAN) & (hi_step <= 1.1 * lo_step) & (lo_step > 0)
+        use = _uniform_spans(_arrays.one_row(xs))  # on the one grid of all rows when they share one
         if exclude is not None:
             centre = xs[..., 4:-4]
             lo = np.asarray(exclude[0], dtype=float)[..., None] if np.ndim(exclude[0]) else exclude[0]
             hi = np.asarray(exclude[1], dtype=float)[..., None] if np.ndim(exclude[1]) else exclude[1]
-            use &= ~((centre >= lo) & (centre <= hi))
-        use &= np.isfinite(q) & np.isfinite(r)
+            use = use & ~((centre >= lo) & (centre <= hi))
+        use = use & np.isfinite(q) & np.isfinite(r)
         count = use.sum(axis=-1)
-        vq = _arrays.nan_row_median(np.abs(np.where(use, q, np.nan))) ** 2
-        vr = _arrays.nan_row_median(np.abs(np.where(use, r, np.nan))) ** 2
-        ratio = vq / vr
+        ratio = (_median_abs(q, use) / _median_abs(r, use)) ** 2
     table, _ = _ratio_table()
     phi = np.clip(np.interp(ratio, table, _PHIS), 0.0, PHI_MAX)
     return np.where((count >= MIN_POINTS) & np.isfinite(ratio), phi, np.nan)
+
+
+def _uniform_spans(x: np.ndarray) -> np.ndarray:
+    """For each nine-point span of the rows ``x``: a uniform grid (steps within 10 %) of at most MAX_SPAN eV."""
+    n = x.shape[-1]
+    steps = np.diff(x, axis=-1)
+    lo_step = np.minimum.reduce([steps[..., k : n - 8 + k] for k in range(8)])
+    hi_step = np.maximum.reduce([steps[..., k : n - 8 + k] for k in range(8)])
+    return (x[..., 8:] - x[..., :-8] <= MAX_SPAN) & (hi_step <= 1.1 * lo_step) & (lo_step > 0)
+
+
+def _median_abs(a: np.ndarray, use: np.ndarray) -> np.ndarray:
+    """Median of ``|a|`` over the points ``use`` of each row (NaN for a row without one).
+
+    The points left out are filled alternately with -1 and +inf (below and
+    above every ``|a|``), so the median of the whole row, one partition of a
+    fixed length, is that of the used points (for an even number of them,
+    the mean of the middle one and its upper neighbour).
+    """
+    skipped = ~use
+    below = (np.cumsum(skipped, axis=-1) % 2).astype(bool)
+    filled = np.where(use, np.abs(a), np.where(below, -1.0, np.inf))
+    out = np.median(filled, axis=-1)
+    return np.where(use.any(axis=-1) & np.isfinite(out) & (out >= 0), out, np.nan)
 
 
 def inflation(phi: np.ndarray, kernel: np.ndarray | tuple[float, ...]) -> np.ndarray:
@@ -202,28 +220,31 @@ def slope_kernel(half: int) -> np.ndarray:
     return np.convolve(d1, [0.5, 0.0, -0.5])
 
 
-def slope_inflation(phi: np.ndarray, energy: np.ndarray, at: np.ndarray, window: float) -> np.ndarray:
-    """:func:`inflation` of the slope kernel of a derivative smoothed over ``window`` eV, on each row's grid.
+def slope_inflation(phi: np.ndarray, energy: np.ndarray, y: np.ndarray, at: np.ndarray, window: float) -> np.ndarray:
+    """:func:`inflation` of the slope kernel of a derivative smoothed over ``window`` eV, on the grid of each of
+    the spectra ``y`` (NaN: no point).
 
     The kernel's half-width in points is ``window / 2`` over the row's
-    median step within 5 eV of ``at`` (eV, one per row), at least 2 (as
-    :func:`spectro.xanes._arrays.local_poly` takes).
+    median step among the eight around ``at`` (eV, one per row), at least 2
+    (as :func:`spectro.xanes._arrays.local_poly` takes).
 
     Examples
     --------
     >>> e = np.arange(8300.0, 8400.0, 0.25)
-    >>> slope_inflation(np.array([0.0, 0.5]), e, np.array([8333.0, 8333.0]), 1.5).round(2).tolist()
+    >>> at = np.array([8333.0, 8333.0])
+    >>> slope_inflation(np.array([0.0, 0.5]), e, np.zeros((2, e.size)), at, 1.5).round(2).tolist()
     [1.0, 1.8]
     """
     phi = np.asarray(phi, dtype=float)
-    xs, _ = _arrays.as_rows(energy, np.zeros(phi.shape + (np.shape(energy)[-1],)))
-    xs = np.broadcast_to(xs, phi.shape + xs.shape[-1:])
+    xs, _, _ = _arrays.prepare(energy, y)
     at = np.broadcast_to(np.asarray(at, dtype=float), phi.shape)
+    n = xs.shape[-1]
     with _arrays.quiet():
-        steps = np.abs(np.diff(xs, axis=-1))
-        near = np.abs(xs[..., :-1] - at[..., None]) <= 5.0
-        step = _arrays.nan_row_median(np.where(near & (steps > 0), steps, np.nan))
-        half = np.maximum(np.floor(0.5 * window / step + 1e-9), 2.0)
+        x1 = _arrays.one_row(xs)
+        i = np.searchsorted(x1, at) if x1.ndim == 1 else (xs < at[..., None]).sum(axis=-1)
+        around = np.clip(i[..., None] + np.arange(-4, 5), 0, n - 1)
+        steps = np.abs(np.diff(np.take_along_axis(np.broadcast_to(xs, phi.shape + (n,)), around, -1), axis=-1))
+        half = np.maximum(np.floor(0.5 * window / np.nanmedian(steps, axis=-1) + 1e-9), 2.0)
     half = np.where(np.isfinite(half), half, 2.0).astype(int)
     out = np.ones(phi.shape)
     for h in np.unique(half):  # a few grids: one kernel each

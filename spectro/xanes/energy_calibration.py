@@ -233,7 +233,8 @@ def calibration_arrays(
     # correlated noise of the foil (AR(1) measured away from its edge) widens the white-noise error
     at = np.where(np.isfinite(pos.e0), pos.e0, e_tab)
     phi = ar1_phi(energy, mu_ref, exclude=(at + EDGE_EXCLUDED[0], at + EDGE_EXCLUDED[1]))
-    err = err * (inflation(phi, POINT_KERNEL) if convention == "half" else slope_inflation(phi, energy, at, window))
+    widen = inflation(phi, POINT_KERNEL) if convention == "half" else slope_inflation(phi, energy, mu_ref, at, window)
+    err = err * widen
     shift = edge - point
     ambiguous = (ambiguous | (np.abs(shift) > FAR_SHIFT)) & np.isfinite(shift)
     return Calibration(shift=shift, shift_err=err, foil_e0=point, edge_energy=e_tab, ambiguous=ambiguous,
