@@ -122,7 +122,8 @@ class Calibration:
     ----------
     shift, shift_err : ndarray, shape (...)
         Energy shift to add to the measured energies, eV, and its 1-sigma
-        uncertainty (that of the foil E0).
+        uncertainty (that of the foil E0: from the foil's noise, widened by
+        the AR(1) correlation it shows, :mod:`spectro.xanes._correlated`).
     foil_e0 : ndarray, shape (...)
         Measured foil edge (the convention's point), eV.
     edge_energy : float
