@@ -162,14 +162,16 @@ def _median_abs(a: np.ndarray, use: np.ndarray) -> np.ndarray:
     """Median of ``|a|`` over the points ``use`` of each row (NaN for a row without one).
 
     The points left out are filled alternately with -1 and +inf (below and
-    above every ``|a|``), so the median of the whole row, one partition of a
-    fixed length, is that of the used points (for an even number of them,
-    the mean of the middle one and its upper neighbour).
+    above every ``|a|``), so the middle element of the whole row, one
+    partition of a fixed length (in single precision: a ratio of two such
+    medians is all that is needed), is that of the used points (for an even
+    number of them, one of the two middle ones).
     """
     skipped = ~use
     below = (np.cumsum(skipped, axis=-1) % 2).astype(bool)
-    filled = np.where(use, np.abs(a), np.where(below, -1.0, np.inf))
-    out = np.median(filled, axis=-1)
+    filled = np.where(use, np.abs(a), np.where(below, -1.0, np.inf)).astype(np.float32)
+    mid = filled.shape[-1] // 2
+    out = np.partition(filled, mid, axis=-1)[..., mid].astype(float)
     return np.where(use.any(axis=-1) & np.isfinite(out) & (out >= 0), out, np.nan)
 
 
