@@ -50,6 +50,8 @@ from ..model import Spectra, source_file
 from ..options import XanesOptions, options_of
 from .. import _apply
 from . import _arrays
+from ._correlated import EDGE_EXCLUDED, POINT_KERNEL, ar1_phi, inflation, slope_inflation
+from ._derivative import DERIVATIVE_WINDOW
 from ._normalize import Normalization, anchored, normalize_arrays
 from ._preedge import (MODEL_FREE_BASELINE, MODEL_FREE_BASELINE_TEXT, checked, preedge_centroid_arrays,
                        preedge_fit_arrays)
@@ -380,6 +382,11 @@ def _from_normalization(energy, mu_ref, n: Normalization, opts: XanesOptions, *,
     )
     flags = flags | np.where(n.ok & ~np.isfinite(cross.e0), XanesFlag.E0_NOT_FOUND, 0)
     deriv_e0, deriv_err = _derivative_of_norm(energy, n, given_e0=opts.e0_anchor is not None)
+    # correlated noise (AR(1) measured on the spectrum away from its edge) widens the white-noise errors
+    at = np.where(np.isfinite(n.e0), n.e0, np.nanmedian(energy))
+    phi = ar1_phi(energy, n.norm, exclude=(at + EDGE_EXCLUDED[0], at + EDGE_EXCLUDED[1]))
+    point = inflation(phi, POINT_KERNEL)
+    slope = slope_inflation(phi, energy, n.norm, at, DERIVATIVE_WINDOW)
     # Without a reference channel nothing is shifted: the measured grid stays
     # shared (the kernels' fast paths). That depends on the call's data, never
     # on the other rows' values, so every door takes the same path.
@@ -399,11 +406,11 @@ def _from_normalization(energy, mu_ref, n: Normalization, opts: XanesOptions, *,
     feat = feature_intensity_arrays(ecal, n.norm, at=opts.feature_energy, sigma=n.sigma)
     result = XanesResult(
         e0=cross.e0 + s,
-        e0_err=cross.e0_err,
+        e0_err=cross.e0_err * point,
         e0_derivative=deriv_e0 + s,
-        e0_derivative_err=deriv_err,
+        e0_derivative_err=deriv_err * slope,
         e0_half=half.e0 + s,
-        e0_half_err=half.e0_err,
+        e0_half_err=half.e0_err * point,
         e0_anchor=n.e0,
         edge_step=n.edge_step,
         edge_step_err=n.edge_step_err,

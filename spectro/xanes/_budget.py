@@ -2,7 +2,9 @@
 
 The kernel :func:`spectro.xanes.analyze_arrays` gives each number with its
 statistical error (white noise of the spectrum, and of its reference foil
-for calibrated energies). What it does not give is how much the number
+for calibrated energies; for E0 and the calibration shift widened by the
+AR(1) correlation of the noise each spectrum shows,
+:mod:`spectro.xanes._correlated`). What it does not give is how much the number
 depends on choices that are equally reasonable: the normalization windows,
 the edge definition, the smoothing of the foil's derivative, the pre-edge
 baseline. :func:`budget` measures that on the data: it runs the analysis

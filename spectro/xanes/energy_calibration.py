@@ -57,6 +57,7 @@ from scipy import fft as sp_fft
 from ..errors import DataError
 from ..options import XanesOptions, options_of
 from . import _arrays
+from ._correlated import EDGE_EXCLUDED, POINT_KERNEL, ar1_phi, inflation, slope_inflation
 from ._derivative import DERIVATIVE_WINDOW, derivative_arrays
 from ._normalize import normalize_arrays
 from .edge import e0_crossing_arrays, e0_derivative_arrays
@@ -121,7 +122,8 @@ class Calibration:
     ----------
     shift, shift_err : ndarray, shape (...)
         Energy shift to add to the measured energies, eV, and its 1-sigma
-        uncertainty (that of the foil E0).
+        uncertainty (that of the foil E0: from the foil's noise, widened by
+        the AR(1) correlation it shows, :mod:`spectro.xanes._correlated`).
     foil_e0 : ndarray, shape (...)
         Measured foil edge (the convention's point), eV.
     edge_energy : float
@@ -229,6 +231,11 @@ def calibration_arrays(
         point, err = _foil_point(convention, energy, mu_ref, pos, window=window, search=(lo, hi),
                                  compared=xcorr_range)
         edge = e_tab + _on_reference(convention, window, tuple(xcorr_range))
+    # correlated noise of the foil (AR(1) measured away from its edge) widens the white-noise error
+    at = np.where(np.isfinite(pos.e0), pos.e0, e_tab)
+    phi = ar1_phi(energy, mu_ref, exclude=(at + EDGE_EXCLUDED[0], at + EDGE_EXCLUDED[1]))
+    widen = inflation(phi, POINT_KERNEL) if convention == "half" else slope_inflation(phi, energy, mu_ref, at, window)
+    err = err * widen
     shift = edge - point
     ambiguous = (ambiguous | (np.abs(shift) > FAR_SHIFT)) & np.isfinite(shift)
     return Calibration(shift=shift, shift_err=err, foil_e0=point, edge_energy=e_tab, ambiguous=ambiguous,
