@@ -83,7 +83,7 @@ _FOIL = ("the foil's derivative maximum scatters by 0.28 eV about +0.07 eV on th
          "0.66): the same totals given to the draws at random would cover 0.60/0.85")
 
 
-@pytest.mark.xfail(strict=True, reason="2 sigma over-covers (0.617/0.987): " + _FOIL)
+@pytest.mark.xfail(strict=True, reason="2 sigma over-covers (0.667/0.992): " + _FOIL)
 def test_e0_total_error_covers_the_true_edge(xanes_draws):
     """E0 (0.8 crossing) against that of the noise-free, undamped mixture on the true energy scale."""
     ds, res = xanes_draws
@@ -93,13 +93,13 @@ def test_e0_total_error_covers_the_true_edge(xanes_draws):
     assert _in_band(total), total
 
 
-@pytest.mark.xfail(strict=True, reason="statistical part covers 0.37/0.66 with white noise, the total 0.57/0.99: "
+@pytest.mark.xfail(strict=True, reason="statistical part covers 0.38/0.67 with white noise, the total 0.59/1.00: "
                                         + _FOIL + " (not statistical, the same on white and AR(1) noise)")
 def test_e0_errors_against_the_edge_of_the_damped_spectrum(xanes_draws):
     """Against the 0.8 crossing of the damped spectrum (what an analysis can see), what holds.
 
     White noise: the statistical part alone covers about as a normal error should and the total is not too
-    small; AR(1) noise: the statistical part alone falls short (it assumes white noise).
+    small; AR(1) noise: the statistical part alone, widened for the correlation each spectrum shows, covers about as on white noise.
     """
     ds, res = xanes_draws
     d = res.e0.values - (ds.true_e0_measured.values - ds.true_energy_offset.values)
@@ -108,7 +108,7 @@ def test_e0_errors_against_the_edge_of_the_damped_spectrum(xanes_draws):
     stat_white = _coverage(d[white], res.e0_stat.values[white])
     assert 0.60 < stat_white[0] < 0.85 and stat_white[1] > 0.90, stat_white
     stat_ar1 = _coverage(d[~white], res.e0_stat.values[~white])
-    assert stat_ar1[0] < stat_white[0] - 0.05, (stat_ar1, stat_white)
+    assert stat_ar1[0] > stat_white[0] - 0.05, (stat_ar1, stat_white)
     one, two = _coverage(d, res.e0_err.values)
     assert one > BAND_1[0] and two > BAND_2[0], (one, two)
 
@@ -126,7 +126,7 @@ def test_e0_edge_definition_is_reported_not_added(xanes_draws):
     assert _coverage(d, np.hypot(res.e0_err.values, ed))[0] > BAND_1[1]
 
 
-@pytest.mark.xfail(strict=True, reason="covers 0.554/0.990: " + _FOIL)
+@pytest.mark.xfail(strict=True, reason="covers 0.598/0.996: " + _FOIL)
 def test_calibration_shift_errors(xanes_draws):
     """The shift that puts the Ni foil's edge at 8333.0 eV is minus the miscalibration; printed, and not too small."""
     ds, res = xanes_draws
@@ -136,7 +136,7 @@ def test_calibration_shift_errors(xanes_draws):
     assert total[0] > BAND_1[0] and total[1] > 0.90, total
 
 
-@pytest.mark.xfail(strict=True, reason="2 sigma over-covers (0.607/0.992): every calibrated energy carries the "
+@pytest.mark.xfail(strict=True, reason="2 sigma over-covers (0.653/0.996): every calibrated energy carries the "
                                         "calibration: " + _FOIL)
 def test_preedge_centroid_total_error_covers_the_true_centroid(xanes_draws):
     ds, res = xanes_draws
@@ -172,7 +172,7 @@ def valences(xanes_draws):
     return xr.concat(out, dim="scan"), truth
 
 
-@pytest.mark.xfail(strict=True, reason="2 sigma over-covers (0.714/0.984): the foil terms (the derivative maxima of "
+@pytest.mark.xfail(strict=True, reason="2 sigma over-covers (0.762/0.988): the foil terms (the derivative maxima of "
                                         "each session's anchors and samples move apart by 0.28 eV rms) follow each "
                                         "valence's deviation; the valences scatter by 0.150 about a -0.040 bias")
 def test_valence_total_error_covers_the_true_valence(valences):
