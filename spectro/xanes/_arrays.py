@@ -42,7 +42,15 @@ def as_rows(energy, mu) -> tuple[np.ndarray, np.ndarray]:
 
 
 def all_finite(a: np.ndarray) -> bool:
-    """True if no element of ``a`` is NaN or infinite."""
+    """True if no element of ``a`` is NaN or infinite.
+
+    A finite sum answers for the whole array in one pass without a
+    temporary; a sum that is not (a NaN or infinity, or an overflow) is
+    checked element by element.
+    """
+    with np.errstate(all="ignore"):
+        if np.isfinite(np.add.reduce(a, axis=None)):
+            return True
     return bool(np.isfinite(a).all())
 
 
@@ -493,8 +501,14 @@ def noise_sigma(x: np.ndarray, y: np.ndarray, *, finite: bool = False) -> np.nda
     if uniform_step(x, y, finite=finite) is not None:
         r = convolve_rows(y, _RESIDUAL)
         np.abs(r, out=r)
-        r = r[..., 2:-2]
-        return 1.4826 / np.sqrt(1.0 + 2.0 * (1 / 36 + 4 / 9)) * row_median(r, inplace=True)
+        scale = 1.4826 / np.sqrt(1.0 + 2.0 * (1 / 36 + 4 / 9))
+        if n - 4 < SELECT_MIN:
+            return scale * row_median(r[..., 2:-2], inplace=True)
+        # the median of the points 2 .. n - 3 on the whole rows (no copy), the two at each end NaN (last)
+        r[..., :2] = np.nan
+        r[..., -2:] = np.nan
+        rows = r.reshape(-1, n)
+        return scale * _counted_median(rows, np.full(rows.shape[0], n - 4)).reshape(y.shape[:-1])
     if n < 5:
         return np.full(y.shape[:-1], np.nan)
     x1 = one_row(x)
@@ -561,16 +575,30 @@ def _residual_weights(x: tuple) -> tuple[tuple, np.ndarray]:
 def nan_row_median(a: np.ndarray) -> np.ndarray:
     """Median over the last axis ignoring NaN (NaN for a row without a number).
 
-    The rows are sorted once (NaN last) and each row's middle element(s)
-    taken at its own count, instead of ``np.nanmedian``'s row-by-row loop.
+    Each row's middle element(s) are taken at its own count of numbers:
+    by :func:`order_statistics` for long rows, else from the rows sorted
+    once (NaN last), instead of ``np.nanmedian``'s row-by-row loop.
     """
     if a.shape[-1] == 0:
         return np.full(a.shape[:-1], np.nan)
     count = a.shape[-1] - np.count_nonzero(np.isnan(a), axis=-1)
+    if a.shape[-1] >= SELECT_MIN:
+        return _counted_median(a.reshape(-1, a.shape[-1]), count.reshape(-1)).reshape(count.shape)
     ordered = np.sort(a, axis=-1)
     lo = np.maximum((count - 1) // 2, 0)[..., None]
     hi = (count // 2)[..., None]
     low, high = np.take_along_axis(ordered, lo, -1)[..., 0], np.take_along_axis(ordered, hi, -1)[..., 0]
+    with np.errstate(all="ignore"):
+        median = np.where(count % 2 == 1, low, 0.5 * (low + high))
+    return np.where(count > 0, median, np.nan)
+
+
+def _counted_median(rows: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Median of the first ``count`` values of each sorted row (rows, n), NaN last, by :func:`order_statistics`.
+
+    Half the sum of the two middle values for an even count (as ``np.median``); NaN for a count of 0.
+    """
+    low, high = order_statistics(rows, np.maximum((count - 1) // 2, 0), count // 2)
     with np.errstate(all="ignore"):
         median = np.where(count % 2 == 1, low, 0.5 * (low + high))
     return np.where(count > 0, median, np.nan)
@@ -602,10 +630,18 @@ def nan_row_quantiles(a: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
 def row_median(a: np.ndarray, *, inplace: bool = False) -> np.ndarray:
     """Median over the last axis of finite values (``np.median`` without its NaN scan).
 
-    ``inplace=True`` partitions ``a`` itself (reordering its rows) instead of a copy.
+    Rows of at least :data:`SELECT_MIN` points take their middle values
+    from :func:`order_statistics`; shorter ones from a partition
+    (``inplace=True`` partitions ``a`` itself, reordering its rows, instead
+    of a copy). Both give the values of the sorted row at the middle
+    rank(s), so the same median to the bit (for an even count, half the
+    sum of the two middle values, as ``np.median``).
     """
     n = a.shape[-1]
     k = n // 2
+    if n >= SELECT_MIN:
+        rows = a.reshape(-1, n)
+        return _counted_median(rows, np.full(rows.shape[0], n)).reshape(a.shape[:-1])
     if inplace:
         a.partition(k, axis=-1)
         part = a
@@ -614,6 +650,86 @@ def row_median(a: np.ndarray, *, inplace: bool = False) -> np.ndarray:
     if n % 2:
         return part[..., k]
     return 0.5 * (part[..., :k].max(axis=-1) + part[..., k])
+
+
+#: Rows at least this long take their medians from :func:`order_statistics`.
+SELECT_MIN = 512
+#: Rows up to this long are sorted whole by :func:`order_statistics` (numpy sorts short rows
+#: with sorting networks, several times faster a value than longer ones).
+_SORTED = 256
+#: Half-width of the bracket of :func:`order_statistics`, in standard deviations of a sample rank.
+_MARGIN = 2.5
+
+
+def _count(mask: np.ndarray) -> np.ndarray:
+    """``np.count_nonzero(mask, axis=-1)`` of a 2-D boolean array, summed as bytes into 16 bits when rows allow."""
+    if mask.shape[-1] >= 2**16:
+        return np.count_nonzero(mask, axis=-1)
+    return np.add.reduce(mask.view(np.uint8), axis=-1, dtype=np.uint16).astype(np.intp)
+
+
+def order_statistics(a: np.ndarray, low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The values at ranks ``low`` and ``high`` of each sorted row of ``a`` (rows, n), NaN last.
+
+    ``low`` and ``high`` are integer arrays (rows,) with ``0 <= low <= high
+    < n``. The result is that of ``np.sort(a)[r, low[r]]`` (and ``high``),
+    found without sorting long rows: a sorted strided sample of at most
+    :data:`_SORTED` values of each row gives two values ``lo <= hi``
+    expected to bracket both ranks (no bound at the ends of the sample's
+    numbers); one pass counts the points below ``lo`` and picks the
+    numbers from ``lo`` to ``hi``, packed into shorter rows (each row's
+    picks in order, padded with NaN) in which the ranks are the wanted
+    ones minus the count below, found the same way. Where the bracket misses a rank, the row is sorted
+    whole. Every row's values are exact, whatever its sample, so they never
+    depend on the other rows. (A tie of -0.0 and 0.0 may give either zero,
+    as a sort may.)
+
+    Examples
+    --------
+    >>> a = np.random.default_rng(0).normal(size=(3, 1001))
+    >>> low, high = order_statistics(a, np.array([0, 500, 999]), np.array([10, 500, 1000]))
+    >>> ordered = np.sort(a)
+    >>> bool((low == ordered[[0, 1, 2], [0, 500, 999]]).all() and (high == ordered[[0, 1, 2], [10, 500, 1000]]).all())
+    True
+    """
+    rows, n = a.shape
+    if n <= _SORTED or rows == 0:
+        ordered = np.sort(a, axis=-1)
+        return take_rows(ordered, low[:, None])[:, 0], take_rows(ordered, high[:, None])[:, 0]
+    sample = np.sort(a[:, :: -(-n // _SORTED)], axis=-1)
+    m = sample.shape[-1]
+    numbers = m - np.count_nonzero(np.isnan(sample), axis=-1)
+    half = _MARGIN * 0.5 * np.sqrt(m) + 1.0  # the spread of a sample rank, and the rounding
+    i_lo = np.floor((low + 0.5) * (m / n) - half).astype(np.intp)
+    i_hi = np.ceil((high + 0.5) * (m / n) + half).astype(np.intp)
+    lo = np.where(i_lo > 0, take_rows(sample, np.clip(i_lo, 0, m - 1)[:, None])[:, 0], -np.inf)
+    hi = np.where(i_hi < numbers - 1, take_rows(sample, np.clip(i_hi, 0, m - 1)[:, None])[:, 0], np.inf)
+    below = a < lo[:, None]
+    n_below = _count(below)
+    inside = a <= hi[:, None]
+    np.greater(inside, below, out=inside)  # lo <= a <= hi
+    count = _count(inside)
+    j_lo, j_hi = low - n_below, high - n_below
+    hit = (j_lo >= 0) & (j_hi < count)
+    out_lo, out_hi = np.empty(rows), np.empty(rows)
+    if hit.any():
+        width = int(count.max())
+        box = np.full((rows, width), np.nan)
+        picks = np.take(a.reshape(-1), np.flatnonzero(inside))  # (a boolean index is slower)
+        box[np.arange(width) < count[:, None]] = picks  # each row's picks, in order, at its front
+        if not hit.all():
+            box = box[hit]
+        if width < n:
+            out_lo[hit], out_hi[hit] = order_statistics(box, j_lo[hit], j_hi[hit])
+        else:  # no narrower than the rows: sorted
+            box.sort(axis=-1)
+            out_lo[hit] = take_rows(box, j_lo[hit][:, None])[:, 0]
+            out_hi[hit] = take_rows(box, j_hi[hit][:, None])[:, 0]
+    if not hit.all():
+        ordered = np.sort(a[~hit], axis=-1)
+        out_lo[~hit] = take_rows(ordered, low[~hit][:, None])[:, 0]
+        out_hi[~hit] = take_rows(ordered, high[~hit][:, None])[:, 0]
+    return out_lo, out_hi
 
 
 def interp_rows(xq: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
