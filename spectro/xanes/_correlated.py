@@ -238,6 +238,8 @@ def slope_inflation(phi: np.ndarray, energy: np.ndarray, y: np.ndarray, at: np.n
     [1.0, 1.8]
     """
     phi = np.asarray(phi, dtype=float)
+    if not np.isfinite(phi).any():  # nothing measured: every kernel's inflation at no correlation is 1
+        return np.ones(phi.shape)
     xs, _, _ = _arrays.prepare(energy, y)
     at = np.broadcast_to(np.asarray(at, dtype=float), phi.shape)
     n = xs.shape[-1]
