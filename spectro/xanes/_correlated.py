@@ -132,8 +132,6 @@ def ar1_phi(
     n = ys.shape[-1]
     if n < 9:
         return np.full(ys.shape[:-1], np.nan)
-    q = sum(w * ys[..., 2 * k : n - 8 + 2 * k] for k, w in enumerate(_RESIDUAL))
-    r = sum(w * ys[..., 2 + k : n - 6 + k] for k, w in enumerate(_RESIDUAL))
     with _arrays.quiet():
         use = _uniform_spans(_arrays.one_row(xs))  # on the one grid of all rows when they share one
         if exclude is not None:
@@ -141,6 +139,10 @@ def ar1_phi(
             lo = np.asarray(exclude[0], dtype=float)[..., None] if np.ndim(exclude[0]) else exclude[0]
             hi = np.asarray(exclude[1], dtype=float)[..., None] if np.ndim(exclude[1]) else exclude[1]
             use = use & ~((centre >= lo) & (centre <= hi))
+        if not np.any(use.sum(axis=-1) >= MIN_POINTS):  # no row's grid allows an estimate (the usual scan)
+            return np.full(ys.shape[:-1], np.nan)
+        q = sum(w * ys[..., 2 * k : n - 8 + 2 * k] for k, w in enumerate(_RESIDUAL))
+        r = sum(w * ys[..., 2 + k : n - 6 + k] for k, w in enumerate(_RESIDUAL))
         use = use & np.isfinite(q) & np.isfinite(r)
         count = use.sum(axis=-1)
         ratio = (_median_abs(q, use) / _median_abs(r, use)) ** 2
