@@ -50,7 +50,7 @@ from ..model import Spectra, source_file
 from ..options import XanesOptions, options_of
 from .. import _apply
 from . import _arrays
-from ._correlated import EDGE_EXCLUDED, POINT_KERNEL, ar1_phi, inflation, slope_inflation
+from ._correlated import POINT_KERNEL, ar1_phi, inflation, slope_inflation
 from ._derivative import DERIVATIVE_WINDOW
 from ._normalize import Normalization, anchored, normalize_arrays
 from ._preedge import (MODEL_FREE_BASELINE, MODEL_FREE_BASELINE_TEXT, checked, preedge_centroid_arrays,
@@ -384,7 +384,7 @@ def _from_normalization(energy, mu_ref, n: Normalization, opts: XanesOptions, *,
     deriv_e0, deriv_err = _derivative_of_norm(energy, n, given_e0=opts.e0_anchor is not None)
     # correlated noise (AR(1) measured on the spectrum away from its edge) widens the white-noise errors
     at = np.where(np.isfinite(n.e0), n.e0, np.nanmedian(energy))
-    phi = ar1_phi(energy, n.norm, exclude=(at + EDGE_EXCLUDED[0], at + EDGE_EXCLUDED[1]))
+    phi = ar1_phi(energy, n.norm, edge=at)
     point = inflation(phi, POINT_KERNEL)
     slope = slope_inflation(phi, energy, n.norm, at, DERIVATIVE_WINDOW)
     # Without a reference channel nothing is shifted: the measured grid stays

@@ -20,8 +20,7 @@ A quantity that is a linear function ``sum_i w_i y_i`` of the data then
 has the variance ``s**2 sum_k phi**|k| a_w(k)`` (``a_w`` the kernel's
 autocorrelation, ``s`` the points' standard deviation), where white noise
 of the residual's size gives ``sigma**2 a_w(0)`` with ``sigma**2 = s**2
-c(phi) / c(0)``, ``c(phi) = sum_ab f_a f_b phi**|a - b|`` the residual's
-variance. The error is therefore multiplied by the :func:`inflation`
+c(phi) / c(0)`` (``c`` as above). The error is therefore multiplied by the :func:`inflation`
 
 ``F(phi) = sqrt(sum_k phi**|k| a_w(k) / a_w(0) * c(0) / c(phi))``,
 
@@ -54,7 +53,7 @@ PHI_MAX: float = 0.9
 #: The kernel of a level crossing interpolated between two points (its middle: ``t = 1/2``).
 POINT_KERNEL: tuple[float, ...] = (0.5, 0.5)
 #: The residual filter of :func:`spectro.xanes._arrays.noise_sigma` on a uniform grid.
-_RESIDUAL = np.array([1 / 6, -2 / 3, 1.0, -2 / 3, 1 / 6])
+_RESIDUAL = _arrays._RESIDUAL
 _PHIS = np.linspace(0.0, 0.999, 1000)
 #: Longest nine-point span (eV) on which the noise's correlation is measured (a 0.5 eV grid).
 MAX_SPAN: float = 4.0
@@ -86,7 +85,7 @@ def ar1_phi(
     energy: np.ndarray,
     y: np.ndarray,
     *,
-    exclude: tuple[np.ndarray | float, np.ndarray | float] | None = None,
+    edge: np.ndarray | float | None = None,
 ) -> np.ndarray:
     """Lag-one noise correlation of each row, in ``[0, PHI_MAX]``, from its point-to-point residuals.
 
@@ -98,7 +97,7 @@ def ar1_phi(
     Both variances are squared median absolute values (the few points of
     sharp structure do not count). Only points whose nine-point span is a
     uniform grid (steps within 10 %) of at most :data:`MAX_SPAN` eV and lies
-    outside ``exclude`` (the edge) are used, where a cubic describes the
+    outside :data:`EDGE_EXCLUDED` of ``edge`` are used, where a cubic describes the
     spectrum well below the noise; a row with fewer than :data:`MIN_POINTS`
     such points gets NaN (no estimate).
 
@@ -109,8 +108,10 @@ def ar1_phi(
         of a scan); NaN = no point.
     y : ndarray, shape (..., n)
         Spectra; NaN marks missing points.
-    exclude : (lo, hi), keyword-only
-        Energies (eV; scalars or one per row) whose points are not used.
+    edge : float or ndarray, keyword-only
+        Edge energy, eV (a scalar or one per row): the points from
+        ``edge + EDGE_EXCLUDED[0]`` to ``edge + EDGE_EXCLUDED[1]`` are not
+        used. None: every point may be.
 
     Returns
     -------
@@ -134,11 +135,10 @@ def ar1_phi(
         return np.full(ys.shape[:-1], np.nan)
     with _arrays.quiet():
         use = _uniform_spans(_arrays.one_row(xs))  # on the one grid of all rows when they share one
-        if exclude is not None:
+        if edge is not None:
             centre = xs[..., 4:-4]
-            lo = np.asarray(exclude[0], dtype=float)[..., None] if np.ndim(exclude[0]) else exclude[0]
-            hi = np.asarray(exclude[1], dtype=float)[..., None] if np.ndim(exclude[1]) else exclude[1]
-            use = use & ~((centre >= lo) & (centre <= hi))
+            at = np.asarray(edge, dtype=float)[..., None]
+            use = use & ~((centre >= at + EDGE_EXCLUDED[0]) & (centre <= at + EDGE_EXCLUDED[1]))
         if not np.any(use.sum(axis=-1) >= MIN_POINTS):  # no row's grid allows an estimate (the usual scan)
             return np.full(ys.shape[:-1], np.nan)
         q = sum(w * ys[..., 2 * k : n - 8 + 2 * k] for k, w in enumerate(_RESIDUAL))

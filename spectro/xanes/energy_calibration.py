@@ -57,7 +57,7 @@ from scipy import fft as sp_fft
 from ..errors import DataError
 from ..options import XanesOptions, options_of
 from . import _arrays
-from ._correlated import EDGE_EXCLUDED, POINT_KERNEL, ar1_phi, inflation, slope_inflation
+from ._correlated import POINT_KERNEL, ar1_phi, inflation, slope_inflation
 from ._derivative import DERIVATIVE_WINDOW, derivative_arrays
 from ._normalize import normalize_arrays
 from .edge import e0_crossing_arrays, e0_derivative_arrays
@@ -233,7 +233,7 @@ def calibration_arrays(
         edge = e_tab + _on_reference(convention, window, tuple(xcorr_range))
     # correlated noise of the foil (AR(1) measured away from its edge) widens the white-noise error
     at = np.where(np.isfinite(pos.e0), pos.e0, e_tab)
-    phi = ar1_phi(energy, mu_ref, exclude=(at + EDGE_EXCLUDED[0], at + EDGE_EXCLUDED[1]))
+    phi = ar1_phi(energy, mu_ref, edge=at)
     widen = inflation(phi, POINT_KERNEL) if convention == "half" else slope_inflation(phi, energy, mu_ref, at, window)
     err = err * widen
     shift = edge - point
