@@ -145,7 +145,8 @@ def ar1_phi(
         r = sum(w * ys[..., 2 + k : n - 6 + k] for k, w in enumerate(_RESIDUAL))
         use = use & np.isfinite(q) & np.isfinite(r)
         count = use.sum(axis=-1)
-        ratio = (_median_abs(q, use) / _median_abs(r, use)) ** 2
+        ratio = (_arrays.nan_row_median(np.where(use, np.abs(q), np.nan))
+                 / _arrays.nan_row_median(np.where(use, np.abs(r), np.nan))) ** 2
     table, _ = _ratio_table()
     phi = np.clip(np.interp(ratio, table, _PHIS), 0.0, PHI_MAX)
     return np.where((count >= MIN_POINTS) & np.isfinite(ratio), phi, np.nan)
@@ -158,23 +159,6 @@ def _uniform_spans(x: np.ndarray) -> np.ndarray:
     lo_step = np.minimum.reduce([steps[..., k : n - 8 + k] for k in range(8)])
     hi_step = np.maximum.reduce([steps[..., k : n - 8 + k] for k in range(8)])
     return (x[..., 8:] - x[..., :-8] <= MAX_SPAN) & (hi_step <= 1.1 * lo_step) & (lo_step > 0)
-
-
-def _median_abs(a: np.ndarray, use: np.ndarray) -> np.ndarray:
-    """Median of ``|a|`` over the points ``use`` of each row (NaN for a row without one).
-
-    The points left out are filled alternately with -1 and +inf (below and
-    above every ``|a|``), so the middle element of the whole row, one
-    partition of a fixed length (in single precision: a ratio of two such
-    medians is all that is needed), is that of the used points (for an even
-    number of them, one of the two middle ones).
-    """
-    skipped = ~use
-    below = (np.cumsum(skipped, axis=-1) % 2).astype(bool)
-    filled = np.where(use, np.abs(a), np.where(below, -1.0, np.inf)).astype(np.float32)
-    mid = filled.shape[-1] // 2
-    out = np.partition(filled, mid, axis=-1)[..., mid].astype(float)
-    return np.where(use.any(axis=-1) & np.isfinite(out) & (out >= 0), out, np.nan)
 
 
 def inflation(phi: np.ndarray, kernel: np.ndarray | tuple[float, ...]) -> np.ndarray:
