@@ -189,16 +189,11 @@ class Spectra:
         same = all(g.shape == grids[0].shape and np.array_equal(g, grids[0]) for g in grids)
         grid = grids[0] if same else np.unique(np.concatenate(grids))
         names = list(dict.fromkeys(k for _, v in cleaned for k in v))
-        if same and all(n in v and v[n].shape == grid.shape for _, v in cleaned for n in names):
-            # nothing to pad: clean_grid's own arrays (new ones) as they are
-            data = {n: np.stack([v[n] for _, v in cleaned]) if len(cleaned) > 1 else cleaned[0][1][n][np.newaxis]
-                    for n in names}
-        else:
-            data = {n: np.full((len(scans), grid.size), np.nan) for n in names}
-            for i, (energy, values) in enumerate(cleaned):
-                idx = slice(None) if same else np.searchsorted(grid, energy)
-                for n, v in values.items():
-                    data[n][i, idx] = v
+        data = {n: np.full((len(scans), grid.size), np.nan) for n in names}
+        for i, (energy, values) in enumerate(cleaned):
+            idx = slice(None) if same else np.searchsorted(grid, energy)
+            for n, v in values.items():
+                data[n][i, idx] = v
         known = SIGNALS[kind]
         signals = {}
         for n in names:

@@ -288,13 +288,6 @@ def concat_columns(parts: Sequence[tuple[int, Mapping[str, Column]]]) -> dict[st
         for name, column in columns.items():
             first.setdefault(name, column)
     out = {}
-    if all(len(columns) == len(first) for _, columns in parts):  # every part has every column: nothing to fill
-        for name, column in first.items():
-            values = [cols[name].values for _, cols in parts]
-            if any(v.dtype.kind in "USO" for v in values):
-                values = [v.astype(str) for v in values]
-            out[name] = Column(np.concatenate(values), column.attrs, column.coord)
-        return out
     for name, column in first.items():
         values = [cols[name].values for _, cols in parts if name in cols]
         text = any(v.dtype.kind in "USO" for v in values)

@@ -208,27 +208,6 @@ def fast_parse(text: str) -> np.ndarray | None:
             return None
 
 
-#: The characters of rows of plain decimal numbers separated by spaces and tabs.
-_DECIMAL_ROWS = b"0123456789.eE+- \t\n"
-
-
-def _decimal_rows(text: str) -> np.ndarray | None:
-    """:func:`fast_parse` of rows of numbers, by ``np.loadtxt`` when they are plain decimals.
-
-    ``np.loadtxt`` parses a table a sixth faster than ``np.fromstring``;
-    on text of plain decimal numbers (digits, points, exponents, signs,
-    spaces and tabs only) both read the same numbers (the correctly rounded
-    doubles), and where ``np.loadtxt`` refuses the text (a malformed number,
-    rows of different lengths) :func:`fast_parse` reads it as before.
-    """
-    if text.isascii() and not text.encode("ascii").translate(None, _DECIMAL_ROWS):
-        try:
-            return np.loadtxt(text.split("\n"), comments=None, ndmin=2).ravel()
-        except ValueError:
-            pass
-    return fast_parse(text)
-
-
 def parse_numeric_lines(lines: list[str], n_columns: int | None = None) -> np.ndarray:
     """Parse lines that each hold ``n_columns`` numbers into a 2-D array.
 
@@ -318,7 +297,7 @@ def _parse_block(lines: list[str]) -> tuple[_Block, np.ndarray, list[tuple[_Bloc
         values = (
             None
             if "d" in text or "D" in text
-            else _decimal_rows(text.replace(",", " ").replace(";", " "))
+            else fast_parse(text.replace(",", " ").replace(";", " "))
         )
         if values is not None and values.size == len(rows) * block[2]:
             others = [(b, [i for i in b[3] if NUMERIC_LINE.fullmatch(lines[i])]) for b in blocks if b is not block]
