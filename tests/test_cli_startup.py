@@ -81,3 +81,21 @@ def test_every_public_name_of_a_lazy_package_resolves(package):
     module = importlib.import_module(package)
     for name in module.__all__:
         assert name in dir(module) and getattr(module, name) is not None, name
+
+
+def _imported_modules(code: str) -> set[str]:
+    """Full names of every module a fresh ``python -X importtime -c CODE`` imports."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True,
+                          env=env, cwd=ROOT, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines()
+            if line.startswith("import time:") and "|" in line}
+
+
+def test_the_xanes_analysis_does_not_import_scipy_signal():
+    """scipy.signal (and the scipy.stats it brings) costs about a second; the kernels need only its
+    Savitzky-Golay weights, which spectro.xanes._arrays.savgol_weights computes the same way."""
+    names = _imported_modules("import spectro.xanes._analyze, spectro.xanes._budget")
+    assert "spectro.xanes._analyze" in names
+    assert "scipy.signal" not in names

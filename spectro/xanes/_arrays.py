@@ -16,7 +16,6 @@ from functools import lru_cache
 from math import factorial
 
 import numpy as np
-from scipy.signal import savgol_coeffs
 
 
 @contextmanager
@@ -220,7 +219,7 @@ def local_poly(
     is the Savitzky-Golay filter of ``2 m + 1`` points with
     ``m = max(floor(width / 2 / step), degree // 2 + 1)``, and when all rows
     share one uniform grid without missing points the Savitzky-Golay
-    convolution (``scipy.signal.savgol_coeffs``) computes it (the first and
+    convolution (:func:`savgol_weights`) computes it (the first and
     last ``m`` points, where the window is cut by the end of the data, come
     from the general path, whose weights are computed once for that grid;
     their ``inv_diag`` is that of the full window, a slight underestimate).
@@ -326,10 +325,59 @@ def _grid_weights(x: tuple, width: float, degree: int) -> tuple[np.ndarray, np.n
     return weights, inv_diag
 
 
+def savgol_weights(points: int, degree: int, *, deriv: int = 0, delta: float = 1.0,
+                   convolve: bool = False) -> np.ndarray:
+    """Savitzky-Golay weights: the ``deriv``-th derivative at the centre of a least-squares polynomial.
+
+    ``y[i - m : i + m + 1] @ w`` is the ``deriv``-th derivative (per
+    ``delta**deriv``) at point ``i`` of the polynomial of order ``degree``
+    fitted to the ``points = 2 m + 1`` points around it; with
+    ``convolve=True`` the weights are reversed for ``np.convolve``. The
+    minimum-norm solution of ``A w = e_deriv deriv! / delta**deriv``,
+    ``A[j, k] = k**j`` (LAPACK ``gelsd``), as ``scipy.signal.savgol_coeffs``
+    computes it (the same numbers), without importing ``scipy.signal``
+    (a second at start-up).
+
+    Parameters
+    ----------
+    points : int
+        Odd window length, points.
+    degree : int
+        Polynomial order, less than ``points``.
+    deriv : int, keyword-only
+        Derivative order.
+    delta : float, keyword-only
+        Grid step (eV) the derivative is per.
+    convolve : bool, keyword-only
+        Weights for ``np.convolve`` (reversed) instead of a dot product.
+
+    Returns
+    -------
+    ndarray, shape (points,)
+
+    Examples
+    --------
+    >>> savgol_weights(3, 1).round(4).tolist()
+    [0.3333, 0.3333, 0.3333]
+    >>> from scipy.signal import savgol_coeffs
+    >>> w = savgol_weights(7, 2, deriv=1, delta=0.25)
+    >>> bool(np.array_equal(w, savgol_coeffs(7, 2, deriv=1, delta=0.25, use="dot")))
+    True
+    """
+    if not 0 <= deriv <= degree < points:
+        raise ValueError(f"need 0 <= deriv <= degree < points, got {deriv}, {degree}, {points}")
+    x = np.arange(-(points // 2), points - points // 2, dtype=float)
+    if convolve:
+        x = x[::-1]
+    rhs = np.zeros(degree + 1)
+    rhs[deriv] = factorial(deriv) / delta**deriv
+    return np.linalg.lstsq(x ** np.arange(degree + 1).reshape(-1, 1), rhs, rcond=None)[0]
+
+
 @lru_cache(maxsize=64)
 def _savgol_weights(m: int, degree: int, k: int, h: float) -> np.ndarray:
     """Convolution weights of the ``k``-th Savitzky-Golay coefficient (2 m + 1 points)."""
-    weights = savgol_coeffs(2 * m + 1, degree, deriv=k, delta=h) / factorial(k)
+    weights = savgol_weights(2 * m + 1, degree, deriv=k, delta=h, convolve=True) / factorial(k)
     weights.setflags(write=False)
     return weights
 

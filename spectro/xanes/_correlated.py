@@ -41,7 +41,6 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from scipy.signal import savgol_coeffs
 
 from . import _arrays
 
@@ -204,7 +203,7 @@ def slope_kernel(half: int) -> np.ndarray:
     >>> k.size, bool(abs(k.sum()) < 1e-12)
     (9, True)
     """
-    d1 = savgol_coeffs(2 * max(int(half), 1) + 1, 2, deriv=1, use="dot")
+    d1 = _arrays.savgol_weights(2 * max(int(half), 1) + 1, 2, deriv=1)
     return np.convolve(d1, [0.5, 0.0, -0.5])
 
 
