@@ -93,9 +93,11 @@ def _imported_modules(code: str) -> set[str]:
             if line.startswith("import time:") and "|" in line}
 
 
-def test_the_xanes_analysis_does_not_import_scipy_signal():
-    """scipy.signal (and the scipy.stats it brings) costs about a second; the kernels need only its
-    Savitzky-Golay weights, which spectro.xanes._arrays.savgol_weights computes the same way."""
-    names = _imported_modules("import spectro.xanes._analyze, spectro.xanes._budget")
-    assert "spectro.xanes._analyze" in names
-    assert "scipy.signal" not in names
+def test_reading_and_analysing_a_file_imports_neither_scipy_signal_nor_xraydb(data_file):
+    """scipy.signal (with the scipy.stats it brings) and xraydb cost about a second each at import. The kernels
+    need only scipy.signal's Savitzky-Golay weights (spectro.xanes._arrays.savgol_weights computes them the same
+    way), and xraydb's Ni K edge and element symbols (constants, checked against xraydb by the tests)."""
+    path = data_file("xanes/bmm_Ni-K-NickelOxide.xdi")  # an XDI file with Element.symbol and a reference foil
+    names = _imported_modules(f"import spectro; spectro.xanes.analyze(spectro.read({str(path)!r}), budget=True)")
+    assert "spectro.xanes._budget" in names
+    assert not {"scipy.signal", "xraydb"} & names

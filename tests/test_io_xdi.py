@@ -234,3 +234,9 @@ def test_pv_annotations_in_column_labels(data_file):
 def test_crystal_d_spacing():
     assert xdi.crystal_d_spacing("Si 311") == pytest.approx(5.431020511 / np.sqrt(11))
     assert xdi.crystal_d_spacing("Ge(220)") == pytest.approx(5.6579060 / np.sqrt(8))
+
+
+def test_the_element_symbols_are_xraydb_s():
+    import xraydb
+
+    assert xdi.ELEMENT_SYMBOLS == {xraydb.atomic_symbol(z) for z in range(1, 99)}

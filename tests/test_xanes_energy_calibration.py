@@ -116,3 +116,9 @@ def test_merge_athena_scans_on_union_grid(data_file):
     m = merge(ds)
     assert m.sizes["scan"] == 1
     assert int(np.nanmax(m.n_scans.values)) == ds.sizes["scan"]
+
+
+def test_the_ni_k_edge_constant_is_xraydb_s():
+    from spectro.xanes.energy_calibration import NI_K_EDGE, tabulated_edge
+
+    assert NI_K_EDGE == xraydb.xray_edge("Ni", "K").energy == tabulated_edge("Ni", "K")

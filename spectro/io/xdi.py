@@ -54,7 +54,6 @@ import math
 import re
 import warnings
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -294,18 +293,20 @@ def _field(folded: dict[str, str], name: str) -> str | None:
     return folded.get(name.lower())
 
 
-@lru_cache(maxsize=1)
-def _element_symbols() -> frozenset[str]:
-    import xraydb
-
-    return frozenset(xraydb.atomic_symbol(z) for z in range(1, 99))
+#: The element symbols of Z = 1 to 98, as ``xraydb.atomic_symbol`` gives them (``tests/test_io_xdi.py`` checks):
+#: a constant, so that reading a file does not import xraydb (about 0.9 s of CPU) to check a symbol.
+ELEMENT_SYMBOLS: frozenset[str] = frozenset(
+    "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As Se Br Kr Rb Sr Y Zr "
+    "Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt "
+    "Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np Pu Am Cm Bk Cf".split()
+)
 
 
 def _check_metadata(fields: dict[str, str], notes: list[str]) -> None:
     symbol = _field(fields, "Element.symbol")
     if symbol is None:
         notes.append("required field Element.symbol is missing")
-    elif symbol not in _element_symbols():
+    elif symbol not in ELEMENT_SYMBOLS:
         notes.append(f"Element.symbol {symbol!r} is not a chemical element")
     edge = _field(fields, "Element.edge")
     if edge is None:

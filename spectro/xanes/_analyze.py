@@ -56,7 +56,7 @@ from ._normalize import Normalization, anchored, normalize_arrays
 from ._preedge import (MODEL_FREE_BASELINE, MODEL_FREE_BASELINE_TEXT, checked, preedge_centroid_arrays,
                        preedge_fit_arrays)
 from .edge import e0_crossings, e0_derivative_arrays
-from .energy_calibration import FOIL_EDGE_METHODS, Calibration, calibration_arrays, tabulated_edge
+from .energy_calibration import FOIL_EDGE_METHODS, NI_K_EDGE, Calibration, calibration_arrays
 from .features import feature_intensity_arrays
 from .glitch import find_glitches_arrays
 
@@ -600,7 +600,7 @@ def result_attrs(opts: XanesOptions, *, calibrated: bool, normalized: bool = Fal
         "e0_derivative": {"method": "maximum of smoothed derivative of norm, parabolic refinement"},
         "calibration_shift": {
             "method": FOIL_EDGE_METHODS[opts.foil_edge],
-            "edge_energy_ev": tabulated_edge() if opts.edge_energy is None else opts.edge_energy,
+            "edge_energy_ev": NI_K_EDGE if opts.edge_energy is None else opts.edge_energy,
             "foil_smoothing_ev": opts.foil_smoothing,
         },
         "edge_step": {
