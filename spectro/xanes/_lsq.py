@@ -204,22 +204,16 @@ def least_squares(
             rho = gain / np.where(predicted > 0, predicted, np.inf)
             # rho >= 0 where the step is taken (gain > 0), the only rows whose damping shrinks
             shrink = np.maximum(1.0 / 3.0, 1.0 - (2.0 * np.minimum(rho, 1.0) - 1.0) ** 3)
-            if accepted == better.size:
-                pw, rw, cw = trial, rt, ct
-                jw = jt if full else np.where(mw[:, None, :], jt, 0.0)
-                aw, gw = _normal(jw, rw)
-                lam, nu = np.maximum(lam * shrink, 1e-12), np.full(nu.shape, 2.0)
-            else:
-                row = better[:, None]
-                np.copyto(pw, trial, where=row)
-                np.copyto(rw, rt, where=row)
-                np.copyto(jw, jt, where=row[:, :, None] if full else row[:, :, None] & mw[:, None, :])
-                np.copyto(cw, ct, where=better)
-                a_new, g_new = _normal(jw, rw)  # the same as before on the rows whose step was not taken
-                np.copyto(aw, a_new, where=row[:, :, None])
-                np.copyto(gw, g_new, where=row)
-                lam = np.where(better, np.maximum(lam * shrink, 1e-12), lam * nu)
-                nu = np.where(better, 2.0, 2.0 * nu)
+            # the rows whose step is taken move to the trial point; the normal equations of the others come out
+            # the same as before (the same product of the same values)
+            row = better[:, None]
+            np.copyto(pw, trial, where=row)
+            np.copyto(rw, rt, where=row)
+            np.copyto(jw, jt, where=row[:, :, None] if full else row[:, :, None] & mw[:, None, :])
+            np.copyto(cw, ct, where=better)
+            aw, gw = _normal(jw, rw)
+            lam = np.where(better, np.maximum(lam * shrink, 1e-12), lam * nu)
+            nu = np.where(better, 2.0, 2.0 * nu)
             damping = None
             finished = small | stuck | (lam > 1e16)
         else:
