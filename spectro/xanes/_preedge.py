@@ -354,7 +354,6 @@ def _model_free(x, y, fit_range, peak_range, baseline, edge, tail_width, sigma, 
     # every width's objective, and its residual in the peak window (integrated)
     objective = np.empty((n_widths, rows))
     keep: list[tuple] = []
-    sums = []
     for w in range(n_widths):
         base = _combine(coef[w], width_basis[w])
         r = yc - base
@@ -365,21 +364,23 @@ def _model_free(x, y, fit_range, peak_range, baseline, edge, tail_width, sigma, 
             xs, rs, order = _arrays.compact(np.where(inside, x, np.nan), np.where(inside, y - base, np.nan))
             xs, rs = np.ascontiguousarray(xs), np.ascontiguousarray(rs)
         keep.append((xs, rs, order))
-        with np.errstate(all="ignore"):
-            sums.append(_window_integral(xs, rs, plo, phi, weights=False))
-    area, centroid, good = (np.stack([np.broadcast_to(s[i], (rows,)) for s in sums]) for i in (0, 1, 2))
+    # every width's residual integrated over the peak window in one call (each row's sums are its own)
+    rs = np.stack([k[1] for k in keep])
+    xs, order = (keep[0][0], None) if one_grid else (np.stack([k[i] for k in keep]) for i in (0, 2))
+    with np.errstate(all="ignore"):
+        area, centroid, g_area, g_centroid, good = _window_integral(xs, rs, plo, phi)
+    good = np.broadcast_to(good, (n_widths, rows))
     objective = np.where(solved, objective, np.inf)
     usable = solved & good
     chosen = np.argmin(objective, axis=0)  # the width of least objective (the first of equals)
     every = np.arange(rows)
     # the chosen width's residual, errors (its weights back on the points' own columns, through its baseline)
-    if one_grid:
-        xs, order = keep[0][0], None
-        rs = np.stack([k[1] for k in keep])[chosen, every]
-    else:
-        xs, rs, order = (np.stack([k[i] for k in keep])[chosen, every] for i in (0, 1, 2))
+    rs = rs[chosen, every]
+    if not one_grid:
+        xs, order = xs[chosen, every], order[chosen, every]
+    best_area, best_centroid = area[chosen, every], centroid[chosen, every]
+    g_area, g_centroid = (np.broadcast_to(g, (n_widths,) + rs.shape)[chosen, every] for g in (g_area, g_centroid))
     with np.errstate(all="ignore"):
-        best_area, best_centroid, g_area, g_centroid, _ = _window_integral(xs, rs, plo, phi)
         height = np.max(np.where(np.isfinite(rs) & (xs >= plo) & (xs <= phi), rs, -np.inf), -1, initial=-np.inf)
         chosen_basis = [np.broadcast_to(b[chosen if b.shape[0] > 1 else 0, every if b.shape[1] > 1 else 0],
                                         (rows, n)) for b in basis]
@@ -446,12 +447,15 @@ def _tail_systematic(objective, centroid, usable, best, peak_range) -> np.ndarra
         fine = np.take_along_axis(usable, near, 0)[0] & (near[0] != chosen[0]) & np.isfinite(moved)
         shape = np.where(fine, np.maximum(shape, moved), shape)
     cut = np.zeros(chosen.shape[1:])
+    # the four moved windows along a new first axis, integrated in one call
+    moved_lo = np.array([plo - WINDOW_STEP, plo + WINDOW_STEP, plo, plo])[:, None]
+    moved_hi = np.array([phi, phi, phi - WINDOW_STEP, phi + WINDOW_STEP])[:, None]
     with np.errstate(all="ignore"):
-        for window in ((plo - WINDOW_STEP, phi), (plo + WINDOW_STEP, phi), (plo, phi - WINDOW_STEP),
-                       (plo, phi + WINDOW_STEP)):
-            _, moved_centroid, good = _window_integral(best["xs"], best["rs"], *window, weights=False)
-            change = np.abs(moved_centroid - best["centroid"])
-            cut = np.where(good & np.isfinite(change), np.maximum(cut, change), cut)
+        _, moved_centroid, good = _window_integral(best["xs"], best["rs"][None], moved_lo, moved_hi, weights=False)
+        changes = np.abs(moved_centroid - best["centroid"])
+    good = np.broadcast_to(good, changes.shape)
+    for change, fine in zip(changes, good):
+        cut = np.where(fine & np.isfinite(change), np.maximum(cut, change), cut)
     return np.hypot(shape, cut)
 
 
@@ -625,11 +629,15 @@ def _window_integral(xs, rs, lo, hi, *, weights=True):
     for the errors. Also returns which rows have at least two segments in
     the window. ``xs`` may be one grid (n,) shared by the rows of ``rs``:
     when every residual is finite, the weights are then found once.
+    ``lo`` and ``hi`` may be arrays that broadcast against the leading
+    dims of ``rs`` (several windows at once, each row's sums its own).
     """
     finite = np.isfinite(rs)
     if xs.ndim < rs.ndim and not finite.all():
         xs = np.broadcast_to(xs, rs.shape)
     x0, x1 = xs[..., :-1], xs[..., 1:]
+    c0 = 0.5 * (lo + hi)
+    lo, hi, c0 = (np.asarray(v)[..., None] for v in (lo, hi, c0))  # against the points
     a, b = np.clip(x0, lo, hi), np.clip(x1, lo, hi)
     seg = np.isfinite(x0) & np.isfinite(x1) & (b > a)
     if xs.ndim == rs.ndim:
@@ -637,9 +645,9 @@ def _window_integral(xs, rs, lo, hi, *, weights=True):
     span = np.where(seg, b - a, 0.0)
     dx = np.where(seg, x1 - x0, 1.0)
     ta, tb = np.where(seg, (a - x0) / dx, 0.0), np.where(seg, (b - x0) / dx, 0.0)
-    c0 = 0.5 * (lo + hi)
     ea, eb = np.where(seg, 2.0 * (a - c0) + (b - c0), 0.0), np.where(seg, (a - c0) + 2.0 * (b - c0), 0.0)
-    pad = np.zeros(xs.shape[:-1] + (1,))
+    c0 = c0[..., 0]
+    pad = np.zeros(span.shape[:-1] + (1,))
     w = np.concatenate([0.5 * span * (2.0 - ta - tb), pad], -1) + np.concatenate([pad, 0.5 * span * (ta + tb)], -1)
     m = (np.concatenate([span / 6.0 * (ea * (1.0 - ta) + eb * (1.0 - tb)), pad], -1)
          + np.concatenate([pad, span / 6.0 * (ea * ta + eb * tb)], -1))
