@@ -350,23 +350,15 @@ def _model_free(x, y, fit_range, peak_range, baseline, edge, tail_width, sigma, 
     basis = [np.ones_like(u)[None], u[None]] + ([] if tails is None else [tails])
     coef, a, solved, below = _one_sided(basis, yc, outside, held, ok, pcols)
     n_widths = coef.shape[0]
-    width_basis = [[b[min(w, b.shape[0] - 1)] for b in basis] for w in range(n_widths)]
-    # every width's objective, and its residual in the peak window (integrated)
-    objective = np.empty((n_widths, rows))
-    keep: list[tuple] = []
-    for w in range(n_widths):
-        base = _combine(coef[w], width_basis[w])
-        r = yc - base
-        objective[w] = _objective(r, outside, held, pcols)
-        if one_grid:
-            xs, rs, order = x[0, near], y[:, near] - base[:, near], None
-        else:
-            xs, rs, order = _arrays.compact(np.where(inside, x, np.nan), np.where(inside, y - base, np.nan))
-            xs, rs = np.ascontiguousarray(xs), np.ascontiguousarray(rs)
-        keep.append((xs, rs, order))
+    # every width's baseline, objective and residual in the peak window (widths, rows, ...), all at once
+    bases = _combine(coef, basis)
+    objective = _objective(yc - bases, outside, held, pcols)
+    if one_grid:
+        xs, rs, order = x[0, near], y[:, near] - bases[..., near], None
+    else:
+        keep = [_arrays.compact(np.where(inside, x, np.nan), np.where(inside, y - base, np.nan)) for base in bases]
+        xs, rs, order = (np.stack([np.ascontiguousarray(k[i]) for k in keep]) for i in (0, 1, 2))
     # every width's residual integrated over the peak window in one call (each row's sums are its own)
-    rs = np.stack([k[1] for k in keep])
-    xs, order = (keep[0][0], None) if one_grid else (np.stack([k[i] for k in keep]) for i in (0, 2))
     with np.errstate(all="ignore"):
         area, centroid, g_area, g_centroid, good = _window_integral(xs, rs, plo, phi)
     good = np.broadcast_to(good, (n_widths, rows))
@@ -391,7 +383,7 @@ def _model_free(x, y, fit_range, peak_range, baseline, edge, tail_width, sigma, 
                               for g in (g_area, g_centroid))
         sigma = np.reshape(sigma, -1)
         area_err, centroid_err = (sigma * _through_baseline(g, *chosen_fit) for g in (g_area, g_centroid))
-    base = _combine(coef[chosen, every], chosen_basis)
+    base = bases[chosen, every]
     best = {"centroid": best_centroid, "xs": xs, "rs": rs}
     if n_widths > 1:
         sys = _tail_systematic(objective, centroid, usable, best, (plo, phi))
@@ -410,21 +402,21 @@ def _model_free(x, y, fit_range, peak_range, baseline, edge, tail_width, sigma, 
 
 def _combine(coef, basis):
     """Baseline ``sum_k coef[..., k] basis[k]`` (``basis[0]`` all ones), summed in the order of k."""
-    base = coef[:, 1, None] * basis[1]
-    base += coef[:, 0, None]  # times basis[0], i.e. 1
+    base = coef[..., 1, None] * basis[1]
+    base += coef[..., 0, None]  # times basis[0], i.e. 1
     for j in range(2, len(basis)):
-        base += coef[:, j, None] * basis[j]
+        base += coef[..., j, None] * basis[j]
     return base
 
 
 def _objective(r, outside, held, pcols):
-    """``sum_outside r**2 + NEGATIVE_PEAK_WEIGHT * sum_held min(r, 0)**2`` of residuals ``r`` (rows, n).
+    """``sum_outside r**2 + NEGATIVE_PEAK_WEIGHT * sum_held min(r, 0)**2`` of residuals ``r`` (..., rows, n).
 
     ``held`` lies in the columns ``pcols``, where no point is outside.
     """
     terms = np.where(outside, r * r, 0.0)
-    rp = r[:, pcols]
-    terms[:, pcols] = np.where(held[:, pcols] & (rp < 0), NEGATIVE_PEAK_WEIGHT * rp * rp, terms[:, pcols])
+    rp = r[..., pcols]
+    terms[..., pcols] = np.where(held[..., pcols] & (rp < 0), NEGATIVE_PEAK_WEIGHT * rp * rp, terms[..., pcols])
     return np.sum(terms, -1)
 
 
