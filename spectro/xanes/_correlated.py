@@ -182,11 +182,19 @@ def inflation(phi: np.ndarray, kernel: np.ndarray | tuple[float, ...]) -> np.nda
     [1.0, 2.0]
     """
     phi = np.nan_to_num(np.clip(np.asarray(phi, dtype=float), 0.0, PHI_MAX))
+    grid, table = _inflation_table(tuple(np.asarray(kernel, dtype=float).tolist()))
+    return np.interp(phi, grid, table)
+
+
+@functools.cache
+def _inflation_table(kernel: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`inflation` of a kernel on a grid of ``phi`` from 0 to :data:`PHI_MAX` (found once per kernel)."""
     w = np.asarray(kernel, dtype=float)
     _, c = _ratio_table()
     grid = np.linspace(0.0, PHI_MAX, 181)
     table = np.sqrt(_ar1_quadratic(w, grid) / _ar1_quadratic(w, np.zeros(1)) * c[0] / np.interp(grid, _PHIS, c))
-    return np.interp(phi, grid, table)
+    grid.flags.writeable = table.flags.writeable = False
+    return grid, table
 
 
 @functools.cache

@@ -350,36 +350,29 @@ def _model_free(x, y, fit_range, peak_range, baseline, edge, tail_width, sigma, 
     basis = [np.ones_like(u)[None], u[None]] + ([] if tails is None else [tails])
     coef, a, solved, below = _one_sided(basis, yc, outside, held, ok, pcols)
     n_widths = coef.shape[0]
-    width_basis = [[b[min(w, b.shape[0] - 1)] for b in basis] for w in range(n_widths)]
-    # every width's objective, and its residual in the peak window (integrated)
-    objective = np.empty((n_widths, rows))
-    keep: list[tuple] = []
-    sums = []
-    for w in range(n_widths):
-        base = _combine(coef[w], width_basis[w])
-        r = yc - base
-        objective[w] = _objective(r, outside, held, pcols)
-        if one_grid:
-            xs, rs, order = x[0, near], y[:, near] - base[:, near], None
-        else:
-            xs, rs, order = _arrays.compact(np.where(inside, x, np.nan), np.where(inside, y - base, np.nan))
-            xs, rs = np.ascontiguousarray(xs), np.ascontiguousarray(rs)
-        keep.append((xs, rs, order))
-        with np.errstate(all="ignore"):
-            sums.append(_window_integral(xs, rs, plo, phi, weights=False))
-    area, centroid, good = (np.stack([np.broadcast_to(s[i], (rows,)) for s in sums]) for i in (0, 1, 2))
+    # every width's baseline, objective and residual in the peak window (widths, rows, ...), all at once
+    bases = _combine(coef, basis)
+    objective = _objective(yc - bases, outside, held, pcols)
+    if one_grid:
+        xs, rs, order = x[0, near], y[:, near] - bases[..., near], None
+    else:
+        keep = [_arrays.compact(np.where(inside, x, np.nan), np.where(inside, y - base, np.nan)) for base in bases]
+        xs, rs, order = (np.stack([np.ascontiguousarray(k[i]) for k in keep]) for i in (0, 1, 2))
+    # every width's residual integrated over the peak window in one call (each row's sums are its own)
+    with np.errstate(all="ignore"):
+        area, centroid, g_area, g_centroid, good = _window_integral(xs, rs, plo, phi)
+    good = np.broadcast_to(good, (n_widths, rows))
     objective = np.where(solved, objective, np.inf)
     usable = solved & good
     chosen = np.argmin(objective, axis=0)  # the width of least objective (the first of equals)
     every = np.arange(rows)
     # the chosen width's residual, errors (its weights back on the points' own columns, through its baseline)
-    if one_grid:
-        xs, order = keep[0][0], None
-        rs = np.stack([k[1] for k in keep])[chosen, every]
-    else:
-        xs, rs, order = (np.stack([k[i] for k in keep])[chosen, every] for i in (0, 1, 2))
+    rs = rs[chosen, every]
+    if not one_grid:
+        xs, order = xs[chosen, every], order[chosen, every]
+    best_area, best_centroid = area[chosen, every], centroid[chosen, every]
+    g_area, g_centroid = (np.broadcast_to(g, (n_widths,) + rs.shape)[chosen, every] for g in (g_area, g_centroid))
     with np.errstate(all="ignore"):
-        best_area, best_centroid, g_area, g_centroid, _ = _window_integral(xs, rs, plo, phi)
         height = np.max(np.where(np.isfinite(rs) & (xs >= plo) & (xs <= phi), rs, -np.inf), -1, initial=-np.inf)
         chosen_basis = [np.broadcast_to(b[chosen if b.shape[0] > 1 else 0, every if b.shape[1] > 1 else 0],
                                         (rows, n)) for b in basis]
@@ -390,7 +383,7 @@ def _model_free(x, y, fit_range, peak_range, baseline, edge, tail_width, sigma, 
                               for g in (g_area, g_centroid))
         sigma = np.reshape(sigma, -1)
         area_err, centroid_err = (sigma * _through_baseline(g, *chosen_fit) for g in (g_area, g_centroid))
-    base = _combine(coef[chosen, every], chosen_basis)
+    base = bases[chosen, every]
     best = {"centroid": best_centroid, "xs": xs, "rs": rs}
     if n_widths > 1:
         sys = _tail_systematic(objective, centroid, usable, best, (plo, phi))
@@ -409,21 +402,21 @@ def _model_free(x, y, fit_range, peak_range, baseline, edge, tail_width, sigma, 
 
 def _combine(coef, basis):
     """Baseline ``sum_k coef[..., k] basis[k]`` (``basis[0]`` all ones), summed in the order of k."""
-    base = coef[:, 1, None] * basis[1]
-    base += coef[:, 0, None]  # times basis[0], i.e. 1
+    base = coef[..., 1, None] * basis[1]
+    base += coef[..., 0, None]  # times basis[0], i.e. 1
     for j in range(2, len(basis)):
-        base += coef[:, j, None] * basis[j]
+        base += coef[..., j, None] * basis[j]
     return base
 
 
 def _objective(r, outside, held, pcols):
-    """``sum_outside r**2 + NEGATIVE_PEAK_WEIGHT * sum_held min(r, 0)**2`` of residuals ``r`` (rows, n).
+    """``sum_outside r**2 + NEGATIVE_PEAK_WEIGHT * sum_held min(r, 0)**2`` of residuals ``r`` (..., rows, n).
 
     ``held`` lies in the columns ``pcols``, where no point is outside.
     """
     terms = np.where(outside, r * r, 0.0)
-    rp = r[:, pcols]
-    terms[:, pcols] = np.where(held[:, pcols] & (rp < 0), NEGATIVE_PEAK_WEIGHT * rp * rp, terms[:, pcols])
+    rp = r[..., pcols]
+    terms[..., pcols] = np.where(held[..., pcols] & (rp < 0), NEGATIVE_PEAK_WEIGHT * rp * rp, terms[..., pcols])
     return np.sum(terms, -1)
 
 
@@ -446,12 +439,15 @@ def _tail_systematic(objective, centroid, usable, best, peak_range) -> np.ndarra
         fine = np.take_along_axis(usable, near, 0)[0] & (near[0] != chosen[0]) & np.isfinite(moved)
         shape = np.where(fine, np.maximum(shape, moved), shape)
     cut = np.zeros(chosen.shape[1:])
+    # the four moved windows along a new first axis, integrated in one call
+    moved_lo = np.array([plo - WINDOW_STEP, plo + WINDOW_STEP, plo, plo])[:, None]
+    moved_hi = np.array([phi, phi, phi - WINDOW_STEP, phi + WINDOW_STEP])[:, None]
     with np.errstate(all="ignore"):
-        for window in ((plo - WINDOW_STEP, phi), (plo + WINDOW_STEP, phi), (plo, phi - WINDOW_STEP),
-                       (plo, phi + WINDOW_STEP)):
-            _, moved_centroid, good = _window_integral(best["xs"], best["rs"], *window, weights=False)
-            change = np.abs(moved_centroid - best["centroid"])
-            cut = np.where(good & np.isfinite(change), np.maximum(cut, change), cut)
+        _, moved_centroid, good = _window_integral(best["xs"], best["rs"][None], moved_lo, moved_hi, weights=False)
+        changes = np.abs(moved_centroid - best["centroid"])
+    good = np.broadcast_to(good, changes.shape)
+    for change, fine in zip(changes, good):
+        cut = np.where(fine & np.isfinite(change), np.maximum(cut, change), cut)
     return np.hypot(shape, cut)
 
 
@@ -625,11 +621,15 @@ def _window_integral(xs, rs, lo, hi, *, weights=True):
     for the errors. Also returns which rows have at least two segments in
     the window. ``xs`` may be one grid (n,) shared by the rows of ``rs``:
     when every residual is finite, the weights are then found once.
+    ``lo`` and ``hi`` may be arrays that broadcast against the leading
+    dims of ``rs`` (several windows at once, each row's sums its own).
     """
     finite = np.isfinite(rs)
     if xs.ndim < rs.ndim and not finite.all():
         xs = np.broadcast_to(xs, rs.shape)
     x0, x1 = xs[..., :-1], xs[..., 1:]
+    c0 = 0.5 * (lo + hi)
+    lo, hi, c0 = (np.asarray(v)[..., None] for v in (lo, hi, c0))  # against the points
     a, b = np.clip(x0, lo, hi), np.clip(x1, lo, hi)
     seg = np.isfinite(x0) & np.isfinite(x1) & (b > a)
     if xs.ndim == rs.ndim:
@@ -637,9 +637,9 @@ def _window_integral(xs, rs, lo, hi, *, weights=True):
     span = np.where(seg, b - a, 0.0)
     dx = np.where(seg, x1 - x0, 1.0)
     ta, tb = np.where(seg, (a - x0) / dx, 0.0), np.where(seg, (b - x0) / dx, 0.0)
-    c0 = 0.5 * (lo + hi)
     ea, eb = np.where(seg, 2.0 * (a - c0) + (b - c0), 0.0), np.where(seg, (a - c0) + 2.0 * (b - c0), 0.0)
-    pad = np.zeros(xs.shape[:-1] + (1,))
+    c0 = c0[..., 0]
+    pad = np.zeros(span.shape[:-1] + (1,))
     w = np.concatenate([0.5 * span * (2.0 - ta - tb), pad], -1) + np.concatenate([pad, 0.5 * span * (ta + tb)], -1)
     m = (np.concatenate([span / 6.0 * (ea * (1.0 - ta) + eb * (1.0 - tb)), pad], -1)
          + np.concatenate([pad, span / 6.0 * (ea * ta + eb * tb)], -1))
