@@ -144,7 +144,7 @@ class Normalization:
     @cached_property
     def flat(self) -> np.ndarray:
         """``norm`` with the post-edge curvature removed above E0."""
-        with _arrays.quiet():
+        with _arrays.quiet(), _arrays.row_broadcast():
             curve = _polyval(self.post_coef, self._u) / self.edge_step[..., None]
             above = self.energy >= self.e0[..., None]
         return np.where(above, self.norm - curve + 1.0, self.norm)
@@ -219,11 +219,12 @@ def _polyval(coef, u):
     top = coef.shape[-1] - 1
     if top == 0:
         return np.broadcast_to(coef, shape).copy()
-    out = np.multiply(coef[..., top:], u)
-    for k in range(top - 1, 0, -1):
-        out += coef[..., k : k + 1]
-        out *= u
-    out += coef[..., :1]
+    with _arrays.row_broadcast():
+        out = np.multiply(coef[..., top:], u)
+        for k in range(top - 1, 0, -1):
+            out += coef[..., k : k + 1]
+            out *= u
+        out += coef[..., :1]
     return out
 
 
@@ -468,8 +469,9 @@ def normalize_arrays(
             pre_edge = _polyval(pre_c, (e_in - origin) / _SCALE)
             if nvict:
                 pre_edge /= e_in**nvict
-        norm = np.subtract(y, pre_edge, out=pre_edge if on_grid else None)
-        norm /= step[..., None]
+        with _arrays.row_broadcast():
+            norm = np.subtract(y, pre_edge, out=pre_edge if on_grid else None)
+            norm /= step[..., None]
     step_abs = np.abs(step)
     return Normalization(
         norm=norm,
