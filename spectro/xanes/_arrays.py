@@ -33,12 +33,12 @@ ROW_BUFFER = 256
 
 @contextmanager
 def row_broadcast() -> Iterator[None]:
-    """Elementwise operations of (..., n) arrays with a per-row column ``c[..., None]`` or a row (n,), faster.
+    """Elementwise operations of (..., n) arrays with a column of one value per row, ``c[..., None]``, faster.
 
     numpy (2.4 at least; its issue 13307) runs an operation whose operands
     broadcast differently in chunks of up to its ufunc buffer size, and a
-    chunk that spans several rows makes it copy the broadcast operand into a
-    buffer first, which costs more than the operation itself: ``a <
+    chunk that spans several rows makes it copy the column into a buffer
+    first, which costs more than the operation itself: ``a <
     c[:, None]`` on a (2000, 2001) array takes 2.9 ms, 1.0 ms in chunks of
     :data:`ROW_BUFFER`, which stay inside rows of a few hundred points or
     more. The buffer size is restored on exit (``np.errstate`` keeps it).
