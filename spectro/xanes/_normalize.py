@@ -144,7 +144,7 @@ class Normalization:
     @cached_property
     def flat(self) -> np.ndarray:
         """``norm`` with the post-edge curvature removed above E0."""
-        with _arrays.quiet():
+        with _arrays.quiet(), _arrays.row_broadcast():
             curve = _polyval(self.post_coef, self._u) / self.edge_step[..., None]
             above = self.energy >= self.e0[..., None]
         return np.where(above, self.norm - curve + 1.0, self.norm)
@@ -219,11 +219,12 @@ def _polyval(coef, u):
     top = coef.shape[-1] - 1
     if top == 0:
         return np.broadcast_to(coef, shape).copy()
-    out = np.multiply(coef[..., top:], u)
-    for k in range(top - 1, 0, -1):
-        out += coef[..., k : k + 1]
-        out *= u
-    out += coef[..., :1]
+    with _arrays.row_broadcast():
+        out = np.multiply(coef[..., top:], u)
+        for k in range(top - 1, 0, -1):
+            out += coef[..., k : k + 1]
+            out *= u
+        out += coef[..., :1]
     return out
 
 
@@ -259,14 +260,23 @@ def _window(rel, valid, lo, hi):
 def _range_sums(y, basis, start, end):
     """``sum(y[r, i] * basis[i], i = start[r] .. end[r] - 1)`` for every row ``r``.
 
-    ``y`` is (rows, n), ``basis`` (n, k). Every row is summed over the whole
-    grid with zeros outside its range, so that its sums never depend on the
-    ranges of the other rows. The column indices are compared as 32-bit
-    integers (the same comparisons, on a quarter of the bytes).
+    ``y`` is (rows, n) float, ``basis`` (n, k), ``0 <= start <= end <= n``.
+    Every row is summed over the whole grid with zeros outside its range, so
+    that its sums never depend on the ranges of the other rows. The zeros
+    come from a bit mask: along the flattened rows the ranges are runs of
+    all-one 64-bit words between runs of zero words (one ``numpy.repeat`` of
+    the run lengths), and ``y AND mask`` keeps ``y`` inside and gives +0.0
+    outside, as ``np.where(inside, y, 0.0)`` would, in fewer passes.
     """
-    columns = np.arange(y.shape[-1], dtype=np.int32)
-    inside = (columns >= start[:, None].astype(np.int32)) & (columns < end[:, None].astype(np.int32))
-    return _arrays.rows_dot(np.where(inside, y, 0.0), basis)
+    rows, n = y.shape
+    offset = n * np.arange(rows)
+    changes = np.stack([start + offset, end + offset], -1).reshape(-1)
+    lengths = np.diff(changes, prepend=0, append=rows * n)
+    words = np.where(np.arange(lengths.size) % 2 == 1, -1, 0).astype(np.int64)
+    masked = np.repeat(words, lengths).reshape(rows, n)
+    np.bitwise_and(y.view(np.int64), masked, out=masked)
+    return _arrays.rows_dot(masked.view(float), basis)
+
 
 def _cumulative(columns):
     """Prefix sums of columns (n, k) with a leading zero row: sums over [a, b) are C[b] - C[a]."""
@@ -459,8 +469,9 @@ def normalize_arrays(
             pre_edge = _polyval(pre_c, (e_in - origin) / _SCALE)
             if nvict:
                 pre_edge /= e_in**nvict
-        norm = np.subtract(y, pre_edge, out=pre_edge if on_grid else None)
-        norm /= step[..., None]
+        with _arrays.row_broadcast():
+            norm = np.subtract(y, pre_edge, out=pre_edge if on_grid else None)
+            norm /= step[..., None]
     step_abs = np.abs(step)
     return Normalization(
         norm=norm,

@@ -190,7 +190,9 @@ def e0_crossings(
             cols = np.flatnonzero(near)
             if cols.size:
                 energy = energy[cols[0] : cols[-1] + 1]
-                norm = np.asarray(norm)[..., cols[0] : cols[-1] + 1]
+                # one contiguous copy of the columns: the smoothing and the picks
+                # along the rows would each copy a strided view whole
+                norm = np.ascontiguousarray(np.asarray(norm)[..., cols[0] : cols[-1] + 1], dtype=float)
     xs, ys, finite = _arrays.prepare(energy, norm)
     if lo is not None and _arrays.one_row(xs).ndim > 1:
         margin = 2.0 * (smooth + persist)
