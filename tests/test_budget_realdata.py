@@ -70,14 +70,14 @@ def _chi2(res: xr.Dataset, name: str) -> float:
 
 _NIO_PRJ = ("NSLS X23A2 NiO foils: their derivative maxima scatter by 0.19 eV (a broad top shaped by ripples ten "
             "times the white noise) while their whole-foil alignments agree to 0.007 eV; no term computed from one "
-            "scan tells these ripples from the foil's shape: chi2/dof 6.3. With foil_edge='xcorr' the calibrated E0 "
+            "scan tells these ripples from the foil's shape: chi2/dof 6.6. With foil_edge='xcorr' the calibrated E0 "
             "scatter by 0.034 eV, the samples' own uncalibrated E0 by 0.033 eV for a statistical error of 0.002 eV "
             "(ripples of the samples' edges): chi2/dof 117. The errors' correlated-noise (AR(1)) factor measures nothing on "
             "these grids (the same chi2/dof); the scans' departures from their mean over the edge are an energy error "
             "common to sample and foil (0.025-0.06 eV rms, correlated 0.56-0.92 between the two channels), which "
             "no per-channel noise estimate contains")
 _NI2O3 = ("XASLIB 'Ni2O3' foils change shape between scans: their derivative maxima follow 0.26 eV of the 0.6 eV "
-          "the whole foil and the sample's edge move over the three scans: chi2/dof 836 (151 with foil_edge='xcorr', "
+          "the whole foil and the sample's edge move over the three scans: chi2/dof 1010 (151 with foil_edge='xcorr', "
           "whose calibrated E0 agree to 0.030 eV for errors of 0.003 eV)")
 
 

@@ -330,6 +330,27 @@ def _vertex(x0, x1, x2, d0, d1, d2):
     return np.where(np.isfinite(v), np.clip(v, x0, x2), x1)
 
 
+def _derivative_correlation(m: np.ndarray, lag: int) -> np.ndarray:
+    """Correlation of the white noise of two first derivatives ``lag`` points apart, each from a local quadratic
+    over ``2 m + 1`` evenly spaced points.
+
+    The quadratic's slope at the centre weighs the points by ``j`` (``j =
+    -m .. m``), so the correlation is ``sum_j j (j + lag) / sum_j j**2``:
+    ``(F(m) + F(m - lag) - lag**2 (2 m - lag + 1) / 2) / (2 F(m))`` with
+    ``F(n) = n (n + 1) (2 n + 1) / 6``. On an uneven grid ``m`` is taken
+    from the local step, an approximation.
+
+    Examples
+    --------
+    >>> _derivative_correlation(np.array([3.0]), 1).round(4).tolist(), _derivative_correlation(np.array([3.0]), 2).round(4).tolist()
+    ([0.5714], [0.1786])
+    """
+    def f(n):
+        return n * (n + 1) * (2 * n + 1) / 6.0
+
+    return (f(m) + f(m - lag) - lag**2 * (2 * m - lag + 1) / 2.0) / (2.0 * f(m))
+
+
 def _columns(n: int, nvalid, x, search):
     """Points where the derivative maximum may lie: not in the first and last 2 %, in ``search``."""
     idx = np.arange(n)
@@ -445,12 +466,16 @@ def derivative_max_prepared(xs, ys, finite, *, window, search, first, sigma) -> 
     sigma = np.broadcast_to(np.asarray(sigma, float), e0.shape)
     dsig = sigma * np.sqrt(_take(var[1], k))
     eps = np.where(dsig > 0, dsig, 1e-12)
-    grads = [
+    g0, g1, g2 = (
         (_vertex(x0, x1, x2, d0 + eps, d1, d2) - e0) / eps,
         (_vertex(x0, x1, x2, d0, d1 + eps, d2) - e0) / eps,
         (_vertex(x0, x1, x2, d0, d1, d2 + eps) - e0) / eps,
-    ]
-    err = dsig * np.sqrt(sum(g * g for g in grads))
+    )
+    # the three derivatives share most of their points: their noise is correlated (lag 1 and 2)
+    m = np.maximum(np.floor(0.5 * window / (0.5 * (x2 - x0)) * (1 + 1e-9)), 2.0)
+    rho1, rho2 = _derivative_correlation(m, 1), _derivative_correlation(m, 2)
+    quad = g0 * g0 + g1 * g1 + g2 * g2 + 2.0 * rho1 * (g0 * g1 + g1 * g2) + 2.0 * rho2 * g0 * g2
+    err = dsig * np.sqrt(np.maximum(quad, 0.0))
     ok3 = found & np.isfinite(x0) & np.isfinite(x2)
     e0 = np.where(ok3, e0, np.nan)
     err = np.where(ok3, err, np.nan)
