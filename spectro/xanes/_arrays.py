@@ -233,6 +233,21 @@ def max_offset(x: np.ndarray, width: float, limit: int = 64) -> int:
     return lo
 
 
+def window_points(width: float, step, degree: int = 2):
+    """Half-width ``m`` (points) of the local polynomial fit over ``width`` eV on a grid of ``step`` eV.
+
+    ``max(floor(width / 2 / step), degree // 2 + 1)`` (the window of
+    :func:`local_poly`: ``2 m + 1`` points on a uniform grid); ``step`` may
+    be an array (a float array back).
+
+    Examples
+    --------
+    >>> float(window_points(1.5, 0.25)), window_points(1.5, np.array([0.5, 0.1])).tolist()
+    (3.0, [2.0, 7.0])
+    """
+    return np.maximum(np.floor(0.5 * width / np.asarray(step, dtype=float) * (1 + 1e-9)), degree // 2 + 1)[()]
+
+
 def local_poly(
     x: np.ndarray,
     y: np.ndarray,
@@ -273,14 +288,13 @@ def local_poly(
     ``y`` has no NaN.
     """
     half = 0.5 * width
-    always = degree // 2 + 1
     scale = max(half, 1e-6)
     idx = np.arange(degree + 1)
     powers = scale ** -idx.astype(float)
     wanted = tuple(range(degree + 1)) if orders is None else tuple(orders)
     h = uniform_step(x, y, finite=finite)
-    if h is not None and 2 * max(int(half / h * (1 + 1e-9)), always) + 1 <= x.shape[-1]:
-        m = max(int(half / h * (1 + 1e-9)), always)
+    if h is not None and 2 * int(window_points(width, h, degree)) + 1 <= x.shape[-1]:
+        m = int(window_points(width, h, degree))
         coef = [
             convolve_rows(y, _savgol_weights(m, degree, k, h)) if k in wanted else None
             for k in range(degree + 1)

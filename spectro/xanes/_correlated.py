@@ -241,7 +241,7 @@ def slope_inflation(phi: np.ndarray, energy: np.ndarray, y: np.ndarray, at: np.n
         i = np.searchsorted(x1, at) if x1.ndim == 1 else (xs < at[..., None]).sum(axis=-1)
         around = np.clip(i[..., None] + np.arange(-4, 5), 0, n - 1)
         steps = np.abs(np.diff(np.take_along_axis(np.broadcast_to(xs, phi.shape + (n,)), around, -1), axis=-1))
-        half = np.maximum(np.floor(0.5 * window / np.nanmedian(steps, axis=-1) + 1e-9), 2.0)
+        half = _arrays.window_points(window, np.nanmedian(steps, axis=-1))
     half = np.where(np.isfinite(half), half, 2.0).astype(int)
     out = np.ones(phi.shape)
     for h in np.unique(half):  # a few grids: one kernel each

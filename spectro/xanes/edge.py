@@ -472,7 +472,7 @@ def derivative_max_prepared(xs, ys, finite, *, window, search, first, sigma) -> 
         (_vertex(x0, x1, x2, d0, d1, d2 + eps) - e0) / eps,
     )
     # the three derivatives share most of their points: their noise is correlated (lag 1 and 2)
-    m = np.maximum(np.floor(0.5 * window / (0.5 * (x2 - x0)) * (1 + 1e-9)), 2.0)
+    m = _arrays.window_points(window, 0.5 * (x2 - x0))
     rho1, rho2 = _derivative_correlation(m, 1), _derivative_correlation(m, 2)
     quad = g0 * g0 + g1 * g1 + g2 * g2 + 2.0 * rho1 * (g0 * g1 + g1 * g2) + 2.0 * rho2 * g0 * g2
     err = dsig * np.sqrt(np.maximum(quad, 0.0))
