@@ -152,18 +152,14 @@ def least_squares(
     far, near = snap * sw, hold * sw
     aw, gw = _normal(jw, rw)
     lam, nu = np.full(live.size, lam0), np.full(live.size, 2.0)
-    # the diagonals of the damping and the parameters held: they change with the rows' points only, so they are
-    # made again when a step is taken (or rows leave), not after a rejected step
-    damping = held = to_lo = to_hi = None
     for _ in range(max_iter):
         if not live.size:
             break
-        if damping is None:
-            d = aw.reshape(-1, k * k)[:, ::k + 1]  # the diagonals
-            damping = np.maximum(d, 1e-12 * np.maximum.reduce(d, axis=-1, keepdims=True) + 1e-300)
-            to_lo, to_hi = (pw - low <= far) & (gw < 0), (hiw - pw <= far) & (gw > 0)
-            held = to_lo | to_hi
-            any_held = np.count_nonzero(held) > 0
+        d = aw.reshape(-1, k * k)[:, ::k + 1]  # the diagonals
+        damping = np.maximum(d, 1e-12 * np.maximum.reduce(d, axis=-1, keepdims=True) + 1e-300)
+        to_lo, to_hi = (pw - low <= far) & (gw < 0), (hiw - pw <= far) & (gw > 0)
+        held = to_lo | to_hi
+        any_held = np.count_nonzero(held) > 0
         m = aw.copy()
         m.reshape(-1, k * k)[:, ::k + 1] += lam[:, None] * damping  # on the diagonal
         free = gw
@@ -194,31 +190,25 @@ def least_squares(
         better = ct < cw  # False where ct is NaN; a sum of squares below a finite one is finite
         taken = trial - pw
         stuck = np.maximum.reduce(np.abs(taken) / sw, axis=-1) <= xtol
-        accepted = np.count_nonzero(better)  # (count_nonzero: the quickest any() and all() of small arrays)
-        if accepted:
-            gain = cw - ct
-            small = better & (gain <= ftol * cw)
-            # the gain ratio: actual over predicted reduction (Nielsen 1999); 0 where none is predicted
-            predicted = (2.0 * np.add.reduce(taken * gw, axis=-1)
-                         - (taken[:, None, :] @ aw @ taken[:, :, None])[:, 0, 0])
-            rho = gain / np.where(predicted > 0, predicted, np.inf)
-            # rho >= 0 where the step is taken (gain > 0), the only rows whose damping shrinks
-            shrink = np.maximum(1.0 / 3.0, 1.0 - (2.0 * np.minimum(rho, 1.0) - 1.0) ** 3)
-            # the rows whose step is taken move to the trial point; the normal equations of the others come out
-            # the same as before (the same product of the same values)
-            row = better[:, None]
-            np.copyto(pw, trial, where=row)
-            np.copyto(rw, rt, where=row)
-            np.copyto(jw, jt, where=row[:, :, None] if full else row[:, :, None] & mw[:, None, :])
-            np.copyto(cw, ct, where=better)
-            aw, gw = _normal(jw, rw)
-            lam = np.where(better, np.maximum(lam * shrink, 1e-12), lam * nu)
-            nu = np.where(better, 2.0, 2.0 * nu)
-            damping = None
-            finished = small | stuck | (lam > 1e16)
-        else:
-            lam, nu = lam * nu, 2.0 * nu
-            finished = stuck | (lam > 1e16)
+        gain = cw - ct
+        small = better & (gain <= ftol * cw)
+        # the gain ratio: actual over predicted reduction (Nielsen 1999); 0 where none is predicted
+        predicted = (2.0 * np.add.reduce(taken * gw, axis=-1)
+                     - (taken[:, None, :] @ aw @ taken[:, :, None])[:, 0, 0])
+        rho = gain / np.where(predicted > 0, predicted, np.inf)
+        # rho >= 0 where the step is taken (gain > 0), the only rows whose damping shrinks
+        shrink = np.maximum(1.0 / 3.0, 1.0 - (2.0 * np.minimum(rho, 1.0) - 1.0) ** 3)
+        # the rows whose step is taken move to the trial point; the normal equations of the others come out
+        # the same as before (the same product of the same values)
+        row = better[:, None]
+        np.copyto(pw, trial, where=row)
+        np.copyto(rw, rt, where=row)
+        np.copyto(jw, jt, where=row[:, :, None] if full else row[:, :, None] & mw[:, None, :])
+        np.copyto(cw, ct, where=better)
+        aw, gw = _normal(jw, rw)
+        lam = np.where(better, np.maximum(lam * shrink, 1e-12), lam * nu)
+        nu = np.where(better, 2.0, 2.0 * nu)
+        finished = small | stuck | (lam > 1e16)
         if np.count_nonzero(finished):
             out = live[finished]
             p[out], jac[out], cost[out], converged[out] = pw[finished], jw[finished], cw[finished], True
@@ -226,7 +216,6 @@ def least_squares(
             live = live[keep]
             pw, jw, rw, cw, yw, mw, low, hiw, sw, far, near, aw, gw, lam, nu = (
                 v[keep] for v in (pw, jw, rw, cw, yw, mw, low, hiw, sw, far, near, aw, gw, lam, nu))
-            damping = None
     p[live], jac[live], cost[live] = pw, jw, cw  # rows out of steps
     nfree = np.sum(mask, axis=-1) - k
     cov, singular = covariance(jac, cost, nfree, rcond=rcond)

@@ -1101,9 +1101,7 @@ def _row_model(comps, x):
         xx = x if len(rows) == x.shape[0] else x[rows]  # rows: all of them in order, or some
         value = None
         jac = np.empty((xx.shape[0], len(names), xx.shape[1]))
-        # each parameter as a column (n, 1); of one row as a number, which numpy combines with the points
-        # faster (the same arithmetic)
-        v = p[0].tolist() if xx.shape[0] == 1 else list(p.T[:, :, None])
+        v = list(p.T[:, :, None])  # each parameter as a column (n, 1)
         for kind, opts, params, cols in parts:  # each component writes its derivatives into the Jacobian
             part, _ = _lineshape(kind, xx, {name: v[i] for name, i in zip(params, cols)}, opts,
                                  {name: jac[:, i] for name, i in zip(params, cols)})
