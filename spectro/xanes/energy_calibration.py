@@ -264,15 +264,14 @@ def _foil_point(convention, energy, mu_ref, pos, *, window, search, compared=XCO
         half = e0_crossing_arrays(energy, n.norm, level=0.5, sigma=n.sigma, level_err=n.level_err, search=search)
         ok = n.ok & np.isfinite(pos.e0)
         return np.where(ok, half.e0, np.nan), np.where(ok, half.e0_err, np.nan)
-    e_ref, mu = reference_foil()
-    shift, err = _xcorr(energy, mu_ref, e_ref, mu, window=window, search=search, compared=compared)
+    shift, err = _xcorr(energy, mu_ref, window=window, search=search, compared=compared)
     # the point of the measured foil that lands on the reference's tabulated edge
     return NI_K_EDGE - shift, err
 
 
-def _xcorr(energy, mu_ref, e_ref, mu_ref_foil, *, window, search, compared) -> tuple[np.ndarray, np.ndarray]:
-    """Shift (eV) maximizing the correlation of the smoothed foil derivative with the reference foil's, and
-    its error from the foil's white noise.
+def _xcorr(energy, mu_ref, *, window, search, compared) -> tuple[np.ndarray, np.ndarray]:
+    """Shift (eV) maximizing the correlation of the smoothed foil derivative with the reference foil's
+    (:func:`reference_foil`), and its error from the foil's white noise.
 
     The smoothed derivatives are read on a uniform grid of
     :data:`XCORR_STEP`; for each candidate shift ``s`` (every grid step
@@ -306,7 +305,7 @@ def _xcorr(energy, mu_ref, e_ref, mu_ref_foil, *, window, search, compared) -> t
     x, _ = _arrays.as_rows(energy, mu_ref)
     xs, ds, _ = _arrays.compact(x, derivative_arrays(energy, mu_ref, window=window).d1)
     d = _arrays.interp_rows(grid, xs, ds)
-    r_ref = derivative_arrays(e_ref, mu_ref_foil, window=window).d1
+    e_ref, r_ref, r2, r3 = _reference_derivatives(window)
     r = np.interp(grid_ref, e_ref, r_ref)
     seen = np.isfinite(d)
     dz = np.where(seen, d, 0.0)
@@ -336,13 +335,25 @@ def _xcorr(energy, mu_ref, e_ref, mu_ref_foil, *, window, search, compared) -> t
     shift = np.where(np.isfinite(c1), (k_half - i - frac) * h, np.nan)
     with _arrays.quiet():
         slope = np.take_along_axis(cov / (s_rr - s_r * s_r / n), i[..., None], -1)[..., 0]
-    return shift, _xcorr_err(energy, mu_ref, e_ref, r_ref, shift, slope, (lo, hi))
+    return shift, _xcorr_err(energy, mu_ref, e_ref, r2, r3, shift, slope, (lo, hi))
 
 
-def _xcorr_err(energy, mu_ref, e_ref, r_ref, shift, slope, compared) -> np.ndarray:
-    """White-noise error of the ``xcorr`` shift (see :func:`_xcorr`), eV."""
-    r2 = np.gradient(r_ref, e_ref)
+@functools.lru_cache(maxsize=16)
+def _reference_derivatives(window: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The reference foil's energies (eV) and its first derivative smoothed over ``window`` eV with the next
+    two (by finite differences), which :func:`_xcorr` compares every foil with (found once per smoothing).
+    """
+    e_ref, mu = reference_foil()
+    r1 = derivative_arrays(e_ref, mu, window=window).d1
+    r2 = np.gradient(r1, e_ref)
     r3 = np.gradient(r2, e_ref)
+    for a in (r1, r2, r3):
+        a.flags.writeable = False
+    return e_ref, r1, r2, r3
+
+
+def _xcorr_err(energy, mu_ref, e_ref, r2, r3, shift, slope, compared) -> np.ndarray:
+    """White-noise error of the ``xcorr`` shift (see :func:`_xcorr`), eV."""
     inside = (e_ref >= compared[0]) & (e_ref <= compared[1])
     i2 = np.trapezoid(r2[inside] ** 2, e_ref[inside])
     xs, ys, _ = _arrays.compact(*_arrays.as_rows(energy, mu_ref))
