@@ -72,3 +72,32 @@ def test_variants_must_differ_only_in_normalization():
     with pytest.raises(ValueError):
         normalization_variations(ds.energy.values, ds.mu.values, None, [opts.replace(deglitch=True)])
     assert normalization_variations(ds.energy.values, ds.mu.values, None, []) == []
+
+
+@pytest.mark.parametrize("case", ["scans with foils", "one spectrum, 1-D", "each on its own grid",
+                                  "one complete, one not"])
+@pytest.mark.parametrize("foil_edge", ["derivative", "xcorr"])
+def test_budget_nominal_is_the_analysis_with_spiky_foils(case, foil_edge):
+    """The budget calibrates the foil once for its nominal run and its foil variations, on the foil without
+    its spikes: its nominal numbers are still those of analyze_arrays, to the bit, when both channels have
+    spikes the analysis removes."""
+    from spectro.xanes._budget import budget_arrays
+
+    energy, mu, ref = _simulated()["scans with foils"]
+    rng = np.random.default_rng(5)
+    mu, ref = mu.copy(), ref.copy()
+    for rows in (mu, ref):
+        for row in rows:
+            row[rng.integers(20, row.size - 20, 3)] += 0.3 * np.ptp(row)
+    energy, mu, ref = {
+        "scans with foils": (energy, mu, ref),
+        "one spectrum, 1-D": (energy, mu[0], ref[0]),
+        "each on its own grid": (np.stack([energy, energy + 0.3]), mu[:2], ref[:2]),
+        "one complete, one not": (energy, mu[:2], np.stack([ref[0], np.where(energy > 8500.0, np.nan, ref[1])])),
+    }[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = analyze_arrays(energy, mu, ref, foil_edge=foil_edge)
+        got = budget_arrays(energy, mu, ref, foil_edge=foil_edge).result
+    assert (np.asarray(want.flags) & int(spectro.xanes.XanesFlag.GLITCHES_REMOVED)).all()
+    _assert_same_bits([got], [want])

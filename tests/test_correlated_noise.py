@@ -121,3 +121,23 @@ def test_no_measure_on_coarse_or_short_data():
     fine = 8320.0 + 0.25 * np.arange(300)
     assert np.isnan(ar1_phi(fine, rng.standard_normal(300), edge=8340.0))
     assert float(inflation(np.array(np.nan), POINT_KERNEL)) == 1.0
+
+
+def test_phi_of_several_edges_in_one_call_is_each_edge_s():
+    """Edges of shape (k, rows): each row's phi with each edge, the one a call with that edge alone gives, to the
+    bit; an edge that leaves a row too few points gives NaN there only, and a single spectrum takes (k,) edges."""
+    rng = np.random.default_rng(11)
+    e = 8000.0 + 0.25 * np.arange(1200)
+    noise = lfilter([np.sqrt(1 - 0.4**2)], [1.0, -0.4], rng.standard_normal((3, 1200)), axis=-1)
+    y = 0.01 * (e - e[0]) + noise
+    edges = np.array([[8100.0, 8150.0, 8200.0], [8100.3, 8100.0, 8210.7], [8050.0, 8075.0, 8249.0]])
+    got = ar1_phi(e, y, edge=edges)
+    assert got.shape == (3, 3) and np.isfinite(got).all()
+    for k in range(3):
+        assert ar1_phi(e, y, edge=edges[k]).tobytes() == got[k].tobytes()
+    short = e[:220]  # 90 eV excluded of 55 eV: no row has points left with this edge, the other leaves enough
+    both = ar1_phi(short, y[:, :220], edge=np.array([[8027.0] * 3, [8200.0] * 3]))
+    assert np.isnan(both[0]).all() and both[1].tobytes() == ar1_phi(short, y[:, :220], edge=8200.0).tobytes()
+    one = ar1_phi(e, y[0], edge=edges[:, 0])
+    assert one.shape == (3,) and one.tobytes() == got[:, 0].tobytes()
+    assert ar1_phi(short, y[0, :220], edge=np.array([8027.0, 8030.0])).shape == (2,)

@@ -122,3 +122,28 @@ def test_the_ni_k_edge_constant_is_xraydb_s():
     from spectro.xanes.energy_calibration import NI_K_EDGE, tabulated_edge
 
     assert NI_K_EDGE == xraydb.xray_edge("Ni", "K").energy == tabulated_edge("Ni", "K")
+
+
+@pytest.mark.parametrize("source", ["simulated", "xanes/larch_NiO.prj", "xanes/bmm_Ni-K-NickelOxide.xdi"])
+def test_calibrations_in_one_pass_are_each_calibration_to_the_bit(data_file, source):
+    """The budget's one pass over a foil (noise once, one derivative maximum per smoothing, every smoothing's
+    correlated noise in one call) gives what calibration_arrays gives for each variant alone, field by field."""
+    from spectro.xanes.energy_calibration import XCORR_RANGE, _calibrations
+
+    if source == "simulated":
+        ds = spectro.simulate.realistic_xanes(2, 3, seed=1)
+    else:
+        ds = _read(data_file(source))
+    e, ref = ds.energy.values, ds.mu_ref.values
+    variants = [(1.5, "derivative", XCORR_RANGE), (1.0, "derivative", XCORR_RANGE), (4.0, "xcorr", XCORR_RANGE),
+                (1.5, "xcorr", (-10.0, 20.0)), (0.6, "half", XCORR_RANGE), (2.0, "inflection", XCORR_RANGE),
+                (1.5, "xcorr", XCORR_RANGE)]
+    for rows in (ref, ref[0]):
+        for cal, (window, convention, compared) in zip(_calibrations(e, rows, variants), variants):
+            alone = calibration_arrays(e, rows, window=window, convention=convention, xcorr_range=compared)
+            assert cal.convention == alone.convention and cal.edge_energy == alone.edge_energy
+            for name in ("shift", "shift_err", "foil_e0", "ambiguous"):
+                assert np.asarray(getattr(cal, name)).tobytes() == np.asarray(getattr(alone, name)).tobytes(), (
+                    window, convention, name)
+    with pytest.raises(DataError, match="placed on a Ni foil"):
+        _calibrations(e, ref, variants, edge_energy=7112.0)

@@ -263,9 +263,11 @@ def _analyzed(energy, mu, mu_ref, opts: XanesOptions, *, normalized: bool, spect
     """:func:`analyze_arrays` with its options made.
 
     ``calibration``, when given, is what :func:`calibration_arrays` gives
-    for ``mu_ref`` with the foil options of ``opts`` (``opts.deglitch``
-    false): the caller has it already (the budget's normalization
-    variations share the nominal run's foil), so it is not computed again.
+    for ``mu_ref`` with the foil options of ``opts`` (with ``opts.deglitch``,
+    for ``mu_ref`` without its spikes, :func:`without_spikes`): the caller
+    has it already (the budget calibrates the foil for all its variations in
+    one pass, and its normalization variations share the nominal run's
+    foil), so it is not computed again.
     """
     spiked = np.zeros(np.shape(mu)[:-1], bool)
     if opts.deglitch:

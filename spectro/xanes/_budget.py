@@ -75,12 +75,12 @@ import xarray as xr
 from ..errors import SpectroWarning
 from ..options import XanesOptions, options_of
 from .. import _apply
-from ._analyze import (EDGE_REGION, OUTPUTS, XanesResult, analyze_arrays, finish, is_normalized,
+from ._analyze import (EDGE_REGION, OUTPUTS, XanesResult, _analyzed, finish, is_normalized,
                        normalization_variations, result_attrs, without_spikes)
 from ._derivative import DERIVATIVE_WINDOW
 from ._preedge import MODEL_FREE_BASELINE, preedge_centroid_arrays, preedge_fit_arrays
 from .edge import e0_crossings, e0_derivative_arrays
-from .energy_calibration import SPREAD_RANGES, SPREAD_SMOOTHINGS, XCORR_RANGE, calibration_arrays
+from .energy_calibration import SPREAD_RANGES, SPREAD_SMOOTHINGS, XCORR_RANGE, _calibrations
 
 __all__ = ["BUDGETED", "COMPONENTS", "LEVEL_DEFINED", "BudgetFlag", "BudgetResult", "budget", "budget_arrays",
            "budget_columns", "in_total", "variations"]
@@ -298,15 +298,24 @@ def budget_arrays(
     (True, 0)
     """
     opts = options_of(XanesOptions, options, changes)
-    nominal = analyze_arrays(energy, mu, mu_ref, opts, normalized=normalized, spectra=True)
-    if opts.deglitch:  # the spikes are found once: the variations run on the spectra without them
+    plan = variations(opts)
+    # the spikes are found once: the variations run on the spectra without them (each row's spikes are found
+    # from that row alone, so the foil without its spikes is the one the nominal analysis calibrates on)
+    clean_ref = mu_ref if mu_ref is None or not opts.deglitch else without_spikes(energy, mu_ref)[0]
+    # the foil's calibrations, the nominal one and those of the foil variations, in one pass over the foil
+    foil = [{}] + [change for c, _, change in plan if c == "foil"]
+    cals = [None] if mu_ref is None else _calibrations(
+        energy, clean_ref, [(change.get("foil_smoothing", opts.foil_smoothing), change.get("foil_edge", opts.foil_edge),
+                             change.get("xcorr_range", XCORR_RANGE)) for change in foil], edge_energy=opts.edge_energy)
+    nominal = _analyzed(energy, mu, mu_ref, opts, normalized=normalized, spectra=True, calibration=cals[0])
+    foil_cal, foil_cals = cals[0], cals[1:]
+    if opts.deglitch:
         mu, _ = without_spikes(energy, mu)
-        mu_ref = None if mu_ref is None else without_spikes(energy, mu_ref)[0]
+        mu_ref = clean_ref
         opts = opts.replace(deglitch=False)
     shift = nominal.calibration_shift
     s = np.where(np.isfinite(shift), shift, 0.0)
     lead = nominal.e0.shape
-    plan = variations(opts)
     deltas: dict[str, list[np.ndarray]] = {name: [] for name in BUDGETED}
     zero = np.zeros(lead)
     flags = np.zeros(lead, dtype=np.int64)
@@ -316,10 +325,8 @@ def budget_arrays(
             deltas[name].append(given.get(name, zero))
 
     energy = np.asarray(energy, dtype=float)
-    # the normalization variations change no foil option: their calibration is computed once
-    foil_cal = None if mu_ref is None or normalized else calibration_arrays(
-        energy, mu_ref, edge_energy=opts.edge_energy, window=opts.foil_smoothing, convention=opts.foil_edge)
-    # the normalization variations in one run of the analysis after their normalizations
+    # the normalization variations in one run of the analysis after their normalizations (they change no foil
+    # option: the nominal calibration is theirs)
     varied = [] if normalized else normalization_variations(
         energy, mu, mu_ref, [opts.replace(preedge="centroid", **change) for c, _, change in plan
                              if c == "normalization"], calibration=foil_cal)
@@ -353,10 +360,7 @@ def budget_arrays(
             if mu_ref is None:
                 add()
                 continue
-            cal = calibration_arrays(energy, mu_ref, edge_energy=opts.edge_energy,
-                                     window=change.get("foil_smoothing", opts.foil_smoothing),
-                                     convention=change.get("foil_edge", opts.foil_edge),
-                                     xcorr_range=change.get("xcorr_range", XCORR_RANGE))
+            cal = foil_cals.pop(0)
             # less the part the foil's noise gives the change (the smoothings are nested estimates of one point,
             # so that part has the variance |err'**2 - err**2|; another convention's noise is its own, not a
             # systematic of the nominal's): the nominal's noise is in the stat part already

@@ -110,11 +110,14 @@ def ar1_phi(
     edge : float or ndarray, keyword-only
         Edge energy, eV (a scalar or one per row): the points from
         ``edge + EDGE_EXCLUDED[0]`` to ``edge + EDGE_EXCLUDED[1]`` are not
-        used. None: every point may be.
+        used. None: every point may be. An array of shape ``(k, ...)``
+        gives ``k`` edges per row, each row's ``phi`` with each of them in
+        one call (the residuals are taken once; each ``phi`` is the one a
+        call with that edge alone gives).
 
     Returns
     -------
-    ndarray, shape (...)
+    ndarray, shape (...) or (k, ...)
         ``phi`` (about 0 for white noise).
 
     Examples
@@ -130,8 +133,9 @@ def ar1_phi(
     """
     xs, ys, _ = _arrays.prepare(energy, y)
     n = ys.shape[-1]
+    lead = ys.shape[:-1] if edge is None else np.broadcast_shapes(np.shape(edge), ys.shape[:-1])
     if n < 9:
-        return np.full(ys.shape[:-1], np.nan)
+        return np.full(lead, np.nan)
     with _arrays.quiet():
         use = _uniform_spans(_arrays.one_row(xs))  # on the one grid of all rows when they share one
         if edge is not None:
@@ -139,7 +143,7 @@ def ar1_phi(
             at = np.asarray(edge, dtype=float)[..., None]
             use = use & ~((centre >= at + EDGE_EXCLUDED[0]) & (centre <= at + EDGE_EXCLUDED[1]))
         if not np.any(use.sum(axis=-1) >= MIN_POINTS):  # no row's grid allows an estimate (the usual scan)
-            return np.full(ys.shape[:-1], np.nan)
+            return np.full(lead, np.nan)
         q = sum(w * ys[..., 2 * k : n - 8 + 2 * k] for k, w in enumerate(_RESIDUAL))
         r = sum(w * ys[..., 2 + k : n - 6 + k] for k, w in enumerate(_RESIDUAL))
         use = use & np.isfinite(q) & np.isfinite(r)

@@ -59,7 +59,7 @@ from . import _arrays
 from ._correlated import POINT_KERNEL, ar1_phi, inflation, slope_inflation
 from ._derivative import DERIVATIVE_WINDOW, derivative_arrays
 from ._normalize import normalize_arrays
-from .edge import e0_crossing_arrays, e0_derivative_arrays
+from .edge import derivative_max_prepared, e0_crossing_arrays, e0_derivative_arrays
 
 #: A foil's edge is the first derivative maximum reaching this fraction of the largest.
 FIRST_PEAK: float = 0.7
@@ -221,31 +221,93 @@ def calibration_arrays(
     >>> round(float(c.shift[0]), 2), bool(c.ambiguous[0])
     (-1.5, False)
     """
+    return _calibrations(energy, mu_ref, [(window, convention, xcorr_range)], edge_energy=edge_energy,
+                         search=search)[0]
+
+
+def _calibrations(
+    energy: np.ndarray,
+    mu_ref: np.ndarray,
+    variants: list[tuple[float, str, tuple[float, float]]],
+    *,
+    edge_energy: float | None = None,
+    search: float = 25.0,
+) -> list[Calibration]:
+    """:func:`calibration_arrays` of the same foils for each (``window``, ``convention``, ``xcorr_range``) of
+    ``variants``, in one pass over the foils: the same numbers.
+
+    What does not depend on the variant is done once: the foils are
+    prepared and their noise (:func:`spectro.xanes._arrays.noise_sigma`)
+    estimated once; the derivative maximum and the ambiguity check once
+    for each smoothing (variants of one smoothing share them); the AR(1)
+    correlation of every smoothing's foil edge in one call. The uncertainty
+    budget's foil variations (:func:`spectro.xanes.budget_arrays`) take it.
+
+    Parameters
+    ----------
+    energy, mu_ref : ndarray
+        As in :func:`calibration_arrays`.
+    variants : list of (float, str, (float, float))
+        ``window`` (eV), ``convention`` and ``xcorr_range`` (eV) of each
+        calibration, as in :func:`calibration_arrays`.
+    edge_energy, search : float, keyword-only
+        As in :func:`calibration_arrays`.
+
+    Returns
+    -------
+    list of Calibration
+        One per variant, in their order.
+
+    Raises
+    ------
+    DataError
+        As :func:`calibration_arrays`, for any variant.
+
+    Examples
+    --------
+    >>> import spectro
+    >>> ds = spectro.simulate.xanes(reference=True, foil="ni", energy_offset=1.0, seed=0)
+    >>> e, ref = ds.energy.values, ds.mu_ref.values
+    >>> cals = _calibrations(e, ref, [(1.5, "derivative", XCORR_RANGE), (4.0, "xcorr", XCORR_RANGE)])
+    >>> [bool((c.shift == calibration_arrays(e, ref, window=w, convention=k).shift).all())
+    ...  for c, (w, k) in zip(cals, [(1.5, "derivative"), (4.0, "xcorr")])]
+    [True, True]
+    """
     e_tab = NI_K_EDGE if edge_energy is None else float(edge_energy)
-    if convention not in FOIL_EDGES:
-        raise DataError(f"unknown foil-edge convention {convention!r}: one of {', '.join(FOIL_EDGES)}")
-    if convention != "derivative" and abs(e_tab - NI_K_EDGE) > search:
-        raise DataError(f"the {convention!r} foil-edge convention is placed on a Ni foil: it cannot calibrate "
-                        f"on an edge at {e_tab} eV (use 'derivative')")
+    for _, convention, _ in variants:
+        if convention not in FOIL_EDGES:
+            raise DataError(f"unknown foil-edge convention {convention!r}: one of {', '.join(FOIL_EDGES)}")
+        if convention != "derivative" and abs(e_tab - NI_K_EDGE) > search:
+            raise DataError(f"the {convention!r} foil-edge convention is placed on a Ni foil: it cannot calibrate "
+                            f"on an edge at {e_tab} eV (use 'derivative')")
     lo, hi = e_tab - search, e_tab + search
-    pos = e0_derivative_arrays(energy, mu_ref, window=window, search=(lo, hi), first=FIRST_PEAK)
-    ambiguous = _ambiguous(energy, mu_ref, window=window, search=(lo, hi))
-    if convention == "derivative":
-        point, err = pos.e0, pos.e0_err
-        edge = e_tab if window == DERIVATIVE_WINDOW else e_tab + _on_reference("derivative", window)
-    else:
-        point, err = _foil_point(convention, energy, mu_ref, pos, window=window, search=(lo, hi),
-                                 compared=xcorr_range)
-        edge = e_tab + _on_reference(convention, window, tuple(xcorr_range))
-    # correlated noise of the foil (AR(1) measured away from its edge) widens the white-noise error
-    at = np.where(np.isfinite(pos.e0), pos.e0, e_tab)
-    phi = ar1_phi(energy, mu_ref, edge=at)
-    widen = inflation(phi, POINT_KERNEL) if convention == "half" else slope_inflation(phi, energy, mu_ref, at, window)
-    err = err * widen
-    shift = edge - point
-    ambiguous = (ambiguous | (np.abs(shift) > FAR_SHIFT)) & np.isfinite(shift)
-    return Calibration(shift=shift, shift_err=err, foil_e0=point, edge_energy=e_tab, ambiguous=ambiguous,
-                       convention=convention)
+    xs, ys, finite = _arrays.prepare(energy, mu_ref)
+    sigma = _arrays.noise_sigma(xs, ys, finite=finite)  # the foil's noise: the same for every smoothing
+    windows = tuple(dict.fromkeys(window for window, _, _ in variants))
+    pos = {w: derivative_max_prepared(xs, ys, finite, window=w, search=(lo, hi), first=FIRST_PEAK, sigma=sigma)
+           for w in windows}
+    ambiguous = {w: _ambiguous(energy, mu_ref, window=w, search=(lo, hi)) for w in windows}
+    # correlated noise of the foil (AR(1) measured away from its edge) widens the white-noise error; each
+    # smoothing's edge leaves out its own points: all of them in one call
+    at = {w: np.where(np.isfinite(pos[w].e0), pos[w].e0, e_tab) for w in windows}
+    phi = dict(zip(windows, ar1_phi(energy, mu_ref, edge=np.stack([at[w] for w in windows]))))
+    out = []
+    for window, convention, xcorr_range in variants:
+        if convention == "derivative":
+            point, err = pos[window].e0, pos[window].e0_err
+            edge = e_tab if window == DERIVATIVE_WINDOW else e_tab + _on_reference("derivative", window)
+        else:
+            point, err = _foil_point(convention, energy, mu_ref, pos[window], window=window, search=(lo, hi),
+                                     compared=xcorr_range)
+            edge = e_tab + _on_reference(convention, window, tuple(xcorr_range))
+        widen = (inflation(phi[window], POINT_KERNEL) if convention == "half"
+                 else slope_inflation(phi[window], energy, mu_ref, at[window], window))
+        err = err * widen
+        shift = edge - point
+        out.append(Calibration(shift=shift, shift_err=err, foil_e0=point, edge_energy=e_tab,
+                               ambiguous=(ambiguous[window] | (np.abs(shift) > FAR_SHIFT)) & np.isfinite(shift),
+                               convention=convention))
+    return out
 
 
 def _foil_point(convention, energy, mu_ref, pos, *, window, search, compared=XCORR_RANGE):
@@ -264,15 +326,14 @@ def _foil_point(convention, energy, mu_ref, pos, *, window, search, compared=XCO
         half = e0_crossing_arrays(energy, n.norm, level=0.5, sigma=n.sigma, level_err=n.level_err, search=search)
         ok = n.ok & np.isfinite(pos.e0)
         return np.where(ok, half.e0, np.nan), np.where(ok, half.e0_err, np.nan)
-    e_ref, mu = reference_foil()
-    shift, err = _xcorr(energy, mu_ref, e_ref, mu, window=window, search=search, compared=compared)
+    shift, err = _xcorr(energy, mu_ref, window=window, search=search, compared=compared)
     # the point of the measured foil that lands on the reference's tabulated edge
     return NI_K_EDGE - shift, err
 
 
-def _xcorr(energy, mu_ref, e_ref, mu_ref_foil, *, window, search, compared) -> tuple[np.ndarray, np.ndarray]:
-    """Shift (eV) maximizing the correlation of the smoothed foil derivative with the reference foil's, and
-    its error from the foil's white noise.
+def _xcorr(energy, mu_ref, *, window, search, compared) -> tuple[np.ndarray, np.ndarray]:
+    """Shift (eV) maximizing the correlation of the smoothed foil derivative with the reference foil's
+    (:func:`reference_foil`), and its error from the foil's white noise.
 
     The smoothed derivatives are read on a uniform grid of
     :data:`XCORR_STEP`; for each candidate shift ``s`` (every grid step
@@ -306,7 +367,7 @@ def _xcorr(energy, mu_ref, e_ref, mu_ref_foil, *, window, search, compared) -> t
     x, _ = _arrays.as_rows(energy, mu_ref)
     xs, ds, _ = _arrays.compact(x, derivative_arrays(energy, mu_ref, window=window).d1)
     d = _arrays.interp_rows(grid, xs, ds)
-    r_ref = derivative_arrays(e_ref, mu_ref_foil, window=window).d1
+    e_ref, r_ref, r2, r3 = _reference_derivatives(window)
     r = np.interp(grid_ref, e_ref, r_ref)
     seen = np.isfinite(d)
     dz = np.where(seen, d, 0.0)
@@ -336,13 +397,25 @@ def _xcorr(energy, mu_ref, e_ref, mu_ref_foil, *, window, search, compared) -> t
     shift = np.where(np.isfinite(c1), (k_half - i - frac) * h, np.nan)
     with _arrays.quiet():
         slope = np.take_along_axis(cov / (s_rr - s_r * s_r / n), i[..., None], -1)[..., 0]
-    return shift, _xcorr_err(energy, mu_ref, e_ref, r_ref, shift, slope, (lo, hi))
+    return shift, _xcorr_err(energy, mu_ref, e_ref, r2, r3, shift, slope, (lo, hi))
 
 
-def _xcorr_err(energy, mu_ref, e_ref, r_ref, shift, slope, compared) -> np.ndarray:
-    """White-noise error of the ``xcorr`` shift (see :func:`_xcorr`), eV."""
-    r2 = np.gradient(r_ref, e_ref)
+@functools.lru_cache(maxsize=16)
+def _reference_derivatives(window: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The reference foil's energies (eV) and its first derivative smoothed over ``window`` eV with the next
+    two (by finite differences), which :func:`_xcorr` compares every foil with (found once per smoothing).
+    """
+    e_ref, mu = reference_foil()
+    r1 = derivative_arrays(e_ref, mu, window=window).d1
+    r2 = np.gradient(r1, e_ref)
     r3 = np.gradient(r2, e_ref)
+    for a in (r1, r2, r3):
+        a.flags.writeable = False
+    return e_ref, r1, r2, r3
+
+
+def _xcorr_err(energy, mu_ref, e_ref, r2, r3, shift, slope, compared) -> np.ndarray:
+    """White-noise error of the ``xcorr`` shift (see :func:`_xcorr`), eV."""
     inside = (e_ref >= compared[0]) & (e_ref <= compared[1])
     i2 = np.trapezoid(r2[inside] ** 2, e_ref[inside])
     xs, ys, _ = _arrays.compact(*_arrays.as_rows(energy, mu_ref))
@@ -437,12 +510,9 @@ def calibration_shifts(
     windows = tuple(dict.fromkeys((opts.foil_smoothing, *SPREAD_SMOOTHINGS)))
     labels = tuple((c, w) for c in FOIL_EDGES if c != "half" for w in windows)
     labels = labels[: 2 * len(windows)] + (("half", float("nan")),) + labels[2 * len(windows):]
-    columns = [
-        calibration_arrays(energy, mu_ref, edge_energy=opts.edge_energy, convention=c,
-                           window=opts.foil_smoothing if c == "half" else w).shift
-        for c, w in labels
-    ]
-    return labels, np.stack(columns, axis=-1)
+    cals = _calibrations(energy, mu_ref, [(opts.foil_smoothing if c == "half" else w, c, XCORR_RANGE)
+                                          for c, w in labels], edge_energy=opts.edge_energy)
+    return labels, np.stack([cal.shift for cal in cals], axis=-1)
 
 
 def calibration_spread(
