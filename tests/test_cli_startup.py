@@ -101,3 +101,17 @@ def test_reading_and_analysing_a_file_imports_neither_scipy_signal_nor_xraydb(da
     names = _imported_modules(f"import spectro; spectro.xanes.analyze(spectro.read({str(path)!r}), budget=True)")
     assert "spectro.xanes._budget" in names
     assert not {"scipy.signal", "xraydb"} & names
+
+
+def test_a_plain_analysis_imports_no_scipy_without_dask(data_file):
+    """The default install has no dask (xarray would import it, and scipy with it, on the first Dataset). Reading
+    and analysing a file then imports no scipy: ``scipy.special`` (the erf forms of the pre-edge baselines) and
+    ``scipy.fft`` (the whole-foil alignment) come on first use, which the budget's variations make."""
+    path = data_file("xanes/bmm_Ni-K-NickelOxide.xdi")
+    code = ("import sys; sys.modules['dask'] = None; import spectro; "
+            f"spectro.xanes.analyze(spectro.read({str(path)!r}), budget={{}})")
+    plain = _imported_modules(code.format(False))
+    assert "spectro.xanes._preedge" in plain and "dask" not in plain
+    assert not {name for name in plain if name == "scipy" or name.startswith("scipy.")}
+    budget = _imported_modules(code.format(True))
+    assert all(any(name.startswith(package) for name in budget) for package in ("scipy.special", "scipy.fft"))

@@ -63,7 +63,6 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
-from scipy.special import erf
 
 from ..errors import FitError, FitWarning
 from ..options import XanesOptions, options_of
@@ -156,6 +155,14 @@ class PreedgeCentroid:
         return _embed(self.baseline_part, self.columns, self.n_points)
 
 
+def _erf(x: np.ndarray) -> np.ndarray:
+    """The error function (``scipy.special.erf``), imported on first use: only the ``"erf"`` forms need it, and
+    ``scipy.special`` takes about 0.2 s to import."""
+    from scipy.special import erf
+
+    return erf(x)
+
+
 def _tail(e, edge, width, form):
     z = (e - edge) / width
     if form == "lorentzian":
@@ -163,7 +170,7 @@ def _tail(e, edge, width, form):
     if form == "arctan":
         return 0.5 + np.arctan(z) / np.pi
     if form == "erf":
-        return 0.5 * (1.0 + erf(z / np.sqrt(2.0)))
+        return 0.5 * (1.0 + _erf(z / np.sqrt(2.0)))
     raise FitError(
         f"unknown baseline form {form!r}; use 'tail', 'linear', 'lorentzian', 'arctan' or 'erf'"
     )
@@ -855,7 +862,7 @@ def _lineshape(name: str, x: np.ndarray, v: dict, opts: dict, out: dict[str, np.
     if name == "step":
         u = (x - c) / s
         if opts["form"] == "erf":
-            shape = np.multiply(0.5, 1.0 + erf(u), out=o.get("amplitude"))
+            shape = np.multiply(0.5, 1.0 + _erf(u), out=o.get("amplitude"))
             slope = np.exp(-u * u) / np.sqrt(np.pi)
         else:
             shape = np.add(0.5, np.arctan(u) / np.pi, out=o.get("amplitude"))
