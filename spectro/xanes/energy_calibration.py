@@ -310,11 +310,11 @@ def _calibrations(
 
 
 def _foil_point(convention, energy, mu_ref, pos, *, window, search, compared=XCORR_RANGE):
-    """The foil's point of ``convention`` (not ``"derivative"``) and its error, eV.
+    """The foil's point of ``convention`` (not ``"derivative"``) and its white-noise error, eV.
 
-    The alignment's error is that of the derivative maximum ``pos`` of the
-    same foil (it uses the whole edge, so it is no noisier); the others have
-    their own.
+    ``pos`` is the foil's derivative maximum: ``"half"`` normalizes the
+    foil about it. Each convention's error is its own (``"xcorr"``: that of
+    the least-squares alignment, :func:`_xcorr`).
     """
     if convention == "inflection":
         first = e0_derivative_arrays(energy, mu_ref, window=window, search=search, first=INFLECTION_FLOOR)
