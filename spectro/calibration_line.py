@@ -593,7 +593,8 @@ def apply_calibration(
     quantity = calibration.quantity
     described = [
         (quantity, "1", f"{quantity} from {name}"),
-        (f"{quantity}_err", "1", f"{quantity} uncertainty (1 sigma, total)"),
+        (f"{quantity}_err", "1", f"{quantity} uncertainty (1 sigma): the sample's, the line's and the energy "
+                                 "calibration's errors, without the systematic parts of a budget"),
         (f"{quantity}_err_sample", "1", f"{quantity} uncertainty from the sample's {name} error"),
         (f"{quantity}_err_references", "1", f"{quantity} uncertainty from the calibration line"),
         (f"{quantity}_err_calibration", "1", f"{quantity} uncertainty from the energy calibration"),

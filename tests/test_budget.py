@@ -272,6 +272,47 @@ def test_cli_prints_stat_and_sys(data_dir, capsys):
     assert "(stat) ±" in xanes_text.splitlines()[1]
 
 
+
+@pytest.mark.realdata
+def test_cli_says_when_its_errors_are_statistical_only(data_dir, capsys):
+    """Without --budget the text tables are followed by a note on stderr; with it, there is none."""
+    from spectro.cli import main
+    from spectro.cli._output import STATISTICAL_ONLY
+
+    sample = str(data_dir / BMM[0])
+    anchors = [f"{data_dir / n}={v}" for n, v in zip(CERIC, (2, 3))]
+    runs = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, argv in {"valence": ["valence", sample, "--anchors", *anchors],
+                           "xanes": ["xanes", sample, "--preedge", "centroid"]}.items():
+            for extra in ([], ["--budget"], ["--json"]):
+                assert main([*argv, *extra]) == 0
+                runs[name, tuple(extra)] = capsys.readouterr()
+    for name in ("valence", "xanes"):
+        assert STATISTICAL_ONLY in runs[name, ()].err, name
+        assert STATISTICAL_ONLY not in runs[name, ("--budget",)].err, name
+        assert STATISTICAL_ONLY not in runs[name, ("--json",)].err, name  # JSON readers get the option instead
+    assert "--budget" in STATISTICAL_ONLY and "statistical" in STATISTICAL_ONLY
+
+
+def test_plain_errors_say_statistical_and_budget_errors_say_total():
+    """The plain analysis's ``_err`` attrs say that no systematic part is in them; the budget's say total."""
+    ds = spectro.simulate.xanes(valence=[2.0, 2.5], n_scans=2, reference=True, noise=0.002, seed=3)
+    plain = _quiet(spectro.xanes.analyze, ds, spectra=False)
+    full = _quiet(budget, ds, spectra=False)
+    errors = [v for v in plain.data_vars if v.endswith("_err")]
+    assert {"e0_err", "calibration_shift_err", "preedge_centroid_err", "edge_step_err"} <= set(errors)
+    for name in errors:
+        text = plain[name].attrs["long_name"]
+        assert "statistical" in text and "budget=True" in text, (name, text)
+        if name.startswith(("e0", "preedge_centroid")):
+            assert "calibration shift's error apart" in text, (name, text)
+        if name in full and f"{name[:-4]}_stat" in full:
+            assert "total" in full[name].attrs["long_name"], name
+    xes = spectro.xes.analyze(spectro.simulate.xes(seed=0))
+    assert all("statistical" in xes[v].attrs["long_name"] for v in xes.data_vars if v.endswith("_err"))
+
 def test_budget_runs_lazily_on_dask():
     pytest.importorskip("dask")
     ds = spectro.simulate.xanes(valence=[2.0, 2.4, 2.8, 3.0], n_scans=4, reference=True, noise=0.002, seed=7)

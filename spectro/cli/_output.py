@@ -15,8 +15,15 @@ from typing import Any
 
 from ..errors import FormatError, MissingFileError, OptionError, SpectroError
 
-__all__ = ["cell", "cli_spelling", "error_line", "finite", "input_files", "json_ready", "print_error",
-           "regular_file"]
+__all__ = ["STATISTICAL_ONLY", "cell", "cli_spelling", "error_line", "finite", "input_files", "json_ready",
+           "print_error", "regular_file"]
+
+#: Printed on stderr under a text table whose errors are those of the plain analysis (no ``--budget``).
+STATISTICAL_ONLY = (
+    "note: these errors are statistical (the noise) only; the systematic parts (normalization windows, edge "
+    "definition, foil convention, anchors) are often 10 to 100 times larger on real spectra: --budget adds "
+    "them (docs/uncertainty.md)"
+)
 
 
 def json_ready(value: Any) -> Any:

@@ -16,6 +16,13 @@ to every file given (samples and anchor files); a manifest row changes
 them for its files with columns of the same names (``mu``, ``mode``,
 ``reference`` ...). Catalogued references are read as catalogued.
 
+Without ``--budget`` the valence's error (``valence_err``) holds the noise
+of the sample, the anchors and the foils (and the anchors' scatter about
+their line, with three or more); the text table is followed by a note on
+stderr that the systematic parts are not in it. With ``--budget`` each
+valence is printed as ``1.975 ± 0.007 (stat) ± 0.068 (sys)`` with its
+largest systematic components (``docs/uncertainty.md``).
+
 A sample that cannot be read or analysed gives one line ``error: ...`` on
 stderr and the others are still reported (exit status 1); a name that is
 neither a file, a folder, a manifest nor a catalogue id, or anchors that
@@ -41,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +57,7 @@ from ..errors import DataError, ReferenceNotFoundError, ValidationError
 from ..options import AnalysisOptions, ValenceOptions
 from . import EXIT_FAILED_INPUTS, EXIT_OK
 from ._options import add_option_flags, options_from_flags, read_job
-from ._output import finite, input_files, print_error, regular_file
+from ._output import STATISTICAL_ONLY, finite, input_files, print_error, regular_file
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -281,4 +289,5 @@ def run(args: argparse.Namespace) -> int:
         v = "nan" if r["valence"] is None else f"{r['valence']:.3f}"
         e = "nan" if r["valence_err"] is None else f"{r['valence_err']:.3f}"
         print(f"{r['sample'].ljust(width)}  {r['scan'].ljust(swidth)}  {x:>12}  {v:>7}  {e:>6}  {','.join(r['flags'])}")
+    print(STATISTICAL_ONLY, file=sys.stderr)
     return status

@@ -6,7 +6,8 @@ One record per scan: file, scan, e0 (0.8 of the jump), e0_err,
 e0_derivative, edge_step, preedge_centroid, preedge_centroid_err,
 preedge_area and calibration_shift (null without a reference channel).
 Energies are calibrated on the reference channel when it is present.
-With ``--budget`` each number is followed by its statistical and
+Without ``--budget`` the errors are statistical (the noise), and the text
+table is followed by a note saying so on stderr. With ``--budget`` each number is followed by its statistical and
 systematic uncertainty (``e0_stat``, ``e0_sys``, ...; the JSON also gives
 the systematic components) and ``e0_err`` is the total; the text prints
 ``8344.986 ± 0.006 (stat) ± 0.358 (sys)`` (see ``docs/uncertainty.md``).
@@ -16,11 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from ..options import AnalysisOptions
 from ._options import add_option_flags, options_from_flags
-from ._output import cell, finite, input_files, print_error, regular_file
+from ._output import STATISTICAL_ONLY, cell, finite, input_files, print_error, regular_file
 
 __all__ = ["KEYS", "register", "run"]
 
@@ -118,4 +120,6 @@ def run(args: argparse.Namespace) -> int:
         print("\t".join(KEYS))
         for rec in results:
             print("\t".join(cell(rec[k]) for k in KEYS))
+        if results:
+            print(STATISTICAL_ONLY, file=sys.stderr)
     return status

@@ -149,6 +149,16 @@ def _scan(units: str, long_name: str) -> Any:
     return field(metadata={"dims": (), "units": units, "long_name": long_name})
 
 
+#: What an energy's statistical error leaves out (it is on the calibrated scale).
+_SHIFT_APART = "the calibration shift's error apart"
+
+
+def _stat(units: str, what: str, apart: str = "") -> Any:
+    """A statistical error's field: its long_name says that the systematic parts are not in it."""
+    return _scan(units, f"{what} statistical uncertainty (1 sigma: the noise{', ' + apart if apart else ''}; "
+                        "no systematic part, which budget=True adds)")
+
+
 def _spectrum(long_name: str) -> Any:
     return field(metadata={"dims": ("energy",), "units": "1", "long_name": long_name})
 
@@ -163,25 +173,25 @@ class XanesResult:
     """
 
     e0: np.ndarray = _scan("eV", "edge energy (first crossing of the level of the normalized jump)")
-    e0_err: np.ndarray = _scan("eV", "edge energy uncertainty (1 sigma)")
+    e0_err: np.ndarray = _stat("eV", "edge energy", _SHIFT_APART)
     e0_derivative: np.ndarray = _scan("eV", "edge energy (maximum of the smoothed derivative)")
-    e0_derivative_err: np.ndarray = _scan("eV", "derivative-maximum uncertainty (1 sigma)")
+    e0_derivative_err: np.ndarray = _stat("eV", "derivative-maximum", _SHIFT_APART)
     e0_half: np.ndarray = _scan("eV", "edge energy at half height (0.5 crossing)")
-    e0_half_err: np.ndarray = _scan("eV", "half-height edge energy uncertainty (1 sigma)")
+    e0_half_err: np.ndarray = _stat("eV", "half-height edge energy", _SHIFT_APART)
     e0_anchor: np.ndarray = _scan("eV", "E0 anchoring the normalization windows (measured scale)")
     edge_step: np.ndarray = _scan("1", "edge step at E0 (units of mu)")
-    edge_step_err: np.ndarray = _scan("1", "edge step uncertainty (1 sigma)")
+    edge_step_err: np.ndarray = _stat("1", "edge step")
     preedge_centroid: np.ndarray = _scan("eV", "pre-edge centroid")
-    preedge_centroid_err: np.ndarray = _scan("eV", "pre-edge centroid uncertainty (1 sigma)")
+    preedge_centroid_err: np.ndarray = _stat("eV", "pre-edge centroid", _SHIFT_APART)
     preedge_area: np.ndarray = _scan("eV", "pre-edge area (normalized units x eV)")
-    preedge_area_err: np.ndarray = _scan("eV", "pre-edge area uncertainty (1 sigma)")
+    preedge_area_err: np.ndarray = _stat("eV", "pre-edge area")
     preedge_height: np.ndarray = _scan("1", "pre-edge peak height (normalized)")
     preedge_centroid_free: np.ndarray = _scan("eV", "pre-edge centroid (model-free)")
-    preedge_centroid_free_err: np.ndarray = _scan("eV", "model-free centroid uncertainty (1 sigma)")
+    preedge_centroid_free_err: np.ndarray = _stat("eV", "model-free centroid", _SHIFT_APART)
     calibration_shift: np.ndarray = _scan("eV", "energy calibration shift (added to measured energies)")
-    calibration_shift_err: np.ndarray = _scan("eV", "calibration shift uncertainty (1 sigma)")
+    calibration_shift_err: np.ndarray = _stat("eV", "calibration shift")
     feature_c: np.ndarray = _scan("1", "normalized absorption at feature C")
-    feature_c_err: np.ndarray = _scan("1", "feature C uncertainty (1 sigma)")
+    feature_c_err: np.ndarray = _stat("1", "feature C")
     pre1: np.ndarray = _scan("eV", "pre-edge window start used, relative to E0 anchor")
     pre2: np.ndarray = _scan("eV", "pre-edge window end used, relative to E0 anchor")
     norm1: np.ndarray = _scan("eV", "post-edge window start used, relative to E0 anchor")

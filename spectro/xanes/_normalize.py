@@ -553,7 +553,7 @@ def normalize(
             "pre_edge": (["energy"], units, "pre-edge line"),
             "post_edge": (["energy"], units, "post-edge curve"),
             "edge_step": ([], units, "edge step at E0"),
-            "edge_step_err": ([], units, "edge step uncertainty (1 sigma)"),
+            "edge_step_err": ([], units, "edge step statistical uncertainty (1 sigma)"),
             "e0_anchor": ([], "eV", "E0 anchoring the normalization windows"),
             "pre1": ([], "eV", "pre-edge window start used, relative to E0"),
             "pre2": ([], "eV", "pre-edge window end used, relative to E0"),

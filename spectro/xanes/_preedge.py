@@ -1423,15 +1423,15 @@ def preedge(
         _apply.signal(ds, variable),
         outputs={
             "preedge_centroid": ([], "eV", "pre-edge centroid (fit)"),
-            "preedge_centroid_err": ([], "eV", "pre-edge centroid uncertainty (1 sigma)"),
+            "preedge_centroid_err": ([], "eV", "pre-edge centroid statistical uncertainty (1 sigma)"),
             "preedge_area": ([], "eV", "pre-edge peak area (normalized units x eV)"),
-            "preedge_area_err": ([], "eV", "pre-edge area uncertainty (1 sigma)"),
+            "preedge_area_err": ([], "eV", "pre-edge area statistical uncertainty (1 sigma)"),
             "preedge_height": ([], "1", "pre-edge peak height (normalized)"),
             "_ok": ([], "1", "fit converged"),
             "preedge_centroid_free": ([], "eV", "pre-edge centroid (model-free)"),
-            "preedge_centroid_free_err": ([], "eV", "model-free centroid uncertainty (1 sigma)"),
+            "preedge_centroid_free_err": ([], "eV", "model-free centroid statistical uncertainty (1 sigma)"),
             "preedge_area_free": ([], "eV", "pre-edge area (model-free)"),
-            "preedge_area_free_err": ([], "eV", "model-free area uncertainty (1 sigma)"),
+            "preedge_area_free_err": ([], "eV", "model-free area statistical uncertainty (1 sigma)"),
         },
     )
     fit_attrs = {

@@ -618,7 +618,7 @@ def calibrate_energy(
         cal.shift_err,
         {
             "units": "eV",
-            "long_name": "calibration shift uncertainty (1 sigma)",
+            "long_name": "calibration shift statistical uncertainty (1 sigma)",
             **attrs,
         },
     )

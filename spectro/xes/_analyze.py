@@ -122,7 +122,7 @@ class XesResult:
     norm_scale_err: np.ndarray = _error()
     flags: np.ndarray = _scan("flags", "1", "quality flags (XesFlag bits; 0: none)", err=False)
     norm: np.ndarray = _spectrum("norm", "normalized intensity", "height")
-    norm_err: np.ndarray = _spectrum("norm", "normalized intensity uncertainty (1 sigma)", "height")
+    norm_err: np.ndarray = _spectrum("norm", "normalized intensity statistical uncertainty (1 sigma)", "height")
     background: np.ndarray = _spectrum("scale", "subtracted background", None)
 
 
@@ -131,7 +131,7 @@ def _outputs() -> dict[str, dict[str, Any]]:
     last: dict[str, Any] = {}
     for f in fields(XesResult):
         if f.metadata.get("error"):
-            meta = {**last, "long_name": last["long_name"] + " uncertainty (1 sigma)"}
+            meta = {**last, "long_name": last["long_name"] + " statistical uncertainty (1 sigma)"}
         else:
             meta = last = dict(f.metadata)
         out[f.name] = meta
