@@ -163,6 +163,22 @@ def test_progress_bar_goes_to_stderr(data_dir, tmp_path, capsys):
     assert "spectro batch" not in captured.out
 
 
+
+def test_statistical_only_note_without_budget(data_dir, tmp_path, capsys):
+    """Without --budget the results' errors are the noise's: one note on stderr says so; with --budget, none."""
+    from spectro.cli._output import STATISTICAL_ONLY
+
+    nio = str(data_dir / "xanes" / "ceric_NiO_111.xdi")
+    assert main(["batch", nio, "-o", str(tmp_path / "plain"), "--no-valence", "--preedge", "centroid"]) == 0
+    assert STATISTICAL_ONLY in capsys.readouterr().err
+    res = xr.open_dataset(tmp_path / "plain" / "results.nc", engine="h5netcdf")
+    assert "statistical" in res.e0_err.attrs["long_name"]
+    assert main(["batch", nio, "-o", str(tmp_path / "budget"), "--no-valence", "--preedge", "centroid",
+                 "--budget"]) == 0
+    assert STATISTICAL_ONLY not in capsys.readouterr().err
+    res = xr.open_dataset(tmp_path / "budget" / "results.nc", engine="h5netcdf")
+    assert "total" in res.e0_err.attrs["long_name"]
+
 def test_analysis_options_reach_the_analysis(data_dir, tmp_path):
     out = tmp_path / "out"
     nio = str(data_dir / "xanes" / "ceric_NiO_111.xdi")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..batch.limits import CHUNK_SIZE, TIME_LIMIT
 from ._options import add_option_flags, options_from_flags
-from ._output import json_ready
+from ._output import STATISTICAL_ONLY, json_ready
 
 __all__ = ["CLUSTER_MIN_INPUTS", "register", "run"]
 
@@ -174,7 +174,8 @@ def run(args: argparse.Namespace) -> int:
     failures are in ``failures.csv``). An input without its
     valence (its default anchors could not be read) counts as failed unless
     ``--no-valence``: one ``warning:`` line each on stderr, a
-    ``NoValenceWarning`` in ``warnings.csv``.
+    ``NoValenceWarning`` in ``warnings.csv``. Without ``--budget`` a note
+    on stderr says that the results' errors are statistical only.
     """
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     summary = _run_cubes(args, progress) if args.cube else _run_files(args, progress)
@@ -186,6 +187,8 @@ def run(args: argparse.Namespace) -> int:
             f"({summary['n_spectra']} spectra, {summary['n_skipped']} resumed), "
             f"{len(summary['failures'])} failures; results in {summary['out']}"
         )
+        if summary["n_spectra"] and not args.budget:
+            print(STATISTICAL_ONLY, file=sys.stderr)
     else:
         print("\n".join(summary["outputs"]))
     if args.cube:
