@@ -14,11 +14,21 @@ from .model import energy_dim
 
 
 def signal(ds: xr.Dataset, name: str = "mu") -> xr.DataArray:
-    """The signal variable ``name`` of a XANES Dataset, or a DataError."""
+    """The signal variable ``name`` of a XANES Dataset, or a DataError (saying so when ``ds`` is an XES Dataset).
+
+    Examples
+    --------
+    >>> import spectro
+    >>> signal(spectro.simulate.xes(seed=0))
+    Traceback (most recent call last):
+    ...
+    spectro.errors.DataError: no variable 'mu' in the Dataset: it is an XES spectrum (intensity against emission energy): analyse it with spectro.xes.analyze (spectro xes on the command line)
+    """
     if name not in ds.data_vars:
-        raise DataError(
-            f"no variable {name!r} in the Dataset", file=ds.attrs.get("source_file")
-        )
+        xes = ds.attrs.get("kind") == "xes"
+        hint = (": it is an XES spectrum (intensity against emission energy): analyse it with spectro.xes.analyze "
+                "(spectro xes on the command line)") if xes else ""
+        raise DataError(f"no variable {name!r} in the Dataset{hint}", file=ds.attrs.get("source_file"))
     return ds[name]
 
 

@@ -183,3 +183,12 @@ def test_a_folder_that_cannot_be_read_is_one_error_line(command, data_file, tmp_
     _one_error_naming(captured.err, locked)
     assert "a folder that cannot be read: Permission denied" in captured.err
     assert str(good) in captured.out
+
+
+def test_xes_file_given_to_xanes_says_which_command_reads_it(data_file, capsys):
+    """An XES spectrum given to ``spectro xanes``: its error line names it and says to use ``spectro xes``."""
+    xes = str(data_file(MN2O3))
+    assert _quiet(["xanes", str(data_file(NIO)), xes]) == EXIT_FAILED_INPUTS
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and xes in errors[0]
+    assert "XES spectrum" in errors[0] and "spectro xes" in errors[0]
