@@ -203,6 +203,19 @@ def test_chunks_sent_together_give_the_same_outputs(tmp_path):
     assert serial.outputs["table"].read_bytes() == grouped.outputs["table"].read_bytes()
 
 
+
+@pytest.mark.parametrize("n, sizes", [(30, [15, 15]), (80, [20, 16, 16, 16, 12])])
+def test_tasks_hold_at_least_task_chunks_and_shrink_as_the_batch_ends(tmp_path, n, sizes):
+    """30 chunks on 2 workers: one task each (each task pays the kernel's fixed cost per grid); 80: shrinking tasks."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(n):
+        (folder / f"s{i:03d}.txt").write_text(f"{2 + i / n} 1")
+    with _CountingPool(2) as pool:
+        summary = run_batch(expand_inputs([folder]), tmp_path / "out", process=stand_in, executor=pool, workers=2,
+                            chunk_size=1)
+    assert pool.sizes == sizes and summary.n_processed == n
+
 def test_unreadable_input_is_a_failure(inputs, tmp_path):
     jobs = expand_inputs([inputs])
     (inputs / "a.txt").unlink()

@@ -111,9 +111,11 @@ def _process_name(process: ProcessFunction) -> str:
 
 
 #: The fewest chunks in an executor task (unless a batch has fewer per worker): every task pays the
-#: kernel's fixed cost once per energy grid, and a few tasks per worker still balance the workers
-#: when the machine is shared.
-TASK_CHUNKS = 8
+#: kernel's fixed cost (11-16 ms with the pre-edge fit) once per energy grid, so that a task of 8
+#: chunks on 16 grids spent more CPU on it than on its 128 inputs; with 16, a batch of up to 16 chunks
+#: per worker goes as one task per worker, which was faster than more, smaller tasks on an idle and
+#: on a loaded machine alike (docs/performance.md).
+TASK_CHUNKS = 16
 
 
 def _task_size(remaining: int, workers: int | None, total: int) -> int:
@@ -127,10 +129,10 @@ def _task_size(remaining: int, workers: int | None, total: int) -> int:
 
     Examples
     --------
-    >>> [_task_size(r, 2, 30) for r in (30, 22, 14)], _task_size(12, 2, 12), _task_size(5, None, 5)
-    ([8, 8, 8], 6, 1)
+    >>> [_task_size(r, 2, 30) for r in (30, 15)], _task_size(12, 2, 12), _task_size(5, None, 5)
+    ([15, 15], 6, 1)
     >>> [_task_size(r, 2, 600) for r in (600, 450, 40)]
-    [150, 112, 10]
+    [150, 112, 16]
     """
     if not workers or workers < 1:
         return 1
