@@ -7,9 +7,10 @@ e0_derivative, edge_step, preedge_centroid, preedge_centroid_err,
 preedge_area and calibration_shift (null without a reference channel).
 Energies are calibrated on the reference channel when it is present.
 Without ``--budget`` the errors are statistical (the noise), and the text
-table is followed by a note saying so on stderr. With ``--budget`` each number is followed by its statistical and
-systematic uncertainty (``e0_stat``, ``e0_sys``, ...; the JSON also gives
-the systematic components) and ``e0_err`` is the total; the text prints
+table is followed by a note saying so on stderr. With ``--budget`` each
+number is followed by its statistical and systematic uncertainty
+(``e0_stat``, ``e0_sys``, ...; the JSON also gives the systematic
+components) and ``e0_err`` is the total; the text prints
 ``8344.986 ± 0.006 (stat) ± 0.358 (sys)`` (see ``docs/uncertainty.md``).
 """
 
