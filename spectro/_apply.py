@@ -19,10 +19,10 @@ def signal(ds: xr.Dataset, name: str = "mu") -> xr.DataArray:
     Examples
     --------
     >>> import spectro
-    >>> signal(spectro.simulate.xes(seed=0))
+    >>> signal(spectro.simulate.xes(seed=0))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    spectro.errors.DataError: no variable 'mu' in the Dataset: it is an XES spectrum (intensity against emission energy): analyse it with spectro.xes.analyze (spectro xes on the command line)
+    spectro.errors.DataError: no variable 'mu' in the Dataset: it is an XES spectrum ...: analyse it with spectro.xes.analyze ...
     """
     if name not in ds.data_vars:
         xes = ds.attrs.get("kind") == "xes"
