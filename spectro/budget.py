@@ -99,7 +99,9 @@ def valence_budget(
         sample's scan-to-scan part), the three statistical terms
         ``valence_err_sample``, ``valence_err_references``,
         ``valence_err_calibration`` and ``valence_flags``
-        (``extrapolated``, ``uncalibrated``, ``normalization_unstable``).
+        (``extrapolated``, ``uncalibrated`` and the names of the
+        :class:`~spectro.xanes.BudgetFlag` bits: ``normalization_unstable``,
+        ``foil_conventions_disagree``).
 
     Raises
     ------
@@ -247,10 +249,10 @@ def valence_from_budgets(
                 "variations and the line refitted")
             new[f"valence_sys_{c}"] = xr.DataArray(p, dims="scan").assign_attrs(
                 attrs, long_name=f"valence systematic uncertainty from the {c.replace('_', ' ')}", method=method)
-        unstable = (res["budget_flags"].values & int(BudgetFlag.NORMALIZATION_UNSTABLE)) > 0
-        flags = [",".join(f for f in (str(v), "normalization_unstable" if u else "") if f)
-                 for v, u in zip(est.valence_flags.values, unstable)]
-        new["valence_flags"] = xr.DataArray(np.array(flags, dtype="<U50"), dims="scan").assign_attrs(
+        bits = res["budget_flags"].values
+        flags = [",".join(f for f in (str(v), *(flag.name.lower() for flag in BudgetFlag if b & flag)) if f)
+                 for v, b in zip(est.valence_flags.values, bits)]
+        new["valence_flags"] = xr.DataArray(np.array(flags, dtype=str), dims="scan").assign_attrs(
             units="", long_name="valence flags")
         merged = res.drop_vars([v for v in res.data_vars if res[v].dims != ("scan",)])
         merged = merged.assign({k: v.variable if isinstance(v, xr.DataArray) else v for k, v in new.items()})

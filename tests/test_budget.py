@@ -13,7 +13,7 @@ import spectro
 from spectro.budget import ANCHOR_TRANSFER, VALENCE_COMPONENTS, repeat_scatter, valence_budget
 from spectro.options import XanesOptions
 from spectro.xanes import BudgetFlag, analyze, analyze_arrays, budget, budget_arrays
-from spectro.xanes._budget import BUDGETED, COMPONENTS, LEVEL_BAND, LEVEL_DEFINED, in_total, variations
+from spectro.xanes._budget import BUDGETED, COMPONENTS, FOIL_DISAGREE, LEVEL_BAND, LEVEL_DEFINED, in_total, variations
 from spectro.xanes._preedge import MODEL_FREE_BASELINE, preedge_centroid_arrays
 
 
@@ -137,6 +137,51 @@ def test_unstable_normalization_is_flagged(data_file):
         bad = budget(ds, preedge="centroid", norm1=30.0, norm2=150.0, nnorm=3)
     assert int(bad.budget_flags[0]) & BudgetFlag.NORMALIZATION_UNSTABLE
     assert float(np.nanmax(np.abs(bad.e0_variation[0]))) > 1.0
+
+
+def test_foil_whose_conventions_disagree_is_flagged():
+    """A foil with a sharp extra step (a third of its jump) 1.2 eV above its edge: its derivative maximum jumps by
+    0.94 eV, its whole shape does not.
+
+    The kernel's own check (derivative maxima of similar height) does not see it; the budget's foil variations
+    (smoothing 0.6-4 eV, the whole-foil alignment) move the shift by more than FOIL_DISAGREE: flagged, values kept,
+    and warned about by scan. The clean foil of the other row is not flagged.
+    """
+    ds = spectro.simulate.xanes(reference=True, seed=0, n_scans=2)
+    e = ds.energy.values
+    ref = ds.mu_ref.values.copy()
+    ref[1] += 0.1 * (1 + np.tanh((e - 8334.2) / 0.3))
+    b = budget_arrays(e, ds.mu.values, ref, spectra=False)
+    assert b.flags.tolist() == [0, int(BudgetFlag.FOIL_CONVENTIONS_DISAGREE)]
+    assert not np.any(b.result.flags & int(spectro.xanes.XanesFlag.AMBIGUOUS_FOIL))
+    moved = np.abs(b.result.calibration_shift[1] - b.result.calibration_shift[0])
+    assert moved > FOIL_DISAGREE and np.all(np.isfinite(b.result.calibration_shift))
+    assert float(b.sys("calibration_shift", "foil")[1]) > 3 * float(b.sys("calibration_shift", "foil")[0])
+    bent = ds.assign(mu_ref=(ds.mu_ref.dims, ref))
+    with pytest.warns(spectro.errors.SpectroWarning, match=r"scans '\S+': the reference foil's conventions disagree"):
+        res = budget(bent, spectra=False)
+    assert res.budget_flags.values.tolist() == b.flags.tolist()
+
+
+@pytest.mark.realdata
+def test_foils_whose_conventions_disagree_in_the_data_folder(data_dir):
+    """Of the 24 foil channels of xanes/, only the XASLIB 'Ni2O3' foils (alignment 0.59-0.94 eV from the derivative
+    maximum) are flagged; the others' conventions agree within 0.41 eV. The valence says it too."""
+    flagged = {}
+    for path in sorted((data_dir / "xanes").iterdir()):
+        ds = _quiet(spectro.read, path)
+        if ds.attrs.get("kind") != "xanes" or "mu_ref" not in ds:
+            continue
+        res = _quiet(budget, ds, spectra=False)
+        for scan, bits in zip(res.scan.values, res.budget_flags.values):
+            flagged[(path.name, str(scan))] = bool(bits & BudgetFlag.FOIL_CONVENTIONS_DISAGREE)
+    assert len(flagged) == 24
+    assert sorted(f for (f, _), on in flagged.items() if on) == [f"xaslib_Ni2O3_rt_0{i}.xdi" for i in (1, 2, 3)]
+    ni2o3 = _quiet(spectro.read, data_dir / "xanes/xaslib_Ni2O3_rt_01.xdi")
+    anchors = [(_quiet(spectro.read, data_dir / f"xanes/ceric_{n}.xdi"), v)
+               for n, v in (("NiO_111", 2.0), ("LaNiO3_Ni_80K_111", 3.0))]
+    _, (val,) = _quiet(valence_budget, [ni2o3], anchors)
+    assert "foil_conventions_disagree" in str(val.valence_flags.values[0]).split(",")
 
 
 @pytest.mark.realdata
@@ -358,6 +403,22 @@ def test_batch_with_the_budget_gives_the_numbers_of_analyze(data_file, tmp_path,
     assert direct.attrs["xanes_budget"] == 1 and "e0_sys_normalization" in direct
     assert main(["batch", path, "-o", str(tmp_path / "out"), "--budget", "--no-valence", "--no-progress"]) == 0
     assert_batch_gives(tmp_path / "out" / "results.nc", [direct], [path])
+
+
+@pytest.mark.realdata
+def test_batch_with_the_budget_records_its_flags(data_file, tmp_path):
+    """The budget's flags reach the batch's results and, named by file and scan, its warnings.csv."""
+    import csv
+
+    from spectro.cli import main
+
+    path = str(data_file("xanes/xaslib_Ni2O3_rt_01.xdi"))
+    assert main(["batch", path, "-o", str(tmp_path / "out"), "--budget", "--no-valence", "--no-progress"]) == 0
+    with xr.open_dataset(tmp_path / "out" / "results.nc") as res:
+        assert res.budget_flags.values.tolist() == [int(BudgetFlag.FOIL_CONVENTIONS_DISAGREE)]
+    with open(tmp_path / "out" / "warnings.csv", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if "conventions disagree" in r["message"]]
+    assert len(rows) == 1 and rows[0]["file"] == path and "'xaslib_Ni2O3_rt_01'" in rows[0]["message"]
 
 
 def test_batch_valence_with_the_budget_is_that_of_valence_budget(data_dir, tmp_path):

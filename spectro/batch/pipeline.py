@@ -431,7 +431,7 @@ def _xanes_tables(inputs: Sequence[Spectra], options: XanesOptions
     """
     from ..xanes import analyze_arrays, budget_arrays, result_attrs
     from ..xanes._analyze import OUTPUTS, flag_warnings, is_normalized
-    from ..xanes._budget import budget_columns
+    from ..xanes._budget import budget_columns, budget_flag_warnings
 
     first = inputs[0]
     use_ref = options.reference_channel and "mu_ref" in first.signals
@@ -461,6 +461,8 @@ def _xanes_tables(inputs: Sequence[Spectra], options: XanesOptions
             {name: (getattr(result, name)[rows], attrs[name]) for name, (dims, _, _) in OUTPUTS.items() if dims},
         )
         found = flag_warnings(result.flags[rows], spectra.labels, file=spectra.file) if result.flags[rows].any() else []
+        if options.budget and b.flags[rows].any():
+            found += budget_flag_warnings(b.flags[rows], spectra.labels, file=spectra.file)
         budget = _valence_inputs(b, rows, spectra.labels) if options.budget else None
         out.append((Table(columns, ragged, row_size), found, budget))
     return out

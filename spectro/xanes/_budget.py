@@ -83,7 +83,7 @@ from .edge import e0_crossings, e0_derivative_arrays
 from .energy_calibration import SPREAD_RANGES, SPREAD_SMOOTHINGS, XCORR_RANGE, _calibrations
 
 __all__ = ["BUDGETED", "COMPONENTS", "LEVEL_DEFINED", "BudgetFlag", "BudgetResult", "budget", "budget_arrays",
-           "budget_columns", "in_total", "variations"]
+           "budget_columns", "budget_flag_warnings", "in_total", "variations"]
 
 
 class BudgetFlag(enum.IntFlag):
@@ -91,12 +91,28 @@ class BudgetFlag(enum.IntFlag):
 
     #: A small change of the normalization windows or order moves e0 or the edge step a lot.
     NORMALIZATION_UNSTABLE = 1
+    #: Another reasonable foil convention (smoothing, whole-foil alignment) moves the calibration shift by more
+    #: than :data:`FOIL_DISAGREE`: the energy scale is uncertain by as much as the edge shifts under study.
+    FOIL_CONVENTIONS_DISAGREE = 2
 
 
 #: A normalization variation moving e0 by more than this (eV) flags the scan unstable.
 UNSTABLE_E0: float = 1.0
 #: A normalization variation changing the edge step by more than this fraction flags the scan unstable.
 UNSTABLE_STEP: float = 0.2
+#: A foil variation moving the calibration shift by more than this (eV, less the foil's noise) flags the scan: the
+#: edge shift La3Ni2O7 shows at 15.6 GPa, and 0.2 in valence on the NiO-LaNiO3 line (2.3-2.4 eV per unit).
+FOIL_DISAGREE: float = 0.5
+#: What each budget flag means, as its warning says it.
+BUDGET_FLAG_REASONS: dict[BudgetFlag, str] = {
+    BudgetFlag.NORMALIZATION_UNSTABLE: f"normalization unstable (a small change of the windows or the post-edge "
+                                       f"order moves e0 by more than {UNSTABLE_E0:g} eV or the edge step by more "
+                                       f"than {UNSTABLE_STEP:.0%})",
+    BudgetFlag.FOIL_CONVENTIONS_DISAGREE: f"the reference foil's conventions disagree (another smoothing or the "
+                                          f"whole-foil alignment moves the calibration shift by more than "
+                                          f"{FOIL_DISAGREE:g} eV): the energy scale is uncertain by as much as the "
+                                          f"edge shifts under pressure; see calibration_shift_sys_foil",
+}
 #: Half-width of the band of edge levels around the chosen one (fraction of the jump).
 LEVEL_BAND: float = 0.05
 #: Derivative smoothing windows (eV) around the nominal :data:`DERIVATIVE_WINDOW` (1.5 eV).
@@ -368,6 +384,7 @@ def budget_arrays(
             if change.get("foil_edge") == "derivative":
                 # a convention that finds no single point on this foil (ambiguous) says nothing of the others
                 ds_ = np.where(cal.ambiguous, np.nan, ds_)
+            flags |= np.where(np.abs(ds_) > FOIL_DISAGREE, int(BudgetFlag.FOIL_CONVENTIONS_DISAGREE), 0)
             add(**{name: ds_ for name, (_, calibrated) in BUDGETED.items() if calibrated})
         else:  # preedge_model: a number takes the variation of its own pre-edge model only (NaN: not its column)
             ecal = energy + s[..., None] if mu_ref is not None else energy
@@ -624,12 +641,22 @@ def budget(
         indexes={**coords.xindexes, **variation.xindexes}))
     file = finish(out, ds, opts, normalized=normalized, budget=1)
     if not _apply.is_lazy(out):
-        unstable = out["scan"].values[(out["budget_flags"].values & int(BudgetFlag.NORMALIZATION_UNSTABLE)) > 0]
-        if unstable.size:
-            prefix = f"{file}: " if file else ""
-            names = ", ".join(repr(str(s)) for s in unstable)
-            warnings.warn(SpectroWarning(
-                f"{prefix}scans {names}: normalization unstable (a small change of the windows or the "
-                f"post-edge order moves e0 by more than {UNSTABLE_E0:g} eV or the edge step by more than "
-                f"{UNSTABLE_STEP:.0%})"), stacklevel=2)
+        for warning in budget_flag_warnings(out["budget_flags"].values, out["scan"].values, file=file):
+            warnings.warn(warning, stacklevel=2)
+    return out
+
+
+def budget_flag_warnings(flags: np.ndarray, labels: np.ndarray, *, file: str = "") -> list[SpectroWarning]:
+    """One warning per budget flag that some scans carry, naming the file and those scans.
+
+    Examples
+    --------
+    >>> [str(w) for w in budget_flag_warnings(np.array([0, 2]), np.array(["a", "b"]), file="x.xdi")]  # doctest: +ELLIPSIS
+    ["x.xdi: scans 'b': the reference foil's conventions disagree (...)..."]
+    """
+    out = []
+    for flag, scans in _apply.flagged(flags, labels, BudgetFlag).items():
+        prefix = f"{file}: " if file else ""
+        names = ", ".join(repr(str(s)) for s in scans)
+        out.append(SpectroWarning(f"{prefix}scans {names}: {BUDGET_FLAG_REASONS[flag]}"))
     return out
