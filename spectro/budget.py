@@ -213,7 +213,8 @@ def valence_from_budgets(
     out = []
     for res in samples:
         stat_in = xr.Dataset({observable: res[observable], f"{observable}_err": res[f"{observable}_stat"],
-                              "calibration_shift": res["calibration_shift"]})
+                              "calibration_shift": res["calibration_shift"],
+                              **({"flags": res["flags"]} if "flags" in res else {})})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             est = apply_calibration(stat_in, cal, calibration_err=0.0)

@@ -58,7 +58,15 @@ __all__ = [
     "per_scan_values",
 ]
 
-_FLAG_WIDTH = "<U25"
+_FLAG_WIDTH = "<U48"
+
+#: The XANES quality flag (``flags``, by its ``flag_meanings``) of an edge that has risen through the pre-edge
+#: window, as metals' and sulfides' do and the oxide anchors' (NiO, LaNiO3) do not: its scan's quantity is kept
+#: and flagged with this name.
+ON_EDGE = "preedge_on_edge"
+#: What the warning says of such scans.
+ON_EDGE_REASON = ("the edge rises through the pre-edge window (as a metal's or a sulfide's does, an oxide's does not): "
+                  "its valence on a line of oxide anchors is not an oxide's valence (flagged 'preedge_on_edge')")
 
 
 @dataclass(frozen=True)
@@ -392,6 +400,16 @@ def _uncalibrated(results: xr.Dataset) -> xr.DataArray:
     return xr.ones_like(results["scan"], dtype=bool)
 
 
+def _on_edge(results: xr.Dataset, name: str) -> xr.DataArray:
+    """Scans whose quality ``flags`` carry :data:`ON_EDGE` (none where the results have no such flag)."""
+    flags = results.get("flags")
+    meanings = str(flags.attrs.get("flag_meanings", "")).split() if flags is not None else []
+    if ON_EDGE not in meanings:
+        return xr.zeros_like(results[name], dtype=bool)
+    bit = int(flags.attrs["flag_masks"][meanings.index(ON_EDGE)])
+    return (flags.astype(np.int64) & bit) > 0
+
+
 def per_scan_values(results: xr.Dataset, values: Any, *, what: str) -> Any:
     """One value per scan of ``results``, given as a variable name, a mapping or a sequence.
 
@@ -524,14 +542,12 @@ def other_edge(x: np.ndarray, calibration: LinearCalibration) -> np.ndarray:
         return gap > OTHER_EDGE_EV
 
 
-def _predict_kernel(x, sx, sc, uncalibrated, *, calibration):
+def _predict_kernel(x, sx, sc, uncalibrated, on_edge, *, calibration):
     est = calibration.predict(x, sx, calibration_errors=sc, warn=False)
-    ext = est.extrapolated
-    flags = np.where(
-        ext & uncalibrated,
-        "extrapolated,uncalibrated",
-        np.where(ext, "extrapolated", np.where(uncalibrated, "uncalibrated", "")),
-    ).astype(_FLAG_WIDTH)
+    flags = np.zeros(np.shape(x), dtype=_FLAG_WIDTH)
+    for name, where in (("extrapolated", est.extrapolated), ("uncalibrated", uncalibrated), (ON_EDGE, on_edge)):
+        flags = np.where(where, np.char.add(np.char.add(flags, np.where(flags == "", "", ",")), name), flags)
+    flags = flags.astype(_FLAG_WIDTH)
     far = other_edge(x, calibration)
     flags = np.where(far, "other_edge", flags).astype(_FLAG_WIDTH)
     numbers = (est.value, est.err, est.err_sample, est.err_references, est.err_calibration)
@@ -566,7 +582,11 @@ def apply_calibration(
     xarray.Dataset
         ``<q>``, ``<q>_err``, ``<q>_err_sample``, ``<q>_err_references``,
         ``<q>_err_calibration`` and ``<q>_flags`` for the calibration's
-        quantity ``<q>``.
+        quantity ``<q>``. The flags, comma-separated: ``extrapolated``
+        (outside the anchors' range), ``uncalibrated``, ``preedge_on_edge``
+        (the scan's XANES ``flags`` say its edge rises through the pre-edge
+        window, as metals and sulfides do and oxide anchors do not: the
+        value is not an oxide's valence), or ``other_edge`` alone (no value).
 
     Examples
     --------
@@ -585,6 +605,7 @@ def apply_calibration(
         _error_of(results, name),
         _calibration_error(results, calibration_err),
         uncalibrated,
+        _on_edge(results, name),
         kwargs={"calibration": calibration},
         output_core_dims=[[]] * 6,
         dask="parallelized",
@@ -623,6 +644,11 @@ def apply_calibration(
             warnings.warn(SpectroWarning(
                 f"scans {', '.join(repr(str(s)) for s in scans)}: {name} more than {OTHER_EDGE_EV:g} {calibration.units} "
                 f"from every anchor's (another element or edge): no {quantity}"), stacklevel=2)
+        on_edge = np.flatnonzero(np.char.find(flags.values.astype(str), ON_EDGE) >= 0)
+        if on_edge.size:
+            scans = results["scan"].values[on_edge] if "scan" in results.coords else on_edge
+            warnings.warn(SpectroWarning(f"scans {', '.join(repr(str(s)) for s in scans)}: {ON_EDGE_REASON}"),
+                          stacklevel=2)
     return out
 
 

@@ -148,8 +148,12 @@ def test_a_chunk_gives_each_input_the_valence_and_warnings_it_gets_alone(data_di
     valences = [o.results["valence"][0] for o in together[:4]]
     assert valences[0] == pytest.approx(2.0, abs=0.05) and valences[2] == pytest.approx(3.0, abs=0.05)
     assert valences[1] < 1.5 and valences[3] == valences[1]  # NiS: the sulfide's edge lies below NiO's
-    assert [o.results["valence_flags"][0] for o in together[:4]] == ["", "extrapolated", "", "extrapolated"]
+    on_edge = "extrapolated,preedge_on_edge"  # the sulfide's edge rises through the pre-edge window
+    assert [o.results["valence_flags"][0] for o in together[:4]] == ["", on_edge, "", on_edge]
     assert sum("outside the anchor range" in str(w) for w in together[1].warnings) == 1
+    # the warning of the scans whose edge is in the pre-edge window: each NiS input's own, naming its file
+    said = [[str(w) for w in o.warnings if "rises through the pre-edge window" in str(w)] for o in together[:4]]
+    assert [len(s) for s in said] == [0, 1, 0, 1] and said[1][0].startswith(str(data_dir / NIS))
     assert "valence" not in together[4].results
     assert together[4].failures[-1].reason.startswith("valence not computed")
 

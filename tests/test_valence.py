@@ -307,8 +307,56 @@ def test_real_sulfide_and_suspect_ni2o3_lie_below_the_oxide_line(real_valences):
     _, res = real_valences
     nis = res["xanes/xaslib_NiS_rt_01.xdi"]
     ni2o3 = res["xanes/xaslib_Ni2O3_rt_01.xdi"]
-    assert float(nis.valence[0]) < 1.5 and nis.valence_flags.values[0] == "extrapolated"
+    assert float(nis.valence[0]) < 1.5 and nis.valence_flags.values[0] == "extrapolated,preedge_on_edge"
     assert float(ni2o3.valence[0]) < 2.1  # not Ni3+: its edge is not above Ni(OH)2
+
+
+#: The Ni K spectra of xanes/ whose edge rises through the pre-edge window: the metals and the sulfides.
+METALS_AND_SULFIDES = {
+    "bmm_Ni-K-NickelFoil.xdi", "ceric_Ni_foil_111.xdi", "larch_ni_metal_rt.xdi", "xaslib_Ni_metal_rt_01.xdi",
+    "xaslib_Ni_metal_rt_02.xdi", "xasref_Nifoil.prj", "xasref_Nifoil_QAS.prj", "xaslib_NiS_rt_01.xdi",
+    "xaslib_NiS_rt_02.xdi", "xaslib_NiS_rt_03.xdi", "larch_Ni_FeNiS20_RT.prj",
+}
+
+
+@pytest.mark.realdata
+def test_metals_and_sulfides_are_flagged_on_the_oxide_line(data_dir):
+    """Every scan of a Ni metal or sulfide of xanes/ is flagged preedge_on_edge (value kept, warned), no oxide's is.
+
+    Without the flag the BMM Ni foil read 2.35 on the NiO-LaNiO3 line, inside the anchors' range, with no flag.
+    """
+    paths = [p for p in sorted((data_dir / "xanes").iterdir()) if p.suffix in (".xdi", ".prj")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        anchors = [(spectro.read(data_dir / n), v) for n, v in REAL_ANCHORS.items()]
+        samples = [spectro.read(p) for p in paths]
+        kept = [(p, ds) for p, ds in zip(paths, samples) if abs(float(ds.energy.min()) - 8200) < 300]  # Ni K only
+    with pytest.warns(spectro.errors.SpectroWarning, match="rises through the pre-edge window") as caught:
+        _, results = from_spectra([ds for _, ds in kept], anchors)
+    flagged = {p.name for (p, _), res in zip(kept, results)
+               if all("preedge_on_edge" in str(f).split(",") for f in res.valence_flags.values)}
+    clean = {p.name for (p, _), res in zip(kept, results)
+             if not any("preedge_on_edge" in str(f) for f in res.valence_flags.values)}
+    assert flagged == METALS_AND_SULFIDES
+    assert flagged | clean == {p.name for p, _ in kept} and "bmm_Ni-K-NickelOxide.xdi" in clean
+    foil = results[[p.name for p, _ in kept].index("bmm_Ni-K-NickelFoil.xdi")]
+    assert 2.0 < float(foil.valence[0]) < 3.0 and foil.valence_flags.values[0] == "preedge_on_edge"
+    assert sum("rises through the pre-edge window" in str(w.message) for w in caught) >= 1
+
+
+def test_flags_without_their_meanings_flag_nothing():
+    """Only results whose flags name preedge_on_edge (the XANES flags' attrs) are flagged by it."""
+    cal = linear_calibration([2, 3], [8345.0, 8347.4])
+    xanes_flags = {"flag_masks": [1, 4096], "flag_meanings": "normalization_failed preedge_on_edge"}
+    res = xr.Dataset({"e0": ("scan", [8346.0, 8346.0, 8349.0]),
+                      "flags": ("scan", [0, 4096, 4097], xanes_flags),
+                      "calibration_shift": ("scan", [0.0, 0.0, 0.0])})
+    with pytest.warns(spectro.errors.SpectroWarning, match=r"scans '1', '2': the edge rises"):
+        out = apply_calibration(res.assign_coords(scan=["0", "1", "2"]), cal)
+    assert out.valence_flags.values.tolist() == ["", "preedge_on_edge", "extrapolated,preedge_on_edge"]
+    assert np.all(np.isfinite(out.valence.values))
+    bare = res.assign(flags=("scan", [0, 4096, 4097]))  # an XES flag word, say: no meanings, no such flag
+    assert apply_calibration(bare, cal).valence_flags.values.tolist() == ["", "", "extrapolated"]
 
 
 @pytest.mark.realdata
@@ -342,8 +390,8 @@ def test_cli_valence_json(data_dir, monkeypatch, capsys):
     assert doc["observable"] == "e0" and len(doc["calibration"]["anchors"]) == 2
     assert [a["valence"] for a in doc["calibration"]["anchors"]] == [2.0, 3.0]
     nis, foil = doc["samples"]
-    assert nis["flags"] == ["extrapolated"] and nis["valence"] < 1.5
-    assert "uncalibrated" in foil["flags"] and foil["calibration_shift"] is None
+    assert nis["flags"] == ["extrapolated", "preedge_on_edge"] and nis["valence"] < 1.5
+    assert "uncalibrated" in foil["flags"] and "preedge_on_edge" in foil["flags"] and foil["calibration_shift"] is None
     for row in doc["samples"]:
         assert row["valence_err"] ** 2 == pytest.approx(
             row["valence_err_sample"] ** 2 + row["valence_err_references"] ** 2 + row["valence_err_calibration"] ** 2

@@ -360,8 +360,10 @@ def _with_valences(done: list[_Done], options: AnalysisOptions, time_limit: floa
             except Exception as err:  # the inputs' failure (a SpectroError only when they named the anchors)
                 out = err
         bounds = np.cumsum([0] + [t.n_rows for t in tables])
-        # the warning of the scans of another element or edge names those of every input: each input gets its own
-        shared = [w.message for w in caught if _OTHER_EDGE not in str(w.message)]
+        # the warnings of scans of another element or edge, or with the edge in the pre-edge window, name those of
+        # every input: each input gets its own
+        shared = [w.message for w in caught
+                  if _OTHER_EDGE not in str(w.message) and calibration_line.ON_EDGE_REASON not in str(w.message)]
         for item, start, end in zip(items, bounds[:-1], bounds[1:]):
             item.warnings.extend(shared)
             if isinstance(out, Exception):
@@ -387,13 +389,19 @@ def _with_valences(done: list[_Done], options: AnalysisOptions, time_limit: floa
                 item.warnings.append(SpectroWarning(
                     f"{item.file}: scans {scans}: e0 more than {calibration_line.OTHER_EDGE_EV:g} eV from every "
                     f"anchor's {_OTHER_EDGE}: no valence"))
+            on_edge = np.char.find(columns["valence_flags"].values.astype(str), calibration_line.ON_EDGE) >= 0
+            if on_edge.any():
+                scans = ", ".join(repr(str(s)) for s in item.table["scan"][on_edge])
+                item.warnings.append(SpectroWarning(f"{item.file}: scans {scans}: {calibration_line.ON_EDGE_REASON}"))
 
 
 def _valence_columns(tables: Sequence[Table]) -> xr.Dataset:
     """The columns of the inputs' tables that :func:`spectro.valence.valence` reads, along one ``scan``."""
     names = [n for n in ("e0", "e0_err", "calibration_shift", "calibration_shift_err") if n in tables[0].results]
-    return xr.Dataset({n: ("scan", np.concatenate([t[n] for t in tables]).astype(float)) for n in names},
-                      coords={"scan": np.concatenate([t["scan"] for t in tables])})
+    data = {n: ("scan", np.concatenate([t[n] for t in tables]).astype(float)) for n in names}
+    if "flags" in tables[0].results:  # the quality flags, with their meanings (preedge_on_edge)
+        data["flags"] = ("scan", np.concatenate([t["flags"] for t in tables]), tables[0].results["flags"].attrs)
+    return xr.Dataset(data, coords={"scan": np.concatenate([t["scan"] for t in tables])})
 
 
 #: What the warning of :func:`spectro.calibration_line.apply_calibration` says of scans of another element or edge.
@@ -463,16 +471,18 @@ def _xanes_tables(inputs: Sequence[Spectra], options: XanesOptions
         found = flag_warnings(result.flags[rows], spectra.labels, file=spectra.file) if result.flags[rows].any() else []
         if options.budget and b.flags[rows].any():
             found += budget_flag_warnings(b.flags[rows], spectra.labels, file=spectra.file)
-        budget = _valence_inputs(b, rows, spectra.labels) if options.budget else None
+        budget = _valence_inputs(b, rows, spectra.labels, attrs["flags"]) if options.budget else None
         out.append((Table(columns, ragged, row_size), found, budget))
     return out
 
 
-def _valence_inputs(b, rows: slice, labels) -> xr.Dataset:
-    """The e0 budget of the scans ``rows`` as :func:`spectro.budget.valence_from_budgets` takes it."""
+def _valence_inputs(b, rows: slice, labels, flags_attrs: dict) -> xr.Dataset:
+    """The e0 budget and quality flags of the scans ``rows`` as :func:`spectro.budget.valence_from_budgets` takes
+    them (``flags_attrs``: the attrs of ``flags``, with their meanings)."""
     per_scan = {"e0": b.result.e0, "e0_stat": b.stat["e0"], "e0_err_scan": b.err_scan["e0"],
                 "calibration_shift": b.result.calibration_shift, "budget_flags": b.flags}
     data = {name: ("scan", np.asarray(values)[rows]) for name, values in per_scan.items()}
+    data["flags"] = ("scan", np.asarray(b.result.flags)[rows], flags_attrs)
     data["e0_variation"] = (("scan", "variation"), np.asarray(b.delta["e0"])[rows])
     return xr.Dataset(data, coords={"scan": np.asarray(labels), "variation": list(b.labels),
                                     "variation_component": ("variation", list(b.components))})

@@ -80,7 +80,8 @@ def register(subparsers) -> argparse.ArgumentParser:
             f"{', '.join(HELP_OBSERVABLES)} or another per-scan result; default e0, the 0.8-jump edge energy)\n"
             "on references of known valence. Flags: 'extrapolated' outside the reference range;\n"
             "'uncalibrated' for a XANES scan without reference channel (absolute energies differ\n"
-            "between beamlines by up to about 2 eV).\n\n"
+            "between beamlines by up to about 2 eV); 'preedge_on_edge' for an edge that rises through\n"
+            "the pre-edge window (a metal's or a sulfide's: not an oxide's valence).\n\n"
             + __doc__.split("\n\n")[2].replace("``", "'") + "\n\n"
             + __doc__.split("Examples\n--------\n::\n\n")[1].replace("``", "'").replace("::", ":")
         ),
