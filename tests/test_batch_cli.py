@@ -195,3 +195,18 @@ def test_chunk_size_must_be_positive(tmp_path, capsys):
         main(["batch", str(tmp_path / "a.xdi"), "-o", str(tmp_path / "out"), "--chunk-size", "0"])
     assert exit_info.value.code == 2
     assert "--chunk-size: must be at least 1, not 0" in capsys.readouterr().err
+
+
+def test_summary_line_counts_the_warnings_it_wrote(data_dir, tmp_path, capsys):
+    """The terminal says how many rows warnings.csv holds (flags a user would otherwise not see); --json too."""
+    import csv
+    import json
+
+    files = [str(data_dir / "xanes" / n) for n in ("ceric_NiO_111.xdi", "ceric_Ni_foil_111.xdi", "xaslib_NiS_rt_01.xdi")]
+    assert main(["batch", *files, "-o", str(tmp_path / "out"), "--no-valence"]) == 0
+    with open(tmp_path / "out" / "warnings.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) >= 2  # the foil's merged points and its edge in the pre-edge window, NiS's too
+    assert f"0 failures, {len(rows)} warnings (warnings.csv); results in" in capsys.readouterr().out
+    assert main(["batch", *files, "-o", str(tmp_path / "again"), "--no-valence", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_warnings"] == len(rows)

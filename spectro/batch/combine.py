@@ -65,6 +65,7 @@ class Combined:
     n_spectra: int
     failures: tuple[Failure, ...]
     without_valence: tuple[str, ...] = ()
+    n_warnings: int = 0
 
 
 def _results_dataset(
@@ -207,4 +208,4 @@ def combine(
     without_valence = tuple(dict.fromkeys(row["file"] for row in warning_rows
                                           if row["category"] == NoValenceWarning.__name__))
     return Combined(n_succeeded=attrs["n_succeeded"], n_spectra=results.sizes["spectrum"], failures=tuple(failures),
-                    without_valence=without_valence)
+                    without_valence=without_valence, n_warnings=len(warning_rows))

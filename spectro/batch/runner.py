@@ -67,6 +67,9 @@ class BatchSummary:
         XANES inputs that got no valence because their (default) anchors
         could not be found or read (a ``NoValenceWarning`` each in
         ``warnings.csv``).
+    n_warnings : int
+        Rows of ``warnings.csv`` (flags of the scans, fixes such as merged
+        points, extrapolated valences, ...).
     """
 
     out: Path
@@ -79,6 +82,7 @@ class BatchSummary:
     failures: tuple[Failure, ...]
     outputs: dict[str, Path]
     without_valence: tuple[str, ...] = ()
+    n_warnings: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly summary (paths as strings)."""
@@ -93,6 +97,7 @@ class BatchSummary:
             "failures": [vars(f) for f in self.failures],
             "outputs": {k: os.fspath(v) for k, v in self.outputs.items()},
             "without_valence": list(self.without_valence),
+            "n_warnings": self.n_warnings,
         }
 
 
@@ -451,4 +456,5 @@ def _run(jobs: Sequence[Job], out: Path, parts: Path, *, process: ProcessFunctio
         failures=combined.failures,
         outputs={name: out / filename for name, filename in OUTPUT_FILES.items()},
         without_valence=combined.without_valence,
+        n_warnings=combined.n_warnings,
     )

@@ -185,7 +185,8 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"{summary['n_succeeded']} of {summary['n_inputs']} inputs processed "
             f"({summary['n_spectra']} spectra, {summary['n_skipped']} resumed), "
-            f"{len(summary['failures'])} failures; results in {summary['out']}"
+            f"{len(summary['failures'])} failures, {summary['n_warnings']} warnings (warnings.csv); "
+            f"results in {summary['out']}"
         )
         if summary["n_spectra"] and not args.budget:
             print(STATISTICAL_ONLY, file=sys.stderr)
