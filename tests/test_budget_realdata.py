@@ -19,7 +19,8 @@ import xarray as xr
 import spectro
 from spectro.budget import repeat_scatter, valence_budget
 from spectro.xanes import budget
-from spectro.xanes._budget import FOIL_STEP, _less_noise
+from spectro._variations import less_noise
+from spectro.xanes._budget import FOIL_STEP
 from spectro.xanes.energy_calibration import SPREAD_SMOOTHINGS, calibration_arrays
 
 pytestmark = pytest.mark.realdata
@@ -138,11 +139,11 @@ def test_foil_term_on_a_coarse_grid(data_dir):
         nominal = calibration_arrays(e, ref)
         smoothings = (1.5 - FOIL_STEP, 1.5 + FOIL_STEP, *SPREAD_SMOOTHINGS)
         # each smoothing's change less the part the foil's noise gives it (nested estimates of one point)
-        changes = [_less_noise(c.shift - nominal.shift, c.shift_err, nominal.shift_err)
+        changes = [less_noise(c.shift - nominal.shift, c.shift_err, nominal.shift_err)
                    for c in (calibration_arrays(e, ref, window=w) for w in smoothings)]
         # the whole-foil alignment's change less its own noise too (its noise is not a systematic of the nominal)
         xcorr = calibration_arrays(e, ref, convention="xcorr")
-        changes.append(_less_noise(xcorr.shift - nominal.shift, xcorr.shift_err, nominal.shift_err))
+        changes.append(less_noise(xcorr.shift - nominal.shift, xcorr.shift_err, nominal.shift_err))
         changes = np.array(changes)[:, 0]
         np.testing.assert_allclose(changes[:2], 0.0, atol=1e-3)  # the small steps: (nearly) the same fit
         want = np.sqrt(np.mean(changes**2))

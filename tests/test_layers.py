@@ -42,6 +42,7 @@ LAYERS: dict[str, int] = {
     "errors": 0,
     "options": 0,
     "_lazy": 0,
+    "_variations": 0,
     "calibration_line": 0,
     "_clean": 1,
     "_apply": 1,

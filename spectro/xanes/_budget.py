@@ -73,6 +73,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import SpectroWarning
+from .._variations import less_noise, row_rms
 from ..options import XanesOptions, options_of
 from .. import _apply
 from ._analyze import (EDGE_REGION, OUTPUTS, XanesResult, _analyzed, finish, is_normalized,
@@ -261,29 +262,7 @@ class BudgetResult:
         cols = [i for i, c in enumerate(self.components) if c == component]
         if not cols:
             return np.zeros(self.result.e0.shape)
-        return _row_rms(self.delta[name][..., cols])
-
-
-def _row_rms(a: np.ndarray) -> np.ndarray:
-    """Root mean square over the last axis ignoring NaN (NaN for a row without a number).
-
-    The squares are added column by column, so that a row's sum is the
-    same whatever the number of rows (``np.nanmean`` over a short last
-    axis sums a single row pairwise and many rows one column at a time,
-    which rounds differently from nine columns on).
-
-    Examples
-    --------
-    >>> _row_rms(np.array([[3.0, np.nan, 4.0], [np.nan, np.nan, np.nan]])).tolist()
-    [3.5355339059327378, nan]
-    """
-    squares = np.square(a)
-    seen = ~np.isnan(squares)
-    total = np.zeros(a.shape[:-1])
-    for k in range(a.shape[-1]):
-        total = total + np.where(seen[..., k], squares[..., k], 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.sqrt(total / seen.sum(axis=-1))
+        return row_rms(self.delta[name][..., cols])
 
 
 def budget_arrays(
@@ -380,7 +359,7 @@ def budget_arrays(
             # less the part the foil's noise gives the change (the smoothings are nested estimates of one point,
             # so that part has the variance |err'**2 - err**2|; another convention's noise is its own, not a
             # systematic of the nominal's): the nominal's noise is in the stat part already
-            ds_ = _less_noise(cal.shift - shift, cal.shift_err, nominal.calibration_shift_err)
+            ds_ = less_noise(cal.shift - shift, cal.shift_err, nominal.calibration_shift_err)
             if change.get("foil_edge") == "derivative":
                 # a convention that finds no single point on this foil (ambiguous) says nothing of the others
                 ds_ = np.where(cal.ambiguous, np.nan, ds_)
@@ -409,7 +388,7 @@ def budget_arrays(
     foil = [i for i, (c, _, change) in enumerate(plan) if c == "foil" and _small_foil_step(change, opts)]
     for name, (_, calibrated) in BUDGETED.items():
         if calibrated and foil and mu_ref is not None:
-            err_scan[name] = np.hypot(stat[name], _row_rms(delta[name][..., foil]))
+            err_scan[name] = np.hypot(stat[name], row_rms(delta[name][..., foil]))
     if not spectra:
         nominal = XanesResult(**{**{k: getattr(nominal, k) for k in OUTPUTS},
                                  "norm": np.empty(lead + (0,)), "flat": np.empty(lead + (0,))})
@@ -417,22 +396,6 @@ def budget_arrays(
         result=nominal, labels=tuple(label for _, label, _ in plan), components=tuple(c for c, _, _ in plan),
         delta=delta, stat=stat, err_scan=err_scan, flags=flags,
     )
-
-
-def _less_noise(change: np.ndarray, err: np.ndarray, err_nominal: np.ndarray) -> np.ndarray:
-    """``change`` without the variance ``|err**2 - err_nominal**2|`` that noise alone gives it (sign kept).
-
-    ``sign(D) sqrt(max(0, D**2 - |err**2 - err_nominal**2|))``; a NaN change
-    stays NaN, a NaN error counts as 0.
-
-    Examples
-    --------
-    >>> _less_noise(np.array([0.5, -0.5, 0.1, np.nan]), np.full(4, 0.5), np.full(4, 0.4)).round(3).tolist()
-    [0.4, -0.4, 0.0, nan]
-    """
-    noise = np.nan_to_num(np.abs(np.asarray(err, float) ** 2 - np.asarray(err_nominal, float) ** 2))
-    with np.errstate(invalid="ignore"):
-        return np.where(np.isfinite(change), np.sign(change) * np.sqrt(np.fmax(change**2 - noise, 0.0)), change)
 
 
 def _statistical(r: XanesResult) -> dict[str, np.ndarray]:
