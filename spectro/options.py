@@ -531,7 +531,8 @@ class XanesOptions(Options):
     deglitch: bool = flag(True, "drop isolated spikes of mu and mu_ref before the analysis "
                                 "(spectro.xanes.find_glitches; flagged glitches_removed)")
     budget: bool = flag(False, "also give each number's statistical and systematic uncertainty "
-                               "(spectro.xanes.budget; docs/uncertainty.md)")
+                               "(spectro.xanes.budget; docs/uncertainty.md; where XES inputs are analysed too, "
+                               "spectro.xes.budget)")
 
     def _check_together(self) -> None:
         # the conventions other than 'derivative' are placed on a Ni foil (Ni K edge 8333.0 eV)
@@ -581,6 +582,8 @@ class XesOptions(Options):
     kb_prime: tuple[float, float] | None = option(None, "Kbeta' window relative to the Kbeta1,3 peak, eV "
                                                   "(none: from the element)", _none_or(_pair),
                                                   "two ascending numbers or none", nargs=2, metavar="E")
+    budget: bool = flag(False, "also give each metric's statistical and systematic uncertainty "
+                               "(spectro.xes.budget; docs/xes.md)")
 
     def _check_together(self) -> None:
         lo, hi = self.fit_window

@@ -35,10 +35,16 @@ STEPS: dict[str, tuple[type, str]] = {
 
 
 def add_option_flags(parser: argparse.ArgumentParser, *steps: str, skip: tuple[str, ...] = ()) -> None:
-    """Add the flags of ``steps`` (names of :data:`STEPS`) to a subcommand's parser, but those of ``skip``."""
+    """Add the flags of ``steps`` (names of :data:`STEPS`) to a subcommand's parser, but those of ``skip``.
+
+    An option of the same name in two steps (``budget``: XANES and XES) is one flag, shown under the first;
+    it sets both.
+    """
+    added: set[str] = set()
     for step in steps:
         cls, title = STEPS[step]
-        cls.add_arguments(parser.add_argument_group(title), skip=skip)
+        cls.add_arguments(parser.add_argument_group(title), skip=tuple(skip) + tuple(added))
+        added.update(cls.names())
 
 
 def options_from_flags(args: argparse.Namespace, *, valence: bool = True) -> AnalysisOptions:

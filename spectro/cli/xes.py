@@ -11,7 +11,10 @@ data contradict is an error for that file), ``kb13_energy``, ``kb13_m1``,
 (with ``--fit`` also ``kb_prime_ratio_fit``, ``kb13_center_fit`` and
 ``kb_prime_center_fit``), and ``flags`` (the bits of
 :class:`spectro.xes.XesFlag`); energies in eV, intensities with the
-Kbeta1,3 maximum = 1. The reading flags apply to every file, the IAD
+Kbeta1,3 maximum = 1. The errors are statistical; with ``--budget`` each
+number's ``_err`` is the total and its ``_stat``, ``_sys`` and
+``_sys_<component>`` are given too (:func:`spectro.xes.budget`), the text
+showing ``0.239 ± 0.001 (stat) ± 0.010 (sys)``. The reading flags apply to every file, the IAD
 reference too. Regions a scan does not cover give null, a flag and a
 ``warning: ...`` line on stderr naming the file and the scans. A file that
 cannot be read gives one line ``error: ...`` on stderr; the other files are
@@ -31,6 +34,7 @@ from ..errors import DataError
 from ..options import AnalysisOptions
 from ._options import add_option_flags, options_from_flags
 from ._output import finite, input_files, print_error, regular_file
+from .xanes import with_budget_text
 
 __all__ = ["FIT_KEYS", "KEYS", "records", "register", "run"]
 
@@ -66,13 +70,16 @@ def records(result: Any, file: str) -> list[dict[str, Any]]:
     >>> rec["file"], rec["scan"], rec["element"], rec["iad"], rec["flags"], "kb_prime_ratio_fit" in rec
     ('sim', '0', 'Ni', None, 0, False)
     """
+    from ..xes._budget import COMPONENTS
+
     keys = KEYS + tuple(k for k in FIT_KEYS if k in result)
+    parts = ("err", "stat", "sys", *(f"sys_{c}" for c in COMPONENTS)) if "variation" in result.coords else ("err",)
     out = []
     for i, label in enumerate(result.scan.values.tolist()):
         rec: dict[str, Any] = {"file": file, "scan": str(label), "element": result.attrs.get("xes_element")}
         for key in keys:
             rec[key] = finite(result[key].values[i])
-            rec[f"{key}_err"] = finite(result[f"{key}_err"].values[i])
+            rec.update({f"{key}_{part}": finite(result[f"{key}_{part}"].values[i]) for part in parts})
         rec["flags"] = int(result["flags"].values[i])
         out.append(rec)
     return out
@@ -83,8 +90,11 @@ def _text(recs: list[dict[str, Any]]) -> str:
     head = ["file", "scan", *keys, "flags"]
     rows = [head]
     for r in recs:
-        rows.append([r["file"], r["scan"], *("nan" if r[k] is None else f"{r[k]:.4f}" for k in keys),
-                     str(r["flags"])])
+        if "kb13_m1_sys" in r:  # with the budget
+            cells = [with_budget_text(r[k], r[f"{k}_stat"], r[f"{k}_sys"]) for k in keys]
+        else:
+            cells = ["nan" if r[k] is None else f"{r[k]:.4f}" for k in keys]
+        rows.append([r["file"], r["scan"], *cells, str(r["flags"])])
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows)
 

@@ -30,7 +30,7 @@ from ._analyze import RESULTS, XesResult, analyze_arrays, flagged, result_attrs
 from ._element import ElementMismatchError, element_of
 from ._flags import XesFlag
 from ._windows import KB_PRIME_OFFSET, Windows, line_energies, windows, windows_of
-from .api import IAD_WINDOW_STEP, analyze, iad, kbeta, kbeta_fit, normalize, spin, spin_errors, vtc
+from .api import IAD_WINDOW_STEP, analyze, budget, iad, kbeta, kbeta_fit, normalize, spin, spin_errors, vtc
 
 __all__ = [
     "ElementMismatchError",
@@ -42,6 +42,7 @@ __all__ = [
     "XesResult",
     "analyze",
     "analyze_arrays",
+    "budget",
     "element_of",
     "flagged",
     "iad",

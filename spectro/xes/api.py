@@ -33,11 +33,14 @@ from ..model import energy_dim, kind_of, source_file
 from ..options import XesOptions, options_of
 from .. import _apply
 from ._analyze import FIT, OUTPUTS, analyze_arrays, flag_warnings, result_attrs
+from ._budget import (COMPONENTS, IAD_WINDOW_STEP, KB_PRIME_STEP, budget_arrays, budgeted, in_total,
+                      variations)
 from ._element import element_from_peaks, element_of, peak_energies
 from ._flags import XesFlag
 from .background import normalize as _normalize_arrays
 
-__all__ = ["IAD_WINDOW_STEP", "analyze", "iad", "kbeta", "kbeta_fit", "normalize", "spin", "spin_errors", "vtc"]
+__all__ = ["IAD_WINDOW_STEP", "analyze", "budget", "iad", "kbeta", "kbeta_fit", "normalize", "spin", "spin_errors",
+           "vtc"]
 
 _KBETA = tuple(n for n in OUTPUTS if n.startswith(("kb13_", "kb_prime")) and n not in FIT)
 _VTC = tuple(n for n in OUTPUTS if n.startswith(("kb25_", "kbpp_")))
@@ -98,6 +101,31 @@ def _with_element(ds: xr.Dataset, dim: str, opts: XesOptions, *, file: str) -> X
     return opts if element == opts.element else opts.replace(element=element)
 
 
+def _prepared(ds: xr.Dataset, opts: XesOptions, reference: xr.Dataset | xr.DataArray | None
+              ) -> tuple[str, str, str | None, XesOptions, tuple | None]:
+    """(energy dim, source file, the element as given, the options with the element, the reference's arrays)."""
+    dim = _check(ds)
+    file = source_file(ds.attrs, ds.source.values if "source" in ds.coords else [])
+    given = opts.element
+    opts = _with_element(ds, dim, opts, file=file)
+    ref = None
+    if reference is not None:
+        ref = _reference_arrays(reference)
+        element_of(ref[0], ref[1], given=opts.element, file=_reference_name(reference) or None)
+    return dim, file, given, opts, ref
+
+
+def _finished(out: xr.Dataset, ds: xr.Dataset, opts: XesOptions, *, kind: str, given: str | None, file: str,
+              stacklevel: int) -> xr.Dataset:
+    """``out`` with the options in its attrs; in memory, one warning per flag (at the caller's caller's level)."""
+    out.attrs = {"kind": kind, "source_file": ds.attrs.get("source_file", ""), **opts.to_attrs(),
+                 "xes_element_from": "data" if given is None else "option"}
+    if not _apply.is_lazy(out):
+        for w in flag_warnings(out["flags"].values, out["scan"].values, opts, file=file):
+            warnings.warn(w, stacklevel=stacklevel)
+    return out
+
+
 def _run(
     ds: xr.Dataset,
     opts: XesOptions,
@@ -108,14 +136,7 @@ def _run(
     reference: xr.Dataset | xr.DataArray | None = None,
 ) -> xr.Dataset:
     """The outputs ``names`` (and ``flags``, those of ``mask``) of the kernel on every scan of ``ds``."""
-    dim = _check(ds)
-    file = source_file(ds.attrs, ds.source.values if "source" in ds.coords else [])
-    given = opts.element
-    opts = _with_element(ds, dim, opts, file=file)
-    ref = None
-    if reference is not None:
-        ref = _reference_arrays(reference)
-        element_of(ref[0], ref[1], given=opts.element, file=_reference_name(reference) or None)
+    dim, file, given, opts, ref = _prepared(ds, opts, reference)
     names = tuple(n for n in OUTPUTS if n in names or n == "flags")
     intensity = ds["intensity"].transpose(..., dim)
     args = [ds["intensity_err"].transpose(..., dim)] if "intensity_err" in ds.data_vars else []
@@ -127,12 +148,7 @@ def _run(
     attrs = result_attrs(opts, reference=None if reference is None else _reference_name(reference))
     out = _apply.run(kernel, intensity, outputs={n: OUTPUTS[n] for n in names}, args=args,
                      attrs={n: attrs[n] for n in names}, integers=("flags",), coords_of=ds)
-    out.attrs = {"kind": kind, "source_file": ds.attrs.get("source_file", ""), **opts.to_attrs(),
-                 "xes_element_from": "data" if given is None else "option"}
-    if not _apply.is_lazy(out):
-        for w in flag_warnings(out["flags"].values, out["scan"].values, opts, file=file):
-            warnings.warn(w, stacklevel=3)
-    return out
+    return _finished(out, ds, opts, kind=kind, given=given, file=file, stacklevel=4)
 
 
 def analyze(
@@ -190,9 +206,110 @@ def analyze(
     ('Ni', 0)
     """
     opts = options_of(XesOptions, options, changes)
-    names = tuple(n for n, (dims, _, _) in OUTPUTS.items()
-                  if n not in ("norm_scale", "norm_scale_err", "background", "flags") and (opts.fit or n not in FIT))
-    return _run(ds, opts, names, kind="xes_results", mask=_ANALYZE_FLAGS, reference=reference)
+    if opts.budget:
+        return budget(ds, opts, reference=reference)
+    return _run(ds, opts, _analyzed(opts), kind="xes_results", mask=_ANALYZE_FLAGS, reference=reference)
+
+
+def _analyzed(opts: XesOptions) -> tuple[str, ...]:
+    """The outputs of :func:`analyze`."""
+    return tuple(n for n, (dims, _, _) in OUTPUTS.items()
+                 if n not in ("norm_scale", "norm_scale_err", "background", "flags") and (opts.fit or n not in FIT))
+
+
+def budget(
+    ds: xr.Dataset,
+    options: XesOptions | None = None,
+    /,
+    *,
+    reference: xr.Dataset | xr.DataArray | None = None,
+    **changes: Any,
+) -> xr.Dataset:
+    """:func:`analyze` with each metric's statistical and systematic uncertainty (``budget=True``).
+
+    The variations and components are those of :mod:`spectro.xes._budget`
+    (the other background model; the Kbeta' window and, with a reference,
+    the IAD window moved edge by edge).
+
+    Parameters are those of :func:`analyze`.
+
+    Returns
+    -------
+    xarray.Dataset
+        The variables of :func:`analyze`, the same numbers, and for each
+        metric ``<m>`` with an error: ``<m>_stat`` (the statistical error of
+        :func:`analyze`), ``<m>_sys_background``, ``<m>_sys_window``,
+        ``<m>_sys`` (in quadrature, without the window term of a metric
+        that window defines: ``kb_prime``, ``kb_prime_ratio``, ``iad``),
+        ``<m>_err`` the total (``stat`` and ``sys`` in quadrature) and
+        ``<m>_variation`` (scan, variation): the
+        change under each variation (coordinates ``variation``, its label,
+        and ``variation_component``). Attrs ``xes_budget`` 1.
+
+    Examples
+    --------
+    >>> import spectro
+    >>> r = budget(spectro.simulate.xes(spin="high", noise=0.01, seed=0))
+    >>> bool(r.kb_prime_err[0] > r.kb_prime_stat[0]), r.variation.values[:2].tolist()
+    (True, ['background=linear', 'kb_prime=-16:-5'])
+    """
+    opts = options_of(XesOptions, options, changes)
+    dim, file, given, opts, ref = _prepared(ds, opts, reference)
+    plain = tuple(n for n in OUTPUTS if n in _analyzed(opts) or n == "flags")
+    names = budgeted(opts)
+    plan = variations(opts, reference=ref is not None)
+    labels, components = [label for _, label, _ in plan], [c for c, _, _ in plan]
+    attrs = result_attrs(opts, reference=None if reference is None else _reference_name(reference))
+    outputs = {n: OUTPUTS[n] for n in plain}
+    for n in names:
+        parts = ["sys", *(f"sys_{c}" for c in COMPONENTS), *(f"variation__{k}" for k in range(len(plan)))]
+        outputs.update({f"{n}_{part}": ((), OUTPUTS[n][1], "") for part in parts})
+
+    def kernel(y, *rest, energy):
+        b = budget_arrays(energy, y, rest[0] if rest else None, opts, reference=ref)
+        out = [getattr(b.result, n) for n in plain]
+        for n in names:
+            out += [b.sys(n), *(b.sys(n, c) for c in COMPONENTS), *(b.delta[n][..., k] for k in range(len(plan)))]
+        return tuple(out)
+
+    intensity = ds["intensity"].transpose(..., dim)
+    args = [ds["intensity_err"].transpose(..., dim)] if "intensity_err" in ds.data_vars else []
+    data, coords = _apply.run_parts(kernel, intensity, outputs=outputs, args=args,
+                                    attrs={n: attrs[n] for n in plain}, integers=("flags",), coords_of=ds)
+    iad_step = f" and the IAD window's by {IAD_WINDOW_STEP:g} eV" if ref is not None else ""
+    methods = {
+        "background": "the other background model (" + ", ".join(
+            label for label, c in zip(labels, components) if c == "background") + ")",
+        "window": f"the Kbeta' window's edges moved by {KB_PRIME_STEP:g} eV{iad_step}, each change less the "
+                  "noise of the points moved in or out",
+    }
+    for n in names:
+        units, long_name = attrs[n]["units"], OUTPUTS[n][2]
+        data[f"{n}_stat"] = data.pop(f"{n}_err")
+        data[f"{n}_stat"].attrs.update(long_name=f"{long_name} statistical uncertainty (1 sigma)",
+                                       method="the noise, propagated (the error of spectro.xes.analyze)")
+        for c in COMPONENTS:
+            data[f"{n}_sys_{c}"].attrs = {"units": units, "method": f"rms change with {methods[c]}",
+                                          "long_name": f"{long_name} systematic uncertainty from the {c}"}
+        total = [c for c in COMPONENTS if in_total(n, c)]
+        data[f"{n}_sys"].attrs = {"units": units, "method": " and ".join(total) + " in quadrature" + (
+            "" if len(total) == len(COMPONENTS) else " (its window defines it: the window term is reported apart)"),
+            "long_name": f"{long_name} systematic uncertainty (1 sigma)"}
+        stat, sys_ = data[f"{n}_stat"], data[f"{n}_sys"]
+        data[f"{n}_err"] = xr.Variable(stat.dims, np.hypot(stat.data, sys_.data), {
+            "units": units, "long_name": f"{long_name} total uncertainty (1 sigma)",
+            "method": "stat and sys in quadrature"})
+        cols = [data.pop(f"{n}_variation__{k}") for k in range(len(plan))]
+        data[f"{n}_variation"] = xr.Variable(
+            cols[0].dims + ("variation",), np.stack([c.data for c in cols], axis=-1),
+            {"units": units, "long_name": f"change of {n} under each variation of the options",
+             "method": "kernel re-run with the variation's options"})
+    variation = xr.Coordinates({"variation": ("variation", labels)})
+    out = xr.Dataset(data, coords=xr.Coordinates(
+        {**coords.variables, **variation.variables, "variation_component": xr.Variable("variation", components)},
+        indexes={**coords.xindexes, **variation.xindexes}))
+    return _finished(out, ds, opts, kind="xes_results", given=given, file=file, stacklevel=3)
+
 
 
 def normalize(ds: xr.Dataset, options: XesOptions | None = None, /, **changes: Any) -> xr.Dataset:
@@ -361,9 +478,6 @@ def kbeta_fit(ds: xr.Dataset, options: XesOptions | None = None, /, **changes: A
     opts = options_of(XesOptions, options, changes).replace(fit=True)
     return _run(ds, opts, FIT, kind="xes_results", mask=_FIT_FLAGS)
 
-
-#: How far each edge of the IAD window is moved (eV, both ways) for the window's systematic error.
-IAD_WINDOW_STEP = 2.0
 
 
 def spin_errors(out: xr.Dataset, *, window: xr.DataArray | None = None,
