@@ -111,10 +111,18 @@ def test_real_spectra_stated_errors_are_the_smaller_part(data_dir):
 def test_cli_prints_stat_and_sys(data_dir, capsys):
     from spectro.cli import main
 
+    from spectro.cli.xes import XES_STATISTICAL_ONLY
+
     path = str(data_dir / "xes" / "advxafs_Figure_2A_S1_XES_Mn2O3.dat")
+    plain = _quiet(spectro.xes.analyze, _quiet(spectro.read, path))
+    assert main(["xes", path]) == 0  # plain: value ± statistical error, and a note saying so
+    captured = capsys.readouterr()
+    assert f"{float(plain.kb13_m1[0]):.4f} ± {float(plain.kb13_m1_err[0]):.4f}" in captured.out
+    assert XES_STATISTICAL_ONLY in captured.err
     assert main(["xes", path, "--budget"]) == 0
-    line = capsys.readouterr().out.splitlines()[1]
-    assert " (stat) ± " in line and line.count("(sys)") >= 3
+    captured = capsys.readouterr()
+    line = captured.out.splitlines()[1]
+    assert " (stat) ± " in line and line.count("(sys)") >= 3 and XES_STATISTICAL_ONLY not in captured.err
     assert main(["xes", path, "--budget", "--json"]) == 0
     rec = json.loads(capsys.readouterr().out)["scans"][0]
     assert rec["kb13_m1_err"] == pytest.approx(np.hypot(rec["kb13_m1_stat"], rec["kb13_m1_sys"]))
