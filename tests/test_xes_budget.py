@@ -8,6 +8,8 @@ import warnings
 import numpy as np
 import pytest
 import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import spectro
 from spectro._variations import less_noise
@@ -140,3 +142,28 @@ def test_batch_with_the_budget_gives_the_xes_numbers_of_analyze(data_dir, tmp_pa
     with xr.open_dataset(tmp_path / "out" / "results.nc") as res:
         for name in ("kb13_m1", "kb13_m1_stat", "kb13_m1_sys", "kb13_m1_err", "kb_prime_ratio_sys_background"):
             np.testing.assert_array_equal(res[name].values, direct[name].values)
+
+
+_SPECTRA = st.builds(lambda f, seed: spectro.simulate.xes(high_spin_fraction=f, noise=0.01, background=10.0, seed=seed),
+                     st.floats(0.0, 1.0), st.integers(0, 2**16))
+_REFERENCE = spectro.simulate.xes(spin="low", noise=0.01, seed=99)
+
+
+@settings(max_examples=10, deadline=None)
+@given(_SPECTRA, st.floats(1e-3, 1e4), st.floats(-3.0, 3.0))
+def test_systematic_terms_ignore_the_intensity_scale_and_move_nothing_with_an_energy_shift(ds, scale, shift):
+    """The windows are placed on the Kbeta1,3 peak and the metrics are normalized: a scaled or shifted spectrum
+    (its reference alike) gets the same systematic terms."""
+    a = _quiet(spectro.xes.analyze, ds, reference=_REFERENCE, budget=True)
+    scaled = ds.copy(data={"intensity": ds.intensity * scale, "intensity_err": ds.intensity_err * scale})
+    b = _quiet(spectro.xes.analyze, scaled, reference=_REFERENCE, budget=True)
+    moved = ds.assign_coords(emission_energy=ds.emission_energy + shift)
+    ref_moved = _REFERENCE.assign_coords(emission_energy=_REFERENCE.emission_energy + shift)
+    c = _quiet(spectro.xes.analyze, moved, reference=ref_moved, budget=True)
+    for name in ("kb13_m1", "kb13_fwhm", "kb_prime_ratio", "iad"):
+        for part in ("sys_background", "sys_window"):
+            np.testing.assert_allclose(b[f"{name}_{part}"], a[f"{name}_{part}"], rtol=1e-6, atol=1e-10,
+                                       err_msg=f"{name}_{part} (scaled)")
+            np.testing.assert_allclose(c[f"{name}_{part}"], a[f"{name}_{part}"], rtol=1e-5, atol=1e-7,
+                                       err_msg=f"{name}_{part} (shifted)")
+    np.testing.assert_allclose(c.kb13_m1 - a.kb13_m1, shift, atol=1e-6)
