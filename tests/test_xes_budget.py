@@ -167,3 +167,19 @@ def test_systematic_terms_ignore_the_intensity_scale_and_move_nothing_with_an_en
             np.testing.assert_allclose(c[f"{name}_{part}"], a[f"{name}_{part}"], rtol=1e-5, atol=1e-7,
                                        err_msg=f"{name}_{part} (shifted)")
     np.testing.assert_allclose(c.kb13_m1 - a.kb13_m1, shift, atol=1e-6)
+
+
+@pytest.mark.realdata
+def test_spin_window_term_leaves_out_a_window_the_data_do_not_cover(data_dir):
+    """The Mn scans of xes/ stop 9.8 eV above Kbeta1,3: the IAD window moved to +10 eV is not covered.
+
+    ``spectro.xes.spin`` raised DataError for the whole call (the moved window's IAD of the references is NaN);
+    that variant is now left out of the window term, which says so, and the fraction keeps its other terms.
+    """
+    read = lambda name: _quiet(spectro.read, data_dir / "xes" / name)  # noqa: E731
+    sample = read("advxafs_Figure_2B_S2_XES_1h_milled.dat")
+    high, low = read("advxafs_Figure_2A_S1_XES_Mn2O3.dat"), read("advxafs_Figure_2A_S1_XES_Mn3O4.dat")
+    r = _quiet(spectro.xes.spin, sample, high=high, low=low)
+    assert np.isfinite(float(r.high_spin_fraction_sys_window[0]))
+    assert "do not cover the windows -20..10 eV" in r.high_spin_fraction_sys_window.attrs["method"]
+    np.testing.assert_allclose(r.high_spin_fraction_err, np.hypot(r.high_spin_fraction_stat, r.high_spin_fraction_sys))

@@ -516,10 +516,12 @@ def spin_errors(out: xr.Dataset, *, window: xr.DataArray | None = None,
     parts = [out[f"{quantity}_err_references"], out[f"{quantity}_err_calibration"]]
     extra = {}
     if window is not None:
+        missed = window.attrs.get("windows_not_covered")
         extra[f"{quantity}_sys_window"] = window.assign_attrs(
             units="1", long_name=f"{quantity} systematic uncertainty from the choice of window",
             method=f"largest change of {quantity} with each edge of the IAD window moved by "
-                   f"+-{IAD_WINDOW_STEP:g} eV, less the noise of the points moved in or out")
+                   f"+-{IAD_WINDOW_STEP:g} eV, less the noise of the points moved in or out"
+                   + (f" (the references do not cover the windows {missed}: left out)" if missed else ""))
         parts.append(window)
     sys = np.sqrt(sum(p**2 for p in parts))
     return out.assign(**extra, **{
@@ -694,14 +696,20 @@ def spin(
         lo, hi = opts.iad_window
         step = IAD_WINDOW_STEP
         variants = [(lo - step, hi), (lo + step, hi), (lo, hi - step), (lo, hi + step)]
+        moved, uncovered = [], []
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SpectroWarning)  # the variants' flags are not the result's
-            moved = [_fraction(ds, opts.replace(iad_window=w), high, low, metric)[0]
-                     for w in variants if w[0] < 0.0 < w[1]]
+            for w in (w for w in variants if w[0] < 0.0 < w[1]):
+                try:
+                    moved.append(_fraction(ds, opts.replace(iad_window=w), high, low, metric)[0])
+                except DataError:  # the references do not cover the moved window: no IAD there
+                    uncovered.append(f"{w[0]:g}..{w[1]:g} eV")
         if moved:
             f, err = out["high_spin_fraction"], out["high_spin_fraction_err"]
             # the change with the window, less the noise of the points the moved edge adds or removes
             changes = [np.sqrt(np.fmax(0.0, (m["high_spin_fraction"] - f) ** 2
                                        - abs(m["high_spin_fraction_err"] ** 2 - err**2))) for m in moved]
             window = xr.concat(changes, dim="variant").max("variant")
+            if uncovered:
+                window.attrs["windows_not_covered"] = ", ".join(uncovered)
     return spin_errors(out, window=window).assign({n: sample[n] for n in (metric, f"{metric}_err")})
