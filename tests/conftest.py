@@ -153,3 +153,20 @@ def assert_batch_gives():
                 assert plain(res[var].attrs) == plain(want[var].attrs), var
 
     return check
+
+
+@pytest.fixture(scope="session")
+def i20_file():
+    """A writer of Diamond I20 XES files: ``write(path, header_from, ds)`` puts the first scan of the simulated
+    ``ds`` under the header of the measured file ``header_from`` (a real I20 scan) and returns ``path``."""
+
+    def write(path, header_from, ds):
+        lines = header_from.read_text().splitlines()
+        first_row = next(i for i, line in enumerate(lines) if not line.startswith("#"))
+        rows = [f"6800.0\t{e:.4f}\t70.0\t1000000.0\t{y * 1e4:.3f}\t{y * 1e-2:.6f}\t2.0\t"
+                for e, y in zip(ds.emission_energy.values, ds.intensity.values[0])]
+        path.write_text("\n".join(lines[:first_row] + rows + lines[-2:]) + "\n")
+        return path
+
+    return write
+

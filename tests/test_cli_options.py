@@ -20,6 +20,7 @@ COMMANDS = {
     "convert": ["a.xdi", "-o", "out", "--to", "xdi"],
     "xanes": ["a.xdi"],
     "xes": ["a.dat"],
+    "spin": ["a.dat", "--high", "h.dat", "--low", "l.dat"],
     "valence": ["a.xdi"],
     "batch": ["a.xdi", "-o", "out"],
     "pressure": ["m.csv"],

@@ -107,19 +107,9 @@ def test_cli_without_element_gives_the_metrics_of_element_mn(data_file, capsys):
     assert auto["element"] is None and given["element"] == "Mn"
 
 
-def _i20_file(path: Path, header_from: Path, ds: xr.Dataset) -> Path:
-    """A Diamond I20 XES file holding ``ds`` (the header of a measured one, the data of ``ds``)."""
-    lines = header_from.read_text().splitlines()
-    first_row = next(i for i, line in enumerate(lines) if not line.startswith("#"))
-    rows = [f"6800.0\t{e:.4f}\t70.0\t1000000.0\t{y * 1e4:.3f}\t{y * 1e-2:.6f}\t2.0\t"
-            for e, y in zip(ds.emission_energy.values, ds.intensity.values[0])]
-    path.write_text("\n".join(lines[:first_row] + rows + lines[-2:]) + "\n")
-    return path
-
-
 @pytest.mark.realdata
-def test_cli_ni_file_with_element_mn_is_a_clear_error(data_file, tmp_path, capsys):
-    ni = _i20_file(tmp_path / "ni_kbeta.dat", data_file(MN_FILES[0]), xes(element="Ni", seed=4))
+def test_cli_ni_file_with_element_mn_is_a_clear_error(data_file, tmp_path, capsys, i20_file):
+    ni = i20_file(tmp_path / "ni_kbeta.dat", data_file(MN_FILES[0]), xes(element="Ni", seed=4))
     assert spectro.read(ni).sizes["scan"] == 1
     assert main(["xes", str(ni), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["scans"][0]["element"] == "Ni"

@@ -37,7 +37,7 @@ from ._options import add_option_flags, options_from_flags
 from ._output import finite, input_files, print_error, regular_file
 from .xanes import with_budget_text
 
-__all__ = ["FIT_KEYS", "KEYS", "XES_STATISTICAL_ONLY", "records", "register", "run"]
+__all__ = ["FIT_KEYS", "KEYS", "XES_STATISTICAL_ONLY", "read_reference", "records", "register", "run"]
 
 #: Metrics reported per scan, in order.
 KEYS = ("kb13_energy", "kb13_m1", "kb_prime", "kb_prime_ratio", "kb25_energy", "kb25_intensity", "iad")
@@ -107,12 +107,13 @@ def _text(recs: list[dict[str, Any]]) -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows)
 
 
-def _reference(name: str, options: AnalysisOptions):
+def read_reference(name: str, options: AnalysisOptions, what: str = "the IAD reference"):
+    """The one-scan XES reference spectrum in file ``name`` (``what`` names it in the error of a file with more)."""
     from ..io import read
 
     reference = read(Path(name), options.read)
     if reference.sizes["scan"] != 1:
-        raise DataError(f"the IAD reference has {reference.sizes['scan']} scans; give a file with one", file=name)
+        raise DataError(f"{what} has {reference.sizes['scan']} scans; give a file with one", file=name)
     return reference
 
 
@@ -122,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     from ..xes import analyze
 
     options = options_from_flags(args, valence=False)
-    reference = _reference(args.iad_reference, options) if args.iad_reference else None
+    reference = read_reference(args.iad_reference, options) if args.iad_reference else None
     recs: list[dict[str, Any]] = []
     failed = False
     for name in input_files(args.files):
