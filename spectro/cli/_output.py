@@ -10,13 +10,17 @@ import math
 import os
 import stat
 import sys
+import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import FormatError, MissingFileError, OptionError, SpectroError
 
-__all__ = ["STATISTICAL_ONLY", "cell", "cli_spelling", "error_line", "finite", "input_files", "json_ready",
-           "print_error", "regular_file"]
+__all__ = ["STATISTICAL_ONLY", "analysed_files", "cell", "cli_spelling", "error_line", "finite", "input_files",
+           "json_ready", "print_error", "regular_file"]
+
+T = TypeVar("T")
 
 #: Printed on stderr under a text table whose errors are those of the plain analysis (no ``--budget``).
 STATISTICAL_ONLY = (
@@ -195,3 +199,33 @@ def input_files(names: list[str]) -> list[str]:
         else:
             out.append(name)
     return out
+
+
+def analysed_files(names: list[str], analyse: Callable[[str], T]) -> tuple[list[tuple[str, T]], bool]:
+    """``analyse(file)`` for every input file of ``names`` (:func:`input_files`), one after the other.
+
+    Each file's warnings become ``warning: <category>: <file>: ...`` lines on
+    stderr, a failure one ``error:`` line (:func:`print_error`), and the
+    other files go on. Returns the (file, result) of those that succeeded
+    and whether any failed.
+
+    Examples
+    --------
+    >>> analysed_files(["a", "bb"], lambda name: 1 / (len(name) - 1))  # "a" fails: one error line on stderr
+    ([('bb', 1.0)], True)
+    """
+    done: list[tuple[str, T]] = []
+    failed = False
+    for name in input_files(names):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                done.append((name, analyse(name)))
+            except Exception as err:  # one line per file that fails; the others go on
+                failed = True
+                print_error(err, name)
+        for w in caught:
+            text = str(w.message)
+            print(f"warning: {w.category.__name__}: {text if name in text else f'{name}: {text}'}", file=sys.stderr)
+    return done, failed
+

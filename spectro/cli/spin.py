@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-import warnings
 from typing import Any
 
 from ._options import add_option_flags, options_from_flags
-from ._output import finite, input_files, print_error, regular_file
+from ._output import analysed_files, finite, regular_file
 from .xanes import with_budget_text
 from .xes import read_reference
 
@@ -101,23 +99,9 @@ def run(args: argparse.Namespace) -> int:
     options = options_from_flags(args, valence=False)
     high = read_reference(args.high, options, "the high-spin reference")
     low = read_reference(args.low, options, "the low-spin reference")
-    recs: list[dict[str, Any]] = []
-    failed = False
-    for name in input_files(args.files):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                result = spin(read(regular_file(name), options.read), options.xes, high=high, low=low,
-                              metric=args.metric)
-            except Exception as err:  # one line per file that fails; the others go on
-                result = None
-                failed = True
-                print_error(err, name)
-        for w in caught:
-            text = str(w.message)
-            print(f"warning: {w.category.__name__}: {text if name in text else f'{name}: {text}'}", file=sys.stderr)
-        if result is not None:
-            recs.extend(records(result, name, args.metric))
+    done, failed = analysed_files(args.files, lambda name: spin(read(regular_file(name), options.read), options.xes,
+                                                                high=high, low=low, metric=args.metric))
+    recs = [rec for name, result in done for rec in records(result, name, args.metric)]
     if args.json:
         print(json.dumps({"metric": args.metric, "high": args.high, "low": args.low, "scans": recs}, indent=1))
     elif recs:

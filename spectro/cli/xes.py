@@ -27,14 +27,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
 from ..options import AnalysisOptions
 from ._options import add_option_flags, options_from_flags
-from ._output import finite, input_files, print_error, regular_file
+from ._output import analysed_files, finite, regular_file
 from .xanes import with_budget_text
 
 __all__ = ["FIT_KEYS", "KEYS", "XES_STATISTICAL_ONLY", "read_reference", "records", "register", "run"]
@@ -124,22 +123,9 @@ def run(args: argparse.Namespace) -> int:
 
     options = options_from_flags(args, valence=False)
     reference = read_reference(args.iad_reference, options) if args.iad_reference else None
-    recs: list[dict[str, Any]] = []
-    failed = False
-    for name in input_files(args.files):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                result = analyze(read(regular_file(name), options.read), options.xes, reference=reference)
-            except Exception as err:  # one line per file that fails; the others go on
-                result = None
-                failed = True
-                print_error(err, name)
-        for w in caught:
-            text = str(w.message)
-            print(f"warning: {w.category.__name__}: {text if name in text else f'{name}: {text}'}", file=sys.stderr)
-        if result is not None:
-            recs.extend(records(result, name))
+    done, failed = analysed_files(
+        args.files, lambda name: analyze(read(regular_file(name), options.read), options.xes, reference=reference))
+    recs = [rec for name, result in done for rec in records(result, name)]
     if args.json:
         print(json.dumps({"element": options.xes.element, "iad_reference": args.iad_reference, "scans": recs},
                          indent=1))
