@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .calibration_line import LinearCalibration, apply_calibration, linear_calibration
+from .calibration_line import LinearCalibration, add_flag, apply_calibration, flag_warnings, linear_calibration
 from .errors import DataError, SpectroWarning
 from .options import XanesOptions, options_of
 from . import xanes
@@ -250,11 +250,12 @@ def valence_from_budgets(
                 "variations and the line refitted")
             new[f"valence_sys_{c}"] = xr.DataArray(p, dims="scan").assign_attrs(
                 attrs, long_name=f"valence systematic uncertainty from the {c.replace('_', ' ')}", method=method)
-        bits = res["budget_flags"].values
-        flags = [",".join(f for f in (str(v), *(flag.name.lower() for flag in BudgetFlag if b & flag)) if f)
-                 for v, b in zip(est.valence_flags.values, bits)]
-        new["valence_flags"] = xr.DataArray(np.array(flags, dtype=str), dims="scan").assign_attrs(
-            units="", long_name="valence flags")
+        flags = est.valence_flags.values
+        for flag in BudgetFlag:
+            flags = add_flag(flags, flag.name.lower(), (res["budget_flags"].values & flag) > 0)
+        new["valence_flags"] = xr.DataArray(flags, dims="scan").assign_attrs(units="", long_name="valence flags")
+        for warning in flag_warnings(flags, res["scan"].values, cal):
+            warnings.warn(warning, stacklevel=2)
         merged = res.drop_vars([v for v in res.data_vars if res[v].dims != ("scan",)])
         merged = merged.assign({k: v.variable if isinstance(v, xr.DataArray) else v for k, v in new.items()})
         out.append(merged.assign_attrs(kind="valence_budget", valence_method=est.valence.attrs["method"]))

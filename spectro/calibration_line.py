@@ -46,14 +46,17 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .errors import DataError, ExtrapolationWarning, SpectroWarning
+from .errors import DataError, ExtrapolationWarning, ValenceFlagWarning
 
 __all__ = [
     "Estimate",
     "LinearCalibration",
+    "add_flag",
     "apply_calibration",
     "calibration_from_results",
     "extrapolation_warning",
+    "flag_warnings",
+    "has_flag",
     "linear_calibration",
     "per_scan_values",
 ]
@@ -546,7 +549,7 @@ def _predict_kernel(x, sx, sc, uncalibrated, on_edge, *, calibration):
     est = calibration.predict(x, sx, calibration_errors=sc, warn=False)
     flags = np.zeros(np.shape(x), dtype=_FLAG_WIDTH)
     for name, where in (("extrapolated", est.extrapolated), ("uncalibrated", uncalibrated), (ON_EDGE, on_edge)):
-        flags = np.where(where, np.char.add(np.char.add(flags, np.where(flags == "", "", ",")), name), flags)
+        flags = add_flag(flags, name, where)
     flags = flags.astype(_FLAG_WIDTH)
     far = other_edge(x, calibration)
     flags = np.where(far, "other_edge", flags).astype(_FLAG_WIDTH)
@@ -635,20 +638,62 @@ def apply_calibration(
     out = xr.Dataset(data)
     flags = out[f"{quantity}_flags"]
     if flags.chunks is None:
-        warning = extrapolation_warning(flags.values, calibration)
-        if warning is not None:
+        scans = results["scan"].values if "scan" in results.coords else np.arange(flags.size)
+        for warning in flag_warnings(flags.values, scans, calibration):
             warnings.warn(warning, stacklevel=2)
-        far = np.flatnonzero(flags.values == "other_edge")
-        if far.size:
-            scans = results["scan"].values[far] if "scan" in results.coords else far
-            warnings.warn(SpectroWarning(
-                f"scans {', '.join(repr(str(s)) for s in scans)}: {name} more than {OTHER_EDGE_EV:g} {calibration.units} "
-                f"from every anchor's (another element or edge): no {quantity}"), stacklevel=2)
-        on_edge = np.flatnonzero(np.char.find(flags.values.astype(str), ON_EDGE) >= 0)
-        if on_edge.size:
-            scans = results["scan"].values[on_edge] if "scan" in results.coords else on_edge
-            warnings.warn(SpectroWarning(f"scans {', '.join(repr(str(s)) for s in scans)}: {ON_EDGE_REASON}"),
-                          stacklevel=2)
+    return out
+
+
+def add_flag(flags: np.ndarray, name: str, where: np.ndarray) -> np.ndarray:
+    """``flags`` (comma-separated names, "" for none) with ``name`` added where ``where`` is true.
+
+    Examples
+    --------
+    >>> add_flag(np.array(["", "extrapolated", ""]), "uncalibrated", np.array([True, True, False])).tolist()
+    ['uncalibrated', 'extrapolated,uncalibrated', '']
+    """
+    flags = np.asarray(flags, dtype=str)
+    return np.where(where, np.char.add(np.char.add(flags, np.where(flags == "", "", ",")), name), flags)
+
+
+def has_flag(flags: np.ndarray, name: str) -> np.ndarray:
+    """Where the comma-separated ``flags`` hold ``name``.
+
+    Examples
+    --------
+    >>> has_flag(np.array(["", "extrapolated,preedge_on_edge", "other_edge"]), "preedge_on_edge").tolist()
+    [False, True, False]
+    """
+    return np.char.find(np.char.add(np.char.add(",", np.asarray(flags).astype(str)), ","), f",{name},") >= 0
+
+
+def flag_warnings(flags: np.ndarray, scans: np.ndarray, calibration: LinearCalibration, *,
+                  file: str = "") -> list[ValenceFlagWarning]:
+    """The warnings the flags of :func:`apply_calibration` give: how many scans are extrapolated, and which are
+    of another edge or have an edge unlike the oxide anchors' (``file`` prefixes the latter two).
+
+    Every door that computes a calibrated quantity (:func:`apply_calibration`,
+    :func:`spectro.budget.valence_from_budgets`, the batch for each input) says it with these.
+
+    Examples
+    --------
+    >>> cal = linear_calibration([2, 3], [8345.0, 8347.0])
+    >>> said = flag_warnings(np.array(["extrapolated", "other_edge"]), np.array(["a", "b"]), cal, file="f.xdi")
+    >>> [type(w).__name__ for w in said], str(said[1])[:32]
+    (['ExtrapolationWarning', 'ValenceFlagWarning'], "f.xdi: scans 'b': e0 more than 5")
+    """
+    out: list[ValenceFlagWarning] = []
+    extrapolated = extrapolation_warning(flags, calibration)
+    if extrapolated is not None:
+        out.append(extrapolated)
+    prefix = f"{file}: " if file else ""
+    far = (f"{calibration.observable} more than {OTHER_EDGE_EV:g} {calibration.units} from every anchor's "
+           f"(another element or edge): no {calibration.quantity}")
+    for name, reason in (("other_edge", far), (ON_EDGE, ON_EDGE_REASON)):
+        hit = has_flag(flags, name)
+        if hit.any():
+            names = ", ".join(repr(str(s)) for s in np.asarray(scans)[hit])
+            out.append(ValenceFlagWarning(f"{prefix}scans {names}: {reason}"))
     return out
 
 
@@ -663,7 +708,7 @@ def extrapolation_warning(flags: np.ndarray, calibration: LinearCalibration) -> 
     >>> extrapolation_warning(np.array([""]), cal) is None
     True
     """
-    n = int(np.count_nonzero(np.char.find(np.asarray(flags).astype(str), "extrapolated") >= 0))
+    n = int(np.count_nonzero(has_flag(flags, "extrapolated")))
     if not n:
         return None
     lo, hi = calibration.range

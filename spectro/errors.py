@@ -41,6 +41,7 @@ __all__ = [
     "UnitConversionWarning",
     "GridWarning",
     "MissingRegionWarning",
+    "ValenceFlagWarning",
     "ExtrapolationWarning",
     "FitWarning",
     "NoValenceWarning",
@@ -227,7 +228,12 @@ class MissingRegionWarning(SpectroWarning):
     """A spectrum does not cover the region a metric needs; the metric is NaN."""
 
 
-class ExtrapolationWarning(SpectroWarning):
+class ValenceFlagWarning(SpectroWarning):
+    """Scans whose quantity read on a calibration line is flagged (outside the anchors, another edge, an edge
+    unlike the anchors'): :func:`spectro.calibration_line.flag_warnings`."""
+
+
+class ExtrapolationWarning(ValenceFlagWarning):
     """A value lies outside the range spanned by its references or calibration."""
 
 

@@ -444,3 +444,23 @@ def test_batch_valence_with_the_budget_is_that_of_valence_budget(data_dir, tmp_p
             np.testing.assert_allclose(res[name].values[rows], direct[name].values, rtol=1e-12, atol=1e-12,
                                        err_msg=f"{path.name} {name}")
         assert res.valence_sys.values[rows].min() > 0.04  # the anchors' term at least: the sys is there
+
+
+@pytest.mark.realdata
+def test_valence_budget_warns_of_its_flags_as_from_spectra_does(data_dir):
+    """Both doors say the same of flagged valences (one mechanism, calibration_line.flag_warnings)."""
+    from spectro.errors import ValenceFlagWarning
+    from spectro.valence import from_spectra
+
+    read = lambda n: _quiet(spectro.read, data_dir / "xanes" / n)  # noqa: E731
+    samples = [read("xaslib_NiS_rt_01.xdi"), read("bmm_Ni-K-NickelFoil.xdi")]
+    anchors = [(read("ceric_NiO_111.xdi"), 2.0), (read("ceric_LaNiO3_Ni_80K_111.xdi"), 3.0)]
+    said = {}
+    for door in (from_spectra, valence_budget):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            door(samples, anchors)
+        said[door] = sorted(str(w.message) for w in caught if issubclass(w.category, ValenceFlagWarning))
+    assert said[from_spectra] == said[valence_budget]
+    assert sum("rises through the pre-edge window" in m for m in said[valence_budget]) == 2
+    assert sum("outside the anchor range" in m for m in said[valence_budget]) == 1

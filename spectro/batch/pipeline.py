@@ -42,12 +42,12 @@ import numpy as np
 import xarray as xr
 
 from ..errors import (
-    ExtrapolationWarning,
     LimitError,
     NoValenceWarning,
     ReferenceNotFoundError,
     SpectroError,
     SpectroWarning,
+    ValenceFlagWarning,
     ValidationError,
 )
 from ..model import ENERGY_DIMS, Spectra
@@ -336,7 +336,7 @@ def _with_valences(done: list[_Done], options: AnalysisOptions, time_limit: floa
         tables = [item.table for item in items]
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            warnings.simplefilter("ignore", ExtrapolationWarning)
+            warnings.simplefilter("ignore", ValenceFlagWarning)  # said for each input, below
             try:
                 digests = json.dumps(anchor_digests(anchors, time_limit=time_limit))
                 for name, _ in anchors:
@@ -360,10 +360,8 @@ def _with_valences(done: list[_Done], options: AnalysisOptions, time_limit: floa
             except Exception as err:  # the inputs' failure (a SpectroError only when they named the anchors)
                 out = err
         bounds = np.cumsum([0] + [t.n_rows for t in tables])
-        # the warnings of scans of another element or edge, or with the edge in the pre-edge window, name those of
-        # every input: each input gets its own
-        shared = [w.message for w in caught
-                  if _OTHER_EDGE not in str(w.message) and calibration_line.ON_EDGE_REASON not in str(w.message)]
+        # the warnings of the valences' flags speak of every input's scans: each input gets its own (below)
+        shared = [w.message for w in caught]
         for item, start, end in zip(items, bounds[:-1], bounds[1:]):
             item.warnings.extend(shared)
             if isinstance(out, Exception):
@@ -380,19 +378,8 @@ def _with_valences(done: list[_Done], options: AnalysisOptions, time_limit: floa
             rows = slice(int(start), int(end))
             columns = {str(k): Column(v.values[rows], dict(v.attrs)) for k, v in out.data_vars.items()}
             item.table = item.table.with_results(columns)
-            extrapolated = calibration_line.extrapolation_warning(columns["valence_flags"].values, calibration)
-            if extrapolated is not None:
-                item.warnings.append(extrapolated)
-            far = columns["valence_flags"].values == "other_edge"
-            if far.any():
-                scans = ", ".join(repr(str(s)) for s in item.table["scan"][far])
-                item.warnings.append(SpectroWarning(
-                    f"{item.file}: scans {scans}: e0 more than {calibration_line.OTHER_EDGE_EV:g} eV from every "
-                    f"anchor's {_OTHER_EDGE}: no valence"))
-            on_edge = np.char.find(columns["valence_flags"].values.astype(str), calibration_line.ON_EDGE) >= 0
-            if on_edge.any():
-                scans = ", ".join(repr(str(s)) for s in item.table["scan"][on_edge])
-                item.warnings.append(SpectroWarning(f"{item.file}: scans {scans}: {calibration_line.ON_EDGE_REASON}"))
+            item.warnings.extend(calibration_line.flag_warnings(columns["valence_flags"].values, item.table["scan"],
+                                                                calibration, file=item.file))
 
 
 def _valence_columns(tables: Sequence[Table]) -> xr.Dataset:
@@ -403,9 +390,6 @@ def _valence_columns(tables: Sequence[Table]) -> xr.Dataset:
         data["flags"] = ("scan", np.concatenate([t["flags"] for t in tables]), tables[0].results["flags"].attrs)
     return xr.Dataset(data, coords={"scan": np.concatenate([t["scan"] for t in tables])})
 
-
-#: What the warning of :func:`spectro.calibration_line.apply_calibration` says of scans of another element or edge.
-_OTHER_EDGE = "(another element or edge)"
 
 
 def _grid_key(spectra: Spectra, options: XanesOptions) -> tuple:
