@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 
 from ..errors import FormatError, MissingFileError, OptionError, SpectroError
 
-__all__ = ["STATISTICAL_ONLY", "analysed_files", "cell", "cli_spelling", "error_line", "finite", "input_files",
-           "json_ready", "print_error", "regular_file"]
+__all__ = ["STATISTICAL_ONLY", "aligned", "analysed_files", "cell", "cli_spelling", "error_line", "finite",
+           "input_files", "json_ready", "print_error", "regular_file", "with_budget_text"]
 
 T = TypeVar("T")
 
@@ -228,4 +228,32 @@ def analysed_files(names: list[str], analyse: Callable[[str], T]) -> tuple[list[
             text = str(w.message)
             print(f"warning: {w.category.__name__}: {text if name in text else f'{name}: {text}'}", file=sys.stderr)
     return done, failed
+
+
+def with_budget_text(value: Any, stat: Any, sys: Any) -> str:
+    """``value ± stat (stat) ± sys (sys)``, or the value alone when an error is missing.
+
+    Examples
+    --------
+    >>> with_budget_text(2.1734, 0.0123, 0.0812)
+    '2.173 ± 0.012 (stat) ± 0.081 (sys)'
+    """
+    if value is None:
+        return "nan"
+    if stat is None or sys is None:
+        return f"{value:.3f}"
+    return f"{value:.3f} ± {stat:.3f} (stat) ± {sys:.3f} (sys)"
+
+
+def aligned(rows: list[list[str]]) -> str:
+    """The rows of cells as text, each column as wide as its widest cell, two spaces apart.
+
+    Examples
+    --------
+    >>> print(aligned([["file", "e0"], ["a.xdi", "8345.1"]]))
+    file   e0
+    a.xdi  8345.1
+    """
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
 

@@ -17,6 +17,7 @@ import json
 import math
 
 from .. import references
+from ._output import aligned
 
 __all__ = ["register", "run"]
 
@@ -69,10 +70,7 @@ def _list(args: argparse.Namespace) -> int:
         print(json.dumps([r.to_dict() for r in refs], indent=1))
         return 0
     rows = [[_cell(getattr(r, c)) for c in _LIST_COLUMNS] for r in refs]
-    widths = [max(len(c), *(len(row[i]) for row in rows)) if rows else len(c) for i, c in enumerate(_LIST_COLUMNS)]
-    print("  ".join(c.ljust(w) for c, w in zip(_LIST_COLUMNS, widths)).rstrip())
-    for row in rows:
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+    print(aligned([list(_LIST_COLUMNS), *rows]))
     return 0
 
 

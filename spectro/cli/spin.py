@@ -24,8 +24,7 @@ import json
 from typing import Any
 
 from ._options import add_option_flags, options_from_flags
-from ._output import analysed_files, finite, regular_file
-from .xanes import with_budget_text
+from ._output import aligned, analysed_files, finite, regular_file, with_budget_text
 from .xes import read_reference
 
 __all__ = ["METRICS", "records", "register", "run"]
@@ -87,8 +86,7 @@ def _text(recs: list[dict[str, Any]]) -> str:
         rows.append([r["file"], r["scan"], "nan" if m is None else f"{m:.4f}",
                      with_budget_text(r["high_spin_fraction"], r["high_spin_fraction_stat"],
                                       r["high_spin_fraction_sys"]), ",".join(r["flags"])])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
+    return aligned(rows)
 
 
 def run(args: argparse.Namespace) -> int:

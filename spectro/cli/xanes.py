@@ -23,7 +23,7 @@ from typing import Any
 
 from ..options import AnalysisOptions
 from ._options import add_option_flags, options_from_flags
-from ._output import STATISTICAL_ONLY, cell, finite, input_files, print_error, regular_file
+from ._output import STATISTICAL_ONLY, cell, finite, input_files, print_error, regular_file, with_budget_text
 
 __all__ = ["KEYS", "register", "run"]
 
@@ -81,21 +81,6 @@ def records(path: str, options: AnalysisOptions) -> list[dict[str, Any]]:
             rec[key] = int(res[key].values[i]) if key == "budget_flags" else finite(res[key].values[i])
         out.append(rec)
     return out
-
-
-def with_budget_text(value: Any, stat: Any, sys: Any) -> str:
-    """``value ± stat (stat) ± sys (sys)``, or the value alone when an error is missing.
-
-    Examples
-    --------
-    >>> with_budget_text(2.1734, 0.0123, 0.0812)
-    '2.173 ± 0.012 (stat) ± 0.081 (sys)'
-    """
-    if value is None:
-        return "nan"
-    if stat is None or sys is None:
-        return f"{value:.3f}"
-    return f"{value:.3f} ± {stat:.3f} (stat) ± {sys:.3f} (sys)"
 
 
 def run(args: argparse.Namespace) -> int:

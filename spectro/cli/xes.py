@@ -33,8 +33,7 @@ from typing import Any
 from ..errors import DataError
 from ..options import AnalysisOptions
 from ._options import add_option_flags, options_from_flags
-from ._output import analysed_files, finite, regular_file
-from .xanes import with_budget_text
+from ._output import aligned, analysed_files, finite, regular_file, with_budget_text
 
 __all__ = ["FIT_KEYS", "KEYS", "XES_STATISTICAL_ONLY", "read_reference", "records", "register", "run"]
 
@@ -102,8 +101,7 @@ def _text(recs: list[dict[str, Any]]) -> str:
             cells = ["nan" if r[k] is None else f"{r[k]:.4f}" if r[f"{k}_err"] is None
                      else f"{r[k]:.4f} ± {r[f'{k}_err']:.4f}" for k in keys]
         rows.append([r["file"], r["scan"], *cells, str(r["flags"])])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows)
+    return aligned(rows)
 
 
 def read_reference(name: str, options: AnalysisOptions, what: str = "the IAD reference"):
