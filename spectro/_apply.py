@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .errors import DataError
+from .errors import DataError, SpectroWarning
 from .model import energy_dim
 
 
@@ -157,4 +157,23 @@ def flagged(flags: np.ndarray, labels: np.ndarray, kind: type[enum.IntFlag]) -> 
         if rows.size:
             out[flag] = [str(labels[i]) for i in rows]
     return out
+
+
+def flag_warnings(flags: np.ndarray, labels: np.ndarray, kind: type[enum.IntFlag], reasons: Mapping[Any, str], *,
+                  file: str = "", categories: Mapping[Any, type[SpectroWarning]] | None = None,
+                  default: type[SpectroWarning] = SpectroWarning) -> list[SpectroWarning]:
+    """One warning per bit of ``kind`` that some scans carry: ``<file>: scans 'a', 'b': <reason>``.
+
+    The warning's class is ``categories[flag]`` (``default`` for the others).
+
+    Examples
+    --------
+    >>> class F(enum.IntFlag):
+    ...     A = 1
+    >>> [str(w) for w in flag_warnings(np.array([0, 1]), np.array(["a", "b"]), F, {F.A: "too short"}, file="x")]
+    ["x: scans 'b': too short"]
+    """
+    prefix = f"{file}: " if file else ""
+    return [(categories or {}).get(flag, default)(f"{prefix}scans {', '.join(repr(s) for s in scans)}: {reasons[flag]}")
+            for flag, scans in flagged(flags, labels, kind).items()]
 

@@ -698,9 +698,4 @@ def flagged(flags: np.ndarray, labels: np.ndarray) -> dict[XanesFlag, list[str]]
 
 def flag_warnings(flags: np.ndarray, labels: np.ndarray, *, file: str = "") -> list[SpectroWarning]:
     """One warning per flag that some scans carry, naming the file and those scans."""
-    out = []
-    for flag, scans in flagged(flags, labels).items():
-        prefix = f"{file}: " if file else ""
-        names = ", ".join(repr(s) for s in scans)
-        out.append(_FLAG_WARNINGS.get(flag, SpectroWarning)(f"{prefix}scans {names}: {FLAG_REASONS[flag]}"))
-    return out
+    return _apply.flag_warnings(flags, labels, XanesFlag, FLAG_REASONS, file=file, categories=_FLAG_WARNINGS)

@@ -617,9 +617,4 @@ def budget_flag_warnings(flags: np.ndarray, labels: np.ndarray, *, file: str = "
     >>> [str(w) for w in budget_flag_warnings(np.array([0, 2]), np.array(["a", "b"]), file="x.xdi")]  # doctest: +ELLIPSIS
     ["x.xdi: scans 'b': the reference foil's conventions disagree (...)..."]
     """
-    out = []
-    for flag, scans in _apply.flagged(flags, labels, BudgetFlag).items():
-        prefix = f"{file}: " if file else ""
-        names = ", ".join(repr(str(s)) for s in scans)
-        out.append(SpectroWarning(f"{prefix}scans {names}: {BUDGET_FLAG_REASONS[flag]}"))
-    return out
+    return _apply.flag_warnings(flags, labels, BudgetFlag, BUDGET_FLAG_REASONS, file=file)

@@ -387,10 +387,5 @@ def flag_warnings(flags: np.ndarray, labels: np.ndarray, options: XesOptions | N
     >>> type(w).__name__, str(w).split(" is not covered")[0]
     ('MissingRegionWarning', "x.dat: scans 'b': the Kbeta'' window (-24 to -8 eV around the Kbeta1,3 peak +62.8 eV)")
     """
-    reasons = flag_reasons(options)
-    prefix = f"{file}: " if file else ""
-    out = []
-    for flag, scans in flagged(flags, labels).items():
-        names = ", ".join(repr(s) for s in scans)
-        out.append(_FLAG_WARNINGS.get(flag, MissingRegionWarning)(f"{prefix}scans {names}: {reasons[flag]}"))
-    return out
+    return _apply.flag_warnings(flags, labels, XesFlag, flag_reasons(options), file=file, categories=_FLAG_WARNINGS,
+                                default=MissingRegionWarning)
