@@ -26,7 +26,10 @@ independent variance terms, reported separately::
 and ``q_err = sqrt(var_sample + var_calibration + var_references)``
 (first-order propagation; exact for the linear model). A value outside the
 range spanned by the anchors is flagged ``"extrapolated"`` and an
-:class:`~spectro.errors.ExtrapolationWarning` is issued.
+:class:`~spectro.errors.ExtrapolationWarning` is issued. A line whose anchors
+were measured under different conditions (:attr:`LinearCalibration.anchor_mismatch`)
+flags every scan placed on it ``"anchor_mismatch"``, with a
+:class:`~spectro.errors.ValenceFlagWarning` naming the conditions.
 
 :func:`linear_calibration` fits the line on arrays,
 :func:`calibration_from_results` on the per-scan results of an analysis,
@@ -61,7 +64,7 @@ __all__ = [
     "per_scan_values",
 ]
 
-_FLAG_WIDTH = "<U48"
+_FLAG_WIDTH = "<U96"
 
 #: The XANES quality flag (``flags``, by its ``flag_meanings``) of an edge that has risen through the pre-edge
 #: window, as metals' and sulfides' do and the oxide anchors' (NiO, LaNiO3) do not: its scan's quantity is kept
@@ -70,6 +73,8 @@ ON_EDGE = "preedge_on_edge"
 #: What the warning says of such scans.
 ON_EDGE_REASON = ("the edge rises through the pre-edge window (as a metal's or a sulfide's does, an oxide's does not): "
                   "its valence on a line of oxide anchors is not an oxide's valence (flagged 'preedge_on_edge')")
+#: The flag of every scan placed on a line whose anchors were measured under different conditions.
+ANCHOR_MISMATCH = "anchor_mismatch"
 
 
 @dataclass(frozen=True)
@@ -163,6 +168,13 @@ class LinearCalibration:
     method : str
         ``"two-point line"``, ``"weighted least squares"`` or
         ``"unweighted least squares"``.
+    anchor_mismatch : tuple of (str, str)
+        The conditions that differ between the anchors (``temperature``,
+        ``beamline``, ``beamtime``), each with the anchors' values in words;
+        empty when none differ or none are known
+        (:func:`spectro.valence.with_conditions` sets it).
+    anchor_conditions : tuple of str
+        Each anchor's conditions in words, when known.
     """
 
     quantity: str
@@ -180,6 +192,23 @@ class LinearCalibration:
     dof: int
     scale: float
     method: str
+    anchor_mismatch: tuple[tuple[str, str], ...] = ()
+    anchor_conditions: tuple[str, ...] = ()
+
+    def mismatch_attrs(self) -> dict[str, str]:
+        """``anchor_mismatch`` (the conditions that differ, comma-separated), ``anchor_mismatch_detail`` and
+        ``anchor_conditions``, as the results placed on the line carry them in their attrs.
+
+        Examples
+        --------
+        >>> linear_calibration([2, 3], [8345.0, 8347.0]).mismatch_attrs()["anchor_mismatch"]
+        ''
+        """
+        return {
+            "anchor_mismatch": ",".join(k for k, _ in self.anchor_mismatch),
+            "anchor_mismatch_detail": " | ".join(f"{k}: {v}" for k, v in self.anchor_mismatch),
+            "anchor_conditions": " | ".join(self.anchor_conditions),
+        }
 
     @property
     def range(self) -> tuple[float, float]:
@@ -548,7 +577,9 @@ def other_edge(x: np.ndarray, calibration: LinearCalibration) -> np.ndarray:
 def _predict_kernel(x, sx, sc, uncalibrated, on_edge, *, calibration):
     est = calibration.predict(x, sx, calibration_errors=sc, warn=False)
     flags = np.zeros(np.shape(x), dtype=_FLAG_WIDTH)
-    for name, where in (("extrapolated", est.extrapolated), ("uncalibrated", uncalibrated), (ON_EDGE, on_edge)):
+    mismatch = np.full(np.shape(x), bool(calibration.anchor_mismatch))
+    for name, where in (("extrapolated", est.extrapolated), ("uncalibrated", uncalibrated), (ON_EDGE, on_edge),
+                        (ANCHOR_MISMATCH, mismatch)):
         flags = add_flag(flags, name, where)
     flags = flags.astype(_FLAG_WIDTH)
     far = other_edge(x, calibration)
@@ -589,7 +620,10 @@ def apply_calibration(
         (outside the anchors' range), ``uncalibrated``, ``preedge_on_edge``
         (the scan's XANES ``flags`` say its edge rises through the pre-edge
         window, as metals and sulfides do and oxide anchors do not: the
-        value is not an oxide's valence), or ``other_edge`` alone (no value).
+        value is not an oxide's valence), ``anchor_mismatch`` (the line's
+        anchors were measured under different conditions; every scan), or
+        ``other_edge`` alone (no value). Their attrs hold the line's
+        :meth:`~LinearCalibration.mismatch_attrs`.
 
     Examples
     --------
@@ -630,6 +664,7 @@ def apply_calibration(
         "slope": calibration.slope,
         "anchors": ", ".join(f"{lab}={q:g}" for lab, q in zip(calibration.labels, calibration.anchors)),
         "observable": name,
+        **calibration.mismatch_attrs(),
     }
     data = {
         var: out.assign_attrs(units=units, long_name=long_name, **attrs)
@@ -669,8 +704,9 @@ def has_flag(flags: np.ndarray, name: str) -> np.ndarray:
 
 def flag_warnings(flags: np.ndarray, scans: np.ndarray, calibration: LinearCalibration, *,
                   file: str = "") -> list[ValenceFlagWarning]:
-    """The warnings the flags of :func:`apply_calibration` give: how many scans are extrapolated, and which are
-    of another edge or have an edge unlike the oxide anchors' (``file`` prefixes the latter two).
+    """The warnings the flags of :func:`apply_calibration` give: how many scans are extrapolated, which are
+    of another edge or have an edge unlike the oxide anchors', and that the anchors differ in their conditions
+    (``file`` prefixes the latter three).
 
     Every door that computes a calibrated quantity (:func:`apply_calibration`,
     :func:`spectro.budget.valence_from_budgets`, the batch for each input) says it with these.
@@ -694,6 +730,11 @@ def flag_warnings(flags: np.ndarray, scans: np.ndarray, calibration: LinearCalib
         if hit.any():
             names = ", ".join(repr(str(s)) for s in np.asarray(scans)[hit])
             out.append(ValenceFlagWarning(f"{prefix}scans {names}: {reason}"))
+    if has_flag(flags, ANCHOR_MISMATCH).any():
+        differ = " and ".join(f"{k} ({v})" for k, v in calibration.anchor_mismatch) or "their conditions"
+        out.append(ValenceFlagWarning(
+            f"{prefix}the anchors differ in {differ}: their {calibration.observable} may differ for that reason as "
+            f"well as for their {calibration.quantity} (flagged '{ANCHOR_MISMATCH}')"))
     return out
 
 

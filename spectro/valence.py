@@ -20,6 +20,7 @@ This is the method of the La3Ni2O7 study for two anchors:
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -40,7 +41,7 @@ from .calibration_line import (
 from .errors import DataError, SpectroWarning
 from .options import XanesOptions, XesOptions
 
-__all__ = ["OBSERVABLES", "fit_calibration", "from_spectra", "valence"]
+__all__ = ["OBSERVABLES", "anchor_conditions", "fit_calibration", "from_spectra", "valence", "with_conditions"]
 
 #: Observables a valence can be calibrated on: name -> kind of Dataset.
 OBSERVABLES = {"e0": "xanes", "preedge_centroid": "xanes", "kb25_energy": "xes"}
@@ -127,13 +128,16 @@ def valence(
         ``valence_flags``: ``"extrapolated"`` outside the anchor range,
         ``"uncalibrated"`` when the scan has no ``calibration_shift`` (its
         absolute energy was not aligned on a reference channel: energies
-        from different beamlines can differ by about 2 eV), both joined by
-        a comma, or ``""``.
+        from different beamlines can differ by about 2 eV), ``"anchor_mismatch"``
+        when the line's anchors were measured under different conditions
+        (:func:`with_conditions`), joined by commas, or ``""``.
 
     Warns
     -----
     ExtrapolationWarning
         When any scan lies outside the anchor range.
+    ValenceFlagWarning
+        For the other flags (:func:`spectro.calibration_line.flag_warnings`).
 
     Examples
     --------
@@ -145,6 +149,64 @@ def valence(
     array([2.  , 2.53, 3.  ])
     """
     return apply_calibration(results, calibration, calibration_err=calibration_err)
+
+
+def anchor_conditions(
+    anchors: Sequence[tuple[xr.Dataset, float]], *, force_anchors: bool = False
+) -> list[references.Conditions]:
+    """Check that catalogued anchors are sound valence anchors, and read each anchor's conditions.
+
+    Parameters
+    ----------
+    anchors : sequence of (xarray.Dataset, float)
+        Anchor spectra and their known valences.
+    force_anchors : bool, keyword-only
+        Accept catalogued spectra that are not sound valence anchors.
+
+    Returns
+    -------
+    list of spectro.references.Conditions
+        Per anchor, labelled ``"<name> (<valence>)"``
+        (:func:`spectro.references.conditions_of`).
+
+    Raises
+    ------
+    DataError
+        A catalogued anchor that is not a sound valence anchor, unless
+        ``force_anchors`` (:func:`spectro.references.check_anchor`).
+
+    Examples
+    --------
+    >>> ds = xr.Dataset(attrs={"reference_id": "ceric_lanio3_80k"})
+    >>> anchor_conditions([(ds, 3.0)])[0].describe()
+    'ceric_lanio3_80k (3): 80 K, ESRF BM08-LISA, 2024-10-26'
+    """
+    out = []
+    for ds, known in anchors:
+        if ds.attrs.get("reference_id"):
+            references.check_anchor(str(ds.attrs["reference_id"]), force=force_anchors)
+        temperature = ds["temperature"].values if "temperature" in ds.coords else None
+        source = Path(str(ds["source"].values.ravel()[0])).name if "source" in ds.coords else ""
+        label = str(ds.attrs.get("reference_id") or ds.attrs.get("source_file") or source or "anchor")
+        out.append(references.conditions_of(dict(ds.attrs), temperature, label=f"{label} ({known:g})"))
+    return out
+
+
+def with_conditions(calibration: LinearCalibration, conditions: Sequence[references.Conditions]) -> LinearCalibration:
+    """The line with its anchors' conditions: which differ (every scan placed on it is then flagged
+    ``anchor_mismatch``, with a warning) and each anchor's, in words.
+
+    Examples
+    --------
+    >>> from spectro.calibration_line import linear_calibration
+    >>> line = linear_calibration([2, 3], [8345.0, 8347.0])
+    >>> both = [references.conditions_of({"reference_id": r}) for r in ("ceric_nio_300k", "ceric_lanio3_80k")]
+    >>> [k for k, _ in with_conditions(line, both).anchor_mismatch]
+    ['temperature', 'beamtime']
+    """
+    differ = references.mismatches(conditions)
+    return dataclasses.replace(calibration, anchor_mismatch=tuple(differ.items()),
+                               anchor_conditions=tuple(c.describe() for c in conditions))
 
 
 def _scan_results(ds: xr.Dataset, observable: str, options: XanesOptions | XesOptions | None) -> xr.Dataset:
@@ -201,7 +263,8 @@ def from_spectra(
         One per sample: its per-scan analysis results merged with the
         output of :func:`valence` (flags ``"uncalibrated"`` only for XANES
         observables: a XANES scan without reference channel keeps its
-        beamline's absolute energy scale), with attrs ``anchor_mismatch``
+        beamline's absolute energy scale; ``"anchor_mismatch"`` on every
+        scan when the anchors' conditions differ), with attrs ``anchor_mismatch``
         (the conditions that differ between the anchors, comma-separated:
         ``temperature``, ``beamline``, ``beamtime``; ``""`` when none, see
         :mod:`spectro.references.anchors`), ``anchor_mismatch_detail`` and
@@ -217,9 +280,11 @@ def from_spectra(
     -----
     ExtrapolationWarning
         For samples outside the anchor range.
+    ValenceFlagWarning
+        For samples placed on anchors measured at different temperatures,
+        beamlines or beamtimes (and for the other flags of :func:`valence`).
     SpectroWarning
-        For XANES anchors without a reference channel, and for anchors
-        measured at different temperatures, beamlines or beamtimes.
+        For XANES anchors without a reference channel.
 
     Examples
     --------
@@ -230,14 +295,9 @@ def from_spectra(
     >>> round(float(res.valence[0]), 2), res.valence_flags.values.tolist()
     (2.53, [''])
     """
-    q, x, s, labels, conditions = [], [], [], [], []
+    conditions = anchor_conditions(anchors, force_anchors=force_anchors)
+    q, x, s, labels = [], [], [], []
     for ds, known in anchors:
-        if ds.attrs.get("reference_id"):
-            references.check_anchor(str(ds.attrs["reference_id"]), force=force_anchors)
-        temperature = ds["temperature"].values if "temperature" in ds.coords else None
-        source = Path(str(ds["source"].values.ravel()[0])).name if "source" in ds.coords else ""
-        label = str(ds.attrs.get("reference_id") or ds.attrs.get("source_file") or source or "anchor")
-        conditions.append(references.conditions_of(dict(ds.attrs), temperature, label=f"{label} ({known:g})"))
         res = _scan_results(ds, observable, options)
         err = np.hypot(_error_of(res, observable), _calibration_error(res, None))
         uncal = _uncalibrated(res).values if res.attrs["kind"] == "xanes" else np.zeros(res.sizes["scan"], bool)
@@ -255,23 +315,10 @@ def from_spectra(
             x.append(float(res[observable].values[i]))
             s.append(float(err.values[i]))
             labels.append(name)
-    cal = linear_calibration(q, x, s, labels=labels, observable=observable)
-    differ = references.mismatches(conditions)
-    if differ:
-        warnings.warn(
-            "the anchors differ in " + " and ".join(f"{k} ({v})" for k, v in differ.items())
-            + f": their {observable} may differ for that reason as well as for their valence",
-            SpectroWarning,
-            stacklevel=2,
-        )
-    mismatch = {
-        "anchor_mismatch": ",".join(differ),
-        "anchor_mismatch_detail": " | ".join(f"{k}: {v}" for k, v in differ.items()),
-        "anchor_conditions": " | ".join(c.describe() for c in conditions),
-    }
+    cal = with_conditions(linear_calibration(q, x, s, labels=labels, observable=observable), conditions)
     out = []
     for ds in samples:
         res = _scan_results(ds, observable, options)
         est = apply_calibration(res, cal, flag_uncalibrated=res.attrs["kind"] == "xanes")
-        out.append(xr.merge([res, est]).assign_attrs(mismatch))
+        out.append(xr.merge([res, est]).assign_attrs(cal.mismatch_attrs()))
     return cal, out

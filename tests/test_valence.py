@@ -307,7 +307,8 @@ def test_real_sulfide_and_suspect_ni2o3_lie_below_the_oxide_line(real_valences):
     _, res = real_valences
     nis = res["xanes/xaslib_NiS_rt_01.xdi"]
     ni2o3 = res["xanes/xaslib_Ni2O3_rt_01.xdi"]
-    assert float(nis.valence[0]) < 1.5 and nis.valence_flags.values[0] == "extrapolated,preedge_on_edge"
+    # the BM08 anchors: 300 K and 80 K
+    assert float(nis.valence[0]) < 1.5 and nis.valence_flags.values[0] == "extrapolated,preedge_on_edge,anchor_mismatch"
     assert float(ni2o3.valence[0]) < 2.1  # not Ni3+: its edge is not above Ni(OH)2
 
 
@@ -340,7 +341,7 @@ def test_metals_and_sulfides_are_flagged_on_the_oxide_line(data_dir):
     assert flagged == METALS_AND_SULFIDES
     assert flagged | clean == {p.name for p, _ in kept} and "bmm_Ni-K-NickelOxide.xdi" in clean
     foil = results[[p.name for p, _ in kept].index("bmm_Ni-K-NickelFoil.xdi")]
-    assert 2.0 < float(foil.valence[0]) < 3.0 and foil.valence_flags.values[0] == "preedge_on_edge"
+    assert 2.0 < float(foil.valence[0]) < 3.0 and foil.valence_flags.values[0] == "preedge_on_edge,anchor_mismatch"
     assert sum("rises through the pre-edge window" in str(w.message) for w in caught) >= 1
 
 
@@ -390,7 +391,7 @@ def test_cli_valence_json(data_dir, monkeypatch, capsys):
     assert doc["observable"] == "e0" and len(doc["calibration"]["anchors"]) == 2
     assert [a["valence"] for a in doc["calibration"]["anchors"]] == [2.0, 3.0]
     nis, foil = doc["samples"]
-    assert nis["flags"] == ["extrapolated", "preedge_on_edge"] and nis["valence"] < 1.5
+    assert nis["flags"] == ["extrapolated", "preedge_on_edge", "anchor_mismatch"] and nis["valence"] < 1.5
     assert "uncalibrated" in foil["flags"] and "preedge_on_edge" in foil["flags"] and foil["calibration_shift"] is None
     for row in doc["samples"]:
         assert row["valence_err"] ** 2 == pytest.approx(

@@ -36,7 +36,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -56,6 +56,9 @@ from .limits import InputTimeoutError, within, within_each
 from .manifest import Job
 from .provenance import file_sha256
 from .records import Column, Failure, Outcome, Table, ragged_columns
+
+if TYPE_CHECKING:
+    from ..references import Conditions
 
 __all__ = [
     "PRIMARY",
@@ -207,15 +210,16 @@ def _not_stalled(key: Any) -> None:
     raise err
 
 
-def _anchor_results(name: str, read_changes: tuple, read_options: ReadOptions,
-                    xanes_options: XanesOptions, force: bool = False) -> xr.Dataset:
-    """The per-scan XANES results of one anchor, its scans labelled ``name:scan``.
+def _anchor_results(name: str, value: float, read_changes: tuple, read_options: ReadOptions,
+                    xanes_options: XanesOptions, force: bool = False) -> tuple[xr.Dataset, Conditions]:
+    """The per-scan XANES results of one anchor of valence ``value``, its scans labelled ``name:scan``, and its
+    conditions (:func:`spectro.valence.anchor_conditions`).
 
     A file is read with the batch's read options changed by its manifest
     row (``read_changes``, when it is a reference row); a catalogued
     spectrum as the catalogue says.
     """
-    from .. import references, xanes
+    from .. import references, valence, xanes
     from ..io import read
 
     ref_id, path = anchor_source(name, force=force)
@@ -227,13 +231,15 @@ def _anchor_results(name: str, read_changes: tuple, read_options: ReadOptions,
         warnings.simplefilter("ignore", SpectroWarning)
         res = xanes.analyze(ds, xanes_options)
     res = res[[v for v in res.data_vars if res[v].dims in (("scan",), ("scan", "variation"))]]
-    return res.assign_coords(scan=[f"{name}:{s}" for s in res["scan"].values])
+    (conditions,) = valence.anchor_conditions([(ds, value)], force_anchors=True)  # anchor_source checked it
+    return res.assign_coords(scan=[f"{name}:{s}" for s in res["scan"].values]), conditions
 
 
 @functools.lru_cache(maxsize=16)
 def _calibration(anchors: tuple[tuple[str, float], ...], anchor_read: tuple, digests: str,
                  read_options: ReadOptions, xanes_options: XanesOptions, force: bool = False):
-    """The valence line through the anchors, and each anchor's results with its valence.
+    """The valence line through the anchors (with their conditions), each anchor's results with its valence,
+    and the anchors' conditions.
 
     Cached by the anchors' names, read options, file digests and the
     options. With ``xanes_options.budget`` the results hold the budget's
@@ -242,12 +248,13 @@ def _calibration(anchors: tuple[tuple[str, float], ...], anchor_read: tuple, dig
     from .. import valence
 
     reads = dict(anchor_read)
-    results = [_anchor_results(name, reads.get(name, ()), read_options, xanes_options, force) for name, _ in anchors]
+    results, conditions = zip(*(_anchor_results(name, value, reads.get(name, ()), read_options, xanes_options, force)
+                                for name, value in anchors))
     valences = np.concatenate([np.full(r.sizes["scan"], value) for r, (_, value) in zip(results, anchors)])
     per_scan = [r[[v for v in r.data_vars if r[v].dims == ("scan",)]] for r in results]
     combined = xr.concat(per_scan, dim="scan", join="outer", coords="minimal", compat="override")
-    line = valence.fit_calibration(combined, valences, observable="e0")
-    return line, tuple((r, value) for r, (_, value) in zip(results, anchors))
+    line = valence.with_conditions(valence.fit_calibration(combined, valences, observable="e0"), conditions)
+    return line, tuple((r, value) for r, (_, value) in zip(results, anchors)), conditions
 
 
 def _load(job: Job, options: AnalysisOptions) -> Spectra:
@@ -345,14 +352,15 @@ def _with_valences(done: list[_Done], options: AnalysisOptions, time_limit: floa
                 force = options.valence is not None and options.valence.force_anchors
                 try:
                     names = ", ".join(repr(n) for n, _ in anchors)
-                    calibration, anchor_results = within(
+                    calibration, anchor_results, conditions = within(
                         time_limit, _calibration, anchors, anchor_read, digests, options.read, options.xanes, force,
                         doing=f"read and analysed as valence anchors {names}")
                 except InputTimeoutError as err:
                     _STALLED[anchors] = err
                     raise
                 if options.xanes.budget:  # the valence's stat and sys from the budgets, as valence_budget gives
-                    calibration, parts = valence_from_budgets([item.budget for item in items], anchor_results)
+                    calibration, parts = valence_from_budgets([item.budget for item in items], anchor_results,
+                                                              conditions=conditions)
                     out = xr.concat([p[[v for v in p.data_vars if str(v).startswith("valence")]] for p in parts],
                                     dim="scan")
                 else:

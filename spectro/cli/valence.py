@@ -20,8 +20,8 @@ Without ``--budget`` the valence's error (``valence_err``) holds the noise
 of the sample, the anchors and the foils (and the anchors' scatter about
 their line, with three or more); for XANES the text table is followed by a
 note on stderr that the systematic parts are not in it. With ``--budget`` each
-valence is printed as ``1.975 ± 0.007 (stat) ± 0.068 (sys)`` with its
-largest systematic components (``docs/uncertainty.md``).
+valence, XANES or Kbeta XES, is printed as ``1.975 ± 0.007 (stat) ± 0.068
+(sys)`` with its largest systematic components (``docs/uncertainty.md``).
 
 A sample that cannot be read or analysed gives one line ``error: ...`` on
 stderr and the others are still reported (exit status 1); a name that is
@@ -179,17 +179,15 @@ def _rows(labels: list[str], results: list[xr.Dataset], obs: str) -> list[dict[s
                 }
             )
             if "valence_sys" in res:
-                from ..budget import VALENCE_COMPONENTS
-
-                rows[-1].update({k: finite(res[k].values[i]) for k in
-                                 ("valence_stat", "valence_sys", "valence_err_scan",
-                                  *(f"valence_sys_{c}" for c in VALENCE_COMPONENTS))})
+                rows[-1].update({str(k): finite(res[k].values[i]) for k in res.data_vars
+                                 if k in ("valence_stat", "valence_sys", "valence_err_scan")
+                                 or str(k).startswith("valence_sys_")})
     return rows
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``spectro valence``; return the exit status."""
-    from ..budget import VALENCE_COMPONENTS, valence_budget
+    from ..budget import valence_budget
     from ..model import kind_of
     from ..valence import from_spectra
 
@@ -209,9 +207,7 @@ def run(args: argparse.Namespace) -> int:
         raise DataError("the anchors mix XANES and XES spectra; give anchors of the samples' kind "
                         "(--anchors NAME=VALENCE ...)")
     kind = kinds.pop()
-    budget = options.xanes.budget
-    if budget and kind != "xanes":
-        raise DataError("the uncertainty budget (--budget) is made for XANES observables only")
+    budget = options.xanes.budget  # --budget sets the XES option too
     analysis = options.xanes if kind == "xanes" else options.xes
     inputs = [(str(j.path), j) for j in sample_jobs] + [(i, None) for i in ids]
     samples, labels, failed = [], [], False
@@ -231,7 +227,8 @@ def run(args: argparse.Namespace) -> int:
 
     def valences(subset: list[xr.Dataset]) -> tuple[Any, list[xr.Dataset]]:
         if budget:
-            return valence_budget(subset, anchors, observable=obs, options=analysis)
+            return valence_budget(subset, anchors, observable=obs, options=analysis,
+                                  force_anchors=options.valence.force_anchors)
         return from_spectra(subset, anchors, observable=obs, options=analysis,
                             force_anchors=options.valence.force_anchors)
 
@@ -265,7 +262,7 @@ def run(args: argparse.Namespace) -> int:
                     {"label": lab, "valence": float(q), obs: float(x), "error": float(e), "residual": float(r)}
                     for lab, q, x, e, r in zip(cal.labels, cal.anchors, cal.values, cal.errors, cal.residuals)
                 ],
-                "anchor_mismatch": [m for m in results[0].attrs.get("anchor_mismatch", "").split(",") if m],
+                "anchor_mismatch": [k for k, _ in cal.anchor_mismatch],
             },
             "samples": rows_out,
         }
@@ -276,7 +273,8 @@ def run(args: argparse.Namespace) -> int:
     if budget:
         width = max(len("sample"), *(len(r["sample"]) for r in rows_out))
         for r in rows_out:
-            parts = sorted(((r[f"valence_sys_{c}"] or 0.0, c) for c in VALENCE_COMPONENTS), reverse=True)[:3]
+            parts = sorted(((v or 0.0, k[len("valence_sys_"):]) for k, v in r.items() if k.startswith("valence_sys_")),
+                           reverse=True)[:3]
             largest = ", ".join(f"{c} {v:.3f}" for v, c in parts)
             value = "nan" if r["valence"] is None else (
                 f"{r['valence']:.3f} ± {r['valence_stat']:.3f} (stat) ± {r['valence_sys']:.3f} (sys)")
