@@ -44,6 +44,7 @@ import xarray as xr
 from ..errors import (
     LimitError,
     NoValenceWarning,
+    OptionError,
     ReferenceNotFoundError,
     SpectroError,
     SpectroWarning,
@@ -63,6 +64,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PRIMARY",
     "anchor_digests",
+    "check_valence_observable",
     "anchor_source",
     "analyze_file",
     "analyze_files",
@@ -72,6 +74,32 @@ __all__ = [
 
 #: The observable without which a scan counts as failed, per kind.
 PRIMARY = {"xanes": "e0", "xes": "kb13_energy"}
+
+
+def check_valence_observable(observable: str) -> None:
+    """Refuse a valence observable that the batch's valences (of XANES inputs) cannot be computed on.
+
+    Raises
+    ------
+    OptionError
+        ``observable`` is not an energy of :func:`spectro.xanes.analyze` with an error (``e0``, ``e0_half``,
+        ``e0_derivative``, ``preedge_centroid``, ``preedge_centroid_free``).
+
+    Examples
+    --------
+    >>> check_valence_observable("preedge_centroid")
+    >>> try:
+    ...     check_valence_observable("kb25_energy")
+    ... except OptionError as err:
+    ...     print(str(err)[:66])
+    observable='kb25_energy' is not allowed: an edge or pre-edge energ
+    """
+    from ..xanes._budget import BUDGETED
+
+    energies = sorted(n for n, (_, moves) in BUDGETED.items() if moves and n != "calibration_shift")
+    if observable not in energies:
+        raise OptionError("observable", observable, "an edge or pre-edge energy of the XANES analysis (the batch's "
+                          f"valences are those of its XANES inputs): one of {', '.join(energies)}")
 
 
 def apply_metadata(data: Spectra | xr.Dataset, job: Job) -> Spectra | xr.Dataset:
@@ -237,12 +265,13 @@ def _anchor_results(name: str, value: float, read_changes: tuple, read_options: 
 
 @functools.lru_cache(maxsize=16)
 def _calibration(anchors: tuple[tuple[str, float], ...], anchor_read: tuple, digests: str,
-                 read_options: ReadOptions, xanes_options: XanesOptions, force: bool = False):
+                 read_options: ReadOptions, xanes_options: XanesOptions, force: bool = False,
+                 observable: str = "e0"):
     """The valence line through the anchors (with their conditions), each anchor's results with its valence,
     and the anchors' conditions.
 
-    Cached by the anchors' names, read options, file digests and the
-    options. With ``xanes_options.budget`` the results hold the budget's
+    Cached by the anchors' names, read options, file digests, the
+    options and the observable. With ``xanes_options.budget`` the results hold the budget's
     variations (for :func:`spectro.budget.valence_from_budgets`).
     """
     from .. import valence
@@ -253,7 +282,7 @@ def _calibration(anchors: tuple[tuple[str, float], ...], anchor_read: tuple, dig
     valences = np.concatenate([np.full(r.sizes["scan"], value) for r, (_, value) in zip(results, anchors)])
     per_scan = [r[[v for v in r.data_vars if r[v].dims == ("scan",)]] for r in results]
     combined = xr.concat(per_scan, dim="scan", join="outer", coords="minimal", compat="override")
-    line = valence.with_conditions(valence.fit_calibration(combined, valences, observable="e0"), conditions)
+    line = valence.with_conditions(valence.fit_calibration(combined, valences, observable=observable), conditions)
     return line, tuple((r, value) for r, (_, value) in zip(results, anchors)), conditions
 
 
@@ -331,14 +360,28 @@ def _with_valences(done: list[_Done], options: AnalysisOptions, time_limit: floa
     from .. import calibration_line, valence
     from ..budget import valence_from_budgets
 
+    observable = options.valence.observable if options.valence is not None else "e0"
     groups: dict[tuple, list[_Done]] = {}
     for item in done:
+        if item.kind == "xes" and item.table is not None and item.job.references and options.valence is not None:
+            item.failures.append(Failure(item.file, "", "DataError", (
+                "valence not computed: the batch computes the valences of XANES inputs; a Kbeta input's valence "
+                "on the references it names: spectro valence FILE --anchors NAME=VALENCE ... --observable "
+                "kb25_energy (or kb13_m1, ...)")))
         if item.kind == "xanes" and item.table is not None:
             anchors, explicit = _anchors(item.job, options)
             if anchors:
                 names = {name for name, _ in anchors}
                 anchor_read = tuple(r for r in item.job.anchor_read if r[0] in names)
                 groups.setdefault((anchors, explicit, anchor_read), []).append(item)
+    try:
+        check_valence_observable(observable)
+    except OptionError as err:  # a failure of every input that would get a valence (spectro batch refuses it first)
+        for item in (item for items in groups.values() for item in items):
+            failure = Failure.from_exception(err, file=item.file)
+            item.failures.append(Failure(item.file, failure.scan, failure.error,
+                                         f"valence not computed: {failure.reason}"))
+        return
     for (anchors, explicit, anchor_read), items in groups.items():
         tables = [item.table for item in items]
         with warnings.catch_warnings(record=True) as caught:
@@ -354,17 +397,17 @@ def _with_valences(done: list[_Done], options: AnalysisOptions, time_limit: floa
                     names = ", ".join(repr(n) for n, _ in anchors)
                     calibration, anchor_results, conditions = within(
                         time_limit, _calibration, anchors, anchor_read, digests, options.read, options.xanes, force,
-                        doing=f"read and analysed as valence anchors {names}")
+                        observable, doing=f"read and analysed as valence anchors {names}")
                 except InputTimeoutError as err:
                     _STALLED[anchors] = err
                     raise
                 if options.xanes.budget:  # the valence's stat and sys from the budgets, as valence_budget gives
                     calibration, parts = valence_from_budgets([item.budget for item in items], anchor_results,
-                                                              conditions=conditions)
+                                                              observable=observable, conditions=conditions)
                     out = xr.concat([p[[v for v in p.data_vars if str(v).startswith("valence")]] for p in parts],
                                     dim="scan")
                 else:
-                    out = valence.valence(_valence_columns(tables), calibration)
+                    out = valence.valence(_valence_columns(tables, observable), calibration)
             except Exception as err:  # the inputs' failure (a SpectroError only when they named the anchors)
                 out = err
         bounds = np.cumsum([0] + [t.n_rows for t in tables])
@@ -390,9 +433,11 @@ def _with_valences(done: list[_Done], options: AnalysisOptions, time_limit: floa
                                                                 calibration, file=item.file))
 
 
-def _valence_columns(tables: Sequence[Table]) -> xr.Dataset:
-    """The columns of the inputs' tables that :func:`spectro.valence.valence` reads, along one ``scan``."""
-    names = [n for n in ("e0", "e0_err", "calibration_shift", "calibration_shift_err") if n in tables[0].results]
+def _valence_columns(tables: Sequence[Table], observable: str) -> xr.Dataset:
+    """The columns of the inputs' tables that :func:`spectro.valence.valence` reads for ``observable``, along one
+    ``scan``."""
+    names = [n for n in (observable, f"{observable}_err", "calibration_shift", "calibration_shift_err")
+             if n in tables[0].results]
     data = {n: ("scan", np.concatenate([t[n] for t in tables]).astype(float)) for n in names}
     if "flags" in tables[0].results:  # the quality flags, with their meanings (preedge_on_edge)
         data["flags"] = ("scan", np.concatenate([t["flags"] for t in tables]), tables[0].results["flags"].attrs)
@@ -469,13 +514,16 @@ def _xanes_tables(inputs: Sequence[Spectra], options: XanesOptions
 
 
 def _valence_inputs(b, rows: slice, labels, flags_attrs: dict) -> xr.Dataset:
-    """The e0 budget and quality flags of the scans ``rows`` as :func:`spectro.budget.valence_from_budgets` takes
-    them (``flags_attrs``: the attrs of ``flags``, with their meanings)."""
-    per_scan = {"e0": b.result.e0, "e0_stat": b.stat["e0"], "e0_err_scan": b.err_scan["e0"],
-                "calibration_shift": b.result.calibration_shift, "budget_flags": b.flags}
+    """The budget of every budgeted observable and the quality flags of the scans ``rows``, as
+    :func:`spectro.budget.valence_from_budgets` takes them (``flags_attrs``: the attrs of ``flags``, with their
+    meanings): the valence's observable is the batch's choice, made after the analysis."""
+    per_scan = {"calibration_shift": b.result.calibration_shift, "budget_flags": b.flags}
+    for name in b.delta:
+        per_scan.update({name: getattr(b.result, name), f"{name}_stat": b.stat[name],
+                         f"{name}_err_scan": b.err_scan[name]})
     data = {name: ("scan", np.asarray(values)[rows]) for name, values in per_scan.items()}
     data["flags"] = ("scan", np.asarray(b.result.flags)[rows], flags_attrs)
-    data["e0_variation"] = (("scan", "variation"), np.asarray(b.delta["e0"])[rows])
+    data.update({f"{name}_variation": (("scan", "variation"), np.asarray(d)[rows]) for name, d in b.delta.items()})
     return xr.Dataset(data, coords={"scan": np.asarray(labels), "variation": list(b.labels),
                                     "variation_component": ("variation", list(b.components))})
 

@@ -107,8 +107,15 @@ def register(subparsers) -> argparse.ArgumentParser:
 def _run_files(args: argparse.Namespace, progress: bool) -> dict:
     from ..batch import expand_inputs, run_batch
     from ..batch.cluster import dask_client, default_workers
+    from ..batch.pipeline import check_valence_observable
+    from ..errors import OptionError
 
     options = options_from_flags(args, valence=not args.no_valence)
+    if options.valence is not None:
+        try:
+            check_valence_observable(options.valence.observable)
+        except OptionError as err:
+            raise err.through("cli") from None
     jobs = expand_inputs(args.inputs, exclude=[args.out])
     workers = args.workers
     if workers is None:

@@ -1,4 +1,5 @@
-"""The valence budget of Kbeta XES observables, and anchors measured under different conditions on every door."""
+"""Valences through every door: Kbeta XES observables with their budget, anchors of different conditions, the
+batch's observable."""
 
 from __future__ import annotations
 
@@ -166,3 +167,51 @@ def test_batch_flags_the_default_anchors_of_two_temperatures(data_dir, tmp_path,
         _, (res,) = from_spectra([sample], [(nio, 2.0), (lanio3, 3.0)])
     assert float(row["valence"]) == pytest.approx(float(res.valence[0]), rel=1e-12)
     assert row["valence_flags"] == str(res.valence_flags.values[0])
+
+
+# --- the batch's observable ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("budget", [False, True])
+def test_batch_valence_is_on_the_observable_asked_for(data_dir, tmp_path, monkeypatch, capsys, budget):
+    """``--observable preedge_centroid`` gives the batch what ``spectro valence`` gives (it was computed on e0)."""
+    monkeypatch.setenv("SPECTRO_DATA_DIR", str(data_dir))
+    sample = str(data_dir / "xanes/bmm_Ni-K-NickelOxide.xdi")
+    flags = ["--observable", "preedge_centroid", *(["--budget"] if budget else [])]
+    assert _quiet(main, ["batch", sample, "-o", str(tmp_path / "out"), *flags]) == 0
+    with open(tmp_path / "out" / "results.csv", newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    capsys.readouterr()
+    assert _quiet(main, ["valence", sample, "--json", *flags]) == 0
+    (alone,) = json.loads(capsys.readouterr().out)["samples"]
+    assert float(row["valence"]) == pytest.approx(alone["valence"], rel=1e-12)
+    for name in ("valence_stat", "valence_sys") if budget else ("valence_err",):
+        assert float(row[name]) == pytest.approx(alone[name], rel=1e-9), name
+    _, (on_e0,) = _quiet(from_spectra, [_quiet(spectro.read, sample)],
+                         [(_quiet(references.load, r, download=False), v)
+                          for r, v in (("ceric_nio_300k", 2.0), ("ceric_lanio3_80k", 3.0))])
+    assert abs(float(row["valence"]) - float(on_e0.valence[0])) > 0.03  # another observable, another number
+
+
+def test_batch_refuses_an_observable_its_valences_cannot_have(tmp_path, capsys):
+    assert main(["batch", str(tmp_path / "none.xdi"), "-o", str(tmp_path / "out"), "--observable", "kb25_energy"]) == 2
+    assert "--observable kb25_energy is not allowed" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.realdata
+def test_batch_says_it_gives_no_kbeta_valence_on_the_references_an_input_names(data_dir, tmp_path, capsys):
+    """A Kbeta input whose manifest row names references: its metrics, and a failure that says why it has no
+    valence (it was silently left without one)."""
+    xes = [data_dir / XES.format(n) for n in ("LaMnO3_solgel", "Mn3O4", "Mn2O3")]
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(f"file,kind,references\n{xes[0]},xes,{xes[1]}=2.6667;{xes[2]}=3\n")
+    assert _quiet(main, ["batch", str(manifest), "-o", str(tmp_path / "out")]) == 1
+    assert "valence not computed: the batch computes the valences of XANES inputs" in capsys.readouterr().err
+    with open(tmp_path / "out" / "failures.csv", newline="") as fh:
+        (failure,) = list(csv.DictReader(fh))
+    assert failure["file"] == str(xes[0]) and failure["scan"] == "" and "spectro valence" in failure["reason"]
+    with open(tmp_path / "out" / "results.csv", newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert float(row["kb13_m1"]) > 6489 and "valence" not in row
