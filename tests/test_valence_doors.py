@@ -16,6 +16,7 @@ from spectro import references
 from spectro.budget import XES_VALENCE_COMPONENTS, valence_budget
 from spectro.calibration_line import has_flag
 from spectro.cli import main
+from spectro.cli._output import XES_STATISTICAL_ONLY
 from spectro.errors import DataError, ValenceFlagWarning
 from spectro.options import XanesOptions, XesOptions
 from spectro.valence import from_spectra
@@ -103,6 +104,8 @@ def test_real_kbeta_valence_of_a_known_compound_is_covered_by_its_total_error(da
             "--anchors", f"{data_dir / XES.format('Mn3O4')}={8 / 3!r}", f"{data_dir / XES.format('Mn2O3')}=3"]
     assert _quiet(main, argv) == 0
     (row,) = json.loads(capsys.readouterr().out)["samples"]
+    assert _quiet(main, [a for a in argv if a not in ("--budget", "--json")]) == 0
+    assert XES_STATISTICAL_ONLY in capsys.readouterr().err  # the plain Kbeta valence says what its error holds
     assert row["valence"] == pytest.approx(v, rel=1e-12) and row["valence_sys"] == pytest.approx(
         float(res.valence_sys[0]), rel=1e-12)
     assert set(k for k in row if k.startswith("valence_sys_")) == {f"valence_sys_{c}" for c in XES_VALENCE_COMPONENTS}

@@ -113,7 +113,7 @@ def test_real_spectra_stated_errors_are_the_smaller_part(data_dir):
 def test_cli_prints_stat_and_sys(data_dir, capsys):
     from spectro.cli import main
 
-    from spectro.cli.xes import XES_STATISTICAL_ONLY
+    from spectro.cli._output import XES_STATISTICAL_ONLY
 
     path = str(data_dir / "xes" / "advxafs_Figure_2A_S1_XES_Mn2O3.dat")
     plain = _quiet(spectro.xes.analyze, _quiet(spectro.read, path))

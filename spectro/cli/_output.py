@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from ..errors import FormatError, MissingFileError, OptionError, SpectroError
 
-__all__ = ["STATISTICAL_ONLY", "aligned", "analysed_files", "cell", "cli_spelling", "error_line", "finite",
+__all__ = ["STATISTICAL_ONLY", "XES_STATISTICAL_ONLY", "aligned", "analysed_files", "cell", "cli_spelling", "error_line", "finite",
            "input_files", "json_ready", "print_error", "regular_file", "with_budget_text"]
 
 T = TypeVar("T")
@@ -27,6 +27,11 @@ STATISTICAL_ONLY = (
     "note: these errors are statistical (the noise) only; the systematic parts (normalization windows, edge "
     "definition, foil convention, anchors) are often 10 to 100 times larger on real spectra: --budget adds "
     "them (docs/uncertainty.md)"
+)
+#: The same note for Kbeta numbers.
+XES_STATISTICAL_ONLY = (
+    "note: these errors are statistical (the counting noise) only; on real spectra the background model alone "
+    "moves the Kbeta1,3 first moment and the Kbeta' ratio by 10 to 20 times as much: --budget adds it (docs/xes.md)"
 )
 
 

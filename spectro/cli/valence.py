@@ -18,8 +18,8 @@ them for its files with columns of the same names (``mu``, ``mode``,
 
 Without ``--budget`` the valence's error (``valence_err``) holds the noise
 of the sample, the anchors and the foils (and the anchors' scatter about
-their line, with three or more); for XANES the text table is followed by a
-note on stderr that the systematic parts are not in it. With ``--budget`` each
+their line, with three or more); the text table is followed by a note on
+stderr that the systematic parts (XANES or Kbeta) are not in it. With ``--budget`` each
 valence, XANES or Kbeta XES, is printed as ``1.975 ± 0.007 (stat) ± 0.068
 (sys)`` with its largest systematic components (``docs/uncertainty.md``).
 
@@ -57,7 +57,7 @@ from ..errors import DataError, ReferenceNotFoundError, ValidationError
 from ..options import AnalysisOptions, ValenceOptions
 from . import EXIT_FAILED_INPUTS, EXIT_OK
 from ._options import add_option_flags, options_from_flags, read_job
-from ._output import STATISTICAL_ONLY, finite, input_files, print_error, regular_file
+from ._output import STATISTICAL_ONLY, XES_STATISTICAL_ONLY, finite, input_files, print_error, regular_file
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -288,6 +288,5 @@ def run(args: argparse.Namespace) -> int:
         v = "nan" if r["valence"] is None else f"{r['valence']:.3f}"
         e = "nan" if r["valence_err"] is None else f"{r['valence_err']:.3f}"
         print(f"{r['sample'].ljust(width)}  {r['scan'].ljust(swidth)}  {x:>12}  {v:>7}  {e:>6}  {','.join(r['flags'])}")
-    if kind == "xanes":  # the budget is made for XANES observables
-        print(STATISTICAL_ONLY, file=sys.stderr)
+    print(STATISTICAL_ONLY if kind == "xanes" else XES_STATISTICAL_ONLY, file=sys.stderr)
     return status

@@ -33,18 +33,14 @@ from typing import Any
 from ..errors import DataError
 from ..options import AnalysisOptions
 from ._options import add_option_flags, options_from_flags
-from ._output import aligned, analysed_files, finite, regular_file, with_budget_text
+from ._output import XES_STATISTICAL_ONLY, aligned, analysed_files, finite, regular_file, with_budget_text
 
-__all__ = ["FIT_KEYS", "KEYS", "XES_STATISTICAL_ONLY", "read_reference", "records", "register", "run"]
+__all__ = ["FIT_KEYS", "KEYS", "read_reference", "records", "register", "run"]
 
 #: Metrics reported per scan, in order.
 KEYS = ("kb13_energy", "kb13_m1", "kb_prime", "kb_prime_ratio", "kb25_energy", "kb25_intensity", "iad")
 
 #: Printed on stderr under a text table without ``--budget`` (measured on the Mn spectra of docs/xes.md).
-XES_STATISTICAL_ONLY = (
-    "note: these errors are statistical (the counting noise) only; on real spectra the background model alone "
-    "moves the Kbeta1,3 first moment and the Kbeta' ratio by 10 to 20 times as much: --budget adds it (docs/xes.md)"
-)
 
 #: Metrics of the Kbeta1,3 + Kbeta' fit, reported with ``--fit``.
 FIT_KEYS = ("kb_prime_ratio_fit", "kb13_center_fit", "kb_prime_center_fit")
