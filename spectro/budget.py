@@ -19,16 +19,13 @@ component; the anchors add one more component:
   foil terms already cover them: the term is 0; see ``docs/uncertainty.md``
   for the command).
 
-:func:`repeat_scatter` takes results grouped by sample: when repeated
-scans scatter beyond their scan-to-scan errors (``chi2/dof > 1``), each
-scan's statistical error is widened by the Birge ratio.
+The scatter of repeated scans about their own errors is :mod:`spectro.repeats`'s.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -42,8 +39,7 @@ from . import valence, xanes, xes
 from .xanes._budget import BUDGETED, COMPONENTS, BudgetFlag
 from .xes._budget import COMPONENTS as XES_COMPONENTS, budgeted as xes_budgeted
 
-__all__ = ["ANCHOR_TRANSFER", "VALENCE_COMPONENTS", "XES_VALENCE_COMPONENTS", "repeat_scatter", "valence_budget",
-           "valence_from_budgets"]
+__all__ = ["ANCHOR_TRANSFER", "VALENCE_COMPONENTS", "XES_VALENCE_COMPONENTS", "valence_budget", "valence_from_budgets"]
 
 #: Valence change between beamlines beyond the budget's other components (two anchors), valence units: the
 #: excess of the four cross-placed BM08/BMM anchors' mean square departure (0.052**2) over their total errors'
@@ -299,76 +295,3 @@ def valence_from_budgets(
         out.append(merged.assign_attrs(kind="valence_budget", valence_method=est.valence.attrs["method"],
                                        **cal.mismatch_attrs()))
     return cal, out
-
-
-def repeat_scatter(
-    results: xr.Dataset,
-    by: str | Sequence[Any] | None = None,
-    *,
-    name: str = "valence",
-) -> xr.Dataset:
-    """Widen the errors of repeated scans of one sample by their excess scatter (Birge ratio).
-
-    For each group of scans (one sample), with ``x_i`` = ``results[name]`` and
-    ``s_i`` = ``results[name + "_err_scan"]`` (the part of each scan's error
-    that varies from scan to scan), ``chi2/dof = sum w (x - xbar)**2 / (n - 1)``
-    with weights ``w = 1/s**2`` and ``xbar`` their weighted mean. When it
-    exceeds 1, each scan gets the scatter term ``s_i sqrt(chi2/dof - 1)``, so
-    that its scan-to-scan error becomes ``s_i * sqrt(chi2/dof)``; it is
-    added in quadrature to ``<name>_stat`` and ``<name>_err``.
-
-    Parameters
-    ----------
-    results : xarray.Dataset
-        Results along ``scan`` with ``name``, ``name_err_scan``, and
-        ``name_stat`` and ``name_err`` when present.
-    by : str or sequence, optional
-        The group of each scan: the name of a per-scan variable or
-        coordinate, or one label per scan (default: all scans one sample).
-    name : str, keyword-only
-        The result (``"valence"``, ``"e0"``, ...).
-
-    Returns
-    -------
-    xarray.Dataset
-        ``results`` with ``<name>_chi2`` (chi2/dof of the scan's group, NaN
-        for a single scan), ``<name>_scatter`` and the widened errors.
-
-    Examples
-    --------
-    >>> res = xr.Dataset({"e0": ("scan", [1.0, 1.2, 0.8, 5.0, 5.0]),
-    ...                   "e0_err_scan": ("scan", [0.1] * 5)})
-    >>> out = repeat_scatter(res, ["a", "a", "a", "b", "b"], name="e0")
-    >>> out.e0_chi2.values.round(2).tolist(), out.e0_scatter.values.round(3).tolist()
-    ([4.0, 4.0, 4.0, 0.0, 0.0], [0.173, 0.173, 0.173, 0.0, 0.0])
-    """
-    x = np.asarray(results[name].values, dtype=float)
-    s = np.asarray(results[f"{name}_err_scan"].values, dtype=float)
-    if by is None:
-        groups = np.zeros(x.size, dtype=int)
-    elif isinstance(by, str):
-        groups = np.asarray(results[by].values)
-    else:
-        groups = np.asarray(by)
-    if groups.shape != x.shape:
-        raise DataError(f"one group per scan is needed: {groups.size} for {x.size} scans")
-    chi2 = np.full(x.shape, np.nan)
-    for g in np.unique(groups):  # a loop over samples, not over spectra
-        rows = (groups == g) & np.isfinite(x) & np.isfinite(s) & (s > 0)
-        if rows.sum() < 2:
-            continue
-        w = 1.0 / s[rows] ** 2
-        mean = np.sum(w * x[rows]) / np.sum(w)
-        chi2[groups == g] = np.sum(w * (x[rows] - mean) ** 2) / (rows.sum() - 1)
-    scatter = np.where(np.isfinite(chi2), s * np.sqrt(np.maximum(np.nan_to_num(chi2) - 1.0, 0.0)), 0.0)
-    units = results[name].attrs.get("units", "1")
-    out = results.assign({
-        f"{name}_chi2": ("scan", chi2, {"units": "1", "long_name": f"chi2/dof of the repeated scans' {name}",
-                                        "method": "weights 1/err_scan**2 about the weighted mean of the group"}),
-        f"{name}_scatter": ("scan", scatter, {"units": units, "long_name": f"{name} scatter term of repeats",
-                                              "method": "err_scan * sqrt(max(0, chi2/dof - 1)) (Birge)"}),
-    })
-    for part in (f"{name}_stat", f"{name}_err"):
-        if part in out:
-            out[part] = np.hypot(out[part], out[f"{name}_scatter"]).assign_attrs(out[part].attrs)
-    return out

@@ -10,7 +10,8 @@ import pytest
 import xarray as xr
 
 import spectro
-from spectro.budget import ANCHOR_TRANSFER, VALENCE_COMPONENTS, repeat_scatter, valence_budget
+from spectro.budget import ANCHOR_TRANSFER, VALENCE_COMPONENTS, valence_budget
+from spectro.repeats import repeat_scatter
 from spectro.options import XanesOptions
 from spectro.xanes import BudgetFlag, analyze, analyze_arrays, budget, budget_arrays
 from spectro.xanes._budget import BUDGETED, COMPONENTS, FOIL_DISAGREE, LEVEL_BAND, LEVEL_DEFINED, in_total, variations
@@ -218,10 +219,12 @@ def test_repeat_scatter_recovers_an_excess_scatter(rng):
 
 
 def test_repeat_scatter_by_group():
-    res = xr.Dataset({"v": ("scan", [1.0, 1.2, 0.8, 5.0, 5.0]), "v_err_scan": ("scan", [0.1] * 5)},
+    res = xr.Dataset({"v": ("scan", [1.0, 1.2, 0.8, 5.0, 5.0]), "v_err_scan": ("scan", [0.1] * 3 + [0.1, 0.2])},
                      coords={"sample": ("scan", list("aaabb"))})
     out = repeat_scatter(res, "sample", name="v")
     assert out.v_chi2.values.tolist() == pytest.approx([4.0, 4.0, 4.0, 0.0, 0.0])
+    copy = repeat_scatter(res.assign(v_err_scan=("scan", [0.1] * 5)), "sample", name="v")
+    assert np.isnan(copy.v_chi2.values[3:]).all()  # the same value and error to the bit: one scan twice
     with pytest.raises(spectro.errors.DataError, match="one group per scan"):
         repeat_scatter(res, ["a"], name="v")
 

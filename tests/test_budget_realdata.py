@@ -17,7 +17,8 @@ import pytest
 import xarray as xr
 
 import spectro
-from spectro.budget import repeat_scatter, valence_budget
+from spectro.budget import valence_budget
+from spectro.repeats import repeat_scatter
 from spectro.xanes import budget
 from spectro._variations import less_noise
 from spectro.xanes._budget import FOIL_STEP

@@ -63,6 +63,7 @@ LAYERS: dict[str, int] = {
     "cli": 6,
     "__main__": 6,
     "budget": 3,
+    "repeats": 3,
     "dispersive": 2,
 }
 

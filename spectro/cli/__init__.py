@@ -45,8 +45,8 @@ EXIT_USAGE = 2
 EXIT_OUTPUT = 3
 
 #: Subcommand modules, in the order ``spectro --help`` lists them.
-COMMANDS: tuple[str, ...] = ("read", "convert", "refs", "valence", "batch", "xanes", "xes", "spin", "demo",
-                             "pressure")
+COMMANDS: tuple[str, ...] = ("read", "convert", "refs", "valence", "batch", "repeats", "xanes", "xes", "spin",
+                             "demo", "pressure")
 
 
 def _parser() -> argparse.ArgumentParser:
