@@ -11,9 +11,9 @@ import xarray as xr
 
 import spectro
 from spectro.budget import ANCHOR_TRANSFER, VALENCE_COMPONENTS, valence_budget
-from spectro.repeats import repeat_scatter
 from spectro.options import XanesOptions
-from spectro.xanes import BudgetFlag, analyze, analyze_arrays, budget, budget_arrays
+from spectro.repeats import repeat_scatter
+from spectro.xanes import BudgetFlag, analyze, budget, budget_arrays
 from spectro.xanes._budget import BUDGETED, COMPONENTS, FOIL_DISAGREE, LEVEL_BAND, LEVEL_DEFINED, in_total, variations
 from spectro.xanes._preedge import MODEL_FREE_BASELINE, preedge_centroid_arrays
 

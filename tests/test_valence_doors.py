@@ -155,7 +155,8 @@ def test_batch_flags_the_default_anchors_of_two_temperatures(data_dir, tmp_path,
     and in warnings.csv, as spectro valence does."""
     monkeypatch.setenv("SPECTRO_DATA_DIR", str(data_dir))
     out = tmp_path / "out"
-    argv = ["batch", str(data_dir / "xanes/bmm_Ni-K-NickelOxide.xdi"), "-o", str(out), *(["--budget"] if budget else [])]
+    sample = str(data_dir / "xanes/bmm_Ni-K-NickelOxide.xdi")
+    argv = ["batch", sample, "-o", str(out), *(["--budget"] if budget else [])]
     assert _quiet(main, argv) == 0
     with open(out / "results.csv", newline="") as fh:
         (row,) = list(csv.DictReader(fh))

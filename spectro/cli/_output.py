@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 
 from ..errors import FormatError, MissingFileError, OptionError, SpectroError
 
-__all__ = ["STATISTICAL_ONLY", "XES_STATISTICAL_ONLY", "aligned", "analysed_files", "cell", "cli_spelling", "error_line", "finite",
-           "input_files", "json_ready", "print_error", "regular_file", "with_budget_text"]
+__all__ = ["STATISTICAL_ONLY", "XES_STATISTICAL_ONLY", "aligned", "analysed_files", "cell", "cli_spelling",
+           "error_line", "finite", "input_files", "json_ready", "print_error", "regular_file", "with_budget_text"]
 
 T = TypeVar("T")
 
