@@ -213,8 +213,11 @@ def valence_from_budgets(
     (2.5, True)
     """
     is_xes = _is_xes(anchors[0][0]) if anchors else False
-    if not is_xes and observable not in BUDGETED:
-        raise DataError(f"{observable!r} has no uncertainty budget; one of {sorted(BUDGETED)}")
+    missing = [res for res, _ in anchors if f"{observable}_variation" not in res] + [
+        res for res in samples if f"{observable}_variation" not in res]
+    if missing:
+        budgeted = sorted(str(v)[: -len("_variation")] for v in missing[0].data_vars if str(v).endswith("_variation"))
+        raise DataError(f"{observable!r} has no uncertainty budget; one of {budgeted}")
     q_ = np.concatenate([np.full(res.sizes["scan"], float(known)) for res, known in anchors])
     x_, s_, d_ = (np.concatenate([res[name].values for res, _ in anchors]).astype(float)
                   for name in (observable, f"{observable}_stat", f"{observable}_variation"))

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from .errors import DataError
@@ -109,12 +110,8 @@ def repeat_groups(results: xr.Dataset, by: Sequence[str] = REPEAT_KEYS, *, name:
 def _used(x: np.ndarray, s: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """The scans that count: in a group, with a value and a positive error, and not another's copy to the bit."""
     ok = (groups != "") & np.isfinite(x) & np.isfinite(s) & (s > 0)
-    seen: set[tuple[str, float, float]] = set()
-    for i in np.flatnonzero(ok):
-        key = (str(groups[i]), float(x[i]), float(s[i]))
-        ok[i] = key not in seen
-        seen.add(key)
-    return ok
+    copy = pd.DataFrame({"group": groups.astype(str), "x": x, "s": s}).duplicated().to_numpy()
+    return ok & ~copy
 
 
 def _error_name(results: xr.Dataset, name: str) -> str:
@@ -138,14 +135,16 @@ def repeat_scatter(
     with weights ``w = 1/s**2`` and ``xbar`` their weighted mean. When it
     exceeds 1, each scan gets the scatter term ``s_i sqrt(chi2/dof - 1)``, so
     that its scan-to-scan error becomes ``s_i * sqrt(chi2/dof)``; it is
-    added in quadrature to ``<name>_stat`` and ``<name>_err``.
+    added in quadrature to ``<name>_stat`` and ``<name>_err``. Results
+    without a budget have no ``<name>_err_scan``: their ``<name>_err`` (the
+    statistical error, from each scan alone) takes its place.
 
     Parameters
     ----------
     results : xarray.Dataset
         Per-scan results (along ``scan``, or a batch's ``spectrum``) with
-        ``name``, ``name_err_scan``, and ``name_stat`` and ``name_err``
-        when present.
+        ``name``, ``name_err_scan`` (or ``name_err``), and ``name_stat``
+        and ``name_err`` when present.
     by : str or sequence, optional
         The group of each scan: the name of a per-scan variable or
         coordinate, or one label per scan ("" for none, as
@@ -169,7 +168,7 @@ def repeat_scatter(
     """
     dim = _scan_dim(results, name)
     x = np.asarray(results[name].values, dtype=float)
-    s = np.asarray(results[f"{name}_err_scan"].values, dtype=float)
+    s = np.asarray(results[_error_name(results, name)].values, dtype=float)
     if by is None:
         groups = np.full(x.shape, "all", dtype=object)
     elif isinstance(by, str):

@@ -48,6 +48,8 @@ def test_groups_merges_and_copies():
     assert float(first.e0_mean_err) == pytest.approx(0.1 / np.sqrt(2) * np.sqrt(2.0))
     assert table.attrs["error"] == "e0_err"
     assert np.isnan(table.sel(group="sample=NiS; pressure=1.0").e0_chi2)  # one scan: no chi2
+    widened = repeat_scatter(res, groups, name="e0")  # no budget: e0_err is each scan's own error
+    np.testing.assert_allclose(widened.e0_err.values, [0.1 * np.sqrt(2.0)] * 3 + [0.1, 0.2, 0.2])
 
 
 @pytest.mark.realdata

@@ -28,7 +28,7 @@ STATISTICAL_ONLY = (
     "definition, foil convention, anchors) are often 10 to 100 times larger on real spectra: --budget adds "
     "them (docs/uncertainty.md)"
 )
-#: The same note for Kbeta numbers.
+#: The same note for Kbeta numbers (the factor measured on the Mn spectra of docs/xes.md).
 XES_STATISTICAL_ONLY = (
     "note: these errors are statistical (the counting noise) only; on real spectra the background model alone "
     "moves the Kbeta1,3 first moment and the Kbeta' ratio by 10 to 20 times as much: --budget adds it (docs/xes.md)"

@@ -83,12 +83,7 @@ def run(args: argparse.Namespace) -> int:
             mean = "nan" if r["mean"] is None else f"{r['mean']:.4f} ± {r['mean_err']:.4f}"
             chi2 = "-" if r["chi2"] is None or not math.isfinite(r["chi2"]) else f"{r['chi2']:.3g}"
             rows.append([name, r["group"], str(r["n"]), mean, chi2, r["errors"]])
-        if args.out is not None:
-            err = table.attrs["error"]
-            scan_err = widened if err.endswith("_err_scan") else widened.assign({f"{name}_err_scan": widened[err]})
-            widened = repeat_scatter(scan_err, groups, name=name)
-            if not err.endswith("_err_scan"):
-                widened = widened.drop_vars(f"{name}_err_scan")
+        widened = repeat_scatter(widened, groups, name=name)
     if args.json:
         print(json.dumps(doc, indent=1))
     else:

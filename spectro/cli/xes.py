@@ -40,8 +40,6 @@ __all__ = ["FIT_KEYS", "KEYS", "read_reference", "records", "register", "run"]
 #: Metrics reported per scan, in order.
 KEYS = ("kb13_energy", "kb13_m1", "kb_prime", "kb_prime_ratio", "kb25_energy", "kb25_intensity", "iad")
 
-#: Printed on stderr under a text table without ``--budget`` (measured on the Mn spectra of docs/xes.md).
-
 #: Metrics of the Kbeta1,3 + Kbeta' fit, reported with ``--fit``.
 FIT_KEYS = ("kb_prime_ratio_fit", "kb13_center_fit", "kb_prime_center_fit")
 
